@@ -31,7 +31,7 @@ export default tseslint.config(
     rules: { "no-restricted-imports": "off" },
   },
   {
-    files: ["apps/*/src/config.ts", "apps/*/src/**/*.test.ts", "**/bench/**", "scripts/**", "tools/**", "**/*.config.*", "packages/video/src/opencv.ts", "packages/video/src/**/*.test.ts"],
+    files: ["apps/*/src/config.ts", "packages/appkit/src/run.ts", "apps/*/src/**/*.test.ts", "**/bench/**", "scripts/**", "tools/**", "**/*.config.*", "packages/video/src/opencv.ts", "packages/video/src/**/*.test.ts"],
     rules: { "no-restricted-syntax": "off" },
   },
   {
