@@ -6,3 +6,4 @@ export { createLogger, LOG_LEVELS, type Logger, type LogFormat, type LogLevel } 
 export { StatusLine, type StatusStream } from "./status-line.js";
 export { requestBufferSizes, formatBytes, type BufferSizes } from "./socket-buffers.js";
 export { runApp, type ProcessIo, type RunningApp } from "./run.js";
+export { resolveKey, MIN_KEY_LENGTH } from "./config/key.js";

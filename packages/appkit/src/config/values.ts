@@ -71,3 +71,14 @@ export function optional<T>(inner: z.ZodType<T>) {
     return z.NEVER;
   });
 }
+
+/** "auto", or a value of the inner schema. */
+export function autoOr<T>(inner: z.ZodType<T>) {
+  return z.unknown().transform((raw, ctx): T | "auto" => {
+    if (raw === "auto") return "auto";
+    const result = inner.safeParse(raw);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ code: "custom", message: issue.message.replace(", use ", ", use auto or ") });
+    return z.NEVER;
+  });
+}

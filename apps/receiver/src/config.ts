@@ -1,0 +1,81 @@
+import { isAbsolute, resolve } from "node:path";
+import {
+  LOG_LEVELS,
+  decimal,
+  integer,
+  loadConfig,
+  oneOf,
+  optional,
+  renderHelp,
+  resolveKey,
+  text,
+  type ConfigInput,
+  type ConfigOf,
+  type OptionTable,
+} from "@udpcam/appkit";
+
+export const ENV_PREFIX = "RECEIVER";
+
+export const receiverOptions = {
+  host: { schema: text({ hint: "an IP address to listen on, like 0.0.0.0 or 127.0.0.1" }), default: "0.0.0.0", value: "ADDR", help: "address to listen on (0.0.0.0 = every interface)" },
+  port: { schema: integer(1, 65535), default: 9505, value: "N", help: "UDP port to listen on" },
+  protocol: { schema: oneOf(["v1", "legacy"] as const), default: "v1", value: "NAME", help: "v1 (ours) or legacy (the original scripts' format)" },
+  legacyMode: { schema: oneOf(["strict", "seed"] as const), default: "strict", value: "MODE", help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not" },
+  output: { schema: text({ hint: "a file path, or none" }), default: "output.avi", value: "FILE", help: "recording (AVI); none = do not record" },
+  fourcc: { schema: text({ hint: "four characters like DIVX, MJPG or XVID", pattern: /^[ -~]{4}$/ }), default: "DIVX", value: "CODE", help: "recording codec (FourCC)" },
+  segmentSeconds: { schema: integer(0, 86_400), default: 0, value: "S", help: "start a new file every S seconds (output-000.avi, output-001.avi...) so a crash loses at most the last segment; 0 = one file" },
+  streams: { schema: oneOf(["first", "separate"] as const), default: "first", value: "POLICY", help: "several senders at once: first records only the first stream and refuses others; separate records each to its own file (output-<stream id>.avi)" },
+  display: { schema: oneOf(["auto", "on", "off"] as const), default: "auto", value: "MODE", help: "show frames in a window: auto = when a display exists" },
+  frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after recording N frames" },
+  idleExit: { schema: optional(decimal(0.1, 86_400)), default: undefined, value: "S", help: "stop after S seconds with no datagram, once one has arrived" },
+  stats: { schema: optional(text()), default: undefined, value: "FILE", help: "write the final counters as JSON to this file when stopping" },
+  frameTimeout: { schema: integer(10, 60_000), default: 1_000, value: "MS", help: "give up on an incomplete frame after MS milliseconds" },
+  maxFrameBytes: { schema: integer(1024, 1 << 30), default: 64 << 20, value: "BYTES", help: "refuse frames larger than this (memory bound)" },
+  key: { schema: optional(text({ hint: "a shared secret of at least 16 characters", pattern: /^.{16,}$/s })), default: undefined, value: "SECRET", secret: true, help: "shared key: accept only datagrams with a valid HMAC-SHA-256 tag (prefer --key-file or the environment)" },
+  keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
+  logLevel: { schema: oneOf(LOG_LEVELS), default: "info", value: "LEVEL", help: `log detail: ${LOG_LEVELS.join(", ")}` },
+  logFormat: { schema: oneOf(["pretty", "json"] as const), default: "pretty", value: "FORMAT", help: "pretty (for people) or json (one object a line)" },
+} satisfies OptionTable;
+
+export type ReceiverOptions = ConfigOf<typeof receiverOptions>;
+
+export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats" | "keyFile"> {
+  /** Absolute path, or undefined for no recording. */
+  readonly output: string | undefined;
+  readonly stats: string | undefined;
+}
+
+export const receiverHelp = () =>
+  renderHelp(receiverOptions, {
+    usage: "pnpm --filter receiver start -- [options]",
+    summary: "Receives frames from a udpcam sender (or the original Python client with --protocol legacy), shows them and records them.\nNever shows or records a torn frame.",
+    envPrefix: ENV_PREFIX,
+    footer: "Example: pnpm --filter receiver start -- --output camera.avi --display off --stats stats.json",
+  });
+
+export type ReceiverConfigResult =
+  | { readonly kind: "ok"; readonly config: ReceiverConfig }
+  | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "errors"; readonly errors: readonly string[] };
+
+/** argv + environment + config file in; a validated config or every problem out. */
+export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string }): ReceiverConfigResult {
+  const loaded = loadConfig(receiverOptions, ENV_PREFIX, input);
+  if (loaded.kind === "help") return { kind: "help", text: receiverHelp() };
+  if (loaded.kind === "errors") return loaded;
+  const { output, stats, keyFile, ...options } = loaded.config;
+  const errors: string[] = [];
+
+  const key = resolveKey({ key: options.key, keyFile }, input, errors);
+  if (options.protocol === "legacy" && key !== undefined) {
+    errors.push("--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key");
+  }
+  if (output !== "none" && !/\.avi$/i.test(output)) errors.push(`--output: got "${output}", use a file name ending in .avi, or none`);
+  if (errors.length > 0) return { kind: "errors", errors };
+
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(input.cwd, path));
+  return {
+    kind: "ok",
+    config: { ...options, key, output: output === "none" ? undefined : absolute(output), stats: stats === undefined ? undefined : absolute(stats) },
+  };
+}

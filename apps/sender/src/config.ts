@@ -1,0 +1,88 @@
+import { isAbsolute, resolve } from "node:path";
+import {
+  LOG_LEVELS,
+  autoOr,
+  decimal,
+  integer,
+  loadConfig,
+  oneOf,
+  optional,
+  renderHelp,
+  resolveKey,
+  text,
+  type ConfigInput,
+  type ConfigOf,
+  type OptionTable,
+} from "@udpcam/appkit";
+
+export const ENV_PREFIX = "SENDER";
+
+export const senderOptions = {
+  source: { schema: text({ hint: "a camera index like 0, a video file path, or test" }), default: "0", value: "SRC", help: "camera index, video file, or test (the built-in test pattern)" },
+  host: { schema: text({ hint: "a host name or IP address" }), default: "127.0.0.1", value: "HOST", help: "where the receiver listens" },
+  port: { schema: integer(1, 65535), default: 9505, value: "N", help: "the receiver's UDP port" },
+  protocol: { schema: oneOf(["v1", "legacy"] as const), default: "v1", value: "NAME", help: "v1 (ours) or legacy (the original scripts' 20 x 46,081-byte datagrams, 640x480 only)" },
+  codec: { schema: oneOf(["raw", "jpeg"] as const), default: "raw", value: "NAME", help: "raw BGR pixels, or jpeg (v1 only)" },
+  quality: { schema: integer(1, 100), default: 80, value: "N", help: "JPEG quality" },
+  width: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this width (test pattern: its width; default 640)" },
+  height: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this height (test pattern: its height; default 480)" },
+  fps: { schema: optional(decimal(0.1, 1000)), default: undefined, value: "N", help: "frames per second to send (default: the source's own rate; test pattern 25)" },
+  frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after sending N frames" },
+  datagramSize: { schema: autoOr(integer(64, 65507)), default: "auto", value: "BYTES", help: "largest datagram; auto = 65507 to this machine, 1472 (no IP fragmentation on a 1500 MTU) elsewhere" },
+  fec: { schema: decimal(0, 1), default: 0.1, value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off)" },
+  key: { schema: optional(text({ hint: "a shared secret of at least 16 characters", pattern: /^.{16,}$/s })), default: undefined, value: "SECRET", secret: true, help: "shared key: every datagram carries an HMAC-SHA-256 tag (v1 only; prefer --key-file or the environment)" },
+  keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
+  logLevel: { schema: oneOf(LOG_LEVELS), default: "info", value: "LEVEL", help: `log detail: ${LOG_LEVELS.join(", ")}` },
+  logFormat: { schema: oneOf(["pretty", "json"] as const), default: "pretty", value: "FORMAT", help: "pretty (for people) or json (one object a line)" },
+} satisfies OptionTable;
+
+export type SenderOptions = ConfigOf<typeof senderOptions>;
+
+export type SourceSpec =
+  | { readonly kind: "camera"; readonly index: number }
+  | { readonly kind: "test" }
+  | { readonly kind: "file"; readonly path: string };
+
+export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile"> {
+  readonly source: SourceSpec;
+}
+
+export const senderHelp = () =>
+  renderHelp(senderOptions, {
+    usage: "pnpm --filter sender start -- [options]",
+    summary: "Reads frames from a camera, a video file or a test pattern and sends them over UDP to a udpcam receiver\n(or to the original Python server with --protocol legacy).",
+    envPrefix: ENV_PREFIX,
+    footer: "Example: pnpm --filter sender start -- --source test --codec jpeg --host 192.0.2.10",
+  });
+
+export type SenderConfigResult =
+  | { readonly kind: "ok"; readonly config: SenderConfig }
+  | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "errors"; readonly errors: readonly string[] };
+
+/** argv + environment + config file in; a validated config or every problem out. */
+export function parseSenderConfig(input: ConfigInput & { readonly cwd: string }): SenderConfigResult {
+  const loaded = loadConfig(senderOptions, ENV_PREFIX, input);
+  if (loaded.kind === "help") return { kind: "help", text: senderHelp() };
+  if (loaded.kind === "errors") return loaded;
+  const { source, keyFile, ...options } = loaded.config;
+  const errors: string[] = [];
+
+  const key = resolveKey({ key: options.key, keyFile }, input, errors);
+  if (options.protocol === "legacy") {
+    if (options.codec !== "raw") errors.push('--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1');
+    if (key !== undefined) errors.push("--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key");
+  }
+  if ((options.width === undefined) !== (options.height === undefined)) {
+    errors.push(`--${options.width === undefined ? "width" : "height"}: give --width and --height together`);
+  }
+  if (errors.length > 0) return { kind: "errors", errors };
+
+  return { kind: "ok", config: { ...options, key, source: parseSource(source, input.cwd) } };
+}
+
+function parseSource(source: string, cwd: string): SourceSpec {
+  if (/^\d+$/.test(source)) return { kind: "camera", index: Number(source) };
+  if (source === "test") return { kind: "test" };
+  return { kind: "file", path: isAbsolute(source) ? source : resolve(cwd, source) };
+}
