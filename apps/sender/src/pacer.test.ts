@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { PACING_BURST_BYTES, sendSpread, type PacerClock } from "./pacer.js";
+
+function fakeClock(): PacerClock & { time: number } {
+  const clock = {
+    time: 0,
+    now: () => clock.time,
+    sleep: (ms: number) => {
+      clock.time += ms;
+      return Promise.resolve();
+    },
+  };
+  return clock;
+}
+
+describe("sendSpread", () => {
+  it("spreads a raw frame evenly across the window, never more than one burst ahead", async () => {
+    const clock = fakeClock();
+    const datagrams = Array.from({ length: 640 }, (_, i) => new Uint8Array(1440).fill(i & 0xff));
+    const sentAt: { time: number; first: number }[] = [];
+    await sendSpread(datagrams, 32, (d) => sentAt.push({ time: clock.time, first: d[0] ?? -1 }), clock);
+
+    expect(sentAt.map((s) => s.first)).toEqual(datagrams.map((d) => d[0]));
+    const total = 640 * 1440;
+    let bytes = 0;
+    for (const { time } of sentAt) {
+      bytes += 1440;
+      expect(bytes).toBeLessThanOrEqual((total * time) / 32 + PACING_BURST_BYTES + 1440);
+    }
+    expect(sentAt.at(-1)?.time).toBeGreaterThan(20);
+    expect(sentAt.at(-1)?.time).toBeLessThanOrEqual(32);
+  });
+
+  it("sends at once when the window is zero (as fast as possible)", async () => {
+    const clock = fakeClock();
+    const times: number[] = [];
+    await sendSpread(Array.from({ length: 100 }, () => new Uint8Array(65_000)), 0, () => times.push(clock.time), clock);
+    expect(times).toHaveLength(100);
+    expect(new Set(times)).toEqual(new Set([0]));
+  });
+});

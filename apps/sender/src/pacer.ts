@@ -1,0 +1,35 @@
+/**
+ * Spreads one frame's datagrams across a time window instead of sending them
+ * in one burst: a burst of a raw frame (900 KB) overflows a receiver's default
+ * 208 KiB socket buffer, and the datagrams that do not fit are lost.
+ */
+export interface PacerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** What may go out at once, ahead of the even schedule. */
+export const PACING_BURST_BYTES = 128 * 1024;
+
+export async function sendSpread(
+  datagrams: readonly Uint8Array[],
+  windowMs: number,
+  send: (datagram: Uint8Array) => void,
+  clock: PacerClock,
+): Promise<void> {
+  let total = 0;
+  for (const datagram of datagrams) total += datagram.length;
+  const start = clock.now();
+  let sent = 0;
+  let next = 0;
+  while (next < datagrams.length) {
+    const elapsed = clock.now() - start;
+    const allowed = windowMs <= 0 || elapsed >= windowMs ? Infinity : (total * elapsed) / windowMs + PACING_BURST_BYTES;
+    while (next < datagrams.length && sent < allowed) {
+      const datagram = datagrams[next++] as Uint8Array;
+      send(datagram);
+      sent += datagram.length;
+    }
+    if (next < datagrams.length) await clock.sleep(1);
+  }
+}
