@@ -32,6 +32,7 @@ export const senderOptions = {
   fec: { schema: decimal(0, 1), default: 0.1, value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off)" },
   key: { schema: optional(text({ hint: "a shared secret of at least 16 characters", pattern: /^.{16,}$/s })), default: undefined, value: "SECRET", secret: true, help: "shared key: every datagram carries an HMAC-SHA-256 tag (v1 only; prefer --key-file or the environment)" },
   keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
+  stats: { schema: optional(text()), default: undefined, value: "FILE", help: "write the final counters as JSON to this file when stopping" },
   logLevel: { schema: oneOf(LOG_LEVELS), default: "info", value: "LEVEL", help: `log detail: ${LOG_LEVELS.join(", ")}` },
   logFormat: { schema: oneOf(["pretty", "json"] as const), default: "pretty", value: "FORMAT", help: "pretty (for people) or json (one object a line)" },
 } satisfies OptionTable;
@@ -43,8 +44,9 @@ export type SourceSpec =
   | { readonly kind: "test" }
   | { readonly kind: "file"; readonly path: string };
 
-export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile"> {
+export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" | "stats"> {
   readonly source: SourceSpec;
+  readonly stats: string | undefined;
 }
 
 export const senderHelp = () =>
@@ -65,7 +67,7 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
   const loaded = loadConfig(senderOptions, ENV_PREFIX, input);
   if (loaded.kind === "help") return { kind: "help", text: senderHelp() };
   if (loaded.kind === "errors") return loaded;
-  const { source, keyFile, ...options } = loaded.config;
+  const { source, keyFile, stats, ...options } = loaded.config;
   const errors: string[] = [];
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
@@ -78,7 +80,10 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
   }
   if (errors.length > 0) return { kind: "errors", errors };
 
-  return { kind: "ok", config: { ...options, key, source: parseSource(source, input.cwd) } };
+  return {
+    kind: "ok",
+    config: { ...options, key, source: parseSource(source, input.cwd), stats: stats === undefined ? undefined : resolve(input.cwd, stats) },
+  };
 }
 
 function parseSource(source: string, cwd: string): SourceSpec {
