@@ -1,1 +1,44 @@
-export {};
+export { VideoError, type VideoErrorCode } from "./errors.js";
+export { BYTES_PER_PIXEL, assertFrame, createFrame, frameByteLength, type Frame, type FrameMeta, type PixelFormat } from "./frame.js";
+export {
+  PATTERN_CODE_BLOCKS,
+  PATTERN_MIN_HEIGHT,
+  PATTERN_MIN_WIDTH,
+  PATTERN_NUMBER_BITS,
+  PATTERN_NUMBER_MODULUS,
+  inspectPatternFrame,
+  patternBandHeight,
+  patternCodeBits,
+  readPatternFrameNumber,
+  renderPatternFrame,
+  type PatternInspection,
+} from "./pattern.js";
+export { psnr } from "./metrics.js";
+export {
+  DEFAULT_JPEG_QUALITY,
+  decodeJpeg,
+  decodeJpegAsync,
+  encodeJpeg,
+  encodeJpegAsync,
+  resizeFrame,
+  resizeFrameAsync,
+} from "./codec.js";
+export {
+  DEFAULT_FPS,
+  openCamera,
+  openSource,
+  openTestPattern,
+  openVideoFile,
+  parseSourceSpec,
+  type CameraOptions,
+  type FrameSource,
+  type Pace,
+  type SourceOptions,
+  type SourceSpec,
+  type TestPatternOptions,
+  type VideoFileOptions,
+} from "./sources.js";
+export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./recorder.js";
+export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display.js";
+export { parseDisplay, probeDisplay, type DisplayAddress, type DisplayProbe, type DisplayProbeOptions } from "./xdisplay.js";
+export { opencvVersion } from "./opencv.js";

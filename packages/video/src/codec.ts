@@ -1,0 +1,95 @@
+/**
+ * Image codecs for frames: JPEG (quality 1-100) and resizing. The raw codec is
+ * `createFrame` (bytes in) and `frame.bytes` (bytes out): no copy either way.
+ */
+import { describeCause, VideoError } from "./errors.js";
+import type { Frame, FrameMeta } from "./frame.js";
+import { frameToMat, keepAlive, matToFrame } from "./mat.js";
+import { cv, type Mat } from "./opencv.js";
+
+export const DEFAULT_JPEG_QUALITY = 80;
+
+function jpegParams(quality: number): number[] {
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw new VideoError("INVALID_OPTION", `JPEG quality must be an integer from 1 to 100, got ${quality}`);
+  }
+  return [cv.IMWRITE_JPEG_QUALITY, quality];
+}
+
+/** Encodes a frame as a baseline JPEG. The result is a Buffer (a Uint8Array). */
+export function encodeJpeg(frame: Frame, quality = DEFAULT_JPEG_QUALITY): Uint8Array {
+  return cv.imencode(".jpg", frameToMat(frame), jpegParams(quality));
+}
+
+/** `encodeJpeg` on libuv's thread pool, so the event loop keeps running. */
+export async function encodeJpegAsync(frame: Frame, quality = DEFAULT_JPEG_QUALITY): Promise<Uint8Array> {
+  const params = jpegParams(quality);
+  const encoded = await cv.imencodeAsync(".jpg", frameToMat(frame), params);
+  keepAlive(frame);
+  return encoded;
+}
+
+function jpegInput(bytes: Uint8Array): Buffer {
+  // OpenCV aborts the process (not an exception) on an empty buffer: check first.
+  if (bytes.byteLength < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
+    throw new VideoError("JPEG_INVALID", `not a JPEG: ${bytes.byteLength} bytes without the FF D8 start marker`);
+  }
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function decodedFrame(mat: Mat, byteLength: number, meta: FrameMeta): Frame {
+  if (mat.empty) throw new VideoError("JPEG_INVALID", `JPEG of ${byteLength} bytes does not decode (truncated or corrupt)`);
+  return matToFrame(mat, meta);
+}
+
+/** Decodes a JPEG into a bgr24 frame. Throws `VideoError` `JPEG_INVALID`. */
+export function decodeJpeg(bytes: Uint8Array, meta: FrameMeta = {}): Frame {
+  const input = jpegInput(bytes);
+  let mat: Mat;
+  try {
+    mat = cv.imdecode(input, cv.IMREAD_COLOR);
+  } catch (cause) {
+    throw new VideoError("JPEG_INVALID", `JPEG does not decode: ${describeCause(cause)}`, { cause });
+  }
+  return decodedFrame(mat, bytes.byteLength, meta);
+}
+
+/** `decodeJpeg` on libuv's thread pool. */
+export async function decodeJpegAsync(bytes: Uint8Array, meta: FrameMeta = {}): Promise<Frame> {
+  const input = jpegInput(bytes);
+  let mat: Mat;
+  try {
+    mat = await cv.imdecodeAsync(input, cv.IMREAD_COLOR);
+  } catch (cause) {
+    throw new VideoError("JPEG_INVALID", `JPEG does not decode: ${describeCause(cause)}`, { cause });
+  }
+  return decodedFrame(mat, bytes.byteLength, meta);
+}
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new VideoError("INVALID_OPTION", `target size must be positive integers, got ${width}x${height}`);
+  }
+}
+
+function interpolation(frame: Frame, width: number, height: number): number {
+  // Area averaging when shrinking (no aliasing), bilinear when growing.
+  return width < frame.width && height < frame.height ? cv.INTER_AREA : cv.INTER_LINEAR;
+}
+
+/** Scales a frame to width x height; the same frame back when it already has that size. Keeps time and sequence. */
+export function resizeFrame(frame: Frame, width: number, height: number): Frame {
+  checkSize(width, height);
+  if (frame.width === width && frame.height === height) return frame;
+  const resized = frameToMat(frame).resize(height, width, 0, 0, interpolation(frame, width, height));
+  return matToFrame(resized, frame);
+}
+
+/** `resizeFrame` on libuv's thread pool. */
+export async function resizeFrameAsync(frame: Frame, width: number, height: number): Promise<Frame> {
+  checkSize(width, height);
+  if (frame.width === width && frame.height === height) return frame;
+  const resized = await frameToMat(frame).resizeAsync(height, width, 0, 0, interpolation(frame, width, height));
+  keepAlive(frame);
+  return matToFrame(resized, frame);
+}

@@ -1,0 +1,46 @@
+/**
+ * The one place that loads `@u4/opencv4nodejs`. Everything else imports `cv` from here.
+ *
+ * Loading the binding must not print anything: its build helper `@u4/opencv-build`
+ * logs colored `Info:` lines (and `Error:` lines when the current folder has no
+ * package.json) unless its static `Log.silence` switch is set first. OpenCV's own
+ * logger and Qt's are quieted through their environment variables, unless the user
+ * set them (so `OPENCV_LOG_LEVEL=DEBUG` still works for debugging).
+ */
+import { createRequire } from "node:module";
+import type * as OpenCV from "@u4/opencv4nodejs";
+
+export type { Mat } from "@u4/opencv4nodejs";
+
+function quietDefault(name: string, value: string): void {
+  if (process.env[name] === undefined) process.env[name] = value;
+}
+
+// OpenCV reads this lazily, at its first log line: setting it before loading is enough.
+quietDefault("OPENCV_LOG_LEVEL", "SILENT");
+// Qt reads this when imshow creates its application (QStandardPaths warnings and the like).
+quietDefault("QT_LOGGING_RULES", "*=false");
+
+const req = createRequire(import.meta.url);
+const cvEntry = req.resolve("@u4/opencv4nodejs");
+(createRequire(cvEntry)("@u4/opencv-build") as { Log: { silence: boolean } }).Log.silence = true;
+
+export const cv = req("@u4/opencv4nodejs") as typeof OpenCV;
+
+/** `cv::CAP_PROP_BACKEND`, which the binding does not export; `VideoWriter.get` of it is -1 when not opened. */
+export const CAP_PROP_BACKEND = 42;
+
+/** OpenCV's version, e.g. "4.6.0". */
+export function opencvVersion(): string {
+  const v = cv.version;
+  return `${v.major}.${v.minor}.${v.revision}`;
+}
+
+/**
+ * Points Qt (which creates its application at the first window) at the display that
+ * was probed, so the window opens where the check said a server answers.
+ */
+export function useDisplay(display: string, xauthority: string | undefined): void {
+  process.env.DISPLAY = display;
+  if (xauthority !== undefined) process.env.XAUTHORITY = xauthority;
+}

@@ -1,0 +1,256 @@
+/**
+ * The synthetic test pattern: deterministic, moving, and self-identifying.
+ *
+ * Frame n of a W x H pattern is a pure function `renderPatternFrame(n, W, H)`,
+ * so a test can regenerate any frame and compare pixels. Layout:
+ *
+ *   +--------------------------------------------------+  row 0
+ *   | 32 black/white blocks: code word of n (top band) |  bandHeight = max(2, round(H / 16))
+ *   +--------------------------------------------------+
+ *   |  colour gradients scrolling 4 px a frame         |
+ *   |            +-----------+                         |
+ *   |            | 1 2 3 4 5 |  frame number, white    |
+ *   |            +-----------+  on black, ~H/3 tall    |
+ *   |  [red square bouncing 8 px a frame]              |
+ *   +--------------------------------------------------+
+ *   | the same 32 blocks again (bottom band)           |  last bandHeight rows
+ *   +--------------------------------------------------+  row H-1
+ *
+ * Code word (32 blocks, block i spans columns floor(i*W/32) .. floor((i+1)*W/32)-1,
+ * white = 1, most significant bit first):
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |          frame number n mod 2^24              |    check      |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * check = CRC-8 (polynomial 0x07, init 0) of the 3 number bytes, XOR 0x5A, so an
+ * all-black or all-white band never reads as a frame number. Blocks are large and
+ * pure black/white, and positions are fractions of the frame size: the code survives
+ * JPEG (quality >= 50), DIVX/MPEG-4 and scaling. A torn frame (top rows from one
+ * source frame, bottom rows from another) reads different numbers top and bottom,
+ * or a band that fails its check.
+ */
+import { VideoError } from "./errors.js";
+import { createFrame, frameByteLength, type Frame } from "./frame.js";
+
+export const PATTERN_CODE_BLOCKS = 32;
+export const PATTERN_NUMBER_BITS = 24;
+/** Frame numbers in the code bands wrap at 2^24 (about 77 hours at 60 fps). */
+export const PATTERN_NUMBER_MODULUS = 2 ** PATTERN_NUMBER_BITS;
+export const PATTERN_MIN_WIDTH = 64;
+export const PATTERN_MIN_HEIGHT = 48;
+
+const CHECK_XOR = 0x5a;
+const SCROLL_PX_PER_FRAME = 4;
+const SQUARE_PX_PER_FRAME = 8;
+// A block's mean brightness must be clearly dark or clearly light to count as a bit.
+const DARK_BELOW = 90;
+const LIGHT_ABOVE = 165;
+
+/** Rows of each code band for a frame of this height. */
+export function patternBandHeight(height: number): number {
+  return Math.max(2, Math.round(height / 16));
+}
+
+function crc8(bytes: readonly number[]): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc;
+}
+
+function checkByte(number: number): number {
+  return crc8([(number >>> 16) & 0xff, (number >>> 8) & 0xff, number & 0xff]) ^ CHECK_XOR;
+}
+
+/** The 32 bits (0 or 1, most significant first) that the bands show for frame n. */
+export function patternCodeBits(n: number): number[] {
+  const number = ((n % PATTERN_NUMBER_MODULUS) + PATTERN_NUMBER_MODULUS) % PATTERN_NUMBER_MODULUS;
+  const word = number * 256 + checkByte(number);
+  const bits: number[] = [];
+  for (let i = PATTERN_CODE_BLOCKS - 1; i >= 0; i--) bits.push(Math.floor(word / 2 ** i) % 2);
+  return bits;
+}
+
+function blockStart(i: number, width: number): number {
+  return Math.floor((i * width) / PATTERN_CODE_BLOCKS);
+}
+
+// 5 x 7 digits, one string a row, '#' = lit.
+const DIGITS: readonly (readonly string[])[] = [
+  [" ### ", "#   #", "#  ##", "# # #", "##  #", "#   #", " ### "],
+  ["  #  ", " ##  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "],
+  [" ### ", "#   #", "    #", "   # ", "  #  ", " #   ", "#####"],
+  ["#####", "   # ", "  #  ", "   # ", "    #", "#   #", " ### "],
+  ["   # ", "  ## ", " # # ", "#  # ", "#####", "   # ", "   # "],
+  ["#####", "#    ", "#### ", "    #", "    #", "#   #", " ### "],
+  ["  ## ", " #   ", "#    ", "#### ", "#   #", "#   #", " ### "],
+  ["#####", "    #", "   # ", "  #  ", " #   ", " #   ", " #   "],
+  [" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "],
+  [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
+];
+const GLYPH_W = 5;
+const GLYPH_H = 7;
+const GLYPH_ADVANCE = 6;
+
+function triangle(v: number): number {
+  const m = v & 511;
+  return m < 256 ? m : 511 - m;
+}
+
+function fillRect(bytes: Uint8Array, width: number, x0: number, y0: number, x1: number, y1: number, b: number, g: number, r: number): void {
+  for (let y = y0; y < y1; y++) {
+    let p = (y * width + x0) * 3;
+    for (let x = x0; x < x1; x++) {
+      bytes[p++] = b;
+      bytes[p++] = g;
+      bytes[p++] = r;
+    }
+  }
+}
+
+function drawBand(bytes: Uint8Array, width: number, y0: number, rows: number, bits: readonly number[]): void {
+  const rowBytes = width * 3;
+  const row = bytes.subarray(y0 * rowBytes, (y0 + 1) * rowBytes);
+  for (let i = 0; i < PATTERN_CODE_BLOCKS; i++) {
+    row.fill(bits[i] === 1 ? 255 : 0, blockStart(i, width) * 3, blockStart(i + 1, width) * 3);
+  }
+  for (let y = 1; y < rows; y++) bytes.copyWithin((y0 + y) * rowBytes, y0 * rowBytes, (y0 + 1) * rowBytes);
+}
+
+function drawNumber(bytes: Uint8Array, width: number, top: number, bottom: number, n: number): void {
+  const text = String(n);
+  const cols = text.length * GLYPH_ADVANCE - 1;
+  const scale = Math.max(1, Math.floor(Math.min(((bottom - top) * 0.45) / GLYPH_H, (width * 0.85) / (cols + 2))));
+  const boxW = (cols + 2) * scale;
+  const boxH = (GLYPH_H + 2) * scale;
+  const x0 = Math.floor((width - boxW) / 2);
+  const y0 = top + Math.floor((bottom - top - boxH) / 2);
+  fillRect(bytes, width, Math.max(0, x0), y0, Math.min(width, x0 + boxW), y0 + boxH, 0, 0, 0);
+  for (let c = 0; c < text.length; c++) {
+    const glyph = DIGITS[text.charCodeAt(c) - 48];
+    if (glyph === undefined) continue;
+    for (let gy = 0; gy < GLYPH_H; gy++) {
+      for (let gx = 0; gx < GLYPH_W; gx++) {
+        if (glyph[gy]?.[gx] !== "#") continue;
+        const px = x0 + (1 + c * GLYPH_ADVANCE + gx) * scale;
+        const py = y0 + (1 + gy) * scale;
+        if (px < 0 || px + scale > width) continue;
+        fillRect(bytes, width, px, py, px + scale, py + scale, 255, 255, 255);
+      }
+    }
+  }
+}
+
+function checkPatternSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < PATTERN_MIN_WIDTH || height < PATTERN_MIN_HEIGHT) {
+    throw new VideoError(
+      "INVALID_OPTION",
+      `test pattern size must be integers of at least ${PATTERN_MIN_WIDTH}x${PATTERN_MIN_HEIGHT}, got ${width}x${height}`,
+    );
+  }
+}
+
+/**
+ * Frame n (an integer >= 0) of the test pattern at width x height. Deterministic:
+ * the same arguments give the same bytes. `captureTime` defaults to now and
+ * `sequence` to n.
+ */
+export function renderPatternFrame(n: number, width: number, height: number, captureTime = Date.now()): Frame {
+  checkPatternSize(width, height);
+  if (!Number.isSafeInteger(n) || n < 0) throw new VideoError("INVALID_OPTION", `frame number must be an integer >= 0, got ${n}`);
+  // Every byte is written below, so the unzeroed allocation is safe.
+  const bytes = Buffer.allocUnsafe(frameByteLength(width, height));
+  const rowBytes = width * 3;
+
+  // Background: blue and red vary along x and scroll; green varies along y.
+  const template = new Uint8Array(rowBytes);
+  const shift = n * SCROLL_PX_PER_FRAME;
+  for (let x = 0; x < width; x++) {
+    template[x * 3] = triangle(x + shift);
+    template[x * 3 + 2] = 64 + (triangle(2 * x + 128 + shift) >> 1);
+  }
+  for (let y = 0; y < height; y++) {
+    const start = y * rowBytes;
+    bytes.set(template, start);
+    const g = triangle(2 * y + 2 * n);
+    for (let p = start + 1; p < start + rowBytes; p += 3) bytes[p] = g;
+  }
+
+  const band = patternBandHeight(height);
+  // A red square bouncing left and right in the lower part.
+  const side = Math.max(4, Math.round(height / 8));
+  const travel = width - side;
+  const phase = (n * SQUARE_PX_PER_FRAME) % (2 * travel);
+  const sx = phase < travel ? phase : 2 * travel - phase;
+  const sy = height - band - side - Math.round(height / 16);
+  fillRect(bytes, width, sx, sy, sx + side, sy + side, 0, 0, 255);
+
+  drawNumber(bytes, width, band, sy, n);
+  const bits = patternCodeBits(n);
+  drawBand(bytes, width, 0, band, bits);
+  drawBand(bytes, width, height - band, band, bits);
+  return createFrame(bytes, width, height, { captureTime, sequence: n });
+}
+
+function readBand(frame: Frame, y0: number, rows: number): number | undefined {
+  const { width, bytes } = frame;
+  const ya = y0 + Math.floor(rows / 4);
+  const yb = Math.max(ya + 1, y0 + Math.ceil((rows * 3) / 4));
+  let word = 0;
+  const bits: number[] = [];
+  for (let i = 0; i < PATTERN_CODE_BLOCKS; i++) {
+    const x0 = blockStart(i, width);
+    const x1 = blockStart(i + 1, width);
+    const quarter = Math.floor((x1 - x0) / 4);
+    const xa = x0 + quarter;
+    const xb = Math.max(xa + 1, x1 - quarter);
+    let sum = 0;
+    for (let y = ya; y < yb; y++) {
+      const rowStart = (y * width + xa) * 3;
+      const rowEnd = (y * width + xb) * 3;
+      for (let p = rowStart; p < rowEnd; p++) sum += bytes[p] ?? 0;
+    }
+    const mean = sum / ((yb - ya) * (xb - xa) * 3);
+    if (mean < DARK_BELOW) bits.push(0);
+    else if (mean > LIGHT_ABOVE) bits.push(1);
+    else return undefined;
+    word = word * 2 + (bits[i] ?? 0);
+  }
+  const number = Math.floor(word / 256);
+  return checkByte(number) === word % 256 ? number : undefined;
+}
+
+/** What the two code bands of a frame say. */
+export interface PatternInspection {
+  /** Frame number (mod 2^24) in the top band, if it reads and passes its check. */
+  readonly top?: number;
+  /** Frame number (mod 2^24) in the bottom band, if it reads and passes its check. */
+  readonly bottom?: number;
+  /**
+   * True when the bands disagree although at least one reads: the frame mixes parts
+   * of different source frames (or a band was damaged). False for a clean pattern
+   * frame and for a frame with no readable band at all (not a test pattern).
+   */
+  readonly torn: boolean;
+}
+
+/** Reads both code bands of a (possibly compressed or rescaled) test-pattern frame. */
+export function inspectPatternFrame(frame: Frame): PatternInspection {
+  if (frame.width < PATTERN_CODE_BLOCKS || frame.height < 4) return { torn: false };
+  const band = patternBandHeight(frame.height);
+  const top = readBand(frame, 0, band);
+  const bottom = readBand(frame, frame.height - band, band);
+  const torn = top !== bottom && (top !== undefined || bottom !== undefined);
+  return { ...(top === undefined ? {} : { top }), ...(bottom === undefined ? {} : { bottom }), torn };
+}
+
+/** The frame number (mod 2^24) of a test-pattern frame, or undefined when unreadable or torn. */
+export function readPatternFrameNumber(frame: Frame): number | undefined {
+  const { top, bottom } = inspectPatternFrame(frame);
+  return top !== undefined && top === bottom ? top : undefined;
+}
