@@ -175,7 +175,11 @@ class CaptureSource extends BaseSource {
     await this.pacer?.wait();
     let mat: Mat;
     try {
-      mat = await this.capture.readAsync();
+      // A camera blocks until its next frame: read it on the thread pool. A file
+      // decodes in about a millisecond: read it here, because the binding's async
+      // workers keep the capture open until V8 collects them (release() would not
+      // close the file).
+      mat = this.kind === "camera" ? await this.capture.readAsync() : this.capture.read();
     } catch {
       return undefined;
     }
