@@ -6,8 +6,10 @@
  *
  *   datagram (UDP payload) of n bytes
  *   IP payload = 8 (UDP header) + n
- *   per fragment: floor((mtu - 20) / 8) * 8 bytes of IP payload   (1480 at MTU 1500)
- *   fragments = ceil(IP payload / per-fragment payload)
+ *   fits one packet if IP payload <= mtu - 20; else
+ *   every fragment but the last: F = floor((mtu - 20) / 8) * 8 bytes   (1480 at MTU 1500)
+ *   the last: up to mtu - 20 bytes
+ *   fragments = 1 + ceil((IP payload - (mtu - 20)) / F)
  *
  * So at MTU 1500: 1472 bytes -> 1 fragment, 1473 -> 2, 46,081 -> 32.
  */
@@ -33,7 +35,13 @@ export function fragmentCount(payloadBytes: number, mtu: number): number {
   if (!Number.isInteger(payloadBytes) || payloadBytes < 0 || payloadBytes > MAX_UDP_PAYLOAD_BYTES) {
     throw new RangeError(`payloadBytes: must be an integer between 0 and ${MAX_UDP_PAYLOAD_BYTES}, got ${payloadBytes}`);
   }
-  return Math.ceil((UDP_HEADER_BYTES + payloadBytes) / fragmentPayloadBytes(mtu));
+  return countFragments(payloadBytes, mtu, fragmentPayloadBytes(mtu));
+}
+
+/** `fragmentCount` without the checks, for the per-datagram path; `perFragment` is `fragmentPayloadBytes(mtu)`. */
+export function countFragments(payloadBytes: number, mtu: number, perFragment: number): number {
+  const beyondFirst = UDP_HEADER_BYTES + payloadBytes - (mtu - IPV4_HEADER_BYTES);
+  return beyondFirst <= 0 ? 1 : 1 + Math.ceil(beyondFirst / perFragment);
 }
 
 /** Bytes the datagram puts on the wire: its payload, the UDP header and one IP header per fragment. */

@@ -1,4 +1,4 @@
-import { IPV4_HEADER_BYTES, UDP_HEADER_BYTES, fragmentPayloadBytes } from "./fragments.js";
+import { IPV4_HEADER_BYTES, UDP_HEADER_BYTES, countFragments, fragmentPayloadBytes } from "./fragments.js";
 import type { ImpairmentOptions } from "./options.js";
 import { type Random, createRandom, deriveSeed } from "./random.js";
 
@@ -133,7 +133,7 @@ export class Impairer {
 
     if (garbage > 0 && this.#rng(Stream.Garbage).next() < garbage) this.#injectGarbage(datagram, nowMs);
 
-    const fragments = Math.ceil((UDP_HEADER_BYTES + length) / this.#fragmentPayload);
+    const fragments = countFragments(length, this.options.mtu, this.#fragmentPayload);
     counts.fragmentsIn += fragments;
     if (loss > 0) {
       const lost = this.#loseFragments(fragments);
@@ -257,7 +257,7 @@ export class Impairer {
         counts.queueDropped++;
         return;
       }
-      const fragments = Math.ceil((UDP_HEADER_BYTES + datagram.length) / this.#fragmentPayload);
+      const fragments = countFragments(datagram.length, this.options.mtu, this.#fragmentPayload);
       const wireBits = (datagram.length + UDP_HEADER_BYTES + IPV4_HEADER_BYTES * fragments) * 8;
       this.#linkFreeAtMs = startMs + wireBits / (rateMbit * 1000);
       sendAtMs = this.#linkFreeAtMs;
