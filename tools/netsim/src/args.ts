@@ -53,7 +53,7 @@ const PARSE_OPTIONS = {
 
 /** Reads the command line (without node and the script; a leading `--` from pnpm is skipped). */
 export function parseCli(argv: readonly string[]): CliRequest {
-  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
+  const args = joinNegativeValues(argv[0] === "--" ? argv.slice(1) : argv);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args, options: PARSE_OPTIONS, strict: true, allowPositionals: false }));
@@ -122,6 +122,26 @@ function readImpairment(raw: (spec: NumberSpec) => string | undefined, messages:
     messages.push(...error.issues.map((issue) => `${issue.path}: ${issue.message}`));
     return {};
   }
+}
+
+/**
+ * `--delay -1` -> `--delay=-1`: parseArgs takes a value starting with "-" for a flag and
+ * refuses it, which would hide the real problem (a negative number) behind "needs a value".
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const takesValue = arg.startsWith("--") && PARSE_OPTIONS[arg.slice(2) as keyof typeof PARSE_OPTIONS]?.type === "string";
+    if (takesValue && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 function describeParseError(error: unknown): string {

@@ -116,7 +116,7 @@ export function readNumber(spec: NumberSpec, raw: unknown): number | { readonly 
   const value = typeof raw === "string" ? (raw.trim() === "" ? Number.NaN : Number(raw)) : raw;
   const ok =
     typeof value === "number" && Number.isFinite(value) && value >= spec.min && value <= spec.max && (!spec.integer || Number.isInteger(value));
-  return ok ? value : { message: `${describeRange(spec)}, got ${JSON.stringify(raw) ?? String(raw)}` };
+  return ok ? value : { message: `${describeRange(spec)}, got ${typeof raw === "string" ? JSON.stringify(raw) : String(raw)}` };
 }
 
 /**

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { type CliRequest, helpText, parseCli, parseEndpoint } from "./args.js";
+import { IMPAIRMENT_SPECS, NetsimOptionsError, resolveImpairmentOptions } from "./options.js";
+
+const run = (request: CliRequest) => {
+  if (request.kind !== "run") throw new Error(`expected a run, got ${JSON.stringify(request)}`);
+  return request.config;
+};
+const errors = (argv: string[]): readonly string[] => {
+  const request = parseCli(argv);
+  if (request.kind !== "error") throw new Error(`expected errors, got ${JSON.stringify(request)}`);
+  return request.messages;
+};
+
+describe("parseCli", () => {
+  it("reads every flag", () => {
+    const config = run(
+      parseCli([
+        "--listen", "127.0.0.1:9600", "--target", "127.0.0.1:9505", "--loss", "0.01", "--mtu", "9000", "--burst", "3",
+        "--reorder", "0.1", "--reorder-gap", "5", "--reorder-max-ms", "20", "--duplicate", "0.2", "--delay", "10", "--jitter", "2.5",
+        "--truncate", "0.3", "--garbage", "0.4", "--rate", "100", "--queue-ms", "50", "--seed", "42", "--buffer", "1048576",
+        "--duration", "1.5", "--idle-exit", "2", "--stats", "out.json",
+      ]),
+    );
+    expect(config).toEqual({
+      netsim: {
+        listen: { host: "127.0.0.1", port: 9600 },
+        target: { host: "127.0.0.1", port: 9505 },
+        loss: 0.01, mtu: 9000, burst: 3, reorder: 0.1, reorderGap: 5, reorderMaxMs: 20, duplicate: 0.2, delayMs: 10, jitterMs: 2.5,
+        truncate: 0.3, garbage: 0.4, rateMbit: 100, queueMs: 50, seed: 42, socketBufferBytes: 1_048_576,
+      },
+      durationS: 1.5,
+      idleExitS: 2,
+      statsFile: "out.json",
+    });
+  });
+
+  it("fills defaults, leaves the seed to be drawn, and skips pnpm's leading --", () => {
+    const config = run(parseCli(["--", "--target", "127.0.0.1:9505"]));
+    expect(config.netsim).toMatchObject({ listen: { host: "127.0.0.1", port: 9600 }, loss: 0, mtu: 1500, reorderGap: 3, socketBufferBytes: 8 << 20 });
+    expect(config.netsim.seed).toBeUndefined();
+    expect(config.durationS).toBeUndefined();
+  });
+
+  it.each([
+    [["--loss", "abc"], '--loss: must be a number between 0 and 1, got "abc"'],
+    [["--loss", "1.5"], '--loss: must be a number between 0 and 1, got "1.5"'],
+    [["--loss", ""], '--loss: must be a number between 0 and 1, got ""'],
+    [["--mtu", "1500.5"], '--mtu: must be an integer between 68 and 65535, got "1500.5"'],
+    [["--delay", "-1"], '--delay: must be a number between 0 and 600000, got "-1"'],
+    [["--seed", "4294967296"], '--seed: must be an integer between 0 and 4294967295, got "4294967296"'],
+    [["--burst", "0.5"], "--burst: must be 0 (independent losses) or at least 1, got 0.5"],
+    [["--loss", "0.5", "--burst", "0.9"], "--burst: must be 0 (independent losses) or at least 1, got 0.9"],
+    [["--loss", "0.9", "--burst", "2"], "--burst: with a loss of 0.9 the mean burst length must be at least 9, got 2"],
+    [["--duration", "x"], '--duration: must be a number between 0 and 31536000, got "x"'],
+    [["--listen", "9600"], '--listen: must be HOST:PORT with a port from 0 to 65535, got "9600"'],
+    [["--stats", ""], '--stats: must be a file name, got ""'],
+  ])("%j -> one clear line", (argv, message) => {
+    expect(errors(["--target", "127.0.0.1:1", ...argv])).toEqual([message]);
+  });
+
+  it.each([
+    [["--target", "127.0.0.1:1", "--los", "1"], "--los: unknown option (netsim --help lists them)"],
+    [["--target", "127.0.0.1:1", "--loss"], "--loss: needs a value"],
+    [["--target", "127.0.0.1:1", "--loss", "--duplicate", "0.1"], "--loss: needs a value"],
+    [["--target", "127.0.0.1:1", "extra"], /extra.*every argument is a --flag/],
+    [[], "--target: required, as HOST:PORT (e.g. 127.0.0.1:9505)"],
+  ])("%j -> %s", (argv, message) => {
+    const [line] = errors(argv);
+    if (typeof message === "string") expect(line).toBe(message);
+    else expect(line).toMatch(message);
+  });
+
+  it("reports every bad flag, one line each", () => {
+    expect(errors(["--target", "x:99999", "--loss", "2", "--duplicate", "-0.1"])).toHaveLength(3);
+  });
+
+  it("asks for help with -h or --help, whatever else is given", () => {
+    expect(parseCli(["--help"])).toEqual({ kind: "help" });
+    expect(parseCli(["-h", "--loss", "9"])).toEqual({ kind: "help" });
+  });
+});
+
+describe("helpText", () => {
+  it("lists every option with its default", () => {
+    const text = helpText();
+    expect(text).toContain("  -h, --help ");
+    for (const flag of ["--listen", "--target", "--stats", "--buffer", "--duration", "--idle-exit", ...IMPAIRMENT_SPECS.map((spec) => spec.flag)]) {
+      expect(text).toContain(`  ${flag} `);
+    }
+    for (const spec of IMPAIRMENT_SPECS) {
+      const line = text.split("\n").find((candidate) => candidate.startsWith(`  ${spec.flag} `));
+      expect(line).toContain(spec.defaultValue === undefined ? "default: random" : `(default ${spec.defaultValue})`);
+    }
+  });
+});
+
+describe("parseEndpoint", () => {
+  it.each([
+    ["127.0.0.1:9600", { host: "127.0.0.1", port: 9600 }],
+    ["localhost:0", { host: "localhost", port: 0 }],
+    ["[::1]:9600", { host: "::1", port: 9600 }],
+  ])("reads %s", (raw, endpoint) => expect(parseEndpoint(raw)).toEqual(endpoint));
+
+  it.each(["127.0.0.1", ":9600", "127.0.0.1:", "127.0.0.1:65536", "::1:9600", "host:12x"])("rejects %s", (raw) => {
+    expect(typeof parseEndpoint(raw)).toBe("string");
+  });
+});
+
+describe("resolveImpairmentOptions", () => {
+  it("fills defaults and draws a seed only when none is given", () => {
+    expect(resolveImpairmentOptions({}, () => 7)).toEqual({
+      seed: 7, mtu: 1500, loss: 0, burst: 0, reorder: 0, reorderGap: 3, reorderMaxMs: 50, duplicate: 0,
+      delayMs: 0, jitterMs: 0, truncate: 0, garbage: 0, rateMbit: 0, queueMs: 100,
+    });
+    expect(resolveImpairmentOptions({ seed: 0 }, () => 7).seed).toBe(0);
+  });
+
+  it("names options by key and lists every issue", () => {
+    try {
+      resolveImpairmentOptions({ loss: Number.NaN, mtu: 1e9, reorderGap: 0 }, () => 1);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(NetsimOptionsError);
+      expect((error as NetsimOptionsError).issues).toEqual([
+        { path: "loss", message: "must be a number between 0 and 1, got NaN" },
+        { path: "mtu", message: "must be an integer between 68 and 65535, got 1000000000" },
+        { path: "reorderGap", message: "must be an integer between 1 and 1000000, got 0" },
+      ]);
+      expect((error as NetsimOptionsError).code).toBe("NETSIM_BAD_OPTIONS");
+    }
+  });
+});
