@@ -21,7 +21,7 @@ export const receiverOptions = {
   port: { schema: integer(1, 65535), default: 9505, value: "N", help: "UDP port to listen on" },
   protocol: { schema: oneOf(["v1", "legacy"] as const), default: "v1", value: "NAME", help: "v1 (ours) or legacy (the original scripts' format)" },
   legacyMode: { schema: oneOf(["strict", "seed"] as const), default: "strict", value: "MODE", help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not" },
-  output: { schema: text({ hint: "a file path, or none" }), default: "output.avi", value: "FILE", help: "recording (AVI); none = do not record" },
+  output: { schema: text({ hint: "a file path, or none" }), default: "output.avi", value: "FILE", help: "recording (.avi, .mkv, .mp4 or .mov); none = do not record" },
   fourcc: { schema: text({ hint: "four characters like DIVX, MJPG or XVID", pattern: /^[ -~]{4}$/ }), default: "DIVX", value: "CODE", help: "recording codec (FourCC)" },
   segmentSeconds: { schema: integer(0, 86_400), default: 0, value: "S", help: "start a new file every S seconds (output-000.avi, output-001.avi...) so a crash loses at most the last segment; 0 = one file" },
   streams: { schema: oneOf(["first", "separate"] as const), default: "first", value: "POLICY", help: "several senders at once: first records only the first stream and refuses others; separate records each to its own file (output-<stream id>.avi)" },
@@ -43,6 +43,8 @@ export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats"
   /** Absolute path, or undefined for no recording. */
   readonly output: string | undefined;
   readonly stats: string | undefined;
+  /** The X display for the window, from DISPLAY and XAUTHORITY. */
+  readonly x11: { readonly display: string | undefined; readonly xauthority: string | undefined };
 }
 
 export const receiverHelp = () =>
@@ -70,12 +72,17 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   if (options.protocol === "legacy" && key !== undefined) {
     errors.push("--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key");
   }
-  if (output !== "none" && !/\.avi$/i.test(output)) errors.push(`--output: got "${output}", use a file name ending in .avi, or none`);
   if (errors.length > 0) return { kind: "errors", errors };
 
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(input.cwd, path));
   return {
     kind: "ok",
-    config: { ...options, key, output: output === "none" ? undefined : absolute(output), stats: stats === undefined ? undefined : absolute(stats) },
+    config: {
+      ...options,
+      key,
+      output: output === "none" ? undefined : absolute(output),
+      stats: stats === undefined ? undefined : absolute(stats),
+      x11: { display: input.env["DISPLAY"], xauthority: input.env["XAUTHORITY"] },
+    },
   };
 }

@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-console.log("udpcam receiver: usage: pnpm --filter receiver start -- [options]");
+import { runConfiguredApp } from "@udpcam/appkit";
+import { startReceiver } from "./app.js";
+import { parseReceiverConfig } from "./config.js";
+
+runConfiguredApp({ name: "udpcam receiver", component: "receiver", parse: parseReceiverConfig, start: startReceiver });

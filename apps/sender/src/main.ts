@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-console.log("udpcam sender: usage: pnpm --filter sender start -- [options]");
+import { runConfiguredApp } from "@udpcam/appkit";
+import { startSender } from "./app.js";
+import { parseSenderConfig } from "./config.js";
+
+runConfiguredApp({ name: "udpcam sender", component: "sender", parse: parseSenderConfig, start: startSender });

@@ -1,0 +1,34 @@
+import { createSocket, type Socket } from "node:dgram";
+import { UserError } from "@udpcam/appkit";
+
+/** Binds the receiving socket, turning the usual mistakes into one clear line. */
+export function bindSocket(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: "udp4", reuseAddr: false });
+    const onError = (error: NodeJS.ErrnoException): void => {
+      socket.close();
+      reject(describeBindError(error, host, port));
+    };
+    socket.once("error", onError);
+    socket.bind(port, host, () => {
+      socket.off("error", onError);
+      resolve(socket);
+    });
+  });
+}
+
+function describeBindError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  switch (error.code) {
+    case "EADDRINUSE":
+      return new UserError(`--port: ${port} is already in use on ${host} (another receiver?), stop it or choose another with --port`);
+    case "EACCES":
+      return new UserError(`--port: not allowed to listen on port ${port}, use a port from 1024 up`);
+    case "EADDRNOTAVAIL":
+      return new UserError(`--host: ${host} is not an address of this machine, use 0.0.0.0 (every interface) or one of its addresses`);
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new UserError(`--host: cannot resolve "${host}", use an IPv4 address like 0.0.0.0`);
+    default:
+      return error;
+  }
+}

@@ -1,0 +1,70 @@
+import type { LatencyWindow } from "./latency.js";
+
+/** The receiver's counters, as written by --stats and summed up at the end. */
+export interface ReceiverStats {
+  datagramsReceived: number;
+  bytesReceived: number;
+  framesComplete: number;
+  framesRecovered: number;
+  framesDropped: number;
+  framesLate: number;
+  framesRecorded: number;
+  framesShown: number;
+  /** Complete frames not recorded because decoding or recording could not keep up. */
+  framesSkippedBusy: number;
+  framesUndecodable: number;
+  streamsSeen: number;
+  streamsRefused: number;
+  /** The protocol's own counters (datagrams malformed, duplicate, unauthenticated...). */
+  protocol: Record<string, unknown>;
+  latencyMs: { p50: number | undefined; p99: number | undefined };
+  files: string[];
+  startedAt: number;
+  elapsedSeconds: number;
+}
+
+export function emptyReceiverStats(now: number): ReceiverStats {
+  return {
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    framesComplete: 0,
+    framesRecovered: 0,
+    framesDropped: 0,
+    framesLate: 0,
+    framesRecorded: 0,
+    framesShown: 0,
+    framesSkippedBusy: 0,
+    framesUndecodable: 0,
+    streamsSeen: 0,
+    streamsRefused: 0,
+    protocol: {},
+    latencyMs: { p50: undefined, p99: undefined },
+    files: [],
+    startedAt: now,
+    elapsedSeconds: 0,
+  };
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? "-" : value.toFixed(1);
+}
+
+export function formatReceiverStatus(stats: ReceiverStats, rate: { fps: number; mbps: number }, latency: LatencyWindow): string {
+  const finished = stats.framesComplete + stats.framesDropped;
+  const loss = finished === 0 ? 0 : (100 * stats.framesDropped) / finished;
+  return (
+    `receiving: ${rate.fps.toFixed(1)} fps, ${rate.mbps.toFixed(1)} Mbit/s, frame loss ${loss.toFixed(2)}%, ` +
+    `${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped, ` +
+    `${stats.framesRecorded} recorded, latency p50 ${ms(latency.percentile(0.5))} ms p99 ${ms(latency.percentile(0.99))} ms`
+  );
+}
+
+export function formatReceiverSummary(stats: ReceiverStats): string[] {
+  const malformed = Number(stats.protocol["datagramsMalformed"] ?? 0);
+  return [
+    `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
+    `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesRecorded} recorded`,
+    `latency: p50 ${ms(stats.latencyMs.p50)} ms, p99 ${ms(stats.latencyMs.p99)} ms`,
+    stats.files.length > 0 ? `recording: ${stats.files.join(", ")}` : "recording: none",
+  ];
+}

@@ -1,0 +1,117 @@
+import { createSocket } from "node:dgram";
+import { randomInt } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
+import { VideoError, openSource, type FrameSource } from "@udpcam/video";
+import type { SenderConfig } from "./config.js";
+import { chooseDatagramSize, resolveDestination } from "./destination.js";
+import { createFrameEncoder } from "./encoder.js";
+import { sendSpread } from "./pacer.js";
+import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
+
+const SEND_BUFFER_BYTES = 8 << 20;
+/** A frame's datagrams go out within this share of the frame interval. */
+const PACING_SHARE = 0.8;
+const VIDEO_USER_ERRORS = new Set(["CAMERA_NOT_FOUND", "FILE_NOT_FOUND", "FILE_UNREADABLE", "INVALID_OPTION"]);
+
+export type SenderDeps = AppDeps;
+
+export async function startSender(config: SenderConfig, deps: SenderDeps): Promise<RunningApp> {
+  const { logger } = deps;
+  const destination = await resolveDestination(config.host, config.port);
+  const datagramSize = chooseDatagramSize(config.datagramSize, destination);
+  if (!destination.isLoopback && datagramSize > 1472) {
+    logger.warn(`datagrams of ${datagramSize} bytes are larger than one 1500-byte packet: each travels as several IP fragments and is lost if any one is; --datagram-size 1472 avoids that`);
+  }
+
+  const source = await openFrameSource(config);
+  const fps = config.fps ?? source.fps;
+  logger.info({ source: source.description, fps }, `source: ${source.description}`);
+
+  const socket = createSocket("udp4");
+  const buffers = requestBufferSizes(socket, { send: SEND_BUFFER_BYTES });
+  logger.debug({ sendBuffer: buffers.send }, `send buffer ${formatBytes(buffers.send)}`);
+
+  const streamId = randomInt(1, 2 ** 32 - 1);
+  const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, startedAt: Date.now(), elapsedSeconds: 0 };
+  const encoder = createFrameEncoder(config, { streamId, datagramSize, fps, logger, onScaled: () => stats.framesScaled++ });
+  logger.info(
+    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec: config.fec, streamId },
+    `sending to ${destination.address}:${destination.port} (${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(config.fec * 100)}%` : ""})`,
+  );
+
+  let fatal: Error | undefined;
+  const send = (datagram: Uint8Array): void => {
+    stats.datagramsSent++;
+    stats.bytesSent += datagram.length;
+    socket.send(datagram, destination.port, destination.address, (error) => {
+      if (error === null || error === undefined) return;
+      stats.sendErrors++;
+      if ((error as NodeJS.ErrnoException).code === "EMSGSIZE") {
+        fatal ??= new UserError(`--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use 1472`);
+      } else if (stats.sendErrors === 1) {
+        logger.warn(`send failed: ${error.message} (counting further failures quietly)`);
+      }
+    });
+  };
+
+  const meter = new RateMeter(Date.now());
+  const statusTimer = setInterval(() => {
+    deps.status.update(formatSenderStatus(stats, meter.sample(stats.framesSent, stats.bytesSent, Date.now())));
+  }, 1000);
+  statusTimer.unref();
+
+  let stopReason: string | undefined;
+  const clock = { now: () => performance.now(), sleep: (ms: number) => sleep(ms) };
+  const windowMs = (1000 / fps) * PACING_SHARE;
+
+  const pump = async (): Promise<void> => {
+    for await (const frame of source) {
+      if (stopReason !== undefined || fatal !== undefined) break;
+      const datagrams = encoder.encode(frame);
+      await sendSpread(datagrams, windowMs, send, clock);
+      stats.framesSent++;
+      logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");
+      if (config.frames !== undefined && stats.framesSent >= config.frames) break;
+    }
+  };
+
+  const finish = async (): Promise<number> => {
+    clearInterval(statusTimer);
+    deps.status.clear();
+    await source.close();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
+    if (config.stats !== undefined) await writeFile(config.stats, JSON.stringify(stats, null, 2) + "\n");
+    deps.stdout.write(`udpcam sender: ${formatSenderSummary(stats)}\n`);
+    if (fatal !== undefined) throw fatal;
+    return 0;
+  };
+
+  const done = pump().then(finish, async (error: unknown) => {
+    await finish().catch(() => undefined);
+    throw error;
+  });
+
+  return {
+    done,
+    close: async (reason) => {
+      if (stopReason === undefined) logger.info(`stopping (${reason})`);
+      stopReason ??= reason;
+      await source.close();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+async function openFrameSource(config: SenderConfig): Promise<FrameSource> {
+  const size = config.source.kind === "file" ? {} : { width: config.width ?? 640, height: config.height ?? 480 };
+  try {
+    return await openSource(config.source, { ...size, ...(config.fps === undefined ? {} : { fps: config.fps }), pace: "realtime" });
+  } catch (error) {
+    if (VideoError.isInstance(error) && VIDEO_USER_ERRORS.has(error.code)) throw new UserError(`--source: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+

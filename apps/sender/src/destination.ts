@@ -1,0 +1,29 @@
+import { lookup } from "node:dns/promises";
+import { UserError } from "@udpcam/appkit";
+
+/** What fits in one 1500-byte Ethernet packet: 1500 - 20 (IPv4) - 8 (UDP). */
+export const PATH_SAFE_DATAGRAM_BYTES = 1472;
+/** The largest UDP payload over IPv4, which loopback carries whole (MTU 65536). */
+export const LOOPBACK_DATAGRAM_BYTES = 65_507;
+
+export interface Destination {
+  readonly address: string;
+  readonly port: number;
+  readonly isLoopback: boolean;
+}
+
+export async function resolveDestination(host: string, port: number): Promise<Destination> {
+  let address: string;
+  try {
+    ({ address } = await lookup(host, { family: 4 }));
+  } catch (error) {
+    throw new UserError(`--host: cannot resolve "${host}" (${(error as NodeJS.ErrnoException).code ?? "lookup failed"}), use an IPv4 address or a known host name`);
+  }
+  return { address, port, isLoopback: address.startsWith("127.") };
+}
+
+/** --datagram-size auto: whole frames' worth to this machine, no IP fragmentation elsewhere. */
+export function chooseDatagramSize(requested: number | "auto", destination: Destination): number {
+  if (requested !== "auto") return requested;
+  return destination.isLoopback ? LOOPBACK_DATAGRAM_BYTES : PATH_SAFE_DATAGRAM_BYTES;
+}
