@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # OpenCV for the binding, and the real peers and tools the tests and benchmarks use.
 APT_PACKAGES=(
   libopencv-dev
-  xvfb xauth
+  xvfb xauth xdotool
   ffmpeg
   python3-opencv python3-numpy
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

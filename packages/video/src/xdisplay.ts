@@ -132,7 +132,8 @@ export async function probeDisplay(display: string | undefined, options: Display
     result = await attempt(() => connect({ path }), request, timeoutMs);
     // Some servers listen only on the abstract socket of the same name.
     if (!result.available && result.reason.startsWith("cannot connect")) {
-      result = await attempt(() => connect({ path: `\0${path}` }), request, timeoutMs);
+      const abstract = await attempt(() => connect({ path: `\0${path}` }), request, timeoutMs);
+      if (abstract.available || !abstract.reason.startsWith("cannot connect")) result = abstract;
     }
   } else {
     result = await attempt(() => connect({ host: address.host, port: 6000 + address.number }), request, timeoutMs);
