@@ -24,11 +24,6 @@ async function main(): Promise<number> {
 async function run(config: CliConfig): Promise<number> {
   const { netsim: options } = config;
   const netsim = await startNetsim(options);
-  const listenHost = options.listen?.host ?? "127.0.0.1";
-  process.stderr.write(
-    `netsim: listening on ${listenHost}:${netsim.port}, forwarding to ${options.target.host}:${options.target.port}, seed ${netsim.options.seed}\n`,
-  );
-
   const stopped = new Promise<string>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       // Graceful on the first signal; a second one while draining exits at once.
@@ -57,6 +52,11 @@ async function run(config: CliConfig): Promise<number> {
       }, Math.min(IDLE_CHECK_MS, idleMs)).unref();
     }
   });
+  // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
+  const listenHost = options.listen?.host ?? "127.0.0.1";
+  process.stderr.write(
+    `netsim: listening on ${listenHost}:${netsim.port}, forwarding to ${options.target.host}:${options.target.port}, seed ${netsim.options.seed}\n`,
+  );
   // Keep the process alive while waiting for a signal even with no socket traffic.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   await stopped;
