@@ -4,8 +4,8 @@
  * Loading the binding must not print anything: its build helper `@u4/opencv-build`
  * logs colored `Info:` lines (and `Error:` lines when the current folder has no
  * package.json) unless its static `Log.silence` switch is set first. OpenCV's own
- * logger and Qt's are quieted through their environment variables, unless the user
- * set them (so `OPENCV_LOG_LEVEL=DEBUG` still works for debugging).
+ * logger, FFmpeg's and Qt's are quieted through their environment variables, unless
+ * the user set them (so `OPENCV_LOG_LEVEL=DEBUG` still works for debugging).
  */
 import { createRequire } from "node:module";
 import type * as OpenCV from "@u4/opencv4nodejs";
@@ -18,6 +18,8 @@ function quietDefault(name: string, value: string): void {
 
 // OpenCV reads this lazily, at its first log line: setting it before loading is enough.
 quietDefault("OPENCV_LOG_LEVEL", "SILENT");
+// FFmpeg's own log (e.g. "[mpeg4 @ 0x...] Error at MB: 340" reading a damaged file): AV_LOG_QUIET.
+quietDefault("OPENCV_FFMPEG_LOGLEVEL", "-8");
 // Qt reads this when imshow creates its application (QStandardPaths warnings and the like).
 quietDefault("QT_LOGGING_RULES", "*=false");
 

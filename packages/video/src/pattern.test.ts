@@ -136,7 +136,7 @@ describe("inspectPatternFrame", () => {
     const bytes = new Uint8Array(frame.bytes);
     const band = patternBandHeight(480);
     // Invert block 20 of the top band.
-    for (let y = 0; y < band; y++) for (let x = 400; x < 420; x++) for (let c = 0; c < 3; c++) bytes[(y * 640 + x) * 3 + c] ^= 0xff;
+    for (let y = 0; y < band; y++) for (let x = 400; x < 420; x++) for (let c = 0; c < 3; c++) { const p = (y * 640 + x) * 3 + c; bytes[p] = 255 - (bytes[p] ?? 0); }
     expect(inspectPatternFrame(createFrame(bytes, 640, 480))).toEqual({ bottom: 4242, torn: true });
   });
 });
