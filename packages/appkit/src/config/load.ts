@@ -122,6 +122,8 @@ function describeArgvError(error: unknown): string {
   if (unknown) return `unknown option ${unknown[1]}`;
   const positional = /Unexpected argument '([^']+)'/.exec(message);
   if (positional) return `unexpected argument "${positional[1]}" (options look like --name value)`;
+  const ambiguous = /Option '(?:-\w, )?(--[^' ]+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]}: a value that starts with "-" must be joined with "=", like ${ambiguous[1]}=-1`;
   const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message);
   if (missing) return `${(missing[1] ?? "").replace(/^-\w, /, "")} needs a value`;
   return message.split("\n")[0] ?? message;
