@@ -1,0 +1,69 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ffprobeFrameCount, freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
+import { inspectRecording, isStrictlyIncreasing } from "./recording.js";
+
+interface ReceiverStats {
+  framesRecorded: number;
+  framesComplete: number;
+  framesDropped: number;
+  files: string[];
+}
+
+let cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const step of cleanup.splice(0)) step();
+});
+
+async function stream(senderArgs: string[], receiverArgs: string[] = []) {
+  const dir = tempDir();
+  cleanup.push(dir.remove);
+  const port = await freePort();
+  const output = join(dir.path, "out.avi");
+  const statsFile = join(dir.path, "stats.json");
+  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1", ...receiverArgs]);
+  const sender = startSender(["--host", "127.0.0.1", "--port", String(port), ...senderArgs]);
+  const [senderExit, receiverExit] = await Promise.all([sender.exited, receiver.exited]);
+  expect({ senderExit, senderErr: senderExit === 0 ? "" : sender.stderr() }).toEqual({ senderExit: 0, senderErr: "" });
+  expect({ receiverExit, receiverErr: receiverExit === 0 ? "" : receiver.stderr() }).toEqual({ receiverExit: 0, receiverErr: "" });
+  const stats = readJson<ReceiverStats>(statsFile);
+  const frames = await inspectRecording(output);
+  return { stats, frames, output, receiver, sender };
+}
+
+function expectIntact(frames: Awaited<ReturnType<typeof inspectRecording>>, minPsnr: number): void {
+  expect(frames.filter((f) => f.torn)).toEqual([]);
+  expect(frames.every((f) => f.number !== undefined)).toBe(true);
+  expect(isStrictlyIncreasing(frames.map((f) => f.number))).toBe(true);
+  const worst = Math.min(...frames.map((f) => f.worstBandPsnr));
+  expect(worst).toBeGreaterThan(minPsnr);
+}
+
+describe("sender -> receiver over UDP on 127.0.0.1", () => {
+  it.each([
+    { name: "v1 raw, loopback-sized datagrams", args: ["--codec", "raw"] },
+    { name: "v1 raw, 1472-byte datagrams", args: ["--codec", "raw", "--datagram-size", "1472"] },
+    { name: "v1 jpeg", args: ["--codec", "jpeg", "--quality", "85", "--datagram-size", "1472"] },
+  ])("records every test-pattern frame intact: $name", async ({ args }) => {
+    const { stats, frames, output } = await stream(["--source", "test", "--fps", "50", "--frames", "60", ...args]);
+    expect(stats.framesRecorded).toBe(60);
+    expect(frames).toHaveLength(60);
+    expect(ffprobeFrameCount(output)).toBe(60);
+    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expectIntact(frames, 24);
+  });
+
+  it("carries a size other than 640x480 in-band, and records at the stream's rate", async () => {
+    const { stats, frames } = await stream(["--source", "test", "--width", "320", "--height", "240", "--fps", "30", "--frames", "30"]);
+    expect(stats.framesRecorded).toBe(30);
+    expect(frames).toHaveLength(30);
+    expectIntact(frames, 24);
+  });
+
+  it("legacy protocol: the original 20 x 46,081-byte datagrams, strict reassembly", async () => {
+    const { stats, frames } = await stream(["--source", "test", "--protocol", "legacy", "--fps", "25", "--frames", "40"], ["--protocol", "legacy"]);
+    expect(stats.framesRecorded).toBe(40);
+    expect(frames).toHaveLength(40);
+    expectIntact(frames, 24);
+  });
+});
