@@ -1,12 +1,12 @@
-import type { Socket } from "node:dgram";
 import { writeFile } from "node:fs/promises";
-import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
+import { RateMeter, UserError, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { VideoError, createFrame, decodeJpegAsync, openDisplay, type Frame } from "@udpcam/video";
-import { createFrameAssembler, type AssembledFrame } from "./assembler.js";
+import type { AssembledFrame } from "./assembler.js";
 import type { ReceiverConfig } from "./config.js";
 import { LatencyWindow } from "./latency.js";
 import { Recordings } from "./recordings.js";
-import { bindSocket } from "./socket.js";
+import { startReceiveLoop } from "./receive-client.js";
+import type { ReceiveCounters } from "./receive-protocol.js";
 import { emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
 import { StreamGate } from "./stream-gate.js";
 
@@ -15,7 +15,6 @@ const RECEIVE_BUFFER_BYTES = 8 << 20;
 const BURST_BYTES = 921_600;
 /** Complete frames waiting to be decoded, shown and recorded before new ones are skipped. */
 const MAX_PENDING_FRAMES = 16;
-const EXPIRE_EVERY_MS = 50;
 /** With --streams first, how long the current stream must be silent before another takes over. */
 const STREAM_TAKEOVER_MS = 2_000;
 
@@ -33,25 +32,37 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     "--display",
   );
 
-  const socket = await bindSocket(config.host, config.port);
-  const buffers = requestBufferSizes(socket, { receive: RECEIVE_BUFFER_BYTES });
-  if (buffers.receive < BURST_BYTES) {
-    logger.warn(
-      `the system granted a receive buffer of only ${formatBytes(buffers.receive)}; a sender that does not pace (like the original script) sends ${formatBytes(BURST_BYTES)} at once and the rest is lost. Raise it with: sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,
-    );
-  }
-  const address = socket.address();
-  logger.info(
-    { address: address.address, port: address.port, protocol: config.protocol, receiveBuffer: buffers.receive },
-    `listening on ${address.address}:${address.port} (${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(buffers.receive)}`,
-  );
-
   const stats = emptyReceiverStats(Date.now());
   const latency = new LatencyWindow();
-  const assembler = createFrameAssembler(config);
+  const loop = await startReceiveLoop(
+    {
+      host: config.host,
+      port: config.port,
+      protocol: config.protocol,
+      legacyMode: config.legacyMode,
+      key: config.key,
+      maxFrameBytes: config.maxFrameBytes,
+      frameTimeout: config.frameTimeout,
+      receiveBufferBytes: RECEIVE_BUFFER_BYTES,
+    },
+    {
+      onFrame: (frame, completedAt) => accept(frame, completedAt),
+      onCounters: (counters) => onCounters(counters),
+      onFailure: (error) => fail(error),
+    },
+  );
+  if (loop.receiveBuffer < BURST_BYTES) {
+    logger.warn(
+      `the system granted a receive buffer of only ${formatBytes(loop.receiveBuffer)}; a sender that does not pace (like the original script) sends ${formatBytes(BURST_BYTES)} at once and the rest is lost. Raise it with: sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,
+    );
+  }
+  logger.info(
+    { address: loop.address, port: loop.port, protocol: config.protocol, receiveBuffer: loop.receiveBuffer },
+    `listening on ${loop.address}:${loop.port} (${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(loop.receiveBuffer)}`,
+  );
+
   const gate = new StreamGate(config.streams, STREAM_TAKEOVER_MS);
   let displayedStream: number | undefined;
-  let lastDatagramAt: number | undefined;
   let framesAccepted = 0;
   let pending = 0;
   let chain: Promise<void> = Promise.resolve();
@@ -75,11 +86,9 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       logger.debug({ err: error, frame: assembled.frameNumber }, "frame could not be decoded");
       return;
     }
-    if (assembled.streamId === displayedStream && display.show(frame)) {
-      stats.framesShown++;
-      void close("q pressed in the window");
-    } else if (assembled.streamId === displayedStream && display.status === "window") {
-      stats.framesShown++;
+    if (assembled.streamId === displayedStream) {
+      if (display.status === "window") stats.framesShown++;
+      if (display.show(frame)) void close("q pressed in the window");
     }
     if (recordings !== undefined) {
       await recordings.write(assembled.streamId, frame, assembled.fps);
@@ -105,7 +114,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       );
       if (displayedStream === undefined || decision.replaces === displayedStream) displayedStream = assembled.streamId;
     }
-    if (assembled.senderTimeMs !== undefined) latency.add(Date.now() - assembled.senderTimeMs);
+    if (assembled.senderTimeMs !== undefined) latency.add(now - assembled.senderTimeMs);
     if (config.frames !== undefined && framesAccepted >= config.frames) return;
     if (pending >= MAX_PENDING_FRAMES) {
       stats.framesSkippedBusy++;
@@ -116,38 +125,24 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     chain = chain.then(() => present(assembled)).finally(() => pending--).catch((error: unknown) => fail(error));
   };
 
-  const onMessage = (datagram: Buffer): void => {
-    const now = performance.now();
-    stats.datagramsReceived++;
-    stats.bytesReceived += datagram.length;
-    lastDatagramAt = now;
-    for (const assembled of assembler.push(datagram, now)) accept(assembled, now);
-  };
-  socket.on("message", onMessage);
-  socket.on("error", (error) => fail(error));
-
-  const expireTimer = setInterval(() => {
-    const now = performance.now();
-    assembler.expire(now);
-    if (config.idleExit !== undefined && lastDatagramAt !== undefined && now - lastDatagramAt >= config.idleExit * 1000) {
-      void close(`no datagram for ${config.idleExit} s`);
-    }
-  }, EXPIRE_EVERY_MS);
-
-  const meter = new RateMeter(Date.now());
-  const statusTimer = setInterval(() => {
-    refreshCounters();
-    deps.status.update(formatReceiverStatus(stats, meter.sample(stats.framesComplete, stats.bytesReceived, Date.now()), latency));
-  }, 1000);
-
-  function refreshCounters(): void {
-    const counters = assembler.counters();
+  function onCounters(counters: ReceiveCounters): void {
+    stats.datagramsReceived = counters.datagramsReceived;
+    stats.bytesReceived = counters.bytesReceived;
     stats.protocol = counters.protocol;
     stats.framesComplete = counters.framesComplete;
     stats.framesRecovered = counters.framesRecovered;
     stats.framesDropped = counters.framesDropped;
     stats.framesLate = counters.framesLate;
+    const idleMs = counters.msSinceLastDatagram;
+    if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {
+      void close(`no datagram for ${config.idleExit} s`);
+    }
   }
+
+  const meter = new RateMeter(Date.now());
+  const statusTimer = setInterval(() => {
+    deps.status.update(formatReceiverStatus(stats, meter.sample(stats.framesComplete, stats.bytesReceived, Date.now()), latency));
+  }, 1000);
 
   function fail(error: unknown): void {
     void close("error").finally(() => rejectDone(error));
@@ -156,15 +151,12 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   function close(reason: string): Promise<void> {
     closing ??= (async () => {
       logger.info(`stopping: ${reason}`);
-      clearInterval(expireTimer);
       clearInterval(statusTimer);
-      socket.off("message", onMessage);
-      await closeSocket(socket);
+      onCounters(await loop.close());
       await chain.catch(() => undefined);
       const finished = recordings === undefined ? undefined : await recordings.close();
       display.close();
       deps.status.clear();
-      refreshCounters();
       stats.files = finished?.files ?? [];
       if (finished !== undefined) stats.framesRecorded = finished.framesWritten;
       stats.latencyMs = { p50: latency.percentile(0.5), p99: latency.percentile(0.99) };
@@ -184,16 +176,6 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
 
 function hex(streamId: number): string {
   return streamId.toString(16).padStart(8, "0");
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve();
-    }
-  });
 }
 
 /** The video package's errors about options become one clear line naming the option. */

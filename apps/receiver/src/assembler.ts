@@ -1,6 +1,6 @@
 import { createAuthenticator } from "@udpcam/appkit";
 import { createLegacyReassembler, createReassembler, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH } from "@udpcam/protocol";
-import type { ReceiverConfig } from "./config.js";
+import type { ReceiveLoopSettings } from "./receive-protocol.js";
 
 /** A complete frame, whatever protocol carried it. */
 export interface AssembledFrame {
@@ -35,11 +35,13 @@ export interface FrameAssembler {
 const LEGACY_STREAM_ID = 0;
 const LEGACY_FPS = 25;
 
-export function createFrameAssembler(config: ReceiverConfig): FrameAssembler {
+export type AssemblerSettings = Pick<ReceiveLoopSettings, "protocol" | "legacyMode" | "key" | "maxFrameBytes" | "frameTimeout">;
+
+export function createFrameAssembler(config: AssemblerSettings): FrameAssembler {
   return config.protocol === "legacy" ? legacyAssembler(config) : v1Assembler(config);
 }
 
-function legacyAssembler(config: ReceiverConfig): FrameAssembler {
+function legacyAssembler(config: AssemblerSettings): FrameAssembler {
   const reassembler = createLegacyReassembler({ mode: config.legacyMode });
   return {
     push(datagram, now) {
@@ -68,7 +70,7 @@ function legacyAssembler(config: ReceiverConfig): FrameAssembler {
   };
 }
 
-function v1Assembler(config: ReceiverConfig): FrameAssembler {
+function v1Assembler(config: AssemblerSettings): FrameAssembler {
   const reassembler = createReassembler({
     maxFrameBytes: config.maxFrameBytes,
     frameTimeoutMs: config.frameTimeout,
