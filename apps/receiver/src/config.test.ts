@@ -3,7 +3,7 @@ import { parseReceiverConfig } from "./config.js";
 
 const cwd = "/home/user/videos";
 
-function parse(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+function parse(argv: string[], env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
   return parseReceiverConfig({
     argv,
     env,
@@ -16,7 +16,7 @@ function parse(argv: string[], env: Record<string, string> = {}, files: Record<s
   });
 }
 
-function config(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+function config(argv: string[], env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
   const result = parse(argv, env, files);
   if (result.kind !== "ok") throw new Error(`expected a config, got ${JSON.stringify(result)}`);
   return result.config;

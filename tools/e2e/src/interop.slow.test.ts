@@ -8,7 +8,7 @@ import { inspectRecording, isStrictlyIncreasing } from "./recording.js";
 const SEED_CLIENT = join(ROOT, "tools/seed/seed_client.py");
 const SEED_SERVER = join(ROOT, "tools/seed/seed_server.py");
 
-let cleanup: (() => void)[] = [];
+const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });

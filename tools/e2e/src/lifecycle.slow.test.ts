@@ -12,7 +12,7 @@ interface ReceiverStats {
   protocol: Record<string, number>;
 }
 
-let cleanup: (() => void)[] = [];
+const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });

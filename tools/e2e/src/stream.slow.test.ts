@@ -10,7 +10,7 @@ interface ReceiverStats {
   files: string[];
 }
 
-let cleanup: (() => void)[] = [];
+const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });
