@@ -1,0 +1,23 @@
+/**
+ * Authentication is injected so the library stays runtime-neutral: the apps pass HMAC-SHA-256
+ * truncated to 16 bytes from node:crypto; a browser could pass a precomputed-key HMAC.
+ * Both calls must be synchronous. The tag covers the header and payload (everything before it).
+ */
+export interface Authenticator {
+  /** Length of every tag, 1..255 bytes. */
+  readonly tagBytes: number;
+  /** The tag for `bytes` (exactly `tagBytes` long). */
+  sign(bytes: Uint8Array): Uint8Array;
+  /** True when `tag` is the right tag for `bytes`; compare in constant time. */
+  verify(bytes: Uint8Array, tag: Uint8Array): boolean;
+}
+
+export const MAX_TAG_BYTES = 255;
+
+export function checkAuthenticator(authenticator: Authenticator | undefined, name: string): void {
+  if (authenticator === undefined) return;
+  const n = authenticator.tagBytes;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TAG_BYTES) {
+    throw new RangeError(`${name}.tagBytes: must be an integer from 1 to ${MAX_TAG_BYTES}, got ${String(n)}`);
+  }
+}
