@@ -74,7 +74,7 @@ describe("netsim CLI", () => {
         const frame = Buffer.alloc(46_081, id & 0xff);
         frame.writeUInt32BE(id, 0);
         tx.send(frame, port, "127.0.0.1");
-        if (id % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 2));
+        if (id % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 5));
       }
       const { code, stdout, stderr } = await run.exited;
       expect(code, stderr).toBe(0);
