@@ -35,3 +35,13 @@ export function fromHex(text: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
+
+/**
+ * Where two byte strings first differ (-1 when equal, the shorter length when one is a prefix).
+ * `expect(firstDifference(a, b)).toBe(-1)` is fast on megabytes, where toEqual is not.
+ */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}

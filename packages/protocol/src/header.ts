@@ -1,0 +1,301 @@
+import { codecFromWire, CODEC_WIRE, isCodec, type Codec } from "./codec.js";
+import { ProtocolError, ProtocolErrorCode } from "./errors.js";
+import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
+
+/**
+ * The v1 datagram: a 44-byte header, the chunk's bytes, then an optional tag.
+ * All fields are big-endian (network order).
+ *
+ * ```text
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     magic 'U' (0x55)  |  magic 'C' (0x43) |  version (1)  |R R R R R R R A|  0
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                           stream id                           |  4
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                         frame number                          |  8
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                     frame bytes (N)                           | 12
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |         chunk index           |    data chunk count (K)       | 16
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |        chunk bytes (P)        |     FEC group count (G)       | 20
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * | parity/group (m) |    codec   |   tag bytes   |   reserved (0)| 24
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |             width             |            height             | 28
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                  frame rate (milli-fps)                       | 32
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |          capture time, microseconds since the Unix epoch      | 36
+ * |                  (u64: high 32 bits, then low 32)             | 40
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  payload: data chunk i (chunk length(i) bytes) or parity      | 44
+ * |  chunk (P bytes) ...                                          |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  tag (tag bytes, only when flag A is set) over bytes 0..end   |
+ * |  of payload                                                   |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * ```
+ *
+ * Flags: A (bit 0, value 0x01) = a tag follows the payload. R = reserved, zero in v1.
+ * Chunk index < K: data chunk; K <= index < K + G*m: parity chunk index - K (see slots.ts).
+ */
+export interface DatagramHeader {
+  /** Random per sender run: a restarted or second sender never mixes with the first. */
+  readonly streamId: number;
+  /** u32, +1 per frame, wraps (compare with serial.ts). */
+  readonly frameNumber: number;
+  /** N: bytes of the whole frame (>= 1). */
+  readonly frameBytes: number;
+  /** Data chunk (< chunkCount) or parity chunk (>= chunkCount). */
+  readonly chunkIndex: number;
+  /** K = ceil(N / P): data chunks of the frame. */
+  readonly chunkCount: number;
+  /** P: bytes of every data chunk but the last, and of every parity chunk. */
+  readonly chunkBytes: number;
+  /** G: FEC groups (1 when there is no parity). */
+  readonly fecGroups: number;
+  /** m: parity chunks per FEC group (0 = no FEC). */
+  readonly fecParityPerGroup: number;
+  readonly codec: Codec;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second (the wire carries milli-fps; 0 = unknown). */
+  readonly fps: number;
+  /** Capture time in ms since the Unix epoch, microsecond resolution (the wire carries µs). */
+  readonly timestampMs: number;
+  /** Bytes of the tag after the payload; 0 = untagged (flag A clear). */
+  readonly tagBytes: number;
+}
+
+/** A decoded v1 datagram. Views share memory with the bytes given to `decodeDatagram`. */
+export interface Datagram extends DatagramHeader {
+  /** The chunk: `subarray` of the datagram. */
+  readonly payload: Uint8Array;
+  /** The tag (`tagBytes` long), or undefined when untagged. */
+  readonly tag: Uint8Array | undefined;
+  /** Header and payload: the bytes the tag covers. */
+  readonly signed: Uint8Array;
+}
+
+export const MAGIC_0 = 0x55; // 'U'
+export const MAGIC_1 = 0x43; // 'C'
+export const VERSION = 1;
+export const FLAG_TAGGED = 0x01;
+export const RESERVED_FLAGS = 0xfe;
+
+/** Byte offsets of the header's fields. */
+export const Offset = {
+  magic: 0,
+  version: 2,
+  flags: 3,
+  streamId: 4,
+  frameNumber: 8,
+  frameBytes: 12,
+  chunkIndex: 16,
+  chunkCount: 18,
+  chunkBytes: 20,
+  fecGroups: 22,
+  fecParityPerGroup: 24,
+  codec: 25,
+  tagBytes: 26,
+  reserved: 27,
+  width: 28,
+  height: 30,
+  fps: 32,
+  timestampHigh: 36,
+  timestampLow: 40,
+} as const;
+
+export const HEADER_BYTES = 44;
+
+/** Where each header field starts, for error offsets. */
+const FIELD_OFFSET: Readonly<Record<keyof DatagramHeader, number>> = {
+  ...Offset,
+  timestampMs: Offset.timestampHigh,
+};
+
+/** Largest UDP payload over IPv4: 65,535 - 8 (UDP) - 20 (IP). */
+export const MAX_DATAGRAM_BYTES = 65_507;
+/** Largest datagram that fits a 1500-byte Ethernet MTU without IP fragmentation: 1500 - 20 - 8. */
+export const DEFAULT_MAX_DATAGRAM_BYTES = 1472;
+/** Largest timestamp in µs that a double holds exactly (2^53 - 1): year 2255. */
+const MAX_TIMESTAMP_US = Number.MAX_SAFE_INTEGER;
+const TWO_32 = 0x1_0000_0000;
+const MAX_MILLI_FPS = 0xffff_ffff;
+
+type FieldName = keyof DatagramHeader;
+
+/** One field outside its range: name and what is wrong, for RangeError and ProtocolError alike. */
+interface Problem {
+  readonly field: FieldName;
+  readonly message: string;
+}
+
+function uint(field: FieldName, value: number, min: number, max: number): Problem | undefined {
+  if (!Number.isInteger(value) || value < min || value > max) return { field, message: `${field} must be an integer from ${min} to ${max}, got ${String(value)}` };
+  return undefined;
+}
+
+/**
+ * Checks every header field and the relations between them. Used when encoding (the fields'
+ * API values) and decoding (values as read).
+ */
+export function headerProblem(h: DatagramHeader): Problem | undefined {
+  const simple =
+    uint("streamId", h.streamId, 0, 0xffff_ffff) ??
+    uint("frameNumber", h.frameNumber, 0, 0xffff_ffff) ??
+    uint("frameBytes", h.frameBytes, 1, 0xffff_ffff) ??
+    uint("chunkBytes", h.chunkBytes, 1, MAX_DATAGRAM_BYTES - HEADER_BYTES) ??
+    uint("chunkCount", h.chunkCount, 1, 0xffff) ??
+    uint("fecGroups", h.fecGroups, 1, 0xffff) ??
+    uint("fecParityPerGroup", h.fecParityPerGroup, 0, 0xff) ??
+    uint("chunkIndex", h.chunkIndex, 0, 0xffff) ??
+    uint("tagBytes", h.tagBytes, 0, 0xff) ??
+    uint("width", h.width, 1, 0xffff) ??
+    uint("height", h.height, 1, 0xffff);
+  if (simple) return simple;
+  if (!isCodec(h.codec)) return { field: "codec", message: `codec must be one of raw-bgr24, jpeg, got ${String(h.codec)}` };
+  if (!(h.fps >= 0 && Math.round(h.fps * 1000) <= MAX_MILLI_FPS)) return { field: "fps", message: `fps must be from 0 to ${MAX_MILLI_FPS / 1000}, got ${String(h.fps)}` };
+  if (!(h.timestampMs >= 0 && Math.round(h.timestampMs * 1000) <= MAX_TIMESTAMP_US)) {
+    return { field: "timestampMs", message: `timestampMs must be from 0 to ${MAX_TIMESTAMP_US / 1000}, got ${String(h.timestampMs)}` };
+  }
+  const k = chunkCount(h.frameBytes, h.chunkBytes);
+  if (h.chunkCount !== k) return { field: "chunkCount", message: `chunkCount must be ceil(frameBytes ${h.frameBytes} / chunkBytes ${h.chunkBytes}) = ${k}, got ${h.chunkCount}` };
+  const layout = layoutProblem(h.chunkCount, { groups: h.fecGroups, parityPerGroup: h.fecParityPerGroup });
+  if (layout) return { field: "fecGroups", message: layout };
+  const total = h.chunkCount + h.fecGroups * h.fecParityPerGroup;
+  if (h.chunkIndex >= total) return { field: "chunkIndex", message: `chunkIndex must be below ${total} (data + parity chunks), got ${h.chunkIndex}` };
+  if (h.codec === "raw-bgr24" && h.frameBytes !== h.width * h.height * 3) {
+    return { field: "frameBytes", message: `a raw-bgr24 frame of ${h.width}x${h.height} is ${h.width * h.height * 3} bytes, frameBytes is ${h.frameBytes}` };
+  }
+  return undefined;
+}
+
+/** Bytes of the payload of the chunk the header describes. */
+export function payloadLength(h: Pick<DatagramHeader, "chunkIndex" | "chunkCount" | "frameBytes" | "chunkBytes">): number {
+  return h.chunkIndex < h.chunkCount ? chunkLength(h.chunkIndex, h.frameBytes, h.chunkBytes) : h.chunkBytes;
+}
+
+/**
+ * Writes a header that `headerProblem` accepted at `view`'s byte 0. The hot path of the packetizer:
+ * no checks here.
+ */
+export function writeHeader(view: DataView, h: DatagramHeader): void {
+  view.setUint8(Offset.magic, MAGIC_0);
+  view.setUint8(Offset.magic + 1, MAGIC_1);
+  view.setUint8(Offset.version, VERSION);
+  view.setUint8(Offset.flags, h.tagBytes > 0 ? FLAG_TAGGED : 0);
+  view.setUint32(Offset.streamId, h.streamId);
+  view.setUint32(Offset.frameNumber, h.frameNumber);
+  view.setUint32(Offset.frameBytes, h.frameBytes);
+  view.setUint16(Offset.chunkIndex, h.chunkIndex);
+  view.setUint16(Offset.chunkCount, h.chunkCount);
+  view.setUint16(Offset.chunkBytes, h.chunkBytes);
+  view.setUint16(Offset.fecGroups, h.fecGroups);
+  view.setUint8(Offset.fecParityPerGroup, h.fecParityPerGroup);
+  view.setUint8(Offset.codec, CODEC_WIRE[h.codec]);
+  view.setUint8(Offset.tagBytes, h.tagBytes);
+  view.setUint8(Offset.reserved, 0);
+  view.setUint16(Offset.width, h.width);
+  view.setUint16(Offset.height, h.height);
+  view.setUint32(Offset.fps, Math.round(h.fps * 1000));
+  const us = Math.round(h.timestampMs * 1000);
+  view.setUint32(Offset.timestampHigh, Math.floor(us / TWO_32));
+  view.setUint32(Offset.timestampLow, us % TWO_32);
+}
+
+/**
+ * Encodes one datagram from its header, payload and (when `header.tagBytes` > 0) tag.
+ * Throws RangeError naming the field when a value is out of range.
+ */
+export function encodeDatagram(header: DatagramHeader, payload: Uint8Array, tag?: Uint8Array): Uint8Array {
+  const problem = headerProblem(header);
+  if (problem) throw new RangeError(problem.message);
+  const expected = payloadLength(header);
+  if (payload.length !== expected) throw new RangeError(`payload must be ${expected} bytes for chunk ${header.chunkIndex}, got ${payload.length}`);
+  const tagLength = tag?.length ?? 0;
+  if (tagLength !== header.tagBytes) throw new RangeError(`tag must be tagBytes = ${header.tagBytes} bytes, got ${tagLength}`);
+  const out = new Uint8Array(HEADER_BYTES + expected + tagLength);
+  writeHeader(new DataView(out.buffer, out.byteOffset, out.byteLength), header);
+  out.set(payload, HEADER_BYTES);
+  if (tag) out.set(tag, HEADER_BYTES + expected);
+  return out;
+}
+
+function fail(code: ProtocolErrorCode, offset: number, message: string): never {
+  throw new ProtocolError(code, offset, message);
+}
+
+/** True when the bytes start like a v1 datagram (magic and version), whatever follows. */
+export function looksLikeV1(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === MAGIC_0 && bytes[1] === MAGIC_1 && bytes[2] === VERSION;
+}
+
+/**
+ * Decodes one v1 datagram, or throws ProtocolError. Reads only `bytes` (a DataView over exactly
+ * them); the returned payload, tag and signed bytes are views, not copies. Does not check the tag:
+ * the reassembler does, with its authenticator.
+ */
+export function decodeDatagram(bytes: Uint8Array): Datagram {
+  const length = bytes.length;
+  if (length < 2) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) {
+    fail(ProtocolErrorCode.BadMagic, 0, `expected 0x5543 ("UC"), got 0x${hex(bytes[0]!)}${hex(bytes[1]!)}`);
+  }
+  if (length < 3) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (bytes[2] !== VERSION) fail(ProtocolErrorCode.UnsupportedVersion, Offset.version, `version ${bytes[2]!}, this library speaks ${VERSION}`);
+  if (length < HEADER_BYTES) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
+  const flags = view.getUint8(Offset.flags);
+  if (flags & RESERVED_FLAGS) fail(ProtocolErrorCode.ReservedBits, Offset.flags, `flags 0x${hex(flags)} set reserved bits 0x${hex(flags & RESERVED_FLAGS)}`);
+  const reserved = view.getUint8(Offset.reserved);
+  if (reserved !== 0) fail(ProtocolErrorCode.ReservedBits, Offset.reserved, `reserved byte is 0x${hex(reserved)}, must be 0`);
+  const tagBytes = view.getUint8(Offset.tagBytes);
+  if ((flags & FLAG_TAGGED) !== 0 !== tagBytes > 0) {
+    fail(ProtocolErrorCode.OutOfRange, Offset.tagBytes, `tag bytes ${tagBytes} with the tag flag ${flags & FLAG_TAGGED ? "set" : "clear"}`);
+  }
+  const codecWire = view.getUint8(Offset.codec);
+  const codec = codecFromWire(codecWire);
+  if (codec === undefined) fail(ProtocolErrorCode.UnknownCodec, Offset.codec, `codec ${codecWire} is unknown (0 = raw-bgr24, 1 = jpeg)`);
+  const high = view.getUint32(Offset.timestampHigh);
+  const us = high * TWO_32 + view.getUint32(Offset.timestampLow);
+  if (us > MAX_TIMESTAMP_US) fail(ProtocolErrorCode.OutOfRange, Offset.timestampHigh, `capture time high word 0x${high.toString(16)} is past 2^53 µs`);
+
+  const header: DatagramHeader = {
+    streamId: view.getUint32(Offset.streamId),
+    frameNumber: view.getUint32(Offset.frameNumber),
+    frameBytes: view.getUint32(Offset.frameBytes),
+    chunkIndex: view.getUint16(Offset.chunkIndex),
+    chunkCount: view.getUint16(Offset.chunkCount),
+    chunkBytes: view.getUint16(Offset.chunkBytes),
+    fecGroups: view.getUint16(Offset.fecGroups),
+    fecParityPerGroup: view.getUint8(Offset.fecParityPerGroup),
+    codec,
+    width: view.getUint16(Offset.width),
+    height: view.getUint16(Offset.height),
+    fps: view.getUint32(Offset.fps) / 1000,
+    timestampMs: us / 1000,
+    tagBytes,
+  };
+  const problem = headerProblem(header);
+  if (problem) fail(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
+
+  const expected = HEADER_BYTES + payloadLength(header) + tagBytes;
+  if (length < expected) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, chunk ${header.chunkIndex} needs ${expected}`);
+  if (length > expected) fail(ProtocolErrorCode.TrailingBytes, expected, `${length - expected} bytes after the ${expected} that chunk ${header.chunkIndex} needs`);
+  const end = length - tagBytes;
+  return {
+    ...header,
+    payload: bytes.subarray(HEADER_BYTES, end),
+    tag: tagBytes > 0 ? bytes.subarray(end) : undefined,
+    signed: bytes.subarray(0, end),
+  };
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).padStart(2, "0");
+}

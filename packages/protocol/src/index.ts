@@ -1,0 +1,60 @@
+export { type Authenticator } from "./auth.js";
+export { Codec, CODEC_WIRE } from "./codec.js";
+export { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
+export { encodeParity, recoverData, MAX_FEC_GROUP_DATA, MAX_FEC_GROUP_PARITY } from "./fec.js";
+export {
+  decodeDatagram,
+  encodeDatagram,
+  looksLikeV1,
+  payloadLength,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  FLAG_TAGGED,
+  HEADER_BYTES,
+  MAX_DATAGRAM_BYTES,
+  Offset,
+  VERSION,
+  type Datagram,
+  type DatagramHeader,
+} from "./header.js";
+export {
+  createLegacyReassembler,
+  decodeLegacyDatagram,
+  encodeLegacyDatagram,
+  packetizeLegacyFrame,
+  LEGACY_CHUNK_BYTES,
+  LEGACY_CHUNK_COUNT,
+  LEGACY_DATAGRAM_BYTES,
+  LEGACY_FRAME_BYTES,
+  LEGACY_FRAME_HEIGHT,
+  LEGACY_FRAME_WIDTH,
+  LEGACY_INITIAL_FILL,
+  type LegacyCounters,
+  type LegacyDatagram,
+  type LegacyDroppedEvent,
+  type LegacyEvent,
+  type LegacyFrameEvent,
+  type LegacyMode,
+  type LegacyReassembler,
+  type LegacyReassemblerOptions,
+} from "./legacy.js";
+export { packetizeFrame, DEFAULT_FEC_OVERHEAD, MIN_DATAGRAM_BYTES, type FrameToSend, type PacketizeOptions } from "./packetize.js";
+export {
+  createReassembler,
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_FRAMES_IN_FLIGHT,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_STREAM_TIMEOUT_MS,
+  type DropReason,
+  type DroppedEvent,
+  type FrameEvent,
+  type Reassembler,
+  type ReassemblerCounters,
+  type ReassemblerOptions,
+  type ReassemblyEvent,
+  type StreamEndedEvent,
+  type StreamStartedEvent,
+} from "./reassembler.js";
+export { serialAdd, serialCompare, serialDiff, serialNewer, serialOlderOrEqual, SERIAL_MODULUS } from "./serial.js";
+export { chunkCount, chunkLength, chunkOffset, fecLayout, groupDataCount, parityCount, DEFAULT_FEC_GROUP_SIZE, MAX_CHUNKS_PER_FRAME, type FecLayout } from "./slots.js";

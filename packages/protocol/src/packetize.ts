@@ -1,0 +1,126 @@
+import { checkAuthenticator, type Authenticator } from "./auth.js";
+import type { Codec } from "./codec.js";
+import { encodeParity, MAX_FEC_GROUP_DATA } from "./fec.js";
+import { DEFAULT_MAX_DATAGRAM_BYTES, HEADER_BYTES, headerProblem, MAX_DATAGRAM_BYTES, Offset, writeHeader, type DatagramHeader } from "./header.js";
+import { chunkCount, chunkLength, DEFAULT_FEC_GROUP_SIZE, fecLayout, MAX_CHUNKS_PER_FRAME, parityCount } from "./slots.js";
+
+/** One frame to send. */
+export interface FrameToSend {
+  readonly streamId: number;
+  readonly frameNumber: number;
+  readonly codec: Codec;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second (0 = unknown); carried with 0.001 resolution. */
+  readonly fps: number;
+  /** Capture time, ms since the Unix epoch; carried with µs resolution. */
+  readonly timestampMs: number;
+  /** The frame's bytes (raw-bgr24: width * height * 3). Not modified, not kept. */
+  readonly payload: Uint8Array;
+}
+
+export interface PacketizeOptions {
+  /** Largest datagram, header and tag included: 64..65,507. Default 1472 (no IP fragmentation on a 1500 MTU). */
+  readonly maxDatagramBytes?: number;
+  /** Parity chunks per data chunk, 0..1 (0 = no FEC). Default 0.1. Rounded up per group. */
+  readonly fecOverhead?: number;
+  /** Most data chunks per FEC group, 1..128. Default 48. Larger groups survive more loss patterns and cost more CPU. */
+  readonly fecGroupSize?: number;
+  /** Appends a tag to every datagram (flag A). */
+  readonly authenticator?: Authenticator;
+}
+
+export const DEFAULT_FEC_OVERHEAD = 0.1;
+/** Smallest `maxDatagramBytes` accepted: the header, room for a 16-byte tag, and a few bytes of payload. */
+export const MIN_DATAGRAM_BYTES = 64;
+
+function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions, "authenticator">> {
+  const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+  const fecOverhead = options.fecOverhead ?? DEFAULT_FEC_OVERHEAD;
+  const fecGroupSize = options.fecGroupSize ?? DEFAULT_FEC_GROUP_SIZE;
+  if (!Number.isInteger(maxDatagramBytes) || maxDatagramBytes < MIN_DATAGRAM_BYTES || maxDatagramBytes > MAX_DATAGRAM_BYTES) {
+    throw new RangeError(`maxDatagramBytes must be an integer from ${MIN_DATAGRAM_BYTES} to ${MAX_DATAGRAM_BYTES}, got ${String(maxDatagramBytes)}`);
+  }
+  if (!(fecOverhead >= 0 && fecOverhead <= 1)) throw new RangeError(`fecOverhead must be from 0 to 1, got ${String(fecOverhead)}`);
+  if (!Number.isInteger(fecGroupSize) || fecGroupSize < 1 || fecGroupSize > MAX_FEC_GROUP_DATA) {
+    throw new RangeError(`fecGroupSize must be an integer from 1 to ${MAX_FEC_GROUP_DATA}, got ${String(fecGroupSize)}`);
+  }
+  checkAuthenticator(options.authenticator, "authenticator");
+  return { maxDatagramBytes, fecOverhead, fecGroupSize };
+}
+
+/**
+ * Cuts a frame into v1 datagrams: K data chunks in order, then the parity chunks (index K..).
+ * Each datagram is a new Uint8Array of at most `maxDatagramBytes`. Throws RangeError naming the
+ * field or option that is out of range.
+ */
+export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {}): Uint8Array[] {
+  const { maxDatagramBytes, fecOverhead, fecGroupSize } = checkOptions(options);
+  const authenticator = options.authenticator;
+  const tagBytes = authenticator?.tagBytes ?? 0;
+  const payload = frame.payload;
+  const frameBytes = payload.length;
+  if (frameBytes === 0) throw new RangeError("payload must not be empty");
+  const chunkBytes = maxDatagramBytes - HEADER_BYTES - tagBytes;
+  const dataChunks = chunkCount(frameBytes, chunkBytes);
+  const layout = fecLayout(dataChunks, fecOverhead, fecGroupSize);
+  const parityChunks = parityCount(layout);
+  if (dataChunks + parityChunks > MAX_CHUNKS_PER_FRAME) {
+    throw new RangeError(
+      `payload: ${frameBytes} bytes make ${dataChunks} data + ${parityChunks} parity chunks of ${chunkBytes} bytes, more than ${MAX_CHUNKS_PER_FRAME}: use larger datagrams`,
+    );
+  }
+  const header: DatagramHeader = {
+    streamId: frame.streamId,
+    frameNumber: frame.frameNumber,
+    frameBytes,
+    chunkIndex: 0,
+    chunkCount: dataChunks,
+    chunkBytes,
+    fecGroups: layout.groups,
+    fecParityPerGroup: layout.parityPerGroup,
+    codec: frame.codec,
+    width: frame.width,
+    height: frame.height,
+    fps: frame.fps,
+    timestampMs: frame.timestampMs,
+    tagBytes,
+  };
+  const problem = headerProblem(header);
+  if (problem) throw new RangeError(problem.message);
+
+  const template = new Uint8Array(HEADER_BYTES);
+  writeHeader(new DataView(template.buffer), header);
+  const total = dataChunks + parityChunks;
+  const datagrams = new Array<Uint8Array>(total);
+  for (let i = 0; i < total; i++) {
+    const length = i < dataChunks ? chunkLength(i, frameBytes, chunkBytes) : chunkBytes;
+    const datagram = new Uint8Array(HEADER_BYTES + length + tagBytes);
+    datagram.set(template);
+    datagram[Offset.chunkIndex] = i >>> 8;
+    datagram[Offset.chunkIndex + 1] = i & 0xff;
+    if (i < dataChunks) datagram.set(payload.subarray(i * chunkBytes, i * chunkBytes + length), HEADER_BYTES);
+    datagrams[i] = datagram;
+  }
+
+  const { groups, parityPerGroup } = layout;
+  if (parityPerGroup > 0) {
+    for (let g = 0; g < groups; g++) {
+      const data: Uint8Array[] = [];
+      for (let i = g; i < dataChunks; i += groups) data.push(datagrams[i]!.subarray(HEADER_BYTES, datagrams[i]!.length - tagBytes));
+      const parity: Uint8Array[] = [];
+      for (let r = 0; r < parityPerGroup; r++) parity.push(datagrams[dataChunks + r * groups + g]!.subarray(HEADER_BYTES, HEADER_BYTES + chunkBytes));
+      encodeParity(data, parity);
+    }
+  }
+
+  if (authenticator) {
+    for (const datagram of datagrams) {
+      const end = datagram.length - tagBytes;
+      const tag = authenticator.sign(datagram.subarray(0, end));
+      if (tag.length !== tagBytes) throw new RangeError(`authenticator.sign returned ${tag.length} bytes, tagBytes is ${tagBytes}`);
+      datagram.set(tag, end);
+    }
+  }
+  return datagrams;
+}
