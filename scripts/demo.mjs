@@ -65,7 +65,10 @@ const sender = start("sender", [
   "--frames", String(FRAMES), "--stats", senderStats, "--log-format", "json",
 ]);
 
-const [senderCode, receiverCode] = await Promise.all([sender.exited, receiver.exited]);
+const senderCode = await sender.exited;
+// The receiver stops by itself one second after the last datagram; a sender that failed sent none.
+if (senderCode !== 0) receiver.child.kill("SIGTERM");
+const receiverCode = await receiver.exited;
 if (senderCode !== 0 || receiverCode !== 0) {
   console.error(`udpcam demo failed: sender exited ${senderCode}, receiver exited ${receiverCode}`);
   console.error(sender.stderr(), receiver.stderr());

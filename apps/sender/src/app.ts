@@ -30,6 +30,8 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   logger.info({ source: source.description, fps }, `source: ${source.description}`);
 
   const socket = createSocket("udp4");
+  // Buffer sizes can be set only once the socket has a file descriptor.
+  await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
   const buffers = requestBufferSizes(socket, { send: SEND_BUFFER_BYTES });
   logger.debug({ sendBuffer: buffers.send }, `send buffer ${formatBytes(buffers.send)}`);
 
@@ -42,10 +44,14 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   );
 
   let fatal: Error | undefined;
+  let sendsInFlight = 0;
+  let allSent: (() => void) | undefined;
   const send = (datagram: Uint8Array): void => {
     stats.datagramsSent++;
     stats.bytesSent += datagram.length;
+    sendsInFlight++;
     socket.send(datagram, destination.port, destination.address, (error) => {
+      if (--sendsInFlight === 0) allSent?.();
       if (error === null || error === undefined) return;
       stats.sendErrors++;
       if ((error as NodeJS.ErrnoException).code === "EMSGSIZE") {
@@ -81,6 +87,8 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     clearInterval(statusTimer);
     deps.status.clear();
     await source.close();
+    // Closing with sends still queued in libuv would silently drop the last datagrams.
+    if (sendsInFlight > 0) await new Promise<void>((resolve) => (allSent = resolve));
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
     if (config.stats !== undefined) await writeFile(config.stats, JSON.stringify(stats, null, 2) + "\n");

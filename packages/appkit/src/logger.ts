@@ -19,7 +19,7 @@ export function createLogger(options: { name: string; level: LogLevel; format: L
     colorize: options.colors,
     ignore: "name",
     translateTime: "HH:MM:ss.l",
-    singleLine: true,
+    hideObject: true,
   });
   return pino(base, stream);
 }
