@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeParity, MAX_FEC_GROUP_DATA, parityCoefficient, recoverData } from "./fec.js";
-import { gfDiv, gfInv, gfMul, invertMatrix } from "./gf256.js";
+import { gfDiv, gfInv, gfMul, invertMatrix, mulAdd } from "./gf256.js";
 import { prng, randomBytes } from "./testing/random.js";
 
 describe("GF(256)", () => {
@@ -94,5 +94,25 @@ describe("Cauchy Reed-Solomon", () => {
 
   it("refuses groups past the coefficient table", () => {
     expect(() => encodeParity(Array.from({ length: 129 }, () => new Uint8Array(1)), [new Uint8Array(1)])).toThrow(RangeError);
+  });
+});
+
+describe("mulAdd", () => {
+  it("gives the same bytes on aligned words and on unaligned views", () => {
+    const random = prng(9);
+    const src = randomBytes(random, 300);
+    for (const c of [0, 1, 2, 0x8e, 255]) {
+      const reference = randomBytes(prng(c), 300);
+      const expected = reference.map((b, i) => b ^ gfMul(c, src[i]!));
+      for (const shift of [0, 1, 2, 3, 4]) {
+        const s = new Uint8Array(310);
+        s.set(src, shift);
+        const d = new Uint8Array(310);
+        d.set(reference, 4 - (shift % 4));
+        const dst = d.subarray(4 - (shift % 4), 4 - (shift % 4) + 300);
+        mulAdd(dst, s.subarray(shift, shift + 300), c);
+        expect([...dst]).toEqual([...expected]);
+      }
+    }
   });
 });

@@ -225,8 +225,15 @@ export function encodeDatagram(header: DatagramHeader, payload: Uint8Array, tag?
   return out;
 }
 
-function fail(code: ProtocolErrorCode, offset: number, message: string): never {
-  throw new ProtocolError(code, offset, message);
+/** Why bytes are not a datagram: what ProtocolError carries, without the cost of an Error. */
+export interface DecodeFailure {
+  readonly code: ProtocolErrorCode;
+  readonly offset: number;
+  readonly message: string;
+}
+
+function failure(code: ProtocolErrorCode, offset: number, message: string): DecodeFailure {
+  return { code, offset, message };
 }
 
 /** True when the bytes start like a v1 datagram (magic and version), whatever follows. */
@@ -240,32 +247,48 @@ export function looksLikeV1(bytes: Uint8Array): boolean {
  * the reassembler does, with its authenticator.
  */
 export function decodeDatagram(bytes: Uint8Array): Datagram {
+  const result = tryDecodeDatagram(bytes);
+  if (isDecodeFailure(result)) throw new ProtocolError(result.code, result.offset, result.message);
+  return result;
+}
+
+export function isDecodeFailure(result: Datagram | DecodeFailure): result is DecodeFailure {
+  return (result as Partial<Datagram>).payload === undefined;
+}
+
+/**
+ * `decodeDatagram` without the exception: returns the failure as data. A receiver flooded with
+ * garbage should not pay for an Error (and its stack trace) per datagram.
+ */
+export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
   const length = bytes.length;
-  if (length < 2) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (length < 2) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
   if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) {
-    fail(ProtocolErrorCode.BadMagic, 0, `expected 0x5543 ("UC"), got 0x${hex(bytes[0]!)}${hex(bytes[1]!)}`);
+    return failure(ProtocolErrorCode.BadMagic, 0, `expected 0x5543 ("UC"), got 0x${hex(bytes[0]!)}${hex(bytes[1]!)}`);
   }
-  if (length < 3) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
-  if (bytes[2] !== VERSION) fail(ProtocolErrorCode.UnsupportedVersion, Offset.version, `version ${bytes[2]!}, this library speaks ${VERSION}`);
-  if (length < HEADER_BYTES) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (length < 3) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (bytes[2] !== VERSION) return failure(ProtocolErrorCode.UnsupportedVersion, Offset.version, `version ${bytes[2]!}, this library speaks ${VERSION}`);
+  if (length < HEADER_BYTES) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, length);
   const flags = view.getUint8(Offset.flags);
-  if (flags & RESERVED_FLAGS) fail(ProtocolErrorCode.ReservedBits, Offset.flags, `flags 0x${hex(flags)} set reserved bits 0x${hex(flags & RESERVED_FLAGS)}`);
+  if (flags & RESERVED_FLAGS) return failure(ProtocolErrorCode.ReservedBits, Offset.flags, `flags 0x${hex(flags)} set reserved bits 0x${hex(flags & RESERVED_FLAGS)}`);
   const reserved = view.getUint8(Offset.reserved);
-  if (reserved !== 0) fail(ProtocolErrorCode.ReservedBits, Offset.reserved, `reserved byte is 0x${hex(reserved)}, must be 0`);
+  if (reserved !== 0) return failure(ProtocolErrorCode.ReservedBits, Offset.reserved, `reserved byte is 0x${hex(reserved)}, must be 0`);
   const tagBytes = view.getUint8(Offset.tagBytes);
   if ((flags & FLAG_TAGGED) !== 0 !== tagBytes > 0) {
-    fail(ProtocolErrorCode.OutOfRange, Offset.tagBytes, `tag bytes ${tagBytes} with the tag flag ${flags & FLAG_TAGGED ? "set" : "clear"}`);
+    return failure(ProtocolErrorCode.OutOfRange, Offset.tagBytes, `tag bytes ${tagBytes} with the tag flag ${flags & FLAG_TAGGED ? "set" : "clear"}`);
   }
   const codecWire = view.getUint8(Offset.codec);
   const codec = codecFromWire(codecWire);
-  if (codec === undefined) fail(ProtocolErrorCode.UnknownCodec, Offset.codec, `codec ${codecWire} is unknown (0 = raw-bgr24, 1 = jpeg)`);
+  if (codec === undefined) return failure(ProtocolErrorCode.UnknownCodec, Offset.codec, `codec ${codecWire} is unknown (0 = raw-bgr24, 1 = jpeg)`);
   const high = view.getUint32(Offset.timestampHigh);
   const us = high * TWO_32 + view.getUint32(Offset.timestampLow);
-  if (us > MAX_TIMESTAMP_US) fail(ProtocolErrorCode.OutOfRange, Offset.timestampHigh, `capture time high word 0x${high.toString(16)} is past 2^53 µs`);
+  if (us > MAX_TIMESTAMP_US) return failure(ProtocolErrorCode.OutOfRange, Offset.timestampHigh, `capture time high word 0x${high.toString(16)} is past 2^53 µs`);
 
-  const header: DatagramHeader = {
+  const end = length - tagBytes;
+  // One object, built once: this runs for every datagram received.
+  const datagram: Datagram = {
     streamId: view.getUint32(Offset.streamId),
     frameNumber: view.getUint32(Offset.frameNumber),
     frameBytes: view.getUint32(Offset.frameBytes),
@@ -280,20 +303,17 @@ export function decodeDatagram(bytes: Uint8Array): Datagram {
     fps: view.getUint32(Offset.fps) / 1000,
     timestampMs: us / 1000,
     tagBytes,
-  };
-  const problem = headerProblem(header);
-  if (problem) fail(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
-
-  const expected = HEADER_BYTES + payloadLength(header) + tagBytes;
-  if (length < expected) fail(ProtocolErrorCode.Truncated, length, `${length} bytes, chunk ${header.chunkIndex} needs ${expected}`);
-  if (length > expected) fail(ProtocolErrorCode.TrailingBytes, expected, `${length - expected} bytes after the ${expected} that chunk ${header.chunkIndex} needs`);
-  const end = length - tagBytes;
-  return {
-    ...header,
     payload: bytes.subarray(HEADER_BYTES, end),
     tag: tagBytes > 0 ? bytes.subarray(end) : undefined,
     signed: bytes.subarray(0, end),
   };
+  const problem = headerProblem(datagram);
+  if (problem) return failure(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
+
+  const expected = HEADER_BYTES + payloadLength(datagram) + tagBytes;
+  if (length < expected) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, chunk ${datagram.chunkIndex} needs ${expected}`);
+  if (length > expected) return failure(ProtocolErrorCode.TrailingBytes, expected, `${length - expected} bytes after the ${expected} that chunk ${datagram.chunkIndex} needs`);
+  return datagram;
 }
 
 function hex(byte: number): string {

@@ -4,6 +4,8 @@ export { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors
 export { encodeParity, recoverData, MAX_FEC_GROUP_DATA, MAX_FEC_GROUP_PARITY } from "./fec.js";
 export {
   decodeDatagram,
+  isDecodeFailure,
+  tryDecodeDatagram,
   encodeDatagram,
   looksLikeV1,
   payloadLength,
@@ -14,11 +16,13 @@ export {
   Offset,
   VERSION,
   type Datagram,
+  type DecodeFailure,
   type DatagramHeader,
 } from "./header.js";
 export {
   createLegacyReassembler,
   decodeLegacyDatagram,
+  tryDecodeLegacyDatagram,
   encodeLegacyDatagram,
   packetizeLegacyFrame,
   LEGACY_CHUNK_BYTES,

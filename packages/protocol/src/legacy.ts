@@ -1,4 +1,5 @@
 import { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
+import type { DecodeFailure } from "./header.js";
 
 /**
  * The seed's format: a 640x480 BGR frame (921,600 bytes) as 20 datagrams, each one byte of chunk
@@ -32,12 +33,23 @@ export interface LegacyDatagram {
 
 /** Decodes one seed datagram or throws ProtocolError (TRUNCATED, TRAILING_BYTES, OUT_OF_RANGE). */
 export function decodeLegacyDatagram(bytes: Uint8Array): LegacyDatagram {
-  if (bytes.length < LEGACY_DATAGRAM_BYTES) throw new ProtocolError(ProtocolErrorCode.Truncated, bytes.length, `${bytes.length} bytes, a legacy datagram is ${LEGACY_DATAGRAM_BYTES}`);
+  const result = tryDecodeLegacyDatagram(bytes);
+  if ("code" in result) throw new ProtocolError(result.code, result.offset, result.message);
+  return result;
+}
+
+/** `decodeLegacyDatagram` returning the failure as data instead of throwing. */
+export function tryDecodeLegacyDatagram(bytes: Uint8Array): LegacyDatagram | DecodeFailure {
+  if (bytes.length < LEGACY_DATAGRAM_BYTES) return { code: ProtocolErrorCode.Truncated, offset: bytes.length, message: `${bytes.length} bytes, a legacy datagram is ${LEGACY_DATAGRAM_BYTES}` };
   if (bytes.length > LEGACY_DATAGRAM_BYTES) {
-    throw new ProtocolError(ProtocolErrorCode.TrailingBytes, LEGACY_DATAGRAM_BYTES, `${bytes.length - LEGACY_DATAGRAM_BYTES} bytes after the ${LEGACY_DATAGRAM_BYTES} of a legacy datagram`);
+    return {
+      code: ProtocolErrorCode.TrailingBytes,
+      offset: LEGACY_DATAGRAM_BYTES,
+      message: `${bytes.length - LEGACY_DATAGRAM_BYTES} bytes after the ${LEGACY_DATAGRAM_BYTES} of a legacy datagram`,
+    };
   }
   const index = bytes[0]!;
-  if (index >= LEGACY_CHUNK_COUNT) throw new ProtocolError(ProtocolErrorCode.OutOfRange, 0, `chunk index ${index}, legacy frames have ${LEGACY_CHUNK_COUNT} chunks (0..19)`);
+  if (index >= LEGACY_CHUNK_COUNT) return { code: ProtocolErrorCode.OutOfRange, offset: 0, message: `chunk index ${index}, legacy frames have ${LEGACY_CHUNK_COUNT} chunks (0..19)` };
   return { index, payload: bytes.subarray(1) };
 }
 
@@ -162,13 +174,10 @@ export function createLegacyReassembler(options: LegacyReassemblerOptions = {}):
 
   function push(datagram: Uint8Array): LegacyEvent[] {
     c.bytesReceived += datagram.length;
-    let d: LegacyDatagram;
-    try {
-      d = decodeLegacyDatagram(datagram);
-    } catch (error) {
-      if (!ProtocolError.isInstance(error)) throw error;
+    const d = tryDecodeLegacyDatagram(datagram);
+    if ("code" in d) {
       c.datagramsMalformed++;
-      malformedByCode[error.code]++;
+      malformedByCode[d.code]++;
       if (datagram.length >= 3 && datagram[0] === 0x55 && datagram[1] === 0x43 && datagram[2] === 1) c.datagramsV1Like++;
       return [];
     }

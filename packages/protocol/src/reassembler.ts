@@ -1,8 +1,8 @@
 import { checkAuthenticator, type Authenticator } from "./auth.js";
 import type { Codec } from "./codec.js";
-import { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
+import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { recoverData } from "./fec.js";
-import { decodeDatagram, type Datagram } from "./header.js";
+import { isDecodeFailure, tryDecodeDatagram, type Datagram } from "./header.js";
 import { LEGACY_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT } from "./legacy.js";
 import { serialDiff, serialOlderOrEqual } from "./serial.js";
 import { chunkLength, groupDataCount } from "./slots.js";
@@ -322,13 +322,10 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
 
   function push(datagram: Uint8Array, nowMs: number): ReassemblyEvent[] {
     c.bytesReceived += datagram.length;
-    let d: Datagram;
-    try {
-      d = decodeDatagram(datagram);
-    } catch (error) {
-      if (!ProtocolError.isInstance(error)) throw error;
-      if (error.code === ProtocolErrorCode.BadMagic && datagram.length === LEGACY_DATAGRAM_BYTES && datagram[0]! < LEGACY_CHUNK_COUNT) c.datagramsLegacyLike++;
-      return malformed(error.code);
+    const d = tryDecodeDatagram(datagram);
+    if (isDecodeFailure(d)) {
+      if (d.code === ProtocolErrorCode.BadMagic && datagram.length === LEGACY_DATAGRAM_BYTES && datagram[0]! < LEGACY_CHUNK_COUNT) c.datagramsLegacyLike++;
+      return malformed(d.code);
     }
     if (authenticator === undefined) {
       if (d.tag !== undefined) {
