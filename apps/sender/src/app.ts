@@ -11,8 +11,14 @@ import { sendSpread } from "./pacer.js";
 import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
 
 const SEND_BUFFER_BYTES = 8 << 20;
-/** A frame's datagrams go out within this share of the frame interval. */
-const PACING_SHARE = 0.8;
+/**
+ * A frame's datagrams go out within this share of the frame interval. The
+ * original server writes and shows each frame between reads, with the system's
+ * small default receive buffer: legacy frames leave it half the interval quiet.
+ */
+const PACING_SHARE = { v1: 0.8, legacy: 0.5 } as const;
+/** What may go out at once ahead of the even schedule: one 46 KB legacy datagram at a time. */
+const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: 46_081 } as const;
 const VIDEO_USER_ERRORS = new Set(["CAMERA_NOT_FOUND", "FILE_NOT_FOUND", "FILE_UNREADABLE", "INVALID_OPTION"]);
 
 export type SenderDeps = AppDeps;
@@ -70,13 +76,14 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
 
   let stopReason: string | undefined;
   const clock = { now: () => performance.now(), sleep: (ms: number) => sleep(ms) };
-  const windowMs = (1000 / fps) * PACING_SHARE;
+  const windowMs = (1000 / fps) * PACING_SHARE[config.protocol];
+  const burstBytes = PACING_BURST_BYTES[config.protocol];
 
   const pump = async (): Promise<void> => {
     for await (const frame of source) {
       if (stopReason !== undefined || fatal !== undefined) break;
       const datagrams = encoder.encode(frame);
-      await sendSpread(datagrams, windowMs, send, clock);
+      await sendSpread(datagrams, { windowMs, burstBytes }, send, clock);
       stats.framesSent++;
       logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");
       if (config.frames !== undefined && stats.framesSent >= config.frames) break;

@@ -8,12 +8,16 @@ export interface PacerClock {
   sleep(ms: number): Promise<void>;
 }
 
-/** What may go out at once, ahead of the even schedule. */
-export const PACING_BURST_BYTES = 128 * 1024;
+export interface Pacing {
+  /** Time to spread the datagrams over; 0 sends them at once. */
+  readonly windowMs: number;
+  /** What may go out at once, ahead of the even schedule. */
+  readonly burstBytes: number;
+}
 
 export async function sendSpread(
   datagrams: readonly Uint8Array[],
-  windowMs: number,
+  { windowMs, burstBytes }: Pacing,
   send: (datagram: Uint8Array) => void,
   clock: PacerClock,
 ): Promise<void> {
@@ -24,7 +28,7 @@ export async function sendSpread(
   let next = 0;
   while (next < datagrams.length) {
     const elapsed = clock.now() - start;
-    const allowed = windowMs <= 0 || elapsed >= windowMs ? Infinity : (total * elapsed) / windowMs + PACING_BURST_BYTES;
+    const allowed = windowMs <= 0 || elapsed >= windowMs ? Infinity : (total * elapsed) / windowMs + burstBytes;
     while (next < datagrams.length && sent < allowed) {
       const datagram = datagrams[next++] as Uint8Array;
       send(datagram);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openRecorder, renderPatternFrame } from "@udpcam/video";
 import { ROOT, SYSTEM_PYTHON, freePort, readJson, run, startReceiver, startSender, tempDir } from "./harness.js";
-import { inspectRecording, isStrictlyIncreasing } from "./recording.js";
+import { INTACT_MIN_PSNR, inspectRecording, isStrictlyIncreasing } from "./recording.js";
 
 const SEED_CLIENT = join(ROOT, "tools/seed/seed_client.py");
 const SEED_SERVER = join(ROOT, "tools/seed/seed_server.py");
@@ -35,18 +35,23 @@ describe("udpcam sender -> the original server (legacy protocol)", () => {
     const port = await freePort();
     const output = join(dir.path, "output.avi");
     const ready = join(dir.path, "ready");
-    const server = run(SYSTEM_PYTHON, [SEED_SERVER, "--port", String(port), "--output", output, "--idle-exit", "1.5", "--ready-file", ready], { env: { DISPLAY: undefined } });
+    // The original server writes every frame between two reads: with the system's 208 KiB
+    // buffer, any pause of a loaded test machine loses datagrams there and it records torn
+    // frames whatever the sender does. The claim is for nothing lost: give it room.
+    const server = run(SYSTEM_PYTHON, [SEED_SERVER, "--port", String(port), "--output", output, "--idle-exit", "1.5", "--rcvbuf", String(4 << 20), "--ready-file", ready], {
+      env: { DISPLAY: undefined },
+    });
     await waitForFile(ready);
     const sender = startSender(["--source", "test", "--protocol", "legacy", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--frames", "50"]);
     expect(await sender.exited).toBe(0);
     expect(await server.exited).toBe(0);
-    expect(JSON.parse(server.stdout().trim())).toMatchObject({ framesWritten: 50 });
+    expect(JSON.parse(server.stdout().trim())).toEqual({ framesWritten: 50, datagramsReceived: 1000 });
 
     const frames = await inspectRecording(output);
     expect(frames).toHaveLength(50);
     expect(frames.filter((f) => f.torn)).toEqual([]);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(Math.min(...frames.map((f) => f.worstBandPsnr))).toBeGreaterThan(24);
+    expect(Math.min(...frames.map((f) => f.worstBandPsnr))).toBeGreaterThan(INTACT_MIN_PSNR);
   });
 });
 
@@ -70,7 +75,7 @@ describe("the original client -> udpcam receiver (legacy protocol)", () => {
     const { stats, recorded } = await receiveFromSeedClient(["--fps", "25"], 50);
     expect(stats.framesRecorded).toBe(50);
     expect(recorded.map((f) => f.number)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(Math.min(...recorded.map((f) => f.worstBandPsnr))).toBeGreaterThan(24);
+    expect(Math.min(...recorded.map((f) => f.worstBandPsnr))).toBeGreaterThan(INTACT_MIN_PSNR);
   });
 
   it("flooding (no pacing at all): strict mode still never records a torn frame", async () => {
@@ -79,6 +84,6 @@ describe("the original client -> udpcam receiver (legacy protocol)", () => {
     expect(recorded.length).toBeGreaterThan(0);
     expect(recorded.filter((f) => f.torn)).toEqual([]);
     expect(isStrictlyIncreasing(recorded.map((f) => f.number))).toBe(true);
-    expect(Math.min(...recorded.map((f) => f.worstBandPsnr))).toBeGreaterThan(24);
+    expect(Math.min(...recorded.map((f) => f.worstBandPsnr))).toBeGreaterThan(INTACT_MIN_PSNR);
   });
 });

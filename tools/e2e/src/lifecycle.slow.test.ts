@@ -53,7 +53,7 @@ describe("receiver lifecycle", () => {
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1"]);
     killOnCleanup(receiver);
-    const sender = startSender(["--source", "test", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--frames", "50", "--datagram-size", "1472"]);
+    const sender = startSender(["--source", "test", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--frames", "50", "--codec", "jpeg", "--datagram-size", "1472"]);
 
     const attacker = createSocket("udp4");
     let garbage = 0;

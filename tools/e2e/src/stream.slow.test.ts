@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ffprobeFrameCount, freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
-import { inspectRecording, isStrictlyIncreasing } from "./recording.js";
+import { INTACT_MIN_PSNR, inspectRecording, isStrictlyIncreasing } from "./recording.js";
 
 interface ReceiverStats {
   framesRecorded: number;
@@ -50,20 +50,20 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     expect(frames).toHaveLength(60);
     expect(ffprobeFrameCount(output)).toBe(60);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-    expectIntact(frames, 24);
+    expectIntact(frames, INTACT_MIN_PSNR);
   });
 
   it("carries a size other than 640x480 in-band, and records at the stream's rate", async () => {
     const { stats, frames } = await stream(["--source", "test", "--width", "320", "--height", "240", "--fps", "30", "--frames", "30"]);
     expect(stats.framesRecorded).toBe(30);
     expect(frames).toHaveLength(30);
-    expectIntact(frames, 24);
+    expectIntact(frames, INTACT_MIN_PSNR);
   });
 
   it("legacy protocol: the original 20 x 46,081-byte datagrams, strict reassembly", async () => {
     const { stats, frames } = await stream(["--source", "test", "--protocol", "legacy", "--fps", "25", "--frames", "40"], ["--protocol", "legacy"]);
     expect(stats.framesRecorded).toBe(40);
     expect(frames).toHaveLength(40);
-    expectIntact(frames, 24);
+    expectIntact(frames, INTACT_MIN_PSNR);
   });
 });
