@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError, type ProtocolErrorCode } from "./errors.js";
 import { decodeDatagram, encodeDatagram, HEADER_BYTES, type Datagram, type DatagramHeader } from "./header.js";
-import { fromHex, hex } from "./testing/random.js";
+import { fromHex, hex, thrown } from "./testing/random.js";
 
 interface Vector {
   readonly name: string;
@@ -162,12 +162,7 @@ describe("datagrams that must fail", () => {
   ];
 
   it.each(cases)("%s", (_name, bytes, code, offset) => {
-    let caught: unknown;
-    try {
-      decodeDatagram(bytes);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = thrown(() => decodeDatagram(bytes));
     expect(ProtocolError.isInstance(caught)).toBe(true);
     expect(caught).toBeInstanceOf(ProtocolError);
     expect(caught).toMatchObject({ code, offset, name: "ProtocolError" });

@@ -1,6 +1,7 @@
 export { type Authenticator } from "./auth.js";
 export { Codec, CODEC_WIRE } from "./codec.js";
 export { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
+export { type FrameMetadata } from "./frame.js";
 export { encodeParity, recoverData, MAX_FEC_GROUP_DATA, MAX_FEC_GROUP_PARITY } from "./fec.js";
 export {
   decodeDatagram,

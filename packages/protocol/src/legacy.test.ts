@@ -13,7 +13,7 @@ import {
   type LegacyFrameEvent,
   type LegacyReassembler,
 } from "./legacy.js";
-import { firstDifference, prng, randomBytes } from "./testing/random.js";
+import { firstDifference, prng, randomBytes, thrown } from "./testing/random.js";
 
 const random = prng(7);
 
@@ -69,12 +69,7 @@ describe("legacy datagrams", () => {
     ["index 20", Uint8Array.from({ length: LEGACY_DATAGRAM_BYTES }, (_, i) => (i === 0 ? 20 : 0)), "OUT_OF_RANGE", 0],
     ["index 255", Uint8Array.from({ length: LEGACY_DATAGRAM_BYTES }, (_, i) => (i === 0 ? 255 : 0)), "OUT_OF_RANGE", 0],
   ])("%s is malformed", (_name, bytes, code, offset) => {
-    let caught: unknown;
-    try {
-      decodeLegacyDatagram(bytes);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = thrown(() => decodeLegacyDatagram(bytes));
     expect(ProtocolError.isInstance(caught)).toBe(true);
     expect(caught).toMatchObject({ code, offset });
   });

@@ -1,20 +1,11 @@
 import { checkAuthenticator, type Authenticator } from "./auth.js";
-import type { Codec } from "./codec.js";
 import { encodeParity, MAX_FEC_GROUP_DATA } from "./fec.js";
+import type { FrameMetadata } from "./frame.js";
 import { DEFAULT_MAX_DATAGRAM_BYTES, HEADER_BYTES, headerProblem, MAX_DATAGRAM_BYTES, Offset, writeHeader, type DatagramHeader } from "./header.js";
 import { chunkCount, chunkLength, DEFAULT_FEC_GROUP_SIZE, fecLayout, MAX_CHUNKS_PER_FRAME, parityCount } from "./slots.js";
 
 /** One frame to send. */
-export interface FrameToSend {
-  readonly streamId: number;
-  readonly frameNumber: number;
-  readonly codec: Codec;
-  readonly width: number;
-  readonly height: number;
-  /** Frames per second (0 = unknown); carried with 0.001 resolution. */
-  readonly fps: number;
-  /** Capture time, ms since the Unix epoch; carried with µs resolution. */
-  readonly timestampMs: number;
+export interface FrameToSend extends FrameMetadata {
   /** The frame's bytes (raw-bgr24: width * height * 3). Not modified, not kept. */
   readonly payload: Uint8Array;
 }

@@ -1,7 +1,7 @@
 import { checkAuthenticator, type Authenticator } from "./auth.js";
-import type { Codec } from "./codec.js";
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { recoverData } from "./fec.js";
+import type { FrameMetadata } from "./frame.js";
 import { isDecodeFailure, tryDecodeDatagram, type Datagram } from "./header.js";
 import { LEGACY_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT } from "./legacy.js";
 import { serialDiff, serialOlderOrEqual } from "./serial.js";
@@ -25,16 +25,8 @@ export interface ReassemblerOptions {
 }
 
 /** A complete frame: every data chunk arrived or was rebuilt from parity. */
-export interface FrameEvent {
+export interface FrameEvent extends FrameMetadata {
   readonly type: "frame";
-  readonly streamId: number;
-  readonly frameNumber: number;
-  readonly codec: Codec;
-  readonly width: number;
-  readonly height: number;
-  readonly fps: number;
-  /** The sender's capture time, ms since the Unix epoch. */
-  readonly timestampMs: number;
   /** Exactly the frame's bytes, in a buffer of its own (the reassembler keeps no reference). */
   readonly payload: Uint8Array;
   /** True when FEC rebuilt at least one data chunk. */
