@@ -40,14 +40,8 @@ install_pinned_pnpm() {
   fi
 }
 
-# @u4/opencv4nodejs must compile against Debian's OpenCV: its own auto-build
-# downloads OpenCV sources, which this kind of machine cannot do.
-export OPENCV4NODEJS_DISABLE_AUTOBUILD=1
-export OPENCV_INCLUDE_DIR=/usr/include/opencv4
-export OPENCV_LIB_DIR=/usr/lib/x86_64-linux-gnu
-export OPENCV_BIN_DIR=/usr/bin
-# node-gyp cannot download Node's headers here; Debian's node ships them.
-if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+# shellcheck source=scripts/opencv-env.sh
+source scripts/opencv-env.sh
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 BINDING=packages/video/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node
