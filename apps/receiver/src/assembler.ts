@@ -87,7 +87,8 @@ function v1Assembler(config: AssemblerSettings): FrameAssembler {
           codec: event.codec,
           width: event.width,
           height: event.height,
-          fps: event.fps,
+          // 0 means the sender did not know its rate: record at the original scripts' 25.
+          fps: event.fps > 0 ? event.fps : LEGACY_FPS,
           senderTimeMs: event.timestampMs,
           payload: event.payload,
           recovered: event.recovered,
