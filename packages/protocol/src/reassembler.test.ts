@@ -231,11 +231,18 @@ describe("createReassembler: bad input and limits", () => {
     expect(stale.counters.framesInFlight).toBe(1);
   });
 
-  it("keeps at most maxBufferedBytes in incomplete frames", () => {
+  it("keeps at most maxBufferedBytes in incomplete frames, shedding the longest-waiting frame of any stream", () => {
     const r = createReassembler({ maxBufferedBytes: 100_000 });
-    for (let n = 0; n < 10; n++) r.push(packetizeFrame(jpegFrame(n, 9, 40_000))[0]!, 0);
+    for (let n = 0; n < 10; n++) r.push(packetizeFrame(jpegFrame(n, 9, 40_000))[0]!, n);
     expect(r.counters.bufferedBytes).toBeLessThanOrEqual(100_000);
     expect(r.counters.framesInFlight).toBe(2);
+    // Another stream is not locked out by the first one's incomplete frames.
+    const other = jpegFrame(0, 10, 40_000);
+    const events = pushAll(r, packetizeFrame(other), 20);
+    expect(events.filter((e) => e.type === "dropped").map((e) => [e.streamId, e.frameNumber])).toEqual([[9, 8]]);
+    expect(firstDifference(frames(events)[0]!.payload, other.payload)).toBe(-1);
+    // A frame larger than the whole budget is refused.
+    expect(r.push(packetizeFrame(jpegFrame(1, 10, 120_000))[0]!, 30)).toMatchObject([{ type: "dropped", reason: "overflow" }]);
   });
 
   it("tracks at most maxStreams, evicting the least recently active", () => {

@@ -14,7 +14,7 @@ export interface ReassemblerOptions {
   readonly maxFramesInFlight?: number;
   /** Streams tracked at once; a new one evicts the least recently active. Default 8. */
   readonly maxStreams?: number;
-  /** Bytes held by all incomplete frames together; past it the new frame's stream sheds its oldest frames, then refuses. Default 256 MiB. */
+  /** Bytes held by all incomplete frames together; past it the frame that started longest ago (any stream) is dropped ("overflow"). Default 256 MiB. */
   readonly maxBufferedBytes?: number;
   /** `expire` drops frames whose first datagram is older than this. Default 1000 ms. */
   readonly frameTimeoutMs?: number;
@@ -273,12 +273,26 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     return stream;
   }
 
-  /** Makes room for a frame of `bytes` in `stream`; false when it cannot (the frame is refused). */
+  /**
+   * Makes room for a new frame of `bytes` in `stream`; false when it cannot (the frame is refused).
+   * Past maxFramesInFlight the stream's own oldest frame goes; past maxBufferedBytes the frame that
+   * started longest ago in any stream goes, so one stream (or a forger without a key) cannot hold
+   * the budget against the others for longer than their frames live anyway.
+   */
   function makeRoom(stream: StreamState, frameNumber: number, bytes: number, events: ReassemblyEvent[]): boolean {
-    while (stream.frames.size >= maxFramesInFlight || bufferedBytes + bytes > maxBufferedBytes) {
+    if (bytes > maxBufferedBytes) return false;
+    while (stream.frames.size >= maxFramesInFlight) {
       const oldest = oldestFrame(stream);
       if (oldest === undefined || serialDiff(frameNumber, oldest) < 0) return false;
       drop(stream, oldest, stream.frames.get(oldest)!, "overflow", events);
+    }
+    while (bufferedBytes + bytes > maxBufferedBytes) {
+      let victim: [StreamState, number, FrameState] | undefined;
+      for (const s of streams.values()) {
+        for (const [n, frame] of s.frames) if (victim === undefined || frame.firstArrivalMs < victim[2].firstArrivalMs) victim = [s, n, frame];
+      }
+      if (victim === undefined) return false;
+      drop(victim[0], victim[1], victim[2], "overflow", events);
     }
     return true;
   }
