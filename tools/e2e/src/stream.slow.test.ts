@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openRecorder, renderPatternFrame } from "@udpcam/video";
 import { ffprobeFrameCount, freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
 import { INTACT_MIN_PSNR, inspectRecording, isStrictlyIncreasing } from "./recording.js";
 
@@ -65,5 +66,30 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     expect(stats.framesRecorded).toBe(40);
     expect(frames).toHaveLength(40);
     expectIntact(frames, INTACT_MIN_PSNR);
+  });
+
+  it.each([
+    { codec: "raw", protocol: "v1" },
+    { codec: "jpeg", protocol: "v1" },
+    { codec: "raw", protocol: "legacy" },
+  ])("sends a video file ($codec, $protocol) frame for frame", async ({ codec, protocol }) => {
+    const dir = tempDir();
+    cleanup.push(dir.remove);
+    const clip = join(dir.path, "clip.avi");
+    const recorder = await openRecorder(clip, { fourcc: "MJPG", fps: 30 });
+    for (let n = 0; n < 30; n++) await recorder.write(renderPatternFrame(n, 640, 480));
+    await recorder.close();
+
+    const { stats, frames } = await stream(["--source", clip, "--codec", codec, "--protocol", protocol, "--fps", "30"], ["--protocol", protocol]);
+    expect(stats.framesRecorded).toBe(30);
+    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expectIntact(frames, INTACT_MIN_PSNR);
+  });
+
+  it("receiver --frames N stops after exactly N recorded frames", async () => {
+    const { stats, frames, receiver } = await stream(["--source", "test", "--fps", "50", "--frames", "60"], ["--frames", "20"]);
+    expect(stats.framesRecorded).toBe(20);
+    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(receiver.stderr()).toMatch(/stopping: 20 frames recorded/);
   });
 });
