@@ -37,10 +37,14 @@ export function startReceiveLoop(settings: ReceiveLoopSettings, handlers: Receiv
   let closed: ((counters: ReceiveCounters) => void) | undefined;
   const whenClosed = new Promise<ReceiveCounters>((resolve) => (closed = resolve));
 
+  let listening = false;
   return new Promise((resolve, reject) => {
+    // Before it listens a failure rejects the start; after, it is the running app's to handle.
+    const failed = (error: Error): void => (listening ? handlers.onFailure(error) : reject(error));
     worker.on("message", (message: ReceiveLoopMessage) => {
       switch (message.type) {
         case "listening":
+          listening = true;
           resolve({
             address: message.address,
             port: message.port,
@@ -69,16 +73,12 @@ export function startReceiveLoop(settings: ReceiveLoopSettings, handlers: Receiv
         case "failed": {
           const error = new Error(`receive loop failed: ${message.message}`);
           error.stack = message.stack;
-          handlers.onFailure(error);
-          reject(error);
+          failed(error);
           break;
         }
       }
     });
-    worker.on("error", (error) => {
-      handlers.onFailure(error);
-      reject(error);
-    });
+    worker.on("error", failed);
     worker.on("exit", () => closed?.(latest));
   });
 }
