@@ -34,6 +34,13 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
 
   const stats = emptyReceiverStats(Date.now());
   const latency = new LatencyWindow();
+  let closing: Promise<void> | undefined;
+  let resolveDone!: (code: number) => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<number>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
   const loop = await startReceiveLoop(
     {
       host: config.host,
@@ -66,13 +73,6 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   let framesAccepted = 0;
   let pending = 0;
   let chain: Promise<void> = Promise.resolve();
-  let closing: Promise<void> | undefined;
-  let resolveDone!: (code: number) => void;
-  let rejectDone!: (error: unknown) => void;
-  const done = new Promise<number>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
-  });
 
   const present = async (assembled: AssembledFrame): Promise<void> => {
     let frame: Frame;
