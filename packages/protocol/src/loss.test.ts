@@ -14,6 +14,11 @@ describe("FEC through random datagram loss (seeded, 5,000 frames of 40 KB, 1472-
     expect(run.recovered / run.frames).toBeGreaterThan(0.2);
   });
 
+  it("1% loss, 10% Reed-Solomon, 23 KB frames (the q=80 test pattern's size: 17 + 2 chunks): > 99.7% complete", () => {
+    const run = runLoss({ frames: 5000, loss: 0.01, seed: 4, frameBytes: 23_000, packetize: { fecOverhead: 0.1 } });
+    expect(run.complete / run.frames).toBeGreaterThan(0.997);
+  });
+
   it("0.2% loss, 10% Reed-Solomon: > 99.95% complete", () => {
     const run = runLoss({ frames: 5000, loss: 0.002, seed: 2, packetize: { fecOverhead: 0.1 } });
     expect(run.complete / run.frames).toBeGreaterThan(0.9995);
