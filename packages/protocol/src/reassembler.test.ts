@@ -103,6 +103,20 @@ describe("createReassembler: delivery", () => {
     expect(datagramTotal(r.counters)).toBe(order.length);
   });
 
+  it("keeps nothing of a pushed datagram: the caller may reuse its buffer at once", () => {
+    const r = createReassembler();
+    const frame = jpegFrame(5);
+    const datagrams = packetizeFrame(frame).filter((_, i) => i !== 4);
+    const buffer = new Uint8Array(1472);
+    const events = datagrams.flatMap((d) => {
+      buffer.set(d);
+      const out = r.push(buffer.subarray(0, d.length), 0);
+      buffer.fill(0xaa);
+      return out;
+    });
+    expect(firstDifference(frames(events)[0]!.payload, frame.payload)).toBe(-1);
+  });
+
   it("rebuilds up to m lost chunks per group and says so", () => {
     const r = createReassembler();
     const frame = jpegFrame(3);

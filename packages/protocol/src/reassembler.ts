@@ -2,7 +2,7 @@ import { checkAuthenticator, type Authenticator } from "./auth.js";
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { recoverData } from "./fec.js";
 import type { FrameMetadata } from "./frame.js";
-import { isDecodeFailure, tryDecodeDatagram, type Datagram } from "./header.js";
+import { isDecodeFailure, tryDecodeDatagram, type DatagramHeader } from "./header.js";
 import { LEGACY_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT } from "./legacy.js";
 import { serialDiff, serialOlderOrEqual } from "./serial.js";
 import { chunkLength, groupDataCount } from "./slots.js";
@@ -133,7 +133,8 @@ const REMEMBERED_STREAMS = 256;
 
 /** An incomplete frame. Its first datagram fixed its layout; later ones must agree. */
 interface FrameState {
-  readonly first: Datagram;
+  /** The first datagram's header fields (copied: the datagram itself is not kept). */
+  readonly first: DatagramHeader;
   readonly firstArrivalMs: number;
   readonly buffer: Uint8Array;
   /** 1 per chunk index held. */
@@ -166,7 +167,26 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return v;
 }
 
-function sameLayout(a: Datagram, b: Datagram): boolean {
+function headerOf(d: DatagramHeader): DatagramHeader {
+  return {
+    streamId: d.streamId,
+    frameNumber: d.frameNumber,
+    frameBytes: d.frameBytes,
+    chunkIndex: d.chunkIndex,
+    chunkCount: d.chunkCount,
+    chunkBytes: d.chunkBytes,
+    fecGroups: d.fecGroups,
+    fecParityPerGroup: d.fecParityPerGroup,
+    codec: d.codec,
+    width: d.width,
+    height: d.height,
+    fps: d.fps,
+    timestampMs: d.timestampMs,
+    tagBytes: d.tagBytes,
+  };
+}
+
+function sameLayout(a: DatagramHeader, b: DatagramHeader): boolean {
   return (
     a.frameBytes === b.frameBytes &&
     a.chunkCount === b.chunkCount &&
@@ -375,7 +395,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       }
       const parityTotal = d.fecGroups * d.fecParityPerGroup;
       frame = {
-        first: d,
+        first: headerOf(d),
         firstArrivalMs: nowMs,
         buffer: new Uint8Array(d.frameBytes),
         have: new Uint8Array(d.chunkCount + parityTotal),
