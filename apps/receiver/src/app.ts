@@ -93,8 +93,11 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     if (recordings !== undefined) {
       await recordings.write(assembled.streamId, frame, assembled.fps);
     }
-    stats.framesRecorded++;
-    if (config.frames !== undefined && stats.framesRecorded >= config.frames) void close(`${config.frames} frames recorded`);
+    stats.framesDelivered++;
+    if (recordings !== undefined) stats.framesRecorded++;
+    if (config.frames !== undefined && stats.framesDelivered >= config.frames) {
+      void close(`${config.frames} frames ${recordings === undefined ? "received" : "recorded"}`);
+    }
   };
 
   const accept = (assembled: AssembledFrame, now: number): void => {

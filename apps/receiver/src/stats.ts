@@ -8,6 +8,9 @@ export interface ReceiverStats {
   framesRecovered: number;
   framesDropped: number;
   framesLate: number;
+  /** Frames decoded and handed to the window and the recording. */
+  framesDelivered: number;
+  /** Frames written to the recording (0 with --output none). */
   framesRecorded: number;
   framesShown: number;
   /** Complete frames not recorded because decoding or recording could not keep up. */
@@ -31,6 +34,7 @@ export function emptyReceiverStats(now: number): ReceiverStats {
     framesRecovered: 0,
     framesDropped: 0,
     framesLate: 0,
+    framesDelivered: 0,
     framesRecorded: 0,
     framesShown: 0,
     framesSkippedBusy: 0,
@@ -55,7 +59,7 @@ export function formatReceiverStatus(stats: ReceiverStats, rate: { fps: number; 
   return (
     `receiving: ${rate.fps.toFixed(1)} fps, ${rate.mbps.toFixed(1)} Mbit/s, frame loss ${loss.toFixed(2)}%, ` +
     `${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped, ` +
-    `${stats.framesRecorded} recorded, latency p50 ${ms(latency.percentile(0.5))} ms p99 ${ms(latency.percentile(0.99))} ms`
+    `${stats.framesDelivered} delivered, latency p50 ${ms(latency.percentile(0.5))} ms p99 ${ms(latency.percentile(0.99))} ms`
   );
 }
 
@@ -63,7 +67,7 @@ export function formatReceiverSummary(stats: ReceiverStats): string[] {
   const malformed = Number(stats.protocol["datagramsMalformed"] ?? 0);
   return [
     `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
-    `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesRecorded} recorded`,
+    `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded`,
     `latency: p50 ${ms(stats.latencyMs.p50)} ms, p99 ${ms(stats.latencyMs.p99)} ms`,
     stats.files.length > 0 ? `recording: ${stats.files.join(", ")}` : "recording: none",
   ];

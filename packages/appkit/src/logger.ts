@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 
 export type { Logger };
@@ -6,15 +6,22 @@ export type LogFormat = "pretty" | "json";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/**
- * The one logger of a process, on stderr (stdout is kept for summaries).
- * Writes are synchronous so the last lines before a crash are not lost.
- */
-export function createLogger(options: { name: string; level: LogLevel; format: LogFormat; colors: boolean }): Logger {
+export interface LoggerOptions {
+  readonly name: string;
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+  readonly colors: boolean;
+  /** Where lines go; default stderr, written synchronously so the last lines before a crash are kept. */
+  readonly destination?: DestinationStream;
+}
+
+/** The one logger of a process, on stderr (stdout is kept for summaries). */
+export function createLogger(options: LoggerOptions): Logger {
   const base = { name: options.name, level: options.level, base: undefined };
-  if (options.format === "json") return pino(base, pino.destination({ fd: 2, sync: true }));
+  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  if (options.format === "json") return pino(base, destination);
   const stream = pretty({
-    destination: 2,
+    destination,
     sync: true,
     colorize: options.colors,
     ignore: "name",

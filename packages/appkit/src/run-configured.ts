@@ -41,7 +41,14 @@ export function runConfiguredApp<C extends { readonly logLevel: LogLevel; readon
       return 2;
     }
     const { config } = parsed;
-    const logger = createLogger({ name: app.component, level: config.logLevel, format: config.logFormat, colors: io.stderr.isTTY });
-    return app.start(config, { logger, stdout: io.stdout, status: new StatusLine(io.stderr) });
+    const status = new StatusLine(io.stderr);
+    const logger = createLogger({
+      name: app.component,
+      level: config.logLevel,
+      format: config.logFormat,
+      colors: io.stderr.isTTY,
+      ...(status.enabled ? { destination: status.logDestination() } : {}),
+    });
+    return app.start(config, { logger, stdout: io.stdout, status });
   });
 }
