@@ -10,36 +10,37 @@ import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |     magic 'U' (0x55)  |  magic 'C' (0x43) |  version (1)  |R R R R R R R A|  0
+ * | magic 'U' 0x55| magic 'C' 0x43|  version (1)  |R R R R R R R A|  0
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |                           stream id                           |  4
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |                         frame number                          |  8
+ * |                          frame number                         |  8
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |                     frame bytes (N)                           | 12
+ * |                        frame bytes (N)                        | 12
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |         chunk index           |    data chunk count (K)       | 16
+ * |          chunk index          |      data chunk count (K)     | 16
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |        chunk bytes (P)        |     FEC group count (G)       | 20
+ * |        chunk bytes (P)        |      FEC group count (G)      | 20
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * | parity/group (m) |    codec   |   tag bytes   |   reserved (0)| 24
+ * | parity/group m|     codec     | tag bytes (T) |  reserved (0) | 24
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |             width             |            height             | 28
+ * |             width             |             height            | 28
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |                  frame rate (milli-fps)                       | 32
+ * |                     frame rate (milli-fps)                    | 32
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |          capture time, microseconds since the Unix epoch      | 36
- * |                  (u64: high 32 bits, then low 32)             | 40
+ * |        capture time (us since the epoch), high 32 bits        | 36
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |  payload: data chunk i (chunk length(i) bytes) or parity      | 44
- * |  chunk (P bytes) ...                                          |
+ * |         capture time (us since the epoch), low 32 bits        | 40
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |  tag (tag bytes, only when flag A is set) over bytes 0..end   |
- * |  of payload                                                   |
+ * | payload: data chunk i (chunk length(i) bytes)                 | 44
+ * |          or parity chunk (P bytes) ...                        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * | tag (T bytes, only when flag A is set): covers bytes 0 to the |
+ * | end of the payload                                            |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * ```
  *
- * Flags: A (bit 0, value 0x01) = a tag follows the payload. R = reserved, zero in v1.
+ * Flags: A (the least significant bit, 0x01) = a tag follows the payload. R = reserved, zero in v1.
  * Chunk index < K: data chunk; K <= index < K + G*m: parity chunk index - K (see slots.ts).
  */
 export interface DatagramHeader {
