@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { RateMeter, UserError, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { VideoError, createFrame, decodeJpegAsync, openDisplay, type Frame } from "@udpcam/video";
 import type { AssembledFrame } from "./assembler.js";
+import { AuthWatch } from "./auth-warnings.js";
 import type { ReceiverConfig } from "./config.js";
 import { LatencyWindow } from "./latency.js";
 import { Recordings } from "./recordings.js";
@@ -69,6 +70,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   );
 
   const gate = new StreamGate(config.streams, STREAM_TAKEOVER_MS);
+  const authWatch = new AuthWatch();
   let displayedStream: number | undefined;
   let framesAccepted = 0;
   let pending = 0;
@@ -136,6 +138,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     stats.framesRecovered = counters.framesRecovered;
     stats.framesDropped = counters.framesDropped;
     stats.framesLate = counters.framesLate;
+    for (const problem of authWatch.check(counters.protocol)) logger.warn({ counter: problem.counter }, problem.message);
     const idleMs = counters.msSinceLastDatagram;
     if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {
       void close(`no datagram for ${config.idleExit} s`);
