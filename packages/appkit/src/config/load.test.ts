@@ -9,7 +9,7 @@ const table = {
   key: { schema: optional(text()), default: undefined, help: "secret", value: "KEY", secret: true },
 } satisfies OptionTable;
 
-function load(argv: string[], env: Record<string, string> = {}, file?: string) {
+function load(argv: string[], env: Record<string, string | undefined> = {}, file?: string) {
   return loadConfig(table, "APP", {
     argv,
     env,
