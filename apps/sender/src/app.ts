@@ -39,14 +39,13 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   // Buffer sizes can be set only once the socket has a file descriptor.
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
   const buffers = requestBufferSizes(socket, { send: SEND_BUFFER_BYTES });
-  logger.debug({ sendBuffer: buffers.send }, `send buffer ${formatBytes(buffers.send)}`);
 
   const streamId = randomInt(1, 2 ** 32 - 1);
   const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, startedAt: Date.now(), elapsedSeconds: 0 };
   const encoder = createFrameEncoder(config, { streamId, datagramSize, fps, logger, onScaled: () => stats.framesScaled++ });
   logger.info(
-    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec: config.fec, streamId },
-    `sending to ${destination.address}:${destination.port} (${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(config.fec * 100)}%` : ""})`,
+    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec: config.fec, streamId, sendBuffer: buffers.send },
+    `sending to ${destination.address}:${destination.port} (${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(config.fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
   );
 
   let fatal: Error | undefined;
