@@ -5,6 +5,7 @@ import type { AssembledFrame } from "./assembler.js";
 import { AuthWatch } from "./auth-warnings.js";
 import type { ReceiverConfig } from "./config.js";
 import { LatencyWindow } from "./latency.js";
+import { LogThrottle } from "./log-throttle.js";
 import { Recordings } from "./recordings.js";
 import { startReceiveLoop } from "./receive-client.js";
 import type { ReceiveCounters } from "./receive-protocol.js";
@@ -18,6 +19,8 @@ const BURST_BYTES = 921_600;
 const MAX_PENDING_FRAMES = 16;
 /** With --streams first, how long the current stream must be silent before another takes over. */
 const STREAM_TAKEOVER_MS = 2_000;
+/** At most one "refusing a stream" line this often (a flood of forged streams must not flood the log). */
+const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export type ReceiverDeps = AppDeps;
 
@@ -71,6 +74,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
 
   const gate = new StreamGate(config.streams, STREAM_TAKEOVER_MS);
   const authWatch = new AuthWatch();
+  const refusalLog = new LogThrottle(REFUSAL_LOG_EVERY_MS);
   let displayedStream: number | undefined;
   let framesAccepted = 0;
   let pending = 0;
@@ -107,7 +111,13 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     if (decision.kind === "refuse") {
       if (decision.isNew) {
         stats.streamsRefused++;
-        logger.warn(`refusing a second stream (id ${hex(assembled.streamId)}) while stream ${hex(decision.current)} is live; use --streams separate to record each sender to its own file`);
+        const held = refusalLog.take(now);
+        if (held !== undefined) {
+          logger.warn(
+            `refusing a second stream (id ${hex(assembled.streamId)}) while stream ${hex(decision.current)} is live; use --streams separate to record each sender to its own file` +
+              (held > 0 ? ` (${held} more refused since the last such line)` : ""),
+          );
+        }
       }
       return;
     }
