@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { RateMeter, UserError, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
-import { VideoError, createFrame, decodeJpegAsync, openDisplay, type Frame } from "@udpcam/video";
+import { VideoError, createFrame, decodeJpegAsync, openDisplay, type Frame, type VideoErrorCode } from "@udpcam/video";
 import type { AssembledFrame } from "./assembler.js";
 import { AuthWatch } from "./auth-warnings.js";
 import type { ReceiverConfig } from "./config.js";
@@ -30,10 +30,10 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     config.output === undefined
       ? undefined
       : new Recordings({ path: config.output, fourcc: config.fourcc, segmentSeconds: config.segmentSeconds, perStream: config.streams === "separate" }, logger.child({ component: "recorder" }));
-  await asUserError(() => recordings?.check(), "--output");
+  await asUserError(() => recordings?.check(), (code) => (code === "CODEC_UNSUPPORTED" || code === "CODEC_UNAVAILABLE" ? "--fourcc" : "--output"));
   const display = await asUserError(
     () => openDisplay({ mode: config.display, display: config.x11.display, xauthority: config.x11.xauthority, title: "udpcam", onNotice: (message) => logger.info(message) }),
-    "--display",
+    () => "--display",
   );
 
   const stats = emptyReceiverStats(Date.now());
@@ -195,11 +195,11 @@ function hex(streamId: number): string {
 }
 
 /** The video package's errors about options become one clear line naming the option. */
-async function asUserError<T>(action: () => Promise<T> | T, option: string): Promise<T> {
+async function asUserError<T>(action: () => Promise<T> | T, option: (code: VideoErrorCode) => string): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (VideoError.isInstance(error) && error.code !== "WRITE_FAILED") throw new UserError(`${option}: ${error.message}`, { cause: error });
+    if (VideoError.isInstance(error) && error.code !== "WRITE_FAILED") throw new UserError(`${option(error.code)}: ${error.message}`, { cause: error });
     throw error;
   }
 }
