@@ -22,7 +22,7 @@ const rows: Row[] = [
   { name: "port in use", app: "receiver", args: ["--port", "BUSY", "--host", "127.0.0.1"], line: /^udpcam receiver: --port: \d+ is already in use on 127\.0\.0\.1 .*choose another with --port$/ },
   { name: "address not of this machine", app: "receiver", args: ["--port", "PORT", "--host", "192.0.2.254"], line: /^udpcam receiver: --host: 192\.0\.2\.254 is not an address of this machine/ },
   { name: "unwritable output", app: "receiver", args: ["--port", "PORT", "--output", "/proc/no-such-folder/out.avi"], line: /^udpcam receiver: --output: cannot record to \/proc\/no-such-folder\/out\.avi: folder .* does not exist or is not writable$/ },
-  { name: "codec missing (unsupported fourcc)", app: "receiver", args: ["--port", "PORT", "--output", "DIR/out.avi", "--fourcc", "ZZZZ"], line: /^udpcam receiver: --output: fourcc 'ZZZZ' is not supported in \.avi files; use one of / },
+  { name: "codec missing (unsupported fourcc)", app: "receiver", args: ["--port", "PORT", "--output", "DIR/out.avi", "--fourcc", "ZZZZ"], line: /^udpcam receiver: --(fourcc|output): fourcc 'ZZZZ' is not supported in \.avi files; use one of / },
   { name: "key file missing", app: "receiver", args: ["--port", "PORT", "--key-file", "DIR/no-such-key"], line: /^udpcam receiver: --key-file: cannot read / },
   { name: "key too short", app: "receiver", args: ["--port", "PORT", "--key", "short"], line: /--key/ },
   { name: "camera missing", app: "sender", args: ["--source", "0", "--port", "PORT"], line: /^udpcam sender: --source: no camera at index 0 .*use --source test/ },
