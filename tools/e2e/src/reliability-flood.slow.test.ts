@@ -6,6 +6,7 @@
 import type { Socket } from "node:dgram";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createRandom } from "@udpcam/netsim";
 import { encodeDatagram, fecLayout, HEADER_BYTES, Offset, packetizeFrame, type DatagramHeader } from "@udpcam/protocol";
 import { describe, expect, it } from "vitest";
 import { freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
@@ -13,18 +14,6 @@ import { inspectRecording } from "./recording.js";
 import { LOG_WARN, judgeRecording, logLines, peakRssKiB, protocolCounter, readReceiverStats, udpSocket, useCleanup } from "./reliability-harness.js";
 
 const cleanup = useCleanup();
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const HOSTILE_KINDS = ["random", "truncated", "wrong-version", "huge-chunk-count", "absurd-size", "bit-flipped", "forged-frame"] as const;
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
@@ -37,9 +26,14 @@ export type HostileKind = (typeof HOSTILE_KINDS)[number];
  * frames from random streams.
  */
 export function hostileDatagrams(count: number, seed: number): { datagrams: Uint8Array[]; byKind: Record<HostileKind, number> } {
-  const next = random(seed);
-  const int = (below: number) => Math.floor(next() * below);
-  const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
+  const random = createRandom(seed);
+  const next = () => random.next();
+  const int = (below: number) => random.int(below);
+  const bytes = (n: number) => {
+    const out = new Uint8Array(n);
+    random.fill(out);
+    return out;
+  };
   const meta = { frameNumber: 0, codec: "jpeg" as const, width: 640, height: 480, fps: 25, timestampMs: Date.now() };
   const real = packetizeFrame({ ...meta, streamId: 0x0badf00d, payload: bytes(20_000) }, { maxDatagramBytes: 1472 });
   const byKind = Object.fromEntries(HOSTILE_KINDS.map((k) => [k, 0])) as Record<HostileKind, number>;

@@ -10,8 +10,15 @@ import { inspectRecording } from "./recording.js";
 import { judgeRecording, readReceiverStats, useCleanup, type ReceiverStats, type RecordingVerdict } from "./reliability-harness.js";
 
 const cleanup = useCleanup();
-/** Enough frames for 0.5% to be two frames; at 50 fps, 8 seconds. */
+/** Enough frames for 0.5% to be two frames: 16 s at 25 fps. */
 const FRAMES = 400;
+/**
+ * The asserted runs go at the camera's 25 fps: at 50 fps a busy 2-core machine sometimes
+ * cannot decode and record every frame (counted as framesSkippedBusy), which is not what
+ * these tests measure. The FEC-off runs only measure, at 50 fps to save time.
+ */
+const ASSERTED_FPS = 25;
+const MEASURED_FPS = 50;
 const SEED = 20_260_701;
 
 interface Impairment {
@@ -21,7 +28,7 @@ interface Impairment {
   readonly jitterMs?: number;
 }
 
-async function throughNetsim(impairment: Impairment, senderArgs: readonly string[], frames: number): Promise<{ verdict: RecordingVerdict; numbers: (number | undefined)[]; stats: ReceiverStats; lost: number }> {
+async function throughNetsim(impairment: Impairment, senderArgs: readonly string[], frames: number, fps: number): Promise<{ verdict: RecordingVerdict; numbers: (number | undefined)[]; stats: ReceiverStats; lost: number }> {
   const dir = tempDir();
   cleanup.add(dir.remove);
   const port = await freePort();
@@ -32,7 +39,7 @@ async function throughNetsim(impairment: Impairment, senderArgs: readonly string
   const netsim = await startNetsim({ target: { host: "127.0.0.1", port }, seed: SEED, ...impairment });
   cleanup.add(() => void netsim.close());
   const sender = startSender([
-    "--source", "test", "--codec", "jpeg", "--width", "640", "--height", "480", "--fps", "50", "--frames", String(frames),
+    "--source", "test", "--codec", "jpeg", "--width", "640", "--height", "480", "--fps", String(fps), "--frames", String(frames),
     "--datagram-size", "1472", "--host", "127.0.0.1", "--port", String(netsim.port), ...senderArgs,
   ]);
   cleanup.kill(sender);
@@ -57,7 +64,7 @@ describe("JPEG 640x480 test pattern through netsim, 1472-byte datagrams", () => 
     { loss: 0.002, minIntact: 0.995 },
     { loss: 0.01, minIntact: 0.98 },
   ])("$loss fragment loss with reordering, FEC 10%: nothing torn, at least $minIntact of frames intact", async ({ loss, minIntact }) => {
-    const result = await throughNetsim({ loss, reorder: 0.01 }, [], FRAMES);
+    const result = await throughNetsim({ loss, reorder: 0.01 }, [], FRAMES, ASSERTED_FPS);
     report(`FEC 10%, loss ${loss}`, FRAMES, result);
     expect(result.lost).toBeGreaterThan(0);
     expect(result.verdict.torn).toBe(0);
@@ -69,7 +76,7 @@ describe("JPEG 640x480 test pattern through netsim, 1472-byte datagrams", () => 
   }, 90_000);
 
   it.each([{ loss: 0.002 }, { loss: 0.01 }])("$loss fragment loss with reordering, FEC off: frames are lost, never torn", async ({ loss }) => {
-    const result = await throughNetsim({ loss, reorder: 0.01 }, ["--fec", "0"], FRAMES);
+    const result = await throughNetsim({ loss, reorder: 0.01 }, ["--fec", "0"], FRAMES, MEASURED_FPS);
     report(`FEC off, loss ${loss}`, FRAMES, result);
     expect(result.verdict.torn).toBe(0);
     expect(result.verdict.repeated).toBe(0);
@@ -79,8 +86,8 @@ describe("JPEG 640x480 test pattern through netsim, 1472-byte datagrams", () => 
   }, 90_000);
 
   it("duplicates and reordering alone: every frame recorded exactly once, in order", async () => {
-    const frames = 150;
-    const result = await throughNetsim({ duplicate: 0.05, reorder: 0.05, jitterMs: 1 }, [], frames);
+    const frames = 100;
+    const result = await throughNetsim({ duplicate: 0.05, reorder: 0.05, jitterMs: 1 }, [], frames, ASSERTED_FPS);
     report("duplicates 5% + reorder 5%", frames, result);
     expect(result.numbers).toEqual(Array.from({ length: frames }, (_, i) => i));
     expect(result.verdict.intact).toBe(frames);
