@@ -14,6 +14,7 @@ APT_PACKAGES=(
   ffmpeg
   python3-opencv python3-numpy
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  time
 )
 
 install_debian_packages() {

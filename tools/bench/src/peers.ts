@@ -1,0 +1,260 @@
+// One run of one implementation: receiver, optional netsim in the path, sender, all real
+// processes on 127.0.0.1, reading the same test-pattern clip; then the recording is
+// classified by its pixels.
+import { createSocket } from "node:dgram";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { classifyRecording } from "./recording.js";
+import { finish, sleep, start, type Child } from "./proc.js";
+
+export const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+const SENDER = join(ROOT, "apps/sender/dist/main.js");
+const RECEIVER = join(ROOT, "apps/receiver/dist/main.js");
+const NETSIM = join(ROOT, "tools/netsim/dist/cli.js");
+const SEED_CLIENT = join(ROOT, "tools/seed/seed_client.py");
+const SEED_SERVER = join(ROOT, "tools/seed/seed_server.py");
+/** Debian's python3, which has cv2; the one on PATH may not. */
+const PYTHON = "/usr/bin/python3";
+const GST = "gst-launch-1.0";
+export const NETSIM_SEED = 8;
+const EIGHT_MB = 8 << 20;
+/** The sender's highest --fps: with it, pacing is moot and it sends as fast as it can. */
+const FLAT_OUT_FPS = 1000;
+
+export type ImplId = "ours-raw" | "ours-raw-1472" | "ours-jpeg" | "seed-default" | "seed-8mb" | "gst-raw" | "gst-jpeg";
+
+export interface Impl {
+  readonly id: ImplId;
+  readonly label: string;
+  readonly codec: "raw" | "jpeg";
+  /** Largest datagram on the wire (bytes of UDP payload), for the ceiling comparison. */
+  readonly datagramBytes: number;
+  /** The seed's format is 640x480 only. */
+  readonly only640: boolean;
+  /** Can pace at any rate (GStreamer paces only at the clip's own 25 fps, or runs flat out). */
+  readonly anyRate: boolean;
+}
+
+export const IMPLS: Record<ImplId, Impl> = {
+  "ours-raw": { id: "ours-raw", label: "udpcam raw (auto = 65,507 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 65_507, only640: false, anyRate: true },
+  "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 1472, only640: false, anyRate: true },
+  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (auto, FEC 10%)", codec: "jpeg", datagramBytes: 65_507, only640: false, anyRate: true },
+  "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
+  "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
+  "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: 1400, only640: false, anyRate: false },
+  "gst-jpeg": { id: "gst-jpeg", label: "GStreamer RTP JPEG q80, 8 MB buffer", codec: "jpeg", datagramBytes: 1400, only640: false, anyRate: false },
+};
+
+export interface RunSpec {
+  readonly impl: Impl;
+  readonly clip: string;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second to send; 0 = as fast as the sender can. */
+  readonly fps: number;
+  readonly frames: number;
+  /** Fragment loss through netsim; undefined = no netsim (plain loopback). */
+  readonly loss: number | undefined;
+  /** Record (and classify by pixels), or not (ours only: counters only). */
+  readonly record: boolean;
+  readonly dir: string;
+  /** Extra node flags for our two apps (profiling). */
+  readonly nodeFlags?: readonly string[];
+}
+
+export interface RunResult {
+  readonly sent: number;
+  readonly recorded: number;
+  readonly intact: number;
+  readonly torn: number;
+  /** Sent but not recorded at all. */
+  readonly lost: number;
+  /** Frames the receiver completed (ours: counter; peers: recorded). */
+  readonly complete: number;
+  /** Sender's wall time from start to exit, seconds (includes process start). */
+  readonly sendSeconds: number;
+  /** Frames per second over the sender's sending time (ours/seed: their own clock). */
+  readonly sendFps: number;
+  readonly senderCpuSeconds: number | undefined;
+  readonly receiverCpuSeconds: number | undefined;
+  readonly receiverPeakKiB: number | undefined;
+  readonly latencyP50: number | undefined;
+  readonly latencyP99: number | undefined;
+  /** UDP payload bytes the receiver got (ours), for the ceiling share. */
+  readonly bytesReceived: number | undefined;
+  readonly failure?: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const socket = createSocket("udp4");
+    socket.once("error", fail);
+    socket.bind(0, "127.0.0.1", () => {
+      const { port } = socket.address();
+      socket.close(() => done(port));
+    });
+  });
+}
+
+async function waitForFile(path: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} did not appear`);
+    await sleep(20);
+  }
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function gstRtpCaps(impl: Impl, width: number, height: number): string {
+  return impl.codec === "raw"
+    ? `application/x-rtp,media=(string)video,clock-rate=(int)90000,encoding-name=(string)RAW,sampling=(string)BGR,depth=(string)8,width=(string)${width},height=(string)${height},colorimetry=(string)SMPTE240M,payload=(int)96,a-framerate=(string)25`
+    : "application/x-rtp,media=(string)video,clock-rate=(int)90000,encoding-name=(string)JPEG,payload=(int)26";
+}
+
+/** Runs one implementation once. Never throws: a broken run is reported as a failure with zero frames. */
+export async function runOnce(spec: RunSpec): Promise<RunResult> {
+  const started: Child[] = [];
+  try {
+    return await runInner(spec, started);
+  } catch (error) {
+    for (const child of started) child.signal("SIGKILL");
+    await Promise.all(started.map((child) => child.exited));
+    return {
+      sent: spec.frames, recorded: 0, intact: 0, torn: 0, lost: spec.frames, complete: 0, sendSeconds: 0, sendFps: 0,
+      senderCpuSeconds: undefined, receiverCpuSeconds: undefined, receiverPeakKiB: undefined, latencyP50: undefined, latencyP99: undefined,
+      bytesReceived: undefined, failure: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
+async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
+  const { impl, dir } = spec;
+  const tag = `${impl.id}-${Date.now()}`;
+  const output = join(dir, `${tag}.${impl.id.startsWith("gst") ? "mkv" : "avi"}`);
+  const receiverStats = join(dir, `${tag}-rx.json`);
+  const senderStats = join(dir, `${tag}-tx.json`);
+  const ready = join(dir, `${tag}.ready`);
+  const port = await freePort();
+  const expectedSeconds = spec.fps > 0 ? spec.frames / spec.fps : spec.frames / 100;
+  const timeoutMs = (expectedSeconds + 60) * 1000;
+  const usage = (who: string): string => join(dir, `${tag}-${who}.time`);
+  const nodeFlags = spec.nodeFlags ?? [];
+
+  // Receiver.
+  let receiver: Child;
+  if (impl.id.startsWith("ours")) {
+    const args = [...nodeFlags, RECEIVER, "--log-format", "json", "--display", "off", "--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30"];
+    receiver = start("receiver", process.execPath, args, { timeoutMs, usageFile: usage("rx"), cwd: dir });
+    started.push(receiver);
+    await receiver.waitFor(/"msg":"listening on /);
+  } else if (impl.id.startsWith("seed")) {
+    const args = [SEED_SERVER, "--host", "127.0.0.1", "--port", String(port), "--output", output, "--idle-exit", "1", "--ready-file", ready];
+    if (impl.id === "seed-8mb") args.push("--rcvbuf", String(EIGHT_MB));
+    receiver = start("seed_server", PYTHON, args, { timeoutMs, usageFile: usage("rx"), env: { DISPLAY: undefined }, cwd: dir });
+    started.push(receiver);
+    await waitForFile(ready, 20_000);
+  } else {
+    const tail = impl.codec === "raw" ? ["rtpvrawdepay"] : ["rtpjpegdepay", "!", "jpegdec", "max-errors=-1"];
+    const args = ["-e", "udpsrc", "address=127.0.0.1", `port=${port}`, `buffer-size=${EIGHT_MB}`, `caps=${gstRtpCaps(impl, spec.width, spec.height)}`, "!", ...tail, "!", "videoconvert", "!", "video/x-raw,format=BGR", "!", "matroskamux", "!", "filesink", `location=${output}`];
+    receiver = start("gst receiver", GST, args, { timeoutMs, usageFile: usage("rx"), cwd: dir });
+    started.push(receiver);
+    await receiver.waitFor(/PLAYING/);
+    await sleep(200);
+  }
+
+  // Netsim in the path, when asked.
+  let netsim: Child | undefined;
+  let sendPort = port;
+  if (spec.loss !== undefined) {
+    netsim = start("netsim", process.execPath, [NETSIM, "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${port}`, "--loss", String(spec.loss), "--seed", String(NETSIM_SEED)], {
+      timeoutMs,
+      usageFile: usage("netsim"),
+    });
+    started.push(netsim);
+    const match = await netsim.waitFor(/listening on [^\s]+:(\d+),/);
+    sendPort = Number(match[1]);
+  }
+
+  // Sender.
+  let sender: Child;
+  if (impl.id.startsWith("ours")) {
+    const args = [...nodeFlags, SENDER, "--log-format", "json", "--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
+    if (impl.id === "ours-raw-1472") args.push("--datagram-size", "1472");
+    sender = start("sender", process.execPath, args, { timeoutMs, usageFile: usage("tx"), cwd: dir });
+  } else if (impl.id.startsWith("seed")) {
+    sender = start("seed_client", PYTHON, [SEED_CLIENT, "--host", "127.0.0.1", "--port", String(sendPort), "--source", spec.clip, "--frames", String(spec.frames), "--fps", String(spec.fps)], {
+      timeoutMs,
+      usageFile: usage("tx"),
+    });
+  } else {
+    const encode = impl.codec === "raw" ? ["videoconvert", "!", "video/x-raw,format=BGR", "!", "rtpvrawpay"] : ["jpegenc", "quality=80", "!", "rtpjpegpay"];
+    const args = ["-q", "filesrc", `location=${spec.clip}`, "!", "avidemux", "!", "identity", `eos-after=${spec.frames}`, "!", "jpegdec", "!", ...encode, "!", "udpsink", "host=127.0.0.1", `port=${sendPort}`, `sync=${spec.fps > 0}`];
+    sender = start("gst sender", GST, args, { timeoutMs, usageFile: usage("tx") });
+  }
+  started.push(sender);
+  const senderExit = await sender.exited;
+  if (senderExit !== 0) throw new Error(`${sender.name} exited with ${senderExit}: ${sender.stderr().slice(-400)}`);
+
+  // The seed's server stops by itself after 1 s of silence; ours and GStreamer's get SIGINT
+  // 1.5 s after the sender is done (ours could idle-exit, but a sender that stalls for a
+  // second while starting would then lose the rest of the run).
+  const grace = impl.id.startsWith("seed") ? 15_000 : 1500;
+  await finish(receiver, grace);
+  if (netsim !== undefined) await finish(netsim, 0);
+
+  const tx = sender.usage();
+  const rx = receiver.usage();
+  const rxStats = readJson(receiverStats);
+  const txStats = readJson(senderStats);
+  const classified = spec.record ? await classifyRecording(output, impl.id.startsWith("gst")) : undefined;
+  let sent = spec.frames;
+  let sendSeconds = tx?.wallSeconds ?? 0;
+  if (impl.id.startsWith("ours")) {
+    sent = num(txStats?.framesSent) ?? sent;
+    // From the "sending to" log line (source open, socket ready) to the end of the run:
+    // process start and OpenCV loading are not sending time.
+    const startedAt = num(txStats?.startedAt);
+    const elapsedSeconds = num(txStats?.elapsedSeconds);
+    const sendingAt = /"time":(\d+),[^\n]*"msg":"sending to /.exec(sender.stdout() + sender.stderr());
+    if (startedAt !== undefined && elapsedSeconds !== undefined) {
+      const endMs = startedAt + elapsedSeconds * 1000;
+      sendSeconds = sendingAt?.[1] !== undefined ? (endMs - Number(sendingAt[1])) / 1000 : elapsedSeconds;
+    }
+  } else if (impl.id.startsWith("seed")) {
+    const printed = JSON.parse(sender.stdout().trim() || "{}") as { framesSent?: number; seconds?: number };
+    sent = printed.framesSent ?? sent;
+    sendSeconds = printed.seconds ?? sendSeconds;
+  }
+  const latency = rxStats?.latencyMs as { p50?: unknown; p99?: unknown } | undefined;
+  const complete = num(rxStats?.framesComplete) ?? classified?.recorded ?? 0;
+  const recorded = classified?.recorded ?? complete;
+  const intact = classified?.intact ?? complete;
+  return {
+    sent,
+    recorded,
+    intact,
+    torn: classified?.torn ?? 0,
+    lost: Math.max(0, sent - recorded),
+    complete,
+    sendSeconds,
+    sendFps: sendSeconds > 0 ? sent / sendSeconds : 0,
+    senderCpuSeconds: tx?.cpuSeconds,
+    receiverCpuSeconds: rx?.cpuSeconds,
+    receiverPeakKiB: rx?.peakKiB,
+    latencyP50: num(latency?.p50),
+    latencyP99: num(latency?.p99),
+    bytesReceived: num(rxStats?.bytesReceived),
+  };
+}
