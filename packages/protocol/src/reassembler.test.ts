@@ -1,10 +1,11 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Authenticator } from "./auth.js";
-import { decodeDatagram, HEADER_BYTES } from "./header.js";
+import { decodeDatagram, encodeDatagram, HEADER_BYTES } from "./header.js";
 import { packetizeLegacyFrame, LEGACY_FRAME_BYTES } from "./legacy.js";
 import { packetizeFrame, type FrameToSend, type PacketizeOptions } from "./packetize.js";
 import { createReassembler, type FrameEvent, type Reassembler, type ReassemblerCounters, type ReassemblyEvent } from "./reassembler.js";
+import { fecLayout } from "./slots.js";
 import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
 
 const random = prng(42);
@@ -247,8 +248,10 @@ describe("createReassembler: bad input and limits", () => {
 
   it("keeps at most maxBufferedBytes in incomplete frames, shedding the longest-waiting frame of any stream", () => {
     const r = createReassembler({ maxBufferedBytes: 100_000 });
-    for (let n = 0; n < 10; n++) r.push(packetizeFrame(jpegFrame(n, 9, 40_000))[0]!, n);
+    // Each frame gets all but its last chunk: about 40 KB held, so two fit.
+    for (let n = 0; n < 10; n++) pushAll(r, packetizeFrame(jpegFrame(n, 9, 40_000), { fecOverhead: 0 }).slice(0, -1), n);
     expect(r.counters.bufferedBytes).toBeLessThanOrEqual(100_000);
+    expect(r.counters.bufferedBytes).toBeGreaterThan(2 * 38_000);
     expect(r.counters.framesInFlight).toBe(2);
     // Another stream is not locked out by the first one's incomplete frames.
     const other = jpegFrame(0, 10, 40_000);
@@ -294,6 +297,71 @@ describe("createReassembler: bad input and limits", () => {
   it("validates its options", () => {
     expect(() => createReassembler({ maxFrameBytes: 0 })).toThrow("maxFrameBytes");
     expect(() => createReassembler({ frameTimeoutMs: 1.5 })).toThrow("frameTimeoutMs");
+  });
+});
+
+/** A well-formed first datagram (chunk 0, 1428 bytes) of a frame announcing `frameBytes`, as a forger without a key can send. */
+function forgedStart(streamId: number, frameBytes: number): Uint8Array {
+  const chunkBytes = 1428;
+  const chunkCount = Math.ceil(frameBytes / chunkBytes);
+  const layout = fecLayout(chunkCount, 0.1);
+  return encodeDatagram(
+    { streamId, frameNumber: 1, frameBytes, chunkIndex: 0, chunkCount, chunkBytes, fecGroups: layout.groups, fecParityPerGroup: layout.parityPerGroup, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1, tagBytes: 0 },
+    new Uint8Array(chunkBytes),
+  );
+}
+
+describe("createReassembler: memory follows what arrives, not what is announced", () => {
+  const MIB64 = 64 << 20;
+
+  it("holds a datagram announcing a 64 MiB frame in about its own size plus a few KB of bookkeeping", () => {
+    const r = createReassembler({ maxFrameBytes: MIB64 });
+    const datagram = forgedStart(0x1234, MIB64);
+    expect(r.push(datagram, 0)).toEqual([{ type: "stream-started", streamId: 0x1234 }]);
+    // 1428 bytes of chunk, 1 bit per announced chunk (47,000 + parity), 2 bytes per FEC group (980).
+    expect(r.counters).toMatchObject({ framesInFlight: 1, datagramsAccepted: 1 });
+    expect(r.counters.bufferedBytes).toBeGreaterThan(datagram.length);
+    expect(r.counters.bufferedBytes).toBeLessThan(12 * 1024);
+  });
+
+  it("keeps a real frame in flight through four forged starts announcing 64 MiB each", () => {
+    const r = createReassembler({ maxFrameBytes: MIB64 });
+    const real = jpegFrame(0, 7, 30_000);
+    const datagrams = packetizeFrame(real, { fecOverhead: 0 });
+    const half = datagrams.length >> 1;
+    pushAll(r, datagrams.slice(0, half), 0);
+    const forged = [0, 1, 2, 3].flatMap((i) => r.push(forgedStart(0x1000 + i, MIB64), 1));
+    expect(forged.filter((e) => e.type === "dropped")).toEqual([]);
+    expect(r.counters.bufferedBytes).toBeLessThan(100_000);
+    const out = frames(pushAll(r, datagrams.slice(half), 2));
+    expect(out.map((f) => f.streamId)).toEqual([7]);
+    expect(firstDifference(out[0]!.payload, real.payload)).toBe(-1);
+  });
+
+  it("grows a frame with its chunks, in any order, and frees it all once emitted", () => {
+    const r = createReassembler();
+    const frame = rawFrame(3);
+    const datagrams = packetizeFrame(frame);
+    // Data and parity mixed, the last (short) data chunk and a burst of others lost.
+    const k = decodeDatagram(datagrams[0]!).chunkCount;
+    const kept = shuffle(random, datagrams.filter((_, i) => i !== k - 1 && (i < 200 || i >= 210)));
+    let peak = 0;
+    const events = kept.flatMap((d, i) => {
+      const out = r.push(d, 0);
+      if (i === 9) expect(r.counters.bufferedBytes).toBeLessThan(64 * 1024);
+      peak = Math.max(peak, r.counters.bufferedBytes);
+      return out;
+    });
+    const [out] = frames(events);
+    expect(out!.recovered).toBe(true);
+    expect(out!.payload.length).toBe(frame.payload.length);
+    expect(firstDifference(out!.payload, frame.payload)).toBe(-1);
+    // Shuffled, the frame completes with more chunks still to come than the 11 lost.
+    expect(r.counters.chunksRecovered).toBeGreaterThanOrEqual(11);
+    expect(r.counters).toMatchObject({ framesInFlight: 0, bufferedBytes: 0 });
+    // What the frame held at its peak: about its chunks on the wire, never twice that.
+    const wire = datagrams.reduce((sum, d) => sum + d.length - HEADER_BYTES, 0);
+    expect(peak).toBeLessThan(1.1 * wire);
   });
 });
 

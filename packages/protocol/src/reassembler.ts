@@ -5,7 +5,7 @@ import type { FrameMetadata } from "./frame.js";
 import { isDecodeFailure, tryDecodeDatagram, type DatagramHeader } from "./header.js";
 import { LEGACY_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT } from "./legacy.js";
 import { serialDiff, serialOlderOrEqual } from "./serial.js";
-import { chunkLength, groupDataCount } from "./slots.js";
+import { chunkLength, chunkOffset, groupDataCount } from "./slots.js";
 
 export interface ReassemblerOptions {
   /** Larger frames are refused (TOO_LARGE) before any allocation. Default 64 MiB. */
@@ -14,7 +14,11 @@ export interface ReassemblerOptions {
   readonly maxFramesInFlight?: number;
   /** Streams tracked at once; a new one evicts the least recently active. Default 8. */
   readonly maxStreams?: number;
-  /** Bytes held by all incomplete frames together; past it the frame that started longest ago (any stream) is dropped ("overflow"). Default 256 MiB. */
+  /**
+   * Bytes held by all incomplete frames together: the chunks that arrived (not the sizes announced)
+   * and their bookkeeping. Past it the frame that started longest ago (any stream) is dropped
+   * ("overflow"); a frame announcing more than this is refused. Default 256 MiB.
+   */
   readonly maxBufferedBytes?: number;
   /** `expire` drops frames whose first datagram is older than this. Default 1000 ms. */
   readonly frameTimeoutMs?: number;
@@ -130,24 +134,55 @@ export const DEFAULT_STREAM_TIMEOUT_MS = 10_000;
 const REMEMBERED_FRAMES = 64;
 /** Forgotten streams whose last emitted frame is remembered, so a replay cannot re-emit old frames. */
 const REMEMBERED_STREAMS = 256;
+/** Counted per incomplete frame for its objects (state, header copy, block list). */
+const FRAME_OVERHEAD_BYTES = 512;
+/** Counted per block for its objects and its entry in the list. */
+const BLOCK_OVERHEAD_BYTES = 128;
+/**
+ * Blocks of finished frames are kept for reuse, at most this many and this many bytes in all:
+ * steady traffic then allocates little more than each frame's payload.
+ */
+const SPARE_BLOCKS = 64;
+const SPARE_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Chunks of an incomplete frame, copied back to back in arrival order. A frame's blocks grow with
+ * what arrives (each about as large as all the chunks before it), so memory follows the bytes
+ * received, not the size a datagram announces.
+ */
+interface Block {
+  /** Its bytes; a reused block's bytes past `fill` are stale. */
+  readonly bytes: Uint8Array;
+  /** The chunk index of each chunk in `bytes`, in order; as many slots as `bytes` can hold chunks. */
+  readonly chunks: Uint16Array;
+  count: number;
+  /** Bytes of `bytes` used. */
+  fill: number;
+}
+
+/** Counted against maxBufferedBytes for a block. */
+function blockBytes(block: Block): number {
+  return block.bytes.length + block.chunks.byteLength + BLOCK_OVERHEAD_BYTES;
+}
 
 /** An incomplete frame. Its first datagram fixed its layout; later ones must agree. */
 interface FrameState {
   /** The first datagram's header fields (copied: the datagram itself is not kept). */
   readonly first: DatagramHeader;
   readonly firstArrivalMs: number;
-  readonly buffer: Uint8Array;
-  /** 1 per chunk index held. */
+  /** Bit i set when chunk i (data or parity) is held. */
   readonly have: Uint8Array;
-  /** Parity payloads by parity index (copies). */
-  readonly parity: (Uint8Array | undefined)[];
   /** Chunks (data + parity) held per FEC group. */
   readonly groupHave: Uint16Array;
+  readonly blocks: Block[];
+  /** Bytes of the chunks held. */
+  heldBytes: number;
   dataReceived: number;
   received: number;
   /** Groups holding at least as many chunks as they have data chunks. */
   groupsReady: number;
-  readonly bytes: number;
+  /** What the frame holds, counted against maxBufferedBytes: its blocks and bookkeeping. */
+  bytes: number;
 }
 
 interface StreamState {
@@ -216,6 +251,8 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   /** streamId -> last emitted frame, for streams forgotten. */
   const retired = new Map<number, number>();
   let bufferedBytes = 0;
+  const spare: Block[] = [];
+  let spareBytes = 0;
   let framesInFlight = 0;
   const malformedByCode = Object.fromEntries(PROTOCOL_ERROR_CODES.map((code) => [code, 0])) as Record<ProtocolErrorCode, number>;
   const c: Mutable<Omit<ReassemblerCounters, "malformedByCode" | "streams" | "framesInFlight" | "bufferedBytes">> = {
@@ -252,6 +289,27 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     stream.frames.delete(frameNumber);
     bufferedBytes -= frame.bytes;
     framesInFlight--;
+    for (const block of frame.blocks) {
+      if (spare.length === SPARE_BLOCKS || spareBytes + block.bytes.length > SPARE_BLOCK_BYTES) break;
+      spareBytes += block.bytes.length;
+      spare.push(block);
+    }
+  }
+
+  /** A spare block holding `size` to `2 * size` bytes and at least `slots` chunks, or a new one. */
+  function newBlock(size: number, slots: number): Block {
+    for (let i = spare.length - 1; i >= 0; i--) {
+      const block = spare[i]!;
+      if (block.bytes.length >= size && block.bytes.length <= 2 * size && block.chunks.length >= slots) {
+        spare[i] = spare[spare.length - 1]!;
+        spare.pop();
+        spareBytes -= block.bytes.length;
+        block.count = 0;
+        block.fill = 0;
+        return block;
+      }
+    }
+    return { bytes: new Uint8Array(size), chunks: new Uint16Array(slots), count: 0, fill: 0 };
   }
 
   function drop(stream: StreamState, frameNumber: number, frame: FrameState, reason: DropReason, events: ReassemblyEvent[]): void {
@@ -294,35 +352,70 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   }
 
   /**
-   * Makes room for a new frame of `bytes` in `stream`; false when it cannot (the frame is refused).
-   * Past maxFramesInFlight the stream's own oldest frame goes; past maxBufferedBytes the frame that
-   * started longest ago in any stream goes, so one stream (or a forger without a key) cannot hold
-   * the budget against the others for longer than their frames live anyway.
+   * Makes room for a new frame of `stream`; false when it cannot (the frame is refused). Past
+   * maxFramesInFlight the stream's own oldest frame goes, unless the new frame is older than all.
    */
-  function makeRoom(stream: StreamState, frameNumber: number, bytes: number, events: ReassemblyEvent[]): boolean {
-    if (bytes > maxBufferedBytes) return false;
+  function makeRoom(stream: StreamState, frameNumber: number, events: ReassemblyEvent[]): boolean {
     while (stream.frames.size >= maxFramesInFlight) {
       const oldest = oldestFrame(stream);
       if (oldest === undefined || serialDiff(frameNumber, oldest) < 0) return false;
       drop(stream, oldest, stream.frames.get(oldest)!, "overflow", events);
     }
+    return true;
+  }
+
+  /**
+   * Makes room in maxBufferedBytes for `bytes` more, held by `frame` (in flight or about to be);
+   * false when it cannot. Past the budget the frame that started longest ago in any stream goes
+   * (never `frame` itself), so one stream (or a forger without a key) cannot hold the budget
+   * against the others for longer than their frames live anyway. Frames hold what has arrived,
+   * not what they announce, so the budget fills at the rate bytes arrive.
+   */
+  function budget(frame: FrameState, bytes: number, events: ReassemblyEvent[]): boolean {
     while (bufferedBytes + bytes > maxBufferedBytes) {
       let victim: [StreamState, number, FrameState] | undefined;
       for (const s of streams.values()) {
-        for (const [n, frame] of s.frames) if (victim === undefined || frame.firstArrivalMs < victim[2].firstArrivalMs) victim = [s, n, frame];
+        for (const [n, f] of s.frames) if (f !== frame && (victim === undefined || f.firstArrivalMs < victim[2].firstArrivalMs)) victim = [s, n, f];
       }
       if (victim === undefined) return false;
       drop(victim[0], victim[1], victim[2], "overflow", events);
     }
+    frame.bytes += bytes;
+    bufferedBytes += bytes;
+    return true;
+  }
+
+  /**
+   * Copies a chunk into the frame's last block, or a new one about as large as all the chunks held
+   * (at most what the frame can still receive). False when the budget has no room for the block.
+   */
+  function store(frame: FrameState, index: number, chunk: Uint8Array, events: ReassemblyEvent[]): boolean {
+    let block = frame.blocks[frame.blocks.length - 1];
+    if (block === undefined || block.fill + chunk.length > block.bytes.length || block.count === block.chunks.length) {
+      const d = frame.first;
+      const remaining = d.frameBytes + d.fecGroups * d.fecParityPerGroup * d.chunkBytes - frame.heldBytes;
+      const size = Math.max(chunk.length, Math.min(remaining, frame.heldBytes));
+      // Every chunk but the last data chunk is chunkBytes long, so `size` bytes hold at most this many.
+      const fresh = newBlock(size, Math.ceil(size / d.chunkBytes));
+      if (!budget(frame, blockBytes(fresh), events)) return false;
+      block = fresh;
+      frame.blocks.push(block);
+    }
+    block.bytes.set(chunk, block.fill);
+    block.fill += chunk.length;
+    block.chunks[block.count++] = index;
+    frame.heldBytes += chunk.length;
     return true;
   }
 
   function complete(stream: StreamState, frameNumber: number, frame: FrameState, events: ReassemblyEvent[]): void {
     const d = frame.first;
+    const payload = new Uint8Array(d.frameBytes);
+    const parity = assemble(frame, payload);
     let recovered = false;
     if (frame.dataReceived < d.chunkCount) {
       recovered = true;
-      c.chunksRecovered += rebuild(frame);
+      c.chunksRecovered += rebuild(frame, payload, parity);
     }
     release(stream, frameNumber, frame);
     remember(stream, frameNumber, true);
@@ -339,7 +432,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       height: d.height,
       fps: d.fps,
       timestampMs: d.timestampMs,
-      payload: frame.buffer,
+      payload,
       recovered,
       firstArrivalMs: frame.firstArrivalMs,
     });
@@ -385,51 +478,60 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
         remember(stream, n, false);
         return events;
       }
-      const bytes = d.frameBytes + d.fecGroups * d.fecParityPerGroup * d.chunkBytes;
-      if (!makeRoom(stream, n, bytes, events)) {
+      const parityTotal = d.fecGroups * d.fecParityPerGroup;
+      frame = {
+        first: headerOf(d),
+        firstArrivalMs: nowMs,
+        have: new Uint8Array((d.chunkCount + parityTotal + 7) >> 3),
+        groupHave: new Uint16Array(d.fecGroups),
+        blocks: [],
+        heldBytes: 0,
+        dataReceived: 0,
+        received: 0,
+        groupsReady: 0,
+        bytes: 0,
+      };
+      // Refused: a frame that could not fit in the budget even once complete, one older than all
+      // of a full stream's frames, or no room for its bookkeeping (under 8 KB of bits, 2 bytes per group).
+      if (
+        d.frameBytes + parityTotal * d.chunkBytes > maxBufferedBytes ||
+        !makeRoom(stream, n, events) ||
+        !budget(frame, FRAME_OVERHEAD_BYTES + frame.have.length + frame.groupHave.byteLength, events)
+      ) {
         c.framesDropped++;
         c.datagramsLate++;
         remember(stream, n, false);
         events.push({ type: "dropped", streamId: stream.streamId, frameNumber: n, reason: "overflow", chunksReceived: 1, chunkCount: d.chunkCount });
         return events;
       }
-      const parityTotal = d.fecGroups * d.fecParityPerGroup;
-      frame = {
-        first: headerOf(d),
-        firstArrivalMs: nowMs,
-        buffer: new Uint8Array(d.frameBytes),
-        have: new Uint8Array(d.chunkCount + parityTotal),
-        parity: parityTotal > 0 ? new Array<Uint8Array | undefined>(parityTotal) : [],
-        groupHave: new Uint16Array(d.fecGroups),
-        dataReceived: 0,
-        received: 0,
-        groupsReady: 0,
-        bytes,
-      };
       stream.frames.set(n, frame);
-      bufferedBytes += bytes;
       framesInFlight++;
     } else if (!sameLayout(frame.first, d)) {
       return malformed(ProtocolErrorCode.Inconsistent);
     }
 
     const index = d.chunkIndex;
-    if (frame.have[index] === 1) {
+    const bit = 1 << (index & 7);
+    if ((frame.have[index >> 3]! & bit) !== 0) {
       c.datagramsDuplicate++;
       return events;
     }
-    frame.have[index] = 1;
+    if (!store(frame, index, d.payload, events)) {
+      // No room for this frame to grow, even with every other frame dropped.
+      drop(stream, n, frame, "overflow", events);
+      c.datagramsLate++;
+      return events;
+    }
+    frame.have[index >> 3]! |= bit;
     frame.received++;
     c.datagramsAccepted++;
     const k = d.chunkCount;
     const groups = d.fecGroups;
     let group: number;
     if (index < k) {
-      frame.buffer.set(d.payload, index * d.chunkBytes);
       frame.dataReceived++;
       group = index % groups;
     } else {
-      frame.parity[index - k] = d.payload.slice();
       group = (index - k) % groups;
     }
     if (d.fecParityPerGroup > 0) {
@@ -461,17 +563,52 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   };
 }
 
-/** Rebuilds the frame's missing data chunks from parity, straight into its buffer. Returns how many. */
-function rebuild(frame: FrameState): number {
+/**
+ * Copies the frame's data chunks from its blocks into `payload` (chunks adjacent in both are copied
+ * in one go: in-order arrival makes each block one copy). When data chunks are missing, returns
+ * the parity chunks held, by parity index (views into the blocks), for `rebuild`.
+ */
+function assemble(frame: FrameState, payload: Uint8Array): (Uint8Array | undefined)[] {
+  const { chunkCount: k, chunkBytes: p, frameBytes: n, fecGroups: groups, fecParityPerGroup: m } = frame.first;
+  const parity = new Array<Uint8Array | undefined>(frame.dataReceived < k ? groups * m : 0);
+  for (const block of frame.blocks) {
+    // The run of bytes [start, end) of the block goes to payload offset `at`.
+    let start = 0;
+    let end = 0;
+    let at = 0;
+    for (let j = 0; j < block.count; j++) {
+      const index = block.chunks[j]!;
+      if (index >= k) {
+        // Parity (P bytes): ends the run.
+        if (parity.length > 0) parity[index - k] = block.bytes.subarray(end, end + p);
+        if (end > start) payload.set(block.bytes.subarray(start, end), at);
+        start = end = end + p;
+        continue;
+      }
+      const offset = chunkOffset(index, p);
+      if (offset !== at + (end - start)) {
+        if (end > start) payload.set(block.bytes.subarray(start, end), at);
+        start = end;
+        at = offset;
+      }
+      end += chunkLength(index, n, p);
+    }
+    if (end > start) payload.set(block.bytes.subarray(start, end), at);
+  }
+  return parity;
+}
+
+/** Rebuilds the frame's missing data chunks from parity, straight into `payload`. Returns how many. */
+function rebuild(frame: FrameState, payload: Uint8Array, held: readonly (Uint8Array | undefined)[]): number {
   const d = frame.first;
   const { chunkCount: k, chunkBytes: p, frameBytes: n, fecGroups: groups, fecParityPerGroup: m } = d;
-  const view = (i: number): Uint8Array => frame.buffer.subarray(i * p, i * p + chunkLength(i, n, p));
+  const view = (i: number): Uint8Array => payload.subarray(i * p, i * p + chunkLength(i, n, p));
   let rebuilt = 0;
   for (let g = 0; g < groups; g++) {
     const data: (Uint8Array | undefined)[] = [];
     let missing = 0;
     for (let i = g; i < k; i += groups) {
-      if (frame.have[i] === 1) data.push(view(i));
+      if ((frame.have[i >> 3]! & (1 << (i & 7))) !== 0) data.push(view(i));
       else {
         data.push(undefined);
         missing++;
@@ -479,7 +616,7 @@ function rebuild(frame: FrameState): number {
     }
     if (missing === 0) continue;
     const parity: (Uint8Array | undefined)[] = [];
-    for (let r = 0; r < m; r++) parity.push(frame.parity[r * groups + g]);
+    for (let r = 0; r < m; r++) parity.push(held[r * groups + g]);
     const count = recoverData(data, parity, (position) => view(g + position * groups));
     if (count < 0) throw new Error("rebuild: group not ready (a bug)");
     rebuilt += count;
