@@ -1,14 +1,17 @@
 /**
  * Protocol findings from the reliability work, for the protocol package's owner.
- * Marked `it.fails`: each passes while the finding stands, and turns red once it
- * is fixed, as a reminder to drop `.fails` here. See docs/reliability.md.
+ * A finding still open is marked `it.fails` (it passes while the finding stands,
+ * and turns red once it is fixed, as a reminder to drop `.fails`); a fixed one is
+ * a plain `it` that keeps it fixed. See docs/reliability.md.
  *
- * Finding: the reassembler reserves (and zero-fills) a buffer of the announced
- * frame size on the first datagram of a frame, before anything about the
- * sender is known. Without a key, 4 well-formed datagrams of 1.5 KB announcing
- * 64 MiB frames take the whole 256 MiB budget and push out the real stream's
- * frames in flight, and each costs a 64 MiB allocation (measured 2-3 ms per
- * datagram, so ~450 such datagrams a second saturate the receive loop).
+ * Finding (fixed): the reassembler reserved (and zero-filled) a buffer of the
+ * announced frame size on the first datagram of a frame, before anything about
+ * the sender was known. Without a key, 4 well-formed datagrams of 1.5 KB
+ * announcing 64 MiB frames took the whole 256 MiB budget and pushed out the real
+ * stream's frames in flight, and each cost a 64 MiB allocation (measured 2-3 ms
+ * per datagram, so ~450 such datagrams a second saturated the receive loop).
+ * Now a frame holds the chunks that arrived (in blocks that grow with them) and
+ * its payload buffer is allocated when it completes; the budget counts what is held.
  */
 import { createReassembler, encodeDatagram, fecLayout, packetizeFrame, type DatagramHeader } from "@udpcam/protocol";
 import { describe, expect, it } from "vitest";
@@ -38,8 +41,8 @@ function frameStart(streamId: number, frameBytes: number): Uint8Array {
   return encodeDatagram(header, new Uint8Array(chunkBytes));
 }
 
-describe("protocol findings (expected to fail until fixed in @udpcam/protocol)", () => {
-  it.fails("one 1.5 KB datagram does not reserve a 64 MiB frame buffer", () => {
+describe("protocol findings (it.fails until fixed in @udpcam/protocol)", () => {
+  it("one 1.5 KB datagram does not reserve a 64 MiB frame buffer", () => {
     const reassembler = createReassembler({ maxFrameBytes: MAX_FRAME_BYTES });
     const datagram = frameStart(0x1234, MAX_FRAME_BYTES);
     reassembler.push(datagram, 0);
@@ -47,7 +50,7 @@ describe("protocol findings (expected to fail until fixed in @udpcam/protocol)",
     expect(reassembler.counters.bufferedBytes).toBeLessThanOrEqual(64 * datagram.length);
   });
 
-  it.fails("a real frame in flight survives four forged datagrams announcing huge frames", () => {
+  it("a real frame in flight survives four forged datagrams announcing huge frames", () => {
     const reassembler = createReassembler({ maxFrameBytes: MAX_FRAME_BYTES });
     const real = packetizeFrame(
       { streamId: 7, frameNumber: 0, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1, payload: new Uint8Array(30_000).fill(9) },
