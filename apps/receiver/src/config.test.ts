@@ -50,14 +50,14 @@ describe("receiver config", () => {
   });
 
   it.each([
-    { argv: ["--port", "99999"], error: '--port (from --port): got "99999", use a whole number from 1 to 65535' },
-    { argv: ["--protocol", "rtp"], error: '--protocol (from --protocol): got "rtp", use one of: v1, legacy' },
-    { argv: ["--display", "maybe"], error: '--display (from --display): got "maybe", use one of: auto, on, off' },
-    { argv: ["--fourcc", "DIVXX"], error: '--fourcc (from --fourcc): got "DIVXX", use four characters like DIVX, MJPG or XVID' },
-    { argv: ["--idle-exit=-1"], error: '--idle-exit (from --idle-exit): got "-1", use a number from 0.1 to 86400' },
+    { argv: ["--port", "99999"], error: '--port: got "99999", use a whole number from 1 to 65535' },
+    { argv: ["--protocol", "rtp"], error: '--protocol: got "rtp", use one of: v1, legacy' },
+    { argv: ["--display", "maybe"], error: '--display: got "maybe", use one of: auto, on, off' },
+    { argv: ["--fourcc", "DIVXX"], error: '--fourcc: got "DIVXX", use four characters like DIVX, MJPG or XVID' },
+    { argv: ["--idle-exit=-1"], error: '--idle-exit: got "-1", use a number from 0.1 to 86400' },
     { argv: ["--idle-exit", "-1"], error: '--idle-exit: a value that starts with "-" must be joined with "=", like --idle-exit=-1; see --help' },
-    { argv: ["--frames", "0"], error: '--frames (from --frames): got "0", use a whole number from 1 to 9007199254740991' },
-    { argv: ["--key", "short"], error: "--key (from --key): invalid value" },
+    { argv: ["--frames", "0"], error: '--frames: got "0", use a whole number from 1 to 9007199254740991' },
+    { argv: ["--key", "short"], error: "--key: invalid value" },
     { argv: ["--key-file", "missing.txt"], error: "--key-file: cannot read missing.txt (ENOENT: no such file, open '/home/user/videos/missing.txt')" },
     { argv: ["--protocol", "legacy", "--key", "0123456789abcdef"], error: "--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key" },
   ])("rejects $argv with one line naming the option", ({ argv, error }) => {

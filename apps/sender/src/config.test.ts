@@ -45,13 +45,13 @@ describe("sender config", () => {
   });
 
   it.each([
-    { argv: ["--datagram-size", "70000"], error: '--datagram-size (from --datagram-size): got "70000", use auto or a whole number from 64 to 65507' },
-    { argv: ["--codec", "h264"], error: '--codec (from --codec): got "h264", use one of: raw, jpeg' },
-    { argv: ["--quality", "0"], error: '--quality (from --quality): got "0", use a whole number from 1 to 100' },
-    { argv: ["--fec", "2"], error: '--fec (from --fec): got "2", use a number from 0 to 1' },
+    { argv: ["--datagram-size", "70000"], error: '--datagram-size: got "70000", use auto or a whole number from 64 to 65507' },
+    { argv: ["--codec", "h264"], error: '--codec: got "h264", use one of: raw, jpeg' },
+    { argv: ["--quality", "0"], error: '--quality: got "0", use a whole number from 1 to 100' },
+    { argv: ["--fec", "2"], error: '--fec: got "2", use a number from 0 to 1' },
     { argv: ["--width", "320"], error: "--height: give --width and --height together" },
     { argv: ["--protocol", "legacy", "--codec", "jpeg"], error: "--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1" },
-    { argv: ["--source", ""], error: '--source (from --source): got "", use a camera index like 0, a video file path, or test' },
+    { argv: ["--source", ""], error: '--source: got "", use a camera index like 0, a video file path, or test' },
   ])("rejects $argv with one line naming the option", ({ argv, error }) => {
     expect(parse(argv)).toEqual({ kind: "errors", errors: [error] });
   });

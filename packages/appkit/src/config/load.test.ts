@@ -49,9 +49,9 @@ describe("loadConfig precedence", () => {
 
 describe("loadConfig errors", () => {
   it.each([
-    { argv: ["--port", "70000"], message: '--port (from --port): got "70000", use a whole number from 1 to 65535' },
-    { argv: ["--port", "12ab"], message: '--port (from --port): got "12ab", use a whole number from 1 to 65535' },
-    { argv: ["--protocol", "v2"], message: '--protocol (from --protocol): got "v2", use one of: v1, legacy' },
+    { argv: ["--port", "70000"], message: '--port: got "70000", use a whole number from 1 to 65535' },
+    { argv: ["--port", "12ab"], message: '--port: got "12ab", use a whole number from 1 to 65535' },
+    { argv: ["--protocol", "v2"], message: '--protocol: got "v2", use one of: v1, legacy' },
     { argv: ["--bogus", "1"], message: "unknown option --bogus; see --help" },
     { argv: ["extra"], message: 'unexpected argument "extra" (options look like --name value); see --help' },
     { argv: ["--port"], message: "--port needs a value; see --help" },
@@ -71,7 +71,7 @@ describe("loadConfig errors", () => {
     expect(result.kind === "errors" && result.errors).toEqual([
       'config file: unknown key "colour", use one of: port, protocol, verbose, key',
       '--port (from "port" in the config file): got "high", use a whole number from 1 to 65535',
-      '--protocol (from --protocol): got "x", use one of: v1, legacy',
+      '--protocol: got "x", use one of: v1, legacy',
     ]);
   });
 
@@ -86,6 +86,6 @@ describe("loadConfig errors", () => {
 
   it("never echoes a secret value", () => {
     const result = load(["--key", ""]);
-    expect(result).toEqual({ kind: "errors", errors: ["--key (from --key): invalid value"] });
+    expect(result).toEqual({ kind: "errors", errors: ["--key: invalid value"] });
   });
 });

@@ -87,9 +87,9 @@ export function loadConfig<T extends OptionTable>(table: T, envPrefix: string, i
     if (result.success) {
       config[key] = result.data;
     } else {
-      const where = source === "environment" ? envName(envPrefix, key) : source === "config file" ? `"${key}" in the config file` : `--${flagName(key)}`;
+      const where = source === "environment" ? ` (from ${envName(envPrefix, key)})` : source === "config file" ? ` (from "${key}" in the config file)` : "";
       for (const issue of result.error.issues) {
-        errors.push(`--${flagName(key)} (from ${where}): ${def.secret === true ? "invalid value" : issue.message}`);
+        errors.push(`--${flagName(key)}${where}: ${def.secret === true ? "invalid value" : issue.message}`);
       }
     }
   }
