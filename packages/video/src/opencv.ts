@@ -22,6 +22,10 @@ quietDefault("OPENCV_LOG_LEVEL", "SILENT");
 quietDefault("OPENCV_FFMPEG_LOGLEVEL", "-8");
 // Qt reads this when imshow creates its application (QStandardPaths warnings and the like).
 quietDefault("QT_LOGGING_RULES", "*=false");
+// The binding is compiled against the system's OpenCV (scripts/opencv-env.sh). Without this,
+// loading it looks for the build helper's own OpenCV build, which an install restored from
+// pnpm's side-effects cache does not have, and throws "No build found".
+quietDefault("OPENCV4NODEJS_DISABLE_AUTOBUILD", "1");
 
 const req = createRequire(import.meta.url);
 const cvEntry = req.resolve("@u4/opencv4nodejs");
