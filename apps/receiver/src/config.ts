@@ -12,6 +12,7 @@ import {
   type ConfigInput,
   type ConfigOf,
   type OptionTable,
+  type ParsedConfig,
 } from "@udpcam/appkit";
 
 export const ENV_PREFIX = "RECEIVER";
@@ -55,10 +56,7 @@ export const receiverHelp = () =>
     footer: "Example: pnpm --filter receiver start -- --output camera.avi --display off --stats stats.json",
   });
 
-export type ReceiverConfigResult =
-  | { readonly kind: "ok"; readonly config: ReceiverConfig }
-  | { readonly kind: "help"; readonly text: string }
-  | { readonly kind: "errors"; readonly errors: readonly string[] };
+export type ReceiverConfigResult = ParsedConfig<ReceiverConfig>;
 
 /** argv + environment + config file in; a validated config or every problem out. */
 export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string }): ReceiverConfigResult {

@@ -13,6 +13,7 @@ import {
   type ConfigInput,
   type ConfigOf,
   type OptionTable,
+  type ParsedConfig,
 } from "@udpcam/appkit";
 
 export const ENV_PREFIX = "SENDER";
@@ -57,10 +58,7 @@ export const senderHelp = () =>
     footer: "Example: pnpm --filter sender start -- --source test --codec jpeg --host 192.0.2.10",
   });
 
-export type SenderConfigResult =
-  | { readonly kind: "ok"; readonly config: SenderConfig }
-  | { readonly kind: "help"; readonly text: string }
-  | { readonly kind: "errors"; readonly errors: readonly string[] };
+export type SenderConfigResult = ParsedConfig<SenderConfig>;
 
 /** argv + environment + config file in; a validated config or every problem out. */
 export function parseSenderConfig(input: ConfigInput & { readonly cwd: string }): SenderConfigResult {
