@@ -1,6 +1,7 @@
 // End-to-end benchmark: udpcam against the original scripts, GStreamer RTP and Node's dgram
 // ceiling, same clip, same machine, same run. Writes docs/benchmarks/end-to-end.md.
-// Usage: node dist/main.js [--quick]   (--quick: one run each and short clips, for development)
+// Usage: node dist/main.js [--quick] [--profiles-only]   (--quick: one run each and short clips, for
+// development; --profiles-only: only the CPU profiles of our apps, printed, no file written)
 // A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { finish, killAll, start } from "./proc.js";
 import { writePatternClip } from "./recording.js";
 
 const quick = process.argv.includes("--quick");
+const profilesOnly = process.argv.includes("--profiles-only");
 const RUNS = quick ? 1 : 3;
 const LOSS_FRAMES = quick ? 25 : 75;
 const RATE_FRAMES_640 = quick ? 150 : 600;
@@ -180,20 +182,37 @@ interface ProfileResult {
   readonly receiver: string[];
 }
 
-async function profile(title: string, spec: Omit<RunSpec, "dir" | "nodeFlags">): Promise<ProfileResult> {
-  const profDir = join(dir, `prof-${Date.now()}`);
-  mkdirSync(profDir);
-  await runOnce({ ...spec, dir, nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] });
+async function profile(title: string, spec: Omit<RunSpec, "dir" | "senderNodeFlags" | "receiverNodeFlags">): Promise<ProfileResult> {
+  const base = join(dir, `prof-${Date.now()}`);
+  const dirs = { tx: join(base, "tx"), rx: join(base, "rx") };
+  mkdirSync(dirs.tx, { recursive: true });
+  mkdirSync(dirs.rx, { recursive: true });
+  await runOnce({ ...spec, dir, senderNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.tx}`], receiverNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.rx}`] });
   removeRecordings();
-  const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile")).sort();
-  // Receiver starts first, so its profile's name (timestamp, pid) sorts first... not reliably: tell them apart by content.
-  const lists = files.map((f) => hotspots(join(profDir, f), 8));
-  const isSender = (list: ReturnType<typeof hotspots>): boolean => list.some((h) => /apps\/sender\//.test(h.name));
-  const format = (list: ReturnType<typeof hotspots>): string[] => list.map((h) => `${(h.share * 100).toFixed(1)}% ${h.name}`);
-  const senderList = lists.find(isSender) ?? [];
-  const receiverList = lists.find((l) => l !== senderList) ?? [];
+  const top = (profDir: string): string[] => {
+    const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+    return file === undefined ? ["(no profile written)"] : hotspots(join(profDir, file), 8).map((h) => `${(h.share * 100).toFixed(1)}% ${h.name}`);
+  };
   log(`${elapsed()} profiled: ${title}`);
-  return { title, sender: format(senderList), receiver: format(receiverList) };
+  return { title, sender: top(dirs.tx), receiver: top(dirs.rx) };
+}
+
+async function profiles(clip640: string, clip720: string): Promise<ProfileResult[]> {
+  return [
+    await profile("raw 640x480, flat out, recording DIVX", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true }),
+    await profile("raw 640x480, flat out, recording off", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false }),
+    await profile("JPEG 1280x720 at 60 fps, recording DIVX", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
+  ];
+}
+
+function profileMarkdown(list: readonly ProfileResult[]): string[] {
+  const lines: string[] = [];
+  for (const p of list) {
+    lines.push(`**${p.title}**`, "", "| sender | receiver |", "| --- | --- |");
+    for (let i = 0; i < Math.max(p.sender.length, p.receiver.length); i++) lines.push(`| ${p.sender[i] ?? ""} | ${p.receiver[i] ?? ""} |`);
+    lines.push("");
+  }
+  return lines;
 }
 
 // ---------------------------------------------------------------- the report
@@ -220,6 +239,11 @@ async function main(): Promise<void> {
   await writePatternClip(clip640, 640, 480, RATE_FRAMES_640);
   await writePatternClip(clip720, 1280, 720, RATE_FRAMES_720);
   log(`${elapsed()} clips written`);
+  if (profilesOnly) {
+    // Only the profiles, as Markdown on stdout (to look at a change without the whole run).
+    process.stdout.write(`${profileMarkdown(await profiles(clip640, clip720)).join("\n")}\n`);
+    return;
+  }
 
   const ceiling1472 = await ceiling(1472);
   const ceiling65507 = await ceiling(65_507);
@@ -266,11 +290,7 @@ async function main(): Promise<void> {
   const hd60 = await measure({ impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true });
 
   // Profiles of our two apps where the rate is decided.
-  const profiles = [
-    await profile("raw 640x480, flat out, recording DIVX", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true }),
-    await profile("raw 640x480, flat out, recording off", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false }),
-    await profile("JPEG 1280x720 at 60 fps, recording DIVX", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
-  ];
+  const profiled = await profiles(clip640, clip720);
 
   // ---- targets
   const ours = (id: ImplId): boolean => id.startsWith("ours");
@@ -318,7 +338,7 @@ async function main(): Promise<void> {
     "| --- | --- | --- |",
   );
   for (const t of lossTargets) {
-    const evidence = t.details.map((d) => `${d.cell.width}x${d.cell.height} ${pct(d.cell.loss)}: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs best peer ${d.bestPeer}`).join("; ");
+    const evidence = t.details.map((d) => `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs best peer ${d.bestPeer}`).join("; ");
     push(`| under loss, zero torn and more intact than every peer: ${IMPLS[t.id].label} | ${mark(t.pass)} | ${evidence} |`);
   }
   push(
@@ -377,11 +397,7 @@ async function main(): Promise<void> {
   push("");
 
   push("## Where the time goes (udpcam, `node --cpu-prof`, self time, top 8)", "");
-  for (const p of profiles) {
-    push(`**${p.title}**`, "", "| sender | receiver |", "| --- | --- |");
-    for (let i = 0; i < Math.max(p.sender.length, p.receiver.length); i++) push(`| ${p.sender[i] ?? ""} | ${p.receiver[i] ?? ""} |`);
-    push("");
-  }
+  push(...profileMarkdown(profiled));
   push("<!-- analysis -->", "");
   mkdirSync(join(ROOT, "docs/benchmarks"), { recursive: true });
   writeFileSync(OUT, mergeAnalysis(lines.join("\n")));

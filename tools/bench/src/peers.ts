@@ -59,8 +59,9 @@ export interface RunSpec {
   /** Record (and classify by pixels), or not (ours only: counters only). */
   readonly record: boolean;
   readonly dir: string;
-  /** Extra node flags for our two apps (profiling). */
-  readonly nodeFlags?: readonly string[];
+  /** Extra node flags for our sender and receiver (profiling). */
+  readonly senderNodeFlags?: readonly string[];
+  readonly receiverNodeFlags?: readonly string[];
 }
 
 export interface RunResult {
@@ -150,12 +151,11 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   const expectedSeconds = spec.fps > 0 ? spec.frames / spec.fps : spec.frames / 100;
   const timeoutMs = (expectedSeconds + 60) * 1000;
   const usage = (who: string): string => join(dir, `${tag}-${who}.time`);
-  const nodeFlags = spec.nodeFlags ?? [];
 
   // Receiver.
   let receiver: Child;
   if (impl.id.startsWith("ours")) {
-    const args = [...nodeFlags, RECEIVER, "--log-format", "json", "--display", "off", "--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30"];
+    const args = [...(spec.receiverNodeFlags ?? []), RECEIVER, "--log-format", "json", "--display", "off", "--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30"];
     receiver = start("receiver", process.execPath, args, { timeoutMs, usageFile: usage("rx"), cwd: dir });
     started.push(receiver);
     await receiver.waitFor(/"msg":"listening on /);
@@ -190,7 +190,7 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   // Sender.
   let sender: Child;
   if (impl.id.startsWith("ours")) {
-    const args = [...nodeFlags, SENDER, "--log-format", "json", "--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
+    const args = [...(spec.senderNodeFlags ?? []), SENDER, "--log-format", "json", "--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
     if (impl.id === "ours-raw-1472") args.push("--datagram-size", "1472");
     sender = start("sender", process.execPath, args, { timeoutMs, usageFile: usage("tx"), cwd: dir });
   } else if (impl.id.startsWith("seed")) {
