@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { VideoError, openSource, type FrameSource } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
-import { chooseDatagramSize, resolveDestination } from "./destination.js";
+import { chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
 import { sendSpread } from "./pacer.js";
 import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
@@ -27,6 +27,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const { logger } = deps;
   const destination = await resolveDestination(config.host, config.port);
   const datagramSize = chooseDatagramSize(config.datagramSize, destination);
+  const fec = chooseFecOverhead(config.fec, datagramSize);
   if (!destination.isLoopback && datagramSize > 1472) {
     logger.warn(`datagrams of ${datagramSize} bytes are larger than one 1500-byte packet: each travels as several IP fragments and is lost if any one is; --datagram-size 1472 avoids that`);
   }
@@ -42,10 +43,10 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
 
   const streamId = randomInt(1, 2 ** 32 - 1);
   const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, startedAt: Date.now(), elapsedSeconds: 0 };
-  const encoder = createFrameEncoder(config, { streamId, datagramSize, fps, logger, onScaled: () => stats.framesScaled++ });
+  const encoder = createFrameEncoder(config, { streamId, datagramSize, fec, fps, logger, onScaled: () => stats.framesScaled++ });
   logger.info(
-    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec: config.fec, streamId, sendBuffer: buffers.send },
-    `sending to ${destination.address}:${destination.port} (${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(config.fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
+    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec, streamId, sendBuffer: buffers.send },
+    `sending to ${destination.address}:${destination.port} (${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
   );
 
   let fatal: Error | undefined;

@@ -30,7 +30,7 @@ export const senderOptions = {
   fps: { schema: optional(decimal(0.1, 1000)), default: undefined, value: "N", help: "frames per second to send (default: the source's own rate; test pattern 25)" },
   frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after sending N frames" },
   datagramSize: { schema: autoOr(integer(64, 65507)), default: "auto", value: "BYTES", help: "largest datagram; auto = 65507 to this machine, 1472 (no IP fragmentation on a 1500 MTU) elsewhere" },
-  fec: { schema: decimal(0, 1), default: 0.1, value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off)" },
+  fec: { schema: autoOr(decimal(0, 1)), default: "auto", value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.1 for datagrams of one packet, 0 for loopback-sized ones" },
   key: { schema: optional(text({ hint: "a shared secret of at least 16 characters", pattern: /^.{16,}$/s })), default: undefined, value: "SECRET", secret: true, help: "shared key: every datagram carries an HMAC-SHA-256 tag (v1 only; prefer --key-file or the environment)" },
   keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
   stats: { schema: optional(text()), default: undefined, value: "FILE", help: "write the final counters as JSON to this file when stopping" },

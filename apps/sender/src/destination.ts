@@ -27,3 +27,11 @@ export function chooseDatagramSize(requested: number | "auto", destination: Dest
   if (requested !== "auto") return requested;
   return destination.isLoopback ? LOOPBACK_DATAGRAM_BYTES : PATH_SAFE_DATAGRAM_BYTES;
 }
+
+/** Parity that pays for itself: on a real path (one packet a datagram); not on loopback, which loses nothing. */
+export const AUTO_FEC_OVERHEAD = 0.1;
+
+export function chooseFecOverhead(requested: number | "auto", datagramSize: number): number {
+  if (requested !== "auto") return requested;
+  return datagramSize <= PATH_SAFE_DATAGRAM_BYTES ? AUTO_FEC_OVERHEAD : 0;
+}

@@ -12,6 +12,7 @@ export interface FrameEncoder {
 export interface EncoderContext {
   readonly streamId: number;
   readonly datagramSize: number;
+  readonly fec: number;
   readonly fps: number;
   readonly logger: Logger;
   readonly onScaled: () => void;
@@ -59,7 +60,7 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
           timestampMs: frame.captureTime,
           payload,
         },
-        { maxDatagramBytes: context.datagramSize, fecOverhead: config.fec, authenticator },
+        { maxDatagramBytes: context.datagramSize, fecOverhead: context.fec, authenticator },
       );
       frameNumber = (frameNumber + 1) >>> 0;
       return datagrams;

@@ -8,6 +8,8 @@ export interface PacerClock {
   sleep(ms: number): Promise<void>;
 }
 
+const MIN_WINDOW_MS = 2;
+
 export interface Pacing {
   /** Time to spread the datagrams over; 0 sends them at once. */
   readonly windowMs: number;
@@ -26,9 +28,11 @@ export async function sendSpread(
   const start = clock.now();
   let sent = 0;
   let next = 0;
+  // A timer sleeps at least 1-2 ms: a window shorter than that is not worth spreading over.
+  const spreadMs = windowMs < MIN_WINDOW_MS ? 0 : windowMs;
   while (next < datagrams.length) {
     const elapsed = clock.now() - start;
-    const allowed = windowMs <= 0 || elapsed >= windowMs ? Infinity : (total * elapsed) / windowMs + burstBytes;
+    const allowed = spreadMs <= 0 || elapsed >= spreadMs ? Infinity : (total * elapsed) / spreadMs + burstBytes;
     while (next < datagrams.length && sent < allowed) {
       const datagram = datagrams[next++] as Uint8Array;
       send(datagram);

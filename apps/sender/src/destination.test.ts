@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
+
+describe("destination defaults", () => {
+  it("auto datagrams: whole loopback datagrams to this machine, one packet elsewhere", async () => {
+    expect(chooseDatagramSize("auto", await resolveDestination("127.0.0.1", 9505))).toBe(65_507);
+    expect(chooseDatagramSize("auto", await resolveDestination("192.0.2.10", 9505))).toBe(1_472);
+    expect(chooseDatagramSize(9_000, await resolveDestination("192.0.2.10", 9505))).toBe(9_000);
+  });
+
+  it("auto FEC: 10% parity on one-packet datagrams, none on loopback-sized ones, as asked otherwise", () => {
+    expect(chooseFecOverhead("auto", 1_472)).toBe(0.1);
+    expect(chooseFecOverhead("auto", 65_507)).toBe(0);
+    expect(chooseFecOverhead(0.25, 65_507)).toBe(0.25);
+    expect(chooseFecOverhead(0, 1_472)).toBe(0);
+  });
+
+  it("names --host when a name does not resolve", async () => {
+    await expect(resolveDestination("no-such-host.invalid", 9505)).rejects.toThrow(/^--host: cannot resolve "no-such-host.invalid"/);
+  });
+});
