@@ -82,7 +82,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const pump = async (): Promise<void> => {
     for await (const frame of source) {
       if (stopReason !== undefined || fatal !== undefined) break;
-      const datagrams = encoder.encode(frame);
+      const datagrams = await encoder.encode(frame);
       await sendSpread(datagrams, { windowMs, burstBytes }, send, clock);
       stats.framesSent++;
       logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");

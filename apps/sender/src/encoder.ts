@@ -1,12 +1,12 @@
 import type { Logger } from "@udpcam/appkit";
 import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
-import { encodeJpeg, resizeFrame, type Frame } from "@udpcam/video";
+import { encodeJpegAsync, resizeFrameAsync, type Frame } from "@udpcam/video";
 import { createAuthenticator } from "@udpcam/appkit";
 import type { SenderConfig } from "./config.js";
 
 export interface FrameEncoder {
-  /** One source frame in, the datagrams that carry it out. */
-  encode(frame: Frame): Uint8Array[];
+  /** One source frame in, the datagrams that carry it out (scaling and JPEG run off the event loop). */
+  encode(frame: Frame): Promise<Uint8Array[]>;
 }
 
 export interface EncoderContext {
@@ -25,14 +25,14 @@ export function createFrameEncoder(config: SenderConfig, context: EncoderContext
 function legacyEncoder(context: EncoderContext): FrameEncoder {
   let noticed = false;
   return {
-    encode(frame) {
+    async encode(frame) {
       if (frame.width !== LEGACY_FRAME_WIDTH || frame.height !== LEGACY_FRAME_HEIGHT) {
         if (!noticed) {
           context.logger.warn(`the legacy protocol carries only ${LEGACY_FRAME_WIDTH}x${LEGACY_FRAME_HEIGHT} frames: scaling ${frame.width}x${frame.height} frames to that size`);
           noticed = true;
         }
         context.onScaled();
-        frame = resizeFrame(frame, LEGACY_FRAME_WIDTH, LEGACY_FRAME_HEIGHT);
+        frame = await resizeFrameAsync(frame, LEGACY_FRAME_WIDTH, LEGACY_FRAME_HEIGHT);
       }
       return packetizeLegacyFrame(frame.bytes);
     },
@@ -43,12 +43,12 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
   const authenticator = config.key === undefined ? undefined : createAuthenticator(config.key);
   let frameNumber = 0;
   return {
-    encode(frame) {
+    async encode(frame) {
       if (config.width !== undefined && config.height !== undefined && (frame.width !== config.width || frame.height !== config.height)) {
-        frame = resizeFrame(frame, config.width, config.height);
+        frame = await resizeFrameAsync(frame, config.width, config.height);
         context.onScaled();
       }
-      const payload = config.codec === "jpeg" ? encodeJpeg(frame, config.quality) : frame.bytes;
+      const payload = config.codec === "jpeg" ? await encodeJpegAsync(frame, config.quality) : frame.bytes;
       const datagrams = packetizeFrame(
         {
           streamId: context.streamId,
