@@ -6,9 +6,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError, requestBufferSizes } from "@udpcam/appkit";
+import { LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { createFrameAssembler, type AssembledFrame } from "./assembler.js";
 import type { ReceiveCounters, ReceiveLoopCommand, ReceiveLoopMessage, ReceiveLoopSettings } from "./receive-protocol.js";
 import { bindSocket } from "./socket.js";
+import { kernelDrops } from "./socket-drops.js";
 
 const COUNTERS_EVERY_MS = 100;
 const EXPIRE_EVERY_MS = 50;
@@ -38,12 +40,25 @@ async function main(): Promise<void> {
   let datagramsReceived = 0;
   let bytesReceived = 0;
   let lastDatagramAt: number | undefined;
-  const counters = (): ReceiveCounters => ({
-    ...assembler.counters(),
-    datagramsReceived,
-    bytesReceived,
-    msSinceLastDatagram: lastDatagramAt === undefined ? undefined : performance.now() - lastDatagramAt,
-  });
+  // The legacy format has no frame id: a run of lost datagrams that ends where it began in
+  // the 0..19 cycle leaves chunks of two frames that read as one. On loopback the only loss
+  // is a full receive buffer, which the kernel counts: a frame during which it dropped
+  // anything is not emitted.
+  const checkKernelDrops = settings.protocol === "legacy" && settings.legacyMode === "strict";
+  const boundPort = socket.address().port;
+  let dropsAtFrameStart: number | undefined;
+  let framesDroppedForKernelLoss = 0;
+  const counters = (): ReceiveCounters => {
+    const assembled = assembler.counters();
+    return {
+      ...assembled,
+      framesDropped: assembled.framesDropped + framesDroppedForKernelLoss,
+      protocol: { ...assembled.protocol, framesDroppedForKernelLoss },
+      datagramsReceived,
+      bytesReceived,
+      msSinceLastDatagram: lastDatagramAt === undefined ? undefined : performance.now() - lastDatagramAt,
+    };
+  };
 
   const sendFrame = (frame: AssembledFrame): void => {
     const payload = ownBuffer(frame.payload);
@@ -54,7 +69,14 @@ async function main(): Promise<void> {
     bytesReceived += datagram.length;
     const now = performance.now();
     lastDatagramAt = now;
-    for (const frame of assembler.push(datagram, now)) sendFrame(frame);
+    if (checkKernelDrops && datagram.length === LEGACY_DATAGRAM_BYTES && datagram[0] === 0) dropsAtFrameStart = kernelDrops(boundPort);
+    for (const frame of assembler.push(datagram, now)) {
+      if (checkKernelDrops && dropsAtFrameStart !== kernelDrops(boundPort)) {
+        framesDroppedForKernelLoss++;
+        continue;
+      }
+      sendFrame(frame);
+    }
   });
 
   const expireTimer = setInterval(() => assembler.expire(performance.now()), EXPIRE_EVERY_MS);
