@@ -52,12 +52,24 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   let fatal: Error | undefined;
   let sendsInFlight = 0;
   let allSent: (() => void) | undefined;
+  /**
+   * Resolves once libuv has handed every queued datagram to the kernel. Once one send is
+   * queued, libuv queues all later ones until the event loop polls the socket: a sender that
+   * never waits here piles up hundreds of frames in memory and lets them out in one burst
+   * that no receive buffer holds.
+   */
+  const sendsDrained = (): Promise<void> =>
+    sendsInFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (allSent = resolve));
   const send = (datagram: Uint8Array): void => {
     stats.datagramsSent++;
     stats.bytesSent += datagram.length;
     sendsInFlight++;
     socket.send(datagram, destination.port, destination.address, (error) => {
-      if (--sendsInFlight === 0) allSent?.();
+      if (--sendsInFlight === 0) {
+        const resolve = allSent;
+        allSent = undefined;
+        resolve?.();
+      }
       if (error === null || error === undefined) return;
       stats.sendErrors++;
       if ((error as NodeJS.ErrnoException).code === "EMSGSIZE") {
@@ -82,8 +94,12 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const pump = async (): Promise<void> => {
     for await (const frame of source) {
       if (stopReason !== undefined || fatal !== undefined) break;
+      // The window counts from when the frame was due, so the time spent encoding it comes out
+      // of the window instead of slowing the frame rate.
+      const dueAt = clock.now();
       const datagrams = await encoder.encode(frame);
-      await sendSpread(datagrams, { windowMs, burstBytes }, send, clock);
+      await sendSpread(datagrams, { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes }, send, clock);
+      await sendsDrained();
       stats.framesSent++;
       logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");
       if (config.frames !== undefined && stats.framesSent >= config.frames) break;
@@ -95,7 +111,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     deps.status.clear();
     await source.close();
     // Closing with sends still queued in libuv would silently drop the last datagrams.
-    if (sendsInFlight > 0) await new Promise<void>((resolve) => (allSent = resolve));
+    await sendsDrained();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
     if (config.stats !== undefined) await writeFile(config.stats, JSON.stringify(stats, null, 2) + "\n");
