@@ -103,14 +103,19 @@ function triangle(v: number): number {
 }
 
 function fillRect(bytes: Uint8Array, width: number, x0: number, y0: number, x1: number, y1: number, b: number, g: number, r: number): void {
-  for (let y = y0; y < y1; y++) {
-    let p = (y * width + x0) * 3;
-    for (let x = x0; x < x1; x++) {
-      bytes[p++] = b;
-      bytes[p++] = g;
-      bytes[p++] = r;
+  if (x1 <= x0 || y1 <= y0) return;
+  const first = (y0 * width + x0) * 3;
+  const span = (x1 - x0) * 3;
+  if (b === g && g === r) {
+    bytes.fill(b, first, first + span);
+  } else {
+    for (let p = first; p < first + span; p += 3) {
+      bytes[p] = b;
+      bytes[p + 1] = g;
+      bytes[p + 2] = r;
     }
   }
+  for (let y = y0 + 1; y < y1; y++) bytes.copyWithin((y * width + x0) * 3, first, first + span);
 }
 
 function drawBand(bytes: Uint8Array, width: number, y0: number, rows: number, bits: readonly number[]): void {
@@ -146,6 +151,41 @@ function drawNumber(bytes: Uint8Array, width: number, top: number, bottom: numbe
   }
 }
 
+/**
+ * Every row is the template (green 0) with its own green level. When rows are whole 32-bit
+ * words (width a multiple of 4), four pixels are three words and the green bytes sit at fixed
+ * lanes of them: a row is three ORs per four pixels instead of a byte store per channel.
+ */
+function fillBackground(bytes: Uint8Array, template: Uint8Array, width: number, height: number, n: number): void {
+  const rowBytes = width * 3;
+  if (width % 4 !== 0 || bytes.byteOffset % 4 !== 0) {
+    for (let y = 0; y < height; y++) {
+      const start = y * rowBytes;
+      bytes.set(template, start);
+      const g = triangle(2 * y + 2 * n);
+      for (let p = start + 1; p < start + rowBytes; p += 3) bytes[p] = g;
+    }
+    return;
+  }
+  const rowWords = rowBytes / 4;
+  const template32 = new Uint32Array(template.buffer, template.byteOffset, rowWords);
+  const out32 = new Uint32Array(bytes.buffer, bytes.byteOffset, rowWords * height);
+  // Green bytes of four pixels (12 bytes) fall at byte 1 of word 0, bytes 0 and 3 of word 1, byte 2 of word 2.
+  const lane = new Uint32Array(new Uint8Array([0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0]).buffer);
+  for (let y = 0; y < height; y++) {
+    const g = triangle(2 * y + 2 * n);
+    const g0 = lane[0]! * g;
+    const g1 = lane[1]! * g;
+    const g2 = lane[2]! * g;
+    let w = y * rowWords;
+    for (let k = 0; k < rowWords; k += 3) {
+      out32[w++] = template32[k]! | g0;
+      out32[w++] = template32[k + 1]! | g1;
+      out32[w++] = template32[k + 2]! | g2;
+    }
+  }
+}
+
 function checkPatternSize(width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < PATTERN_MIN_WIDTH || height < PATTERN_MIN_HEIGHT) {
     throw new VideoError(
@@ -174,12 +214,7 @@ export function renderPatternFrame(n: number, width: number, height: number, cap
     template[x * 3] = triangle(x + shift);
     template[x * 3 + 2] = 64 + (triangle(2 * x + 128 + shift) >> 1);
   }
-  for (let y = 0; y < height; y++) {
-    const start = y * rowBytes;
-    bytes.set(template, start);
-    const g = triangle(2 * y + 2 * n);
-    for (let p = start + 1; p < start + rowBytes; p += 3) bytes[p] = g;
-  }
+  fillBackground(bytes, template, width, height, n);
 
   const band = patternBandHeight(height);
   // A red square bouncing left and right in the lower part.
