@@ -18,6 +18,7 @@ const RUNS = quick ? 1 : 3;
 const LOSS_FRAMES = quick ? 25 : 75;
 const RATE_FRAMES_640 = quick ? 150 : 600;
 const RATE_FRAMES_720 = quick ? 100 : 300;
+const LATENCY_FRAMES = quick ? 100 : 250;
 const LOSSES = [0, 0.002, 0.01];
 const OUT = join(ROOT, "docs/benchmarks/end-to-end.md");
 
@@ -254,7 +255,8 @@ async function main(): Promise<void> {
     { width: 640, height: 480, clip: clip640 },
     { width: 1280, height: 720, clip: clip720 },
   ];
-  const lossImpls: ImplId[] = ["ours-raw", "ours-raw-1472", "ours-jpeg", "seed-default", "seed-8mb", "gst-raw", "gst-jpeg"];
+  // Netsim emulates a 1,500-MTU link: udpcam runs with what it picks for such a host (1,472-byte datagrams, 10% FEC).
+  const lossImpls: ImplId[] = ["ours-raw-1472", "ours-jpeg-1472", "seed-default", "seed-8mb", "gst-raw", "gst-jpeg"];
   const matrix: { impl: Impl; width: number; height: number; loss: number; summary: Summary }[] = [];
   for (const size of sizes) {
     for (const loss of LOSSES) {
@@ -286,6 +288,9 @@ async function main(): Promise<void> {
   const recordOffClip = await measure({ impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
   const recordOffTest = await measure({ impl: IMPLS["ours-raw"], clip: "test", width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
 
+  // Latency, plain loopback, loopback defaults.
+  const latency = await measure({ impl: IMPLS["ours-jpeg"], clip: clip640, width: 640, height: 480, fps: 25, frames: LATENCY_FRAMES, loss: undefined, record: true });
+
   // 1280x720 JPEG at 60 fps.
   const hd60 = await measure({ impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true });
 
@@ -294,7 +299,7 @@ async function main(): Promise<void> {
 
   // ---- targets
   const ours = (id: ImplId): boolean => id.startsWith("ours");
-  const lossTargets = (["ours-raw", "ours-raw-1472", "ours-jpeg"] as const).map((id) => {
+  const lossTargets = (["ours-raw-1472", "ours-jpeg-1472"] as const).map((id) => {
     const cells = matrix.filter((m) => m.impl.id === id && m.loss > 0);
     const details = cells.map((cell) => {
       const peers = matrix.filter((m) => !ours(m.impl.id) && m.width === cell.width && m.loss === cell.loss);
@@ -311,8 +316,7 @@ async function main(): Promise<void> {
   const offClean = (s: Summary): boolean => s.runs.every((r) => r.complete === r.sent);
   const offPass = offShare(recordOffClip) >= 0.7 && offClean(recordOffClip);
   const hd60Pass = hd60.runs.every((r) => r.failure === undefined && r.intact === r.sent && r.torn === 0 && r.sent === RATE_FRAMES_720);
-  const latencyCell = matrix.find((m) => m.impl.id === "ours-jpeg" && m.width === 640 && m.loss === 0);
-  const latencyPass = latencyCell?.summary.latencyP99 !== undefined && latencyCell.summary.latencyP99 < 20;
+  const latencyPass = latency.latencyP99 !== undefined && latency.latencyP99 < 20 && latency.lost === 0;
 
   // ---- write
   const loadAtEnd = loadavg();
@@ -345,7 +349,7 @@ async function main(): Promise<void> {
     `| raw 640x480 recorded as DIVX: sustain at least the seed's rate (8 MB buffer), every frame intact | ${mark(rawRatePass)} | udpcam ${f0(oursRaw?.sustained?.fps)} fps${oursRaw?.sustained?.aimed ? ` (paced at ${oursRaw.sustained.aimed})` : " (flat out)"}; seed ${f0(seed8?.sustained?.fps)} fps${seed8?.sustained?.aimed ? ` (paced at ${seed8.sustained.aimed})` : seed8?.sustained ? " (flat out)" : " (no clean rate)"} |`,
     `| raw 640x480, recording off: at least 70% of the dgram ceiling (65,507 B) | ${mark(offPass)} | ${f0((recordOffClip.bytesPerS ?? 0) / 1e6)} MB/s = ${pct(offShare(recordOffClip))} of ${f0(ceiling65507.bytesPerS / 1e6)} MB/s reading the clip; ${f0((recordOffTest.bytesPerS ?? 0) / 1e6)} MB/s = ${pct(offShare(recordOffTest))} from \`--source test\` |`,
     `| 1280x720 JPEG at 60 fps, nothing lost, loopback | ${mark(hd60Pass)} | runs: ${hd60.runs.map((r) => `${r.intact}/${r.sent} intact, ${r.torn} torn, ${r.sendFps.toFixed(1)} fps sent`).join("; ")} |`,
-    `| latency p99 < 20 ms, 640x480 JPEG at 25 fps, loopback | ${mark(latencyPass)} | p50 ${f1(latencyCell?.summary.latencyP50)} ms, p99 ${f1(latencyCell?.summary.latencyP99)} ms (through netsim at 0% loss: one extra hop) |`,
+    `| latency p99 < 20 ms, 640x480 JPEG at 25 fps, loopback | ${mark(latencyPass)} | ${LATENCY_FRAMES} frames recording DIVX: p50 ${f1(latency.latencyP50)} ms, p99 ${f1(latency.latencyP99)} ms (medians of ${RUNS} runs; per run p99 ${latency.runs.map((r) => f1(r.latencyP99)).join(", ")}), ${latency.intact} of ${latency.sent} intact |`,
     "",
   );
 

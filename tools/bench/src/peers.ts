@@ -22,7 +22,7 @@ const EIGHT_MB = 8 << 20;
 /** The sender's highest --fps: with it, pacing is moot and it sends as fast as it can. */
 const FLAT_OUT_FPS = 1000;
 
-export type ImplId = "ours-raw" | "ours-raw-1472" | "ours-jpeg" | "seed-default" | "seed-8mb" | "gst-raw" | "gst-jpeg";
+export type ImplId = "ours-raw" | "ours-raw-1472" | "ours-jpeg" | "ours-jpeg-1472" | "seed-default" | "seed-8mb" | "gst-raw" | "gst-jpeg";
 
 export interface Impl {
   readonly id: ImplId;
@@ -37,9 +37,12 @@ export interface Impl {
 }
 
 export const IMPLS: Record<ImplId, Impl> = {
-  "ours-raw": { id: "ours-raw", label: "udpcam raw (auto = 65,507 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 65_507, only640: false, anyRate: true },
-  "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 1472, only640: false, anyRate: true },
-  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (auto, FEC 10%)", codec: "jpeg", datagramBytes: 65_507, only640: false, anyRate: true },
+  // Defaults on loopback: --datagram-size auto = 65,507 bytes, --fec auto = none.
+  "ours-raw": { id: "ours-raw", label: "udpcam raw (loopback defaults: 65,507 B datagrams, no FEC)", codec: "raw", datagramBytes: 65_507, only640: false, anyRate: true },
+  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC)", codec: "jpeg", datagramBytes: 65_507, only640: false, anyRate: true },
+  // Defaults for any other host (what a 1,500-MTU link gets): 1,472-byte datagrams, --fec auto = 10%.
+  "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 1472, only640: false, anyRate: true },
+  "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%)", codec: "jpeg", datagramBytes: 1472, only640: false, anyRate: true },
   "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
   "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
   "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: 1400, only640: false, anyRate: false },
@@ -191,7 +194,7 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   let sender: Child;
   if (impl.id.startsWith("ours")) {
     const args = [...(spec.senderNodeFlags ?? []), SENDER, "--log-format", "json", "--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
-    if (impl.id === "ours-raw-1472") args.push("--datagram-size", "1472");
+    if (impl.datagramBytes === 1472) args.push("--datagram-size", "1472");
     sender = start("sender", process.execPath, args, { timeoutMs, usageFile: usage("tx"), cwd: dir });
   } else if (impl.id.startsWith("seed")) {
     sender = start("seed_client", PYTHON, [SEED_CLIENT, "--host", "127.0.0.1", "--port", String(sendPort), "--source", spec.clip, "--frames", String(spec.frames), "--fps", String(spec.fps)], {
