@@ -92,17 +92,28 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const burstBytes = PACING_BURST_BYTES[config.protocol];
 
   const pump = async (): Promise<void> => {
-    for await (const frame of source) {
-      if (stopReason !== undefined || fatal !== undefined) break;
-      // The window counts from when the frame was due, so the time spent encoding it comes out
-      // of the window instead of slowing the frame rate.
-      const dueAt = clock.now();
-      const datagrams = await encoder.encode(frame);
-      await sendSpread(datagrams, { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes }, send, clock);
-      await sendsDrained();
-      stats.framesSent++;
-      logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");
-      if (config.frames !== undefined && stats.framesSent >= config.frames) break;
+    let next = source.read();
+    try {
+      for (;;) {
+        const frame = await next;
+        if (frame === undefined || stopReason !== undefined || fatal !== undefined) break;
+        const last = config.frames !== undefined && stats.framesSent + 1 >= config.frames;
+        // The next frame is read (and a file decoded) while this one is encoded on the thread
+        // pool and sent.
+        next = last ? Promise.resolve(undefined) : source.read();
+        // The window counts from when the frame was due, so the time spent encoding it comes out
+        // of the window instead of slowing the frame rate.
+        const dueAt = clock.now();
+        const datagrams = await encoder.encode(frame);
+        await sendSpread(datagrams, { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes }, send, clock);
+        await sendsDrained();
+        stats.framesSent++;
+        logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");
+        if (last) break;
+      }
+    } finally {
+      await next.catch(() => undefined);
+      await source.close();
     }
   };
 
