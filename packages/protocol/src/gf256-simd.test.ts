@@ -1,0 +1,164 @@
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createGfSimd, gfSimd, type GfSimd } from "./gf256-simd.js";
+import { GF256_SIMD_WASM } from "./gf256-simd-wasm.js";
+import { gfMul, mulAdd } from "./gf256.js";
+import { firstDifference, prng, randomBytes } from "./testing/random.js";
+import { assembleWat, renderWasmModule, WatError } from "./testing/wat.js";
+
+const WAT = readFileSync(new URL("gf256-simd.wat", import.meta.url), "utf8");
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.resetModules();
+});
+
+function simdOrFail(): GfSimd {
+  const simd = createGfSimd();
+  if (simd === undefined) throw new Error("this Node has no WebAssembly SIMD: the SIMD path would go untested");
+  return simd;
+}
+
+describe("the embedded module", () => {
+  it("is what gf256-simd.wat assembles to, and gf256-simd-wasm.ts is what the generator writes", () => {
+    expect([...assembleWat(WAT)]).toEqual([...GF256_SIMD_WASM]);
+    const committed = readFileSync(new URL("gf256-simd-wasm.ts", import.meta.url), "utf8");
+    expect(committed).toBe(renderWasmModule(GF256_SIMD_WASM, "gf256-simd.wat", "GF256_SIMD_WASM"));
+  });
+
+  it("is small enough to compile synchronously on a browser's main thread, and this Node runs it", () => {
+    expect(GF256_SIMD_WASM.length).toBeLessThan(4096);
+    expect(gfSimd()).toBeDefined();
+  });
+});
+
+describe("wat assembler", () => {
+  it("writes a memory export and a function as wat2wasm does (bytes from wabt 1.0.39)", () => {
+    const wasm = assembleWat(`(module (memory (export "m") 1 2)
+      (func (export "f") (param $a i32) (result i32) (local $b v128)
+        local.get $a
+        i32.const -1
+        i32.add))`);
+    expect([...wasm]).toEqual([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+      0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f, // type: (i32) -> i32
+      0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+      0x05, 0x04, 0x01, 0x01, 0x01, 0x02, // memory 1..2 pages
+      0x07, 0x09, 0x02, 0x01, 0x6d, 0x02, 0x00, 0x01, 0x66, 0x00, 0x00, // exports "m", "f"
+      0x0a, 0x0b, 0x01, 0x09, 0x01, 0x01, 0x7b, 0x20, 0x00, 0x41, 0x7f, 0x6a, 0x0b, // code: one v128 local, local.get 0, i32.const -1, i32.add
+    ]);
+  });
+
+  it("names the line of what it cannot assemble", () => {
+    expect(() => assembleWat("(module\n (func\n  f32.add))")).toThrow(new WatError("unsupported instruction f32.add", 3));
+    expect(() => assembleWat("(module (func\n local.get $nope))")).toThrow(/line 2: unknown local \$nope/);
+    expect(() => assembleWat("(module (func\n (i32.add (i32.const 1) (i32.const 2))))")).toThrow(/line 2: folded instructions/);
+    expect(() => assembleWat("(module (func block $a\n br $b end))")).toThrow(/line 2: unknown label \$b/);
+    expect(() => assembleWat("(module (func)")).toThrow(WatError);
+  });
+});
+
+describe("SIMD mulAdd against the JavaScript loop", () => {
+  const simd = simdOrFail();
+
+  function check(length: number, c: number, srcShift: number, dstShift: number, seed: number): void {
+    const random = prng(seed);
+    const src = randomBytes(random, length + srcShift).subarray(srcShift);
+    const start = randomBytes(random, length + dstShift + 3);
+    const js = start.slice().subarray(dstShift, dstShift + length);
+    const viaSimd = start.slice();
+    mulAdd(js, src, c);
+    simd.mulAdd(viaSimd.subarray(dstShift, dstShift + length), src, c);
+    expect(firstDifference(viaSimd.subarray(dstShift, dstShift + length), js)).toBe(-1);
+    // Nothing past the end is touched.
+    expect([...viaSimd.subarray(dstShift + length)]).toEqual([...start.subarray(dstShift + length)]);
+  }
+
+  it("agrees for all 256 coefficients, on an odd length at odd offsets", () => {
+    for (let c = 0; c < 256; c++) check(1001, c, 1, 3, c);
+  });
+
+  it("agrees on every length from 0 to 100 and every offset mod 4", () => {
+    for (let length = 0; length <= 100; length++) {
+      for (let shift = 0; shift < 4; shift++) check(length, (length * 37 + shift) % 256, shift, (shift * 3) % 4, length * 4 + shift);
+    }
+  });
+
+  it("agrees on large buffers", () => {
+    for (const length of [65_536 + 7, 1_000_003]) check(length, 0x8e, 2, 1, length);
+  });
+
+  it("is the field's product, byte by byte", () => {
+    const src = Uint8Array.from({ length: 256 }, (_, i) => i);
+    for (const c of [0, 1, 2, 0x1d, 0x80, 0xff]) {
+      const dst = new Uint8Array(256);
+      simd.mulAdd(dst, src, c);
+      expect([...dst]).toEqual([...src].map((x) => gfMul(c, x)));
+    }
+  });
+});
+
+describe("SIMD matrix product", () => {
+  const simd = simdOrFail();
+
+  it("agrees with the JavaScript loop for 1 to 9 rows (blocks of four and the rest) and odd slot sizes", () => {
+    const random = prng(5);
+    for (let rows = 1; rows <= 9; rows++) {
+      for (const cols of [1, 2, 5]) {
+        for (const size of [1, 15, 16, 17, 100]) {
+          const coef = randomBytes(random, rows * cols);
+          const src = Array.from({ length: cols }, () => randomBytes(random, size));
+          const dst = Array.from({ length: rows }, () => randomBytes(random, size));
+          const expected = dst.map((d, r) => {
+            const out = d.slice();
+            src.forEach((s, j) => mulAdd(out, s, coef[r * cols + j]!));
+            return out;
+          });
+          simd.layout(cols + rows, size);
+          src.forEach((s, j) => simd.put(j, s));
+          dst.forEach((d, r) => simd.put(cols + r, d));
+          simd.mulAddRows(coef, rows, cols, 0, cols);
+          const got = dst.map((_, r) => {
+            const out = new Uint8Array(size);
+            simd.get(cols + r, out);
+            return out;
+          });
+          expect(got).toEqual(expected);
+        }
+      }
+    }
+  });
+
+  it("refuses slots it did not lay out", () => {
+    simd.layout(2, 10);
+    expect(() => simd.put(2, new Uint8Array(1))).toThrow(RangeError);
+    expect(() => simd.mulAddRows(new Uint8Array(4), 2, 2, 0, 1)).toThrow(RangeError);
+  });
+});
+
+describe("fallback to the JavaScript loop", () => {
+  it("when the runtime has no WebAssembly", () => {
+    vi.stubGlobal("WebAssembly", undefined);
+    expect(createGfSimd()).toBeUndefined();
+  });
+
+  it("when the module does not validate (no SIMD), or compiling it throws (a CSP without 'wasm-unsafe-eval')", () => {
+    const real = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean; Module: unknown; Instance: unknown } }).WebAssembly;
+    const api = { validate: (bytes: Uint8Array) => real.validate(bytes), Module: real.Module, Instance: real.Instance };
+    vi.stubGlobal("WebAssembly", api);
+    expect(createGfSimd()).toBeDefined();
+    vi.stubGlobal("WebAssembly", { ...api, validate: () => false });
+    expect(createGfSimd()).toBeUndefined();
+    vi.stubGlobal("WebAssembly", {
+      ...api,
+      Module: function () {
+        throw new Error("WebAssembly.Module(): Wasm code generation disallowed by embedder");
+      },
+    });
+    expect(createGfSimd()).toBeUndefined();
+    vi.unstubAllGlobals();
+    const broken = GF256_SIMD_WASM.slice();
+    broken[broken.length - 1] = 0xff;
+    expect(createGfSimd(broken)).toBeUndefined();
+  });
+});
