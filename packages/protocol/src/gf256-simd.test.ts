@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { encodeParityWith, MAX_FEC_GROUP_DATA, recoverDataWith } from "./fec.js";
 import { createGfSimd, gfSimd, type GfSimd } from "./gf256-simd.js";
 import { GF256_SIMD_WASM } from "./gf256-simd-wasm.js";
 import { gfMul, mulAdd } from "./gf256.js";
-import { firstDifference, prng, randomBytes } from "./testing/random.js";
+import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
 import { assembleWat, renderWasmModule, WatError } from "./testing/wat.js";
 
 const WAT = readFileSync(new URL("gf256-simd.wat", import.meta.url), "utf8");
@@ -136,6 +137,110 @@ describe("SIMD matrix product", () => {
   });
 });
 
+describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes", () => {
+  const simd = simdOrFail();
+
+  function group(random: () => number, k: number, m: number, size: number, last: number) {
+    const data = Array.from({ length: k }, (_, j) => randomBytes(random, j === k - 1 ? last : size));
+    const js = Array.from({ length: m }, () => new Uint8Array(size));
+    const viaSimd = Array.from({ length: m }, () => new Uint8Array(size).fill(0xaa));
+    encodeParityWith(undefined, data, js);
+    encodeParityWith(simd, data, viaSimd);
+    expect(viaSimd).toEqual(js);
+    return { data, parity: js };
+  }
+
+  it("encodes groups of every shape, up to 128 + 128 chunks", () => {
+    const random = prng(11);
+    for (const [k, m, size, last] of [
+      [1, 1, 1, 1],
+      [3, 1, 10, 3],
+      [29, 3, 1428, 16],
+      [48, 5, 1428, 1428],
+      [7, 9, 33, 1],
+      [128, 8, 101, 100],
+      [128, 128, 19, 0],
+      [2, 0, 10, 10],
+      [0, 3, 10, 10],
+      [4, 2, 0, 0],
+    ] as const) {
+      group(random, k, m, size, last);
+    }
+  });
+
+  it("rebuilds the same chunks on random loss patterns, and the original ones", () => {
+    const random = prng(12);
+    for (let trial = 0; trial < 60; trial++) {
+      const k = 1 + Math.floor(random() * 60);
+      const m = 1 + Math.floor(random() * 9);
+      const size = 1 + Math.floor(random() * 300);
+      const { data, parity } = group(random, k, m, size, 1 + Math.floor(random() * size));
+      const chunks = shuffle(random, [...Array(k + m).keys()]).slice(0, Math.floor(random() * (m + 1)));
+      const lostData = chunks.filter((i) => i < k);
+      const kept = data.map((d, j) => (lostData.includes(j) ? undefined : d));
+      const keptParity = parity.map((p, r) => (chunks.includes(k + r) ? undefined : p));
+      const outJs = data.map((d) => new Uint8Array(d.length));
+      const outSimd = data.map((d) => new Uint8Array(d.length).fill(0x55));
+      expect(recoverDataWith(undefined, kept, keptParity, (j) => outJs[j]!)).toBe(lostData.length);
+      expect(recoverDataWith(simd, kept, keptParity, (j) => outSimd[j]!)).toBe(lostData.length);
+      for (const j of lostData) {
+        expect(outSimd[j]).toEqual(outJs[j]);
+        expect(outSimd[j]).toEqual(data[j]);
+      }
+    }
+  });
+
+  it("rebuilds every pattern of up to m lost chunks (k=6, m=3) on both", () => {
+    const random = prng(13);
+    const { data, parity } = group(random, 6, 3, 40, 17);
+    for (let mask = 0; mask < 1 << 9; mask++) {
+      const lost = [...Array(9).keys()].filter((i) => mask & (1 << i));
+      if (lost.length > 3) continue;
+      for (const kernel of [simd, undefined]) {
+        const out = data.map((d) => new Uint8Array(d.length));
+        const n = recoverDataWith(
+          kernel,
+          data.map((d, j) => (lost.includes(j) ? undefined : d)),
+          parity.map((p, r) => (lost.includes(6 + r) ? undefined : p)),
+          (j) => out[j]!,
+        );
+        expect(n).toBe(lost.filter((i) => i < 6).length);
+        for (const j of lost) if (j < 6) expect(out[j]).toEqual(data[j]);
+      }
+    }
+  });
+
+  it("zeros a target past the parity length on both, and rebuilds a lost chunk whose group lost no parity", () => {
+    const random = prng(14);
+    const { data, parity } = group(random, 4, 2, 20, 20);
+    for (const kernel of [simd, undefined]) {
+      for (const lost of [[1], [1, 2]]) {
+        const out = new Uint8Array(25).fill(9);
+        const rest = new Uint8Array(20);
+        recoverDataWith(
+          kernel,
+          data.map((d, j) => (lost.includes(j) ? undefined : d)),
+          parity,
+          (j) => (j === 1 ? out : rest),
+        );
+        expect([...out]).toEqual([...data[1]!, 0, 0, 0, 0, 0]);
+      }
+    }
+  });
+
+  it("refuses parity chunks of different lengths and data longer than parity, on both", () => {
+    for (const kernel of [simd, undefined]) {
+      expect(() => encodeParityWith(kernel, [new Uint8Array(4)], [new Uint8Array(4), new Uint8Array(5)])).toThrow(/parity\[1\] has 5 bytes, not 4/);
+      expect(() => encodeParityWith(kernel, [new Uint8Array(4), new Uint8Array(6)], [new Uint8Array(5)])).toThrow(/data\[1\] has 6 bytes, more than the 5-byte parity/);
+      expect(() => recoverDataWith(kernel, [undefined, new Uint8Array(4)], [new Uint8Array(4), new Uint8Array(3)], () => new Uint8Array(4))).toThrow(RangeError);
+    }
+  });
+
+  it("refuses groups past the coefficient table", () => {
+    expect(() => encodeParityWith(simd, Array.from({ length: MAX_FEC_GROUP_DATA + 1 }, () => new Uint8Array(1)), [new Uint8Array(1)])).toThrow(RangeError);
+  });
+});
+
 describe("fallback to the JavaScript loop", () => {
   it("when the runtime has no WebAssembly", () => {
     vi.stubGlobal("WebAssembly", undefined);
@@ -160,5 +265,24 @@ describe("fallback to the JavaScript loop", () => {
     const broken = GF256_SIMD_WASM.slice();
     broken[broken.length - 1] = 0xff;
     expect(createGfSimd(broken)).toBeUndefined();
+  });
+
+  it("encodeParity and recoverData, loaded without WebAssembly, give the same bytes", async () => {
+    const random = prng(21);
+    const data = Array.from({ length: 10 }, (_, j) => randomBytes(random, j === 9 ? 700 : 1428));
+    const withSimd = Array.from({ length: 3 }, () => new Uint8Array(1428));
+    encodeParityWith(simdOrFail(), data, withSimd);
+
+    vi.stubGlobal("WebAssembly", undefined);
+    vi.resetModules();
+    const fresh = await import("./fec.js");
+    const simdModule = await import("./gf256-simd.js");
+    expect(simdModule.gfSimd()).toBeUndefined();
+    const parity = Array.from({ length: 3 }, () => new Uint8Array(1428));
+    fresh.encodeParity(data, parity);
+    expect(parity).toEqual(withSimd);
+    const out = data.map((d) => new Uint8Array(d.length));
+    expect(fresh.recoverData([undefined, data[1], undefined, ...data.slice(3, 9), undefined], parity, (j) => out[j]!)).toBe(3);
+    for (const j of [0, 2, 9]) expect(out[j]).toEqual(data[j]);
   });
 });
