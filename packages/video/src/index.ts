@@ -39,6 +39,15 @@ export {
   type VideoFileOptions,
 } from "./sources.js";
 export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./recorder.js";
+export {
+  MJPEG_AVI_DEFAULT_MAX_FILE_BYTES,
+  MJPEG_AVI_MAX_FILE_BYTES,
+  MJPEG_AVI_MIN_FILE_BYTES,
+  openMjpegAviWriter,
+  type MjpegAviOptions,
+  type MjpegAviStats,
+  type MjpegAviWriter,
+} from "./mjpeg-avi.js";
 export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display.js";
 export { parseDisplay, probeDisplay, type DisplayAddress, type DisplayProbe, type DisplayProbeOptions } from "./xdisplay.js";
 export { opencvVersion } from "./opencv.js";
