@@ -1,14 +1,20 @@
 /**
  * Speed of the wire format on this machine: packetize and reassemble 640x480 raw frames and
- * JPEG-sized (40 KB) frames, FEC off and at 10%, and the share of 40 KB frames that survive 1%
- * random datagram loss. Prints a markdown table and writes it to docs/benchmarks/protocol.md.
+ * JPEG-sized (40 KB) frames, FEC off and at 10%; the FEC bulk loop on JavaScript against
+ * WebAssembly SIMD; and the share of 40 KB frames that survive 1% random datagram loss. Prints
+ * markdown and writes it to docs/benchmarks/protocol.md.
  * Run with `pnpm --filter @udpcam/protocol bench` (after build).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { encodeParityWith, recoverDataWith } from "../fec.js";
+import { createGfSimd, type GfSimd } from "../gf256-simd.js";
+import { mulAdd } from "../gf256.js";
+import { HEADER_BYTES, DEFAULT_MAX_DATAGRAM_BYTES } from "../header.js";
 import { packetizeFrame, type FrameToSend, type PacketizeOptions } from "../packetize.js";
 import { createReassembler } from "../reassembler.js";
+import { chunkCount, fecLayout } from "../slots.js";
 import { runLoss } from "../testing/loss.js";
 import { prng, randomBytes } from "../testing/random.js";
 
@@ -83,6 +89,84 @@ function measure(frame: FrameToSend, label: string, options: PacketizeOptions, l
   return rows;
 }
 
+interface Group {
+  readonly data: Uint8Array[];
+  readonly parity: Uint8Array[];
+}
+
+/** The FEC groups of `payload` as packetizeFrame forms them at the default datagram size and 10%. */
+function groupsOf(payload: Uint8Array): Group[] {
+  const chunkBytes = DEFAULT_MAX_DATAGRAM_BYTES - HEADER_BYTES;
+  const k = chunkCount(payload.length, chunkBytes);
+  const { groups, parityPerGroup } = fecLayout(k, 0.1);
+  return Array.from({ length: groups }, (_, g) => {
+    const data: Uint8Array[] = [];
+    for (let i = g; i < k; i += groups) data.push(payload.subarray(i * chunkBytes, Math.min(payload.length, (i + 1) * chunkBytes)));
+    return { data, parity: Array.from({ length: parityPerGroup }, () => new Uint8Array(chunkBytes)) };
+  });
+}
+
+interface FecRow {
+  readonly what: string;
+  readonly bytes: number;
+  readonly js: number;
+  readonly simd: number;
+  readonly note: string;
+}
+
+/**
+ * The bulk loop alone (mulAdd on one 1,428-byte chunk), then encodeParity and recoverData over
+ * whole frames, each on the JavaScript loop and on the SIMD kernel.
+ */
+function measureFec(simd: GfSimd): FecRow[] {
+  const rows: FecRow[] = [];
+  const n = DEFAULT_MAX_DATAGRAM_BYTES - HEADER_BYTES;
+  const src = randomBytes(random, n);
+  const dst = randomBytes(random, n);
+  const batch = 100;
+  const jsMulAdd = rate(() => {
+    for (let i = 0; i < batch; i++) mulAdd(dst, src, 0x8e);
+  });
+  // The kernel on data already in its memory: a 1 x 1 matrix product on laid-out slots.
+  simd.layout(2, n);
+  simd.put(0, src);
+  simd.put(1, dst);
+  const coef = Uint8Array.of(0x8e);
+  const simdInMemory = rate(() => {
+    for (let i = 0; i < batch; i++) simd.mulAddRows(coef, 1, 1, 0, 1);
+  });
+  const simdCopied = rate(() => {
+    for (let i = 0; i < batch; i++) simd.mulAdd(dst, src, 0x8e);
+  });
+  rows.push({ what: "mulAdd, data in the module's memory", bytes: n * batch, js: jsMulAdd, simd: simdInMemory, note: "dst ^= c * src on one 1,428-byte chunk" });
+  rows.push({ what: "mulAdd, copying src and dst in, dst out", bytes: n * batch, js: jsMulAdd, simd: simdCopied, note: "the same, one call at a time (not how FEC uses it)" });
+
+  for (const [label, frame] of [
+    ["raw 640x480", RAW.payload],
+    ["JPEG-sized", JPEG.payload],
+  ] as const) {
+    const groups = groupsOf(frame);
+    const k = groups.reduce((sum, g) => sum + g.data.length, 0);
+    const m = groups[0]!.parity.length;
+    const shape = `${k} data chunks, ${groups.length} group${groups.length > 1 ? "s" : ""} x ${m} parity`;
+    const encode = (kernel: GfSimd | undefined) => rate(() => groups.forEach((g) => encodeParityWith(kernel, g.data, g.parity)));
+    rows.push({ what: `encodeParity, ${label} frame`, bytes: frame.length, js: encode(undefined), simd: encode(simd), note: shape });
+    for (const lost of [1, m]) {
+      const out = new Uint8Array(n);
+      const recover = (kernel: GfSimd | undefined) =>
+        rate(() =>
+          groups.forEach((g) => {
+            const count = recoverDataWith(kernel, g.data.map((d, j) => (j < lost ? undefined : d)), g.parity, () => out);
+            if (count !== lost) throw new Error("not rebuilt");
+          }),
+        );
+      const note = lost === 1 ? "first data chunk of each group lost (XOR shortcut in JavaScript)" : `first ${lost} data chunks of each group lost (all its parity used)`;
+      rows.push({ what: `recoverData, ${label} frame`, bytes: frame.length, js: recover(undefined), simd: recover(simd), note });
+    }
+  }
+  return rows;
+}
+
 function main(): void {
   const rows: Row[] = [];
   for (const fecOverhead of [0, 0.1]) {
@@ -91,6 +175,9 @@ function main(): void {
   }
   const large = { maxDatagramBytes: 65_507 };
   rows.push(...measure(RAW, "raw 640x480, 65,507-byte datagrams", { ...large, fecOverhead: 0 }, 0));
+
+  const simd = createGfSimd();
+  const fec = simd === undefined ? [] : measureFec(simd);
 
   const LOSS_FRAMES = 10_000;
   const loss = [
@@ -113,10 +200,23 @@ function main(): void {
     `- Node ${process.version}; in-process, one call at a time; each rate is the median of ${ROUNDS} one-second rounds.`,
     "- Datagrams of 1472 bytes (the default) unless said otherwise; frames are random bytes.",
     `- Load average when done: ${loadavg()[0]?.toFixed(2)} (the machine may be shared: compare numbers from one run).`,
+    simd === undefined
+      ? "- FEC runs on the JavaScript loop: this runtime has no WebAssembly SIMD."
+      : "- FEC in the first table runs on WebAssembly SIMD; the JavaScript loop that takes over where it is missing is compared below.",
     "",
     "| what | frame | FEC | frames/s | ms/frame | MB/s | note |",
     "| --- | --- | --- | ---: | ---: | ---: | --- |",
     ...rows.map((r) => `| ${r.what} | ${r.frame} | ${r.fec} | ${r.fps.toFixed(0)} | ${(1000 / r.fps).toFixed(3)} | ${mb(r.fps * r.bytes)} | ${r.note} |`),
+    "",
+    "## FEC bulk loop: JavaScript against WebAssembly SIMD",
+    "",
+    simd === undefined
+      ? "WebAssembly SIMD is not available in this runtime: nothing to compare."
+      : "MB/s of chunk bytes for mulAdd, of frame bytes for the rest; ms per call (mulAdd: per 100 calls), per frame for the rest. 10% FEC at 1,472-byte datagrams, as packetizeFrame lays it out.",
+    "",
+    "| what | JavaScript MB/s | SIMD MB/s | JavaScript ms | SIMD ms | speed-up | note |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...fec.map((r) => `| ${r.what} | ${mb(r.js * r.bytes)} | ${mb(r.simd * r.bytes)} | ${(1000 / r.js).toFixed(3)} | ${(1000 / r.simd).toFixed(3)} | ${(r.simd / r.js).toFixed(1)}x | ${r.note} |`),
     "",
     `## 40 KB frames (JPEG 640x480) through random datagram loss, ${LOSS_FRAMES.toLocaleString("en")} frames`,
     "",
