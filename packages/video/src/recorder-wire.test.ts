@@ -1,0 +1,198 @@
+import { describe, expect, it } from "vitest";
+import { VideoError } from "./errors.js";
+import {
+  closeRecord,
+  frameRecordHeader,
+  MAX_RECORDED_SIDE,
+  MAX_START_BYTES,
+  parseEncoderEvent,
+  parseEncoderOptions,
+  parseRecordHeader,
+  readRecords,
+  RECORD_HEADER_BYTES,
+  startRecord,
+  type EncoderOptions,
+  type EncoderRecord,
+  type ReadInto,
+  type RecordHeader,
+} from "./recorder-wire.js";
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+describe("record headers", () => {
+  it.each([
+    ["a 640x480 frame", frameRecordHeader(640, 480), "555201000000028000000" + "1e0", { kind: "frame", width: 640, height: 480 }],
+    ["a 1x1 frame", frameRecordHeader(1, 1), "555201000000000100000001", { kind: "frame", width: 1, height: 1 }],
+    ["the largest frame", frameRecordHeader(MAX_RECORDED_SIDE, MAX_RECORDED_SIDE), "555201000000400000004000", { kind: "frame", width: 16384, height: 16384 }],
+    ["close", closeRecord(), "555202000000000000000000", { kind: "close" }],
+  ] as [string, Uint8Array, string, RecordHeader][])("%s: encodes to the bytes, which decode back", (_name, bytes, expected, header) => {
+    expect(hex(bytes)).toBe(expected);
+    expect(parseRecordHeader(bytes, 0)).toEqual(header);
+    const decoded = parseRecordHeader(Buffer.from(expected, "hex"), 0);
+    expect(hex(decoded.kind === "frame" ? frameRecordHeader(decoded.width, decoded.height) : closeRecord())).toBe(expected);
+  });
+
+  it("start: a header giving the JSON's length, then the JSON", () => {
+    const options: EncoderOptions = { path: "/tmp/é.avi", fourcc: "DIVX", fps: 25, framesPerSegment: null };
+    const record = startRecord(options);
+    const json = Buffer.from(JSON.stringify(options));
+    expect(hex(record.subarray(0, RECORD_HEADER_BYTES))).toBe(`55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`);
+    expect(record.subarray(RECORD_HEADER_BYTES).equals(json)).toBe(true);
+    expect(parseRecordHeader(record.subarray(0, RECORD_HEADER_BYTES), 0)).toEqual({ kind: "start", length: json.byteLength });
+    expect(() => startRecord({ ...options, path: "/".repeat(MAX_START_BYTES) })).toThrow(RangeError);
+  });
+
+  it.each([
+    [0, 480],
+    [640, 0],
+    [MAX_RECORDED_SIDE + 1, 480],
+    [640.5, 480],
+    [-1, 480],
+  ])("refuses to encode a %sx%s frame header", (width, height) => {
+    expect(() => frameRecordHeader(width, height)).toThrow(RangeError);
+  });
+
+  it.each([
+    ["bad magic", "555301000000028000000" + "1e0", /record at byte 4096: magic 0x5553, expected 0x5552/],
+    ["a reserved byte set", "555201070000028000000" + "1e0", /record at byte 4096: reserved byte 7, expected 0/],
+    ["an unknown kind", "555204000000028000000" + "1e0", /record at byte 4096: unknown kind 4/],
+    ["a close record with a size", "555202000000000100000001", /close record with fields 1, 1, expected 0, 0/],
+    ["an empty start record", "555203000000000000000000", /start record of 0 bytes \(field B 0\), expected 2\.\.65536 bytes and 0/],
+    ["a start record too long", "555203000001000100000000", /start record of 65537 bytes/],
+    ["a start record with field B set", "555203000000001000000001", /start record of 16 bytes \(field B 1\)/],
+    ["a frame of width 0", "555201000000000000000001", /frame size 0x1 is outside 1\.\.16384/],
+    ["a frame too tall", "555201000000000100004001", /frame size 1x16385 is outside/],
+    ["a short header", "5552010000000280000000", /header of 11 bytes, expected 12/],
+    ["a long header", "555201000000028000000" + "1e000", /header of 13 bytes, expected 12/],
+  ])("refuses %s, naming the stream offset", (_name, bytes, message) => {
+    const error = ((): unknown => {
+      try {
+        return parseRecordHeader(Buffer.from(bytes, "hex"), 4096);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(VideoError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: "WRITE_FAILED" });
+    expect((error as Error).message).toMatch(message);
+  });
+});
+
+/** An input that hands out at most `step` bytes a read, like a pipe does. */
+function reader(stream: Uint8Array, step: number): ReadInto {
+  let at = 0;
+  return (into, offset, length) => {
+    const n = Math.min(length, step, stream.byteLength - at);
+    into.set(stream.subarray(at, at + n), offset);
+    at += n;
+    return n;
+  };
+}
+
+function drain(read: ReadInto, allocate?: (byteLength: number) => Uint8Array): { records: EncoderRecord[]; unfinished: number } {
+  const records: EncoderRecord[] = [];
+  const iterator = readRecords(read, allocate);
+  for (;;) {
+    const next = iterator.next();
+    if (next.done === true) return { records, unfinished: next.value };
+    records.push(next.value);
+  }
+}
+
+const pixels = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+const first = pixels(2 * 1 * 3, 1);
+const second = pixels(3 * 2 * 3, 2);
+const options: EncoderOptions = { path: "/tmp/out.avi", fourcc: "MJPG", fps: 30, framesPerSegment: 30 };
+const start = startRecord(options);
+const stream = Buffer.concat([start, frameRecordHeader(2, 1), first, closeRecord(), frameRecordHeader(3, 2), second]);
+const expected: EncoderRecord[] = [
+  { kind: "start", options },
+  { kind: "frame", width: 2, height: 1, bytes: first },
+  { kind: "close" },
+  { kind: "frame", width: 3, height: 2, bytes: second },
+];
+/** Where each record ends in the stream. */
+const ends = [start.byteLength, start.byteLength + RECORD_HEADER_BYTES + first.byteLength, start.byteLength + 2 * RECORD_HEADER_BYTES + first.byteLength, stream.byteLength];
+
+describe("readRecords", () => {
+  it("reads the same records whatever the read sizes, and ends cleanly between records", () => {
+    for (let step = 1; step <= stream.byteLength; step++) {
+      expect(drain(reader(stream, step)), `reads of ${step} bytes`).toEqual({ records: expected, unfinished: 0 });
+    }
+  });
+
+  it("at an input cut anywhere, gives the complete records and counts the unfinished one's bytes", () => {
+    for (let cut = 0; cut <= stream.byteLength; cut++) {
+      const { records, unfinished } = drain(reader(stream.subarray(0, cut), 5));
+      const complete = ends.filter((end) => end <= cut);
+      expect(records, `cut at ${cut}`).toEqual(expected.slice(0, complete.length));
+      expect(unfinished, `cut at ${cut}`).toBe(cut - Math.max(0, ...complete));
+    }
+  });
+
+  it("reads each frame into a buffer from allocate", () => {
+    const given: Uint8Array[] = [];
+    const { records } = drain(reader(stream, 64), (byteLength) => {
+      const buffer = new Uint8Array(byteLength);
+      given.push(buffer);
+      return buffer;
+    });
+    expect(records.flatMap((record) => (record.kind === "frame" ? [record.bytes] : []))).toEqual(given);
+    expect(given.map((buffer) => buffer.byteLength)).toEqual([6, 18]); // not the start record's JSON
+  });
+
+  it("throws at a header that lost the framing, after the records before it", () => {
+    const broken = Buffer.concat([frameRecordHeader(2, 1), first, Buffer.from("garbage!1234")]);
+    const iterator = readRecords(reader(broken, 7));
+    expect(iterator.next()).toEqual({ done: false, value: expected[1] });
+    expect(() => iterator.next()).toThrow(/encoder input: record at byte 18: magic 0x6761/);
+  });
+
+  it("throws at a start record whose JSON is not options, naming its offset", () => {
+    const json = Buffer.from(JSON.stringify({ ...options, fps: -1 }));
+    const bad = Buffer.concat([closeRecord(), Buffer.from(`55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`, "hex"), json]);
+    const iterator = readRecords(reader(bad, 100));
+    expect(iterator.next()).toEqual({ done: false, value: { kind: "close" } });
+    expect(() => iterator.next()).toThrow(expect.objectContaining({ code: "WRITE_FAILED", message: "encoder input: start record at byte 12: encoder options: fps must be above 0" }));
+  });
+});
+
+describe("encoder options and events", () => {
+  const options: EncoderOptions = { path: "/tmp/out.avi", fourcc: "DIVX", fps: 25, framesPerSegment: null };
+
+  it("options round-trip through JSON", () => {
+    expect(parseEncoderOptions(JSON.stringify(options))).toEqual(options);
+    expect(parseEncoderOptions(JSON.stringify({ ...options, framesPerSegment: 25 }))).toEqual({ ...options, framesPerSegment: 25 });
+  });
+
+  it.each([
+    ["no argument", undefined, /not JSON/],
+    ["not JSON", "{", /not JSON/],
+    ["null", "null", /not an object/],
+    ["an empty path", JSON.stringify({ ...options, path: "" }), /path/],
+    ["a 3-letter fourcc", JSON.stringify({ ...options, fourcc: "DIV" }), /fourcc/],
+    ["fps 0", JSON.stringify({ ...options, fps: 0 }), /fps/],
+    ["0 frames a segment", JSON.stringify({ ...options, framesPerSegment: 0 }), /framesPerSegment/],
+    ["fractional frames a segment", JSON.stringify({ ...options, framesPerSegment: 2.5 }), /framesPerSegment/],
+  ])("options: refuses %s", (_name, text, message) => {
+    expect(() => parseEncoderOptions(text)).toThrow(message);
+  });
+
+  it.each([
+    { event: "file", segment: null },
+    { event: "file", segment: 3 },
+    { event: "written", scaled: false },
+    { event: "failed", code: null, message: "boom" },
+    { event: "failed", code: "CODEC_UNAVAILABLE", message: "cannot open" },
+    { event: "closed" },
+  ])("event $event is accepted as it is", (event) => {
+    expect(parseEncoderEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
+  });
+
+  it.each([null, "closed", {}, { event: "file" }, { event: "file", path: "/tmp/out.avi" }, { event: "file", segment: -1 }, { event: "file", segment: "1" }, { event: "written", scaled: 1 }, { event: "failed", code: "CLOSED", message: "x" }, { event: "failed", code: null }, { event: "other" }])(
+    "event %j is refused",
+    (value) => {
+      expect(() => parseEncoderEvent(value)).toThrow(/not (an encoder event|an object)/);
+    },
+  );
+});

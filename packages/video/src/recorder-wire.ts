@@ -1,0 +1,235 @@
+/**
+ * What the recorder and its encoder process (`recorder-worker.ts`) say to each other.
+ * Pure: no I/O, no OpenCV, so both ends and the tests share it.
+ *
+ * The recorder writes records on the encoder's stdin, one after another, each a
+ * 12-byte header and a payload (big-endian, like the wire protocol):
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |      magic 0x55 0x52 ("UR")   |     kind      |   reserved 0  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     A: width in pixels (frame), payload length (start), 0     |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     B: height in pixels (frame), 0                            |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * :  payload: frame: A * B * 3 bytes of bgr24; start: A bytes of  :
+ * :  UTF-8 JSON (EncoderOptions); close: none                     :
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * kind 3 = start (what to record: comes first, once), 1 = frame, 2 = close (encode
+ * what came before, finalize the file, exit). The options come in a record rather
+ * than on the command line so that an encoder process can be started before anyone
+ * knows what it will record (the recorder keeps one ready).
+ *
+ * The encoder answers on the IPC channel with `EncoderEvent`s, in order: `file` when
+ * it opens a file (the recorder knows the names: it gives the encoder absolute paths,
+ * its callers see the path as they gave it), `written` once per frame encoded, `failed` once (it then encodes
+ * nothing more), `closed` after the close record.
+ */
+import { describeCause, VideoError } from "./errors.js";
+
+export const RECORD_MAGIC = 0x5552;
+export const RECORD_HEADER_BYTES = 12;
+const OFFSET_MAGIC = 0;
+const OFFSET_KIND = 2;
+const OFFSET_RESERVED = 3;
+const OFFSET_A = 4;
+const OFFSET_B = 8;
+
+export const RECORD_KIND_FRAME = 1;
+export const RECORD_KIND_CLOSE = 2;
+export const RECORD_KIND_START = 3;
+
+/** Frames wider or taller than this are not recorded: bounds what the encoder allocates for one record. */
+export const MAX_RECORDED_SIDE = 16384;
+/** The start record's JSON at most (a path of 4096 bytes fits many times). */
+export const MAX_START_BYTES = 65536;
+
+/** What the recorder tells its encoder in the start record. */
+export interface EncoderOptions {
+  readonly path: string;
+  readonly fourcc: string;
+  readonly fps: number;
+  /** Frames per file; `null`: one file (JSON has no Infinity). */
+  readonly framesPerSegment: number | null;
+}
+
+export type EncoderRecord =
+  | { readonly kind: "start"; readonly options: EncoderOptions }
+  | { readonly kind: "frame"; readonly width: number; readonly height: number; readonly bytes: Uint8Array }
+  | { readonly kind: "close" };
+
+function header(kind: number, a: number, b: number): Buffer {
+  // From Node's small-buffer pool: no ArrayBuffer of its own for 12 bytes a frame.
+  const bytes = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint16(OFFSET_MAGIC, RECORD_MAGIC);
+  view.setUint8(OFFSET_KIND, kind);
+  view.setUint8(OFFSET_RESERVED, 0);
+  view.setUint32(OFFSET_A, a);
+  view.setUint32(OFFSET_B, b);
+  return bytes;
+}
+
+/** The whole start record. Throws a RangeError if the options' JSON is too long. */
+export function startRecord(options: EncoderOptions): Buffer {
+  const json = Buffer.from(JSON.stringify(options), "utf8");
+  if (json.byteLength > MAX_START_BYTES) throw new RangeError(`encoder options of ${json.byteLength} bytes are longer than ${MAX_START_BYTES}`);
+  return Buffer.concat([header(RECORD_KIND_START, json.byteLength, 0), json]);
+}
+
+/** The header of a frame record; the frame's `width * height * 3` bytes follow it. */
+export function frameRecordHeader(width: number, height: number): Buffer {
+  checkSide("width", width);
+  checkSide("height", height);
+  return header(RECORD_KIND_FRAME, width, height);
+}
+
+export function closeRecord(): Buffer {
+  return header(RECORD_KIND_CLOSE, 0, 0);
+}
+
+function checkSide(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_RECORDED_SIDE) {
+    throw new RangeError(`frame ${name} must be an integer from 1 to ${MAX_RECORDED_SIDE}, got ${value}`);
+  }
+}
+
+export type RecordHeader =
+  | { readonly kind: "start"; readonly length: number }
+  | { readonly kind: "frame"; readonly width: number; readonly height: number }
+  | { readonly kind: "close" };
+
+/**
+ * Checks and reads a record header (`RECORD_HEADER_BYTES` bytes). `offset` is where
+ * the record starts in the stream, for the message. Throws `VideoError` `WRITE_FAILED`.
+ */
+export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHeader {
+  const fail = (message: string): never => {
+    throw new VideoError("WRITE_FAILED", `encoder input: record at byte ${offset}: ${message}`);
+  };
+  if (bytes.byteLength !== RECORD_HEADER_BYTES) fail(`header of ${bytes.byteLength} bytes, expected ${RECORD_HEADER_BYTES}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint16(OFFSET_MAGIC);
+  const kind = view.getUint8(OFFSET_KIND);
+  const reserved = view.getUint8(OFFSET_RESERVED);
+  const a = view.getUint32(OFFSET_A);
+  const b = view.getUint32(OFFSET_B);
+  if (magic !== RECORD_MAGIC) fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${RECORD_MAGIC.toString(16)}`);
+  if (reserved !== 0) fail(`reserved byte ${reserved}, expected 0`);
+  switch (kind) {
+    case RECORD_KIND_CLOSE:
+      if (a !== 0 || b !== 0) fail(`close record with fields ${a}, ${b}, expected 0, 0`);
+      return { kind: "close" };
+    case RECORD_KIND_START:
+      if (a < 2 || a > MAX_START_BYTES || b !== 0) fail(`start record of ${a} bytes (field B ${b}), expected 2..${MAX_START_BYTES} bytes and 0`);
+      return { kind: "start", length: a };
+    case RECORD_KIND_FRAME:
+      if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE) fail(`frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
+      return { kind: "frame", width: a, height: b };
+    default:
+      return fail(`unknown kind ${kind}`);
+  }
+}
+
+/** Like `fs.readSync`: fills up to `length` bytes of `into` from `offset`, returns how many; 0 at the end of input. */
+export type ReadInto = (into: Uint8Array, offset: number, length: number) => number;
+
+/**
+ * The records on an input, read with `read` until its end. Each frame's pixels are
+ * read straight into a buffer from `allocate` (by default a new one, whose
+ * ArrayBuffer can be transferred), with no copy in between. Returns the bytes of an
+ * unfinished last record (0 when the input ended cleanly between records). Throws
+ * `VideoError` `WRITE_FAILED` on a bad header: the input has then lost its framing.
+ */
+export function* readRecords(read: ReadInto, allocate: (byteLength: number) => Uint8Array = (byteLength) => new Uint8Array(byteLength)): Generator<EncoderRecord, number> {
+  const head = new Uint8Array(RECORD_HEADER_BYTES);
+  let offset = 0;
+  for (;;) {
+    const headBytes = readFully(read, head);
+    if (headBytes < RECORD_HEADER_BYTES) return headBytes;
+    const header = parseRecordHeader(head, offset);
+    if (header.kind === "close") {
+      offset += RECORD_HEADER_BYTES;
+      yield header;
+      continue;
+    }
+    // Limits were checked by parseRecordHeader: at most MAX_RECORDED_SIDE² * 3 bytes.
+    const bytes = header.kind === "frame" ? allocate(header.width * header.height * 3) : new Uint8Array(header.length);
+    const got = readFully(read, bytes);
+    if (got < bytes.byteLength) return RECORD_HEADER_BYTES + got;
+    if (header.kind === "frame") {
+      yield { kind: "frame", width: header.width, height: header.height, bytes };
+    } else {
+      let options: EncoderOptions;
+      try {
+        options = parseEncoderOptions(Buffer.from(bytes).toString("utf8"));
+      } catch (cause) {
+        throw new VideoError("WRITE_FAILED", `encoder input: start record at byte ${offset}: ${describeCause(cause)}`, { cause });
+      }
+      yield { kind: "start", options };
+    }
+    offset += RECORD_HEADER_BYTES + bytes.byteLength;
+  }
+}
+
+function readFully(read: ReadInto, into: Uint8Array): number {
+  let filled = 0;
+  while (filled < into.byteLength) {
+    const n = read(into, filled, into.byteLength - filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+/** Checks the start record's JSON. Throws an Error saying what is wrong. */
+export function parseEncoderOptions(text: string | undefined): EncoderOptions {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? "");
+  } catch {
+    throw new Error(`encoder options: not JSON: ${String(text)}`);
+  }
+  const o = value as Partial<Record<keyof EncoderOptions, unknown>> | null;
+  if (typeof o !== "object" || o === null) throw new Error("encoder options: not an object");
+  if (typeof o.path !== "string" || o.path === "") throw new Error("encoder options: path must be a non-empty string");
+  if (typeof o.fourcc !== "string" || o.fourcc.length !== 4) throw new Error("encoder options: fourcc must be 4 characters");
+  if (typeof o.fps !== "number" || !(o.fps > 0)) throw new Error("encoder options: fps must be above 0");
+  if (o.framesPerSegment !== null && !(typeof o.framesPerSegment === "number" && Number.isInteger(o.framesPerSegment) && o.framesPerSegment >= 1)) {
+    throw new Error("encoder options: framesPerSegment must be null or an integer >= 1");
+  }
+  return { path: o.path, fourcc: o.fourcc, fps: o.fps, framesPerSegment: o.framesPerSegment };
+}
+
+/** Codes the encoder passes on as they are; anything else becomes `WRITE_FAILED` naming the frame. */
+export type EncoderFailureCode = "CODEC_UNAVAILABLE";
+
+export type EncoderEvent =
+  /** A file was opened: segment number, or null when the recording is one file. */
+  | { readonly event: "file"; readonly segment: number | null }
+  | { readonly event: "written"; readonly scaled: boolean }
+  | { readonly event: "failed"; readonly code: EncoderFailureCode | null; readonly message: string }
+  | { readonly event: "closed" };
+
+/** Checks a message from the encoder. Throws an Error describing what is wrong with it. */
+export function parseEncoderEvent(value: unknown): EncoderEvent {
+  const m = value as Record<string, unknown> | null;
+  if (typeof m !== "object" || m === null) throw new Error(`not an object: ${JSON.stringify(value)}`);
+  switch (m.event) {
+    case "file":
+      if (m.segment === null || (typeof m.segment === "number" && Number.isInteger(m.segment) && m.segment >= 0)) return { event: "file", segment: m.segment };
+      break;
+    case "written":
+      if (typeof m.scaled === "boolean") return { event: "written", scaled: m.scaled };
+      break;
+    case "failed":
+      if (typeof m.message === "string" && (m.code === null || m.code === "CODEC_UNAVAILABLE")) return { event: "failed", code: m.code, message: m.message };
+      break;
+    case "closed":
+      return { event: "closed" };
+  }
+  throw new Error(`not an encoder event: ${JSON.stringify(value)}`);
+}
