@@ -3,10 +3,11 @@
 // is killed after about 4 seconds. The numbers are printed; the assertions hold what
 // was measured on this machine (see README "Recording and SIGKILL").
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { extname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { readPatternFrameNumber } from "./pattern.js";
@@ -45,7 +46,29 @@ async function recordAndKill(path: string, segmentSeconds: number | undefined, f
     child.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`recorder exited early: ${code}`))));
   });
   await new Promise((resolve) => child.on("close", resolve));
+  // The encoder runs in a process of its own, which sees its recorder gone and exits
+  // without finalizing (it may first finish the frame it is encoding): what is on disk
+  // is what FFmpeg had flushed, as when the encoder was inside the killed process.
+  for (let waited = 0; encoderRunning(path) && waited < 10_000; waited += 20) await sleep(20);
+  expect(encoderRunning(path)).toBe(false);
   return written;
+}
+
+/** Whether an encoder process has `path` or one of its segments open (readlink of /proc/<pid>/fd/*). */
+function encoderRunning(path: string): boolean {
+  const ext = extname(path);
+  const stem = path.slice(0, path.length - ext.length);
+  return readdirSync("/proc").some((entry) => {
+    try {
+      if (!(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[1] ?? "").endsWith("recorder-worker.js")) return false;
+      return readdirSync(`/proc/${entry}/fd`).some((fd) => {
+        const file = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        return file === path || (file.startsWith(`${stem}-`) && file.includes(ext));
+      });
+    } catch {
+      return false; // not a process, or gone meanwhile
+    }
+  });
 }
 
 function ffprobeFrames(path: string): number | string {

@@ -2,23 +2,36 @@
  * Recording frames to a video file through OpenCV's VideoWriter (FFmpeg backend),
  * DIVX in AVI by default like the seed.
  *
- * Writes go through a small bounded queue, encoded one frame per event-loop turn
- * and in order, so the caller's event loop keeps reading sockets between frames.
- * The encode itself is OpenCV's synchronous `write` (about 1.5 ms for 640x480 DIVX
- * here): the binding's `writeAsync` keeps a copy of the writer alive in its worker
- * until V8 collects it, so `release()` after `writeAsync` leaves the file
- * unfinalized (measured: unreadable by ffprobe) until some later garbage collection. Everything that can be checked is checked at open time, before any frame
- * is lost: container, fourcc, folder, and a one-frame probe file written with the
- * same codec next to the target.
+ * The encoding runs in a child process, the encoder (`recorder-worker.ts`), so the
+ * caller's event loop never waits for it: about 2 ms for a 640x480 DIVX frame and
+ * 8-10 ms at 1280x720 here, which in the receiver's main thread was most of its CPU.
+ * Frames go to the encoder's stdin as they are written (`recorder-wire.ts`): the
+ * kernel copies the caller's bytes into the pipe, the caller's frame is left as it is
+ * (no transfer, no copy in JavaScript). Measured at 1280x720: about 1 ms of the
+ * caller's CPU a frame (half of it the kernel's copy), and in the encoder 8.2 ms
+ * user + 0.7 ms system against 7.0 ms for the same encode in-process, so recording
+ * costs some 3 ms of CPU a frame more in all, off the caller's thread.
+ * Not a worker thread: the OpenCV binding does not survive being loaded in a second
+ * thread (see the encoder's header). Not the binding's `writeAsync` either: its async
+ * worker keeps a copy of the writer alive until V8 collects it, so `release()` after
+ * `writeAsync` leaves the file unfinalized (measured: unreadable by ffprobe) until
+ * some later garbage collection.
+ *
+ * Everything that can be checked is checked at open time, before any frame is lost:
+ * container, fourcc, folder, a one-frame probe file written with the same codec next
+ * to the target, and the encoder's script.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { access, stat, unlink } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
-import { setImmediate as nextTurn } from "node:timers/promises";
+import type { Socket } from "node:net";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describeCause, VideoError } from "./errors.js";
 import { assertFrame, type Frame } from "./frame.js";
-import { frameToMat } from "./mat.js";
-import { CAP_PROP_BACKEND, cv } from "./opencv.js";
+import { cv } from "./opencv.js";
+import { openWriter, segmentPath } from "./recorder-encoder.js";
+import { closeRecord, frameRecordHeader, MAX_RECORDED_SIDE, parseEncoderEvent, startRecord, type EncoderEvent, type EncoderOptions } from "./recorder-wire.js";
 
 /** Containers (file extensions) and the fourccs each takes without FFmpeg complaining. */
 export const SUPPORTED_FOURCCS: Readonly<Record<string, readonly string[]>> = {
@@ -70,41 +83,29 @@ export interface Recorder extends RecorderStats {
   readonly width: number | undefined;
   readonly height: number | undefined;
   /**
-   * Queues a frame. Resolves once the frame is queued (at once unless the queue is
-   * full and `whenFull` is `wait`). Rejects with a `VideoError`: `FRAME_SIZE_MISMATCH`,
-   * `INVALID_FRAME`, `CLOSED`, or `WRITE_FAILED` when an earlier frame failed to encode.
-   * The frame's bytes must not change until it is written (frames are immutable).
+   * Queues a frame for the encoder. Resolves once the frame is queued (at once unless
+   * the queue is full and `whenFull` is `wait`). Rejects with a `VideoError`:
+   * `FRAME_SIZE_MISMATCH`, `INVALID_FRAME` (also for more than 16384 pixels a side),
+   * `CLOSED`, or `WRITE_FAILED` when an earlier frame failed to encode or the encoder
+   * process stopped. The frame's bytes must not
+   * change until it is written (frames are immutable); they are neither copied nor
+   * taken over.
    */
   write(frame: Frame): Promise<void>;
-  /** Resolves when every queued frame is written. */
+  /** Resolves when every queued frame is written (or can no longer be: see `write`'s errors). */
   flush(): Promise<void>;
   /**
-   * Writes what is queued and finalizes the file. Always releases the writer, also
-   * after a failure (then rethrown). Safe to call twice.
+   * Writes what is queued, finalizes the file and ends the encoder process. Always
+   * releases the writer, also after a failure (then rethrown), unless the encoder
+   * process itself died (`WRITE_FAILED` naming how). Safe to call twice.
    */
   close(): Promise<RecorderStats>;
 }
 
-type Writer = InstanceType<typeof cv.VideoWriter>;
-
-function segmentPath(path: string, index: number): string {
-  const ext = extname(path);
-  return `${path.slice(0, path.length - ext.length)}-${String(index).padStart(3, "0")}${ext}`;
-}
-
-function openWriter(path: string, fourcc: string, fps: number, width: number, height: number): Writer {
-  let writer: Writer;
-  try {
-    writer = new cv.VideoWriter(path, cv.VideoWriter.fourcc(fourcc), fps, new cv.Size(width, height), true);
-  } catch (cause) {
-    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, { cause });
-  }
-  // The binding has no isOpened(); the backend property is -1 when the writer did not open.
-  if ((writer.get(CAP_PROP_BACKEND) as unknown as number) !== cv.CAP_FFMPEG) {
-    writer.release();
-    throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg cannot write ${fourcc} to ${path}`);
-  }
-  return writer;
+/** The encoder's script: next to this module once built. From the sources (vitest runs src/*.ts) the built one, as a child process cannot run TypeScript. */
+function encoderScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith(".ts") ? join(dirname(here), "..", "dist", "recorder-worker.js") : join(dirname(here), "recorder-worker.js");
 }
 
 async function checkOutput(path: string, fourcc: string): Promise<void> {
@@ -153,6 +154,49 @@ async function probeCodec(path: string, fourcc: string, fps: number): Promise<vo
   }
 }
 
+/**
+ * An encoder process started ahead of need, taken by the next recorder at its first
+ * frame, so that frame does not wait the ~0.7 s Node and OpenCV take to load in a new
+ * process (at 60 fps, 40 frames: more than the receiver's queue). One for the whole
+ * process, started by `openRecorder` (the receiver's startup check opens a recorder,
+ * so its first recording starts warm). It never keeps this process alive, and exits
+ * when this process does.
+ */
+let spare: ChildProcess | undefined;
+
+function spawnEncoder(script: string): ChildProcess {
+  return spawn(process.execPath, [script, String(process.pid)], { stdio: ["pipe", "ignore", "pipe", "ipc"], serialization: "json" });
+}
+
+function warmEncoder(script: string): void {
+  if (spare !== undefined) return;
+  const encoder = spawnEncoder(script);
+  spare = encoder;
+  for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null]) handle?.unref();
+  const forget = (): void => {
+    if (spare === encoder) spare = undefined;
+  };
+  encoder.on("exit", forget);
+  encoder.on("error", forget); // also: an "error" event without a listener would throw
+}
+
+function takeEncoder(script: string): ChildProcess {
+  const taken = spare;
+  spare = undefined;
+  if (taken !== undefined && taken.exitCode === null && taken.signalCode === null && taken.connected) return taken;
+  taken?.kill("SIGKILL");
+  return spawnEncoder(script);
+}
+
+/** The last line of what the encoder printed, for error messages. */
+const STDERR_TAIL_CHARS = 2000;
+
+interface WaitingWrite {
+  readonly frame: Frame;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 class VideoRecorder implements Recorder {
   width: number | undefined;
   height: number | undefined;
@@ -160,32 +204,39 @@ class VideoRecorder implements Recorder {
   framesDropped = 0;
   framesScaled = 0;
   readonly files: string[] = [];
-  private readonly queue: Frame[] = [];
-  private readonly spaceWaiters: (() => void)[] = [];
-  private drained: Promise<void> = Promise.resolve();
-  private pumping = false;
-  private writer: Writer | undefined;
-  private segment = -1;
+  /** Sequence numbers of the frames sent to the encoder and not yet encoded, oldest first: the queue. */
+  private readonly inFlight: number[] = [];
+  /** Writes waiting for room in the queue (`whenFull: 'wait'`), in call order. */
+  private readonly waiting: WaitingWrite[] = [];
+  private readonly flushWaiters: (() => void)[] = [];
+  /** Taken at the first frame (the spare, or a new process), so a recorder that records nothing takes none. */
+  private encoder: ChildProcess | undefined;
+  private encoderGone: Promise<void> | undefined;
+  private encoderExited = false;
+  private closeSent = false;
+  private closedByEncoder = false;
+  private stderrTail = "";
   private failure: VideoError | undefined;
+  /** Set by close() before finish() starts (which reads it), unlike `closing`. */
+  private closeRequested = false;
   private closing: Promise<RecorderStats> | undefined;
-  private readonly framesPerSegment: number;
 
   constructor(
     readonly path: string,
-    private readonly fourcc: string,
-    private readonly fps: number,
+    private readonly encoderOptions: EncoderOptions,
+    private readonly script: string,
     private readonly onSizeMismatch: "scale" | "error",
     private readonly queueLimit: number,
     private readonly whenFull: "wait" | "drop",
-    segmentSeconds: number | undefined,
-  ) {
-    this.framesPerSegment = segmentSeconds === undefined ? Infinity : Math.max(1, Math.round(segmentSeconds * fps));
-  }
+  ) {}
 
   async write(frame: Frame): Promise<void> {
-    if (this.closing !== undefined) throw new VideoError("CLOSED", `recorder for ${this.path} is closed`);
+    if (this.closeRequested) throw new VideoError("CLOSED", `recorder for ${this.path} is closed`);
     this.throwFailure();
     assertFrame(frame); // now, where the caller sees the error
+    if (frame.width > MAX_RECORDED_SIDE || frame.height > MAX_RECORDED_SIDE) {
+      throw new VideoError("INVALID_FRAME", `cannot record a ${frame.width}x${frame.height} frame: at most ${MAX_RECORDED_SIDE} pixels a side`);
+    }
     if (this.width === undefined || this.height === undefined) {
       this.width = frame.width;
       this.height = frame.height;
@@ -195,19 +246,16 @@ class VideoRecorder implements Recorder {
         `recording ${this.path} is ${this.width}x${this.height}; refused a ${frame.width}x${frame.height} frame`,
       );
     }
-    while (this.queue.length >= this.queueLimit) {
-      if (this.whenFull === "drop") {
-        this.framesDropped++;
-        return;
-      }
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-      this.throwFailure();
+    // Behind waiting writes too, so frames reach the encoder in call order.
+    if (this.inFlight.length < this.queueLimit && this.waiting.length === 0) return this.send(frame);
+    if (this.whenFull === "drop") {
+      this.framesDropped++;
+      return;
     }
-    this.queue.push(frame);
-    if (!this.pumping) {
-      this.pumping = true;
-      this.drained = this.pump();
-    }
+    await new Promise<void>((resolve, reject) => {
+      this.waiting.push({ frame, resolve, reject });
+      this.keepProcessAlive();
+    });
   }
 
   private throwFailure(): void {
@@ -215,66 +263,163 @@ class VideoRecorder implements Recorder {
   }
 
   flush(): Promise<void> {
-    return this.drained;
+    if (this.idle()) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
   }
 
-  private async pump(): Promise<void> {
+  private idle(): boolean {
+    return this.inFlight.length === 0 && this.waiting.length === 0;
+  }
+
+  private send(frame: Frame): void {
+    const stdin = (this.encoder ?? this.startEncoder()).stdin as Socket;
+    this.inFlight.push(frame.sequence);
+    // The stream keeps a reference to the bytes until the kernel has them: no copy here.
+    stdin.cork();
+    stdin.write(frameRecordHeader(frame.width, frame.height));
+    stdin.write(frame.bytes);
+    stdin.uncork();
+    this.keepProcessAlive();
+  }
+
+  private startEncoder(): ChildProcess {
+    const encoder = takeEncoder(this.script);
+    this.encoder = encoder;
+    // EPIPE once the encoder is gone: reported by "close" below, with how it ended.
+    encoder.stdin?.on("error", () => undefined);
+    encoder.stderr?.setEncoding("utf8");
+    encoder.stderr?.on("data", (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+    });
+    encoder.on("message", (message) => this.onEvent(message));
+    this.encoderGone = new Promise((resolve) => {
+      const gone = (how: string, cleanly: boolean): void => {
+        this.onEncoderGone(how, cleanly);
+        resolve();
+      };
+      // "close" comes after the exit and after every message and stderr line was read.
+      encoder.on("close", (code, signal) => gone(code === null ? `was killed by ${signal}` : `exited with code ${code}`, code === 0));
+      // The process could not be started (then "close" may not follow).
+      encoder.on("error", (error) => {
+        if (encoder.pid === undefined) gone(`could not start: ${error.message}`, false);
+      });
+    });
+    (encoder.stdin as Socket).write(startRecord(this.encoderOptions));
+    return encoder;
+  }
+
+  private onEvent(message: unknown): void {
+    let event: EncoderEvent;
     try {
-      for (let frame = this.queue[0]; frame !== undefined && this.failure === undefined; frame = this.queue[0]) {
-        try {
-          await this.writeOne(frame);
-        } catch (cause) {
-          this.failure = VideoError.isInstance(cause)
-            ? cause
-            : new VideoError("WRITE_FAILED", `writing frame ${frame.sequence} to ${this.path} failed: ${describeCause(cause)}`, { cause });
-        }
-        this.queue.shift();
-        this.spaceWaiters.shift()?.();
-      }
-    } finally {
-      this.pumping = false;
-      if (this.failure !== undefined) {
-        this.queue.length = 0;
-        for (const wake of this.spaceWaiters.splice(0)) wake();
-      }
+      event = parseEncoderEvent(message);
+    } catch (cause) {
+      this.fail(new VideoError("WRITE_FAILED", `the encoder for ${this.path} answered nonsense: ${describeCause(cause)}`, { cause }));
+      this.encoder?.kill("SIGKILL");
+      return;
     }
+    switch (event.event) {
+      case "file":
+        this.files.push(event.segment === null ? this.path : segmentPath(this.path, event.segment));
+        break;
+      case "written":
+        if (this.failure !== undefined) break;
+        this.inFlight.shift();
+        this.framesWritten++;
+        if (event.scaled) this.framesScaled++;
+        this.admitWaiting();
+        break;
+      case "failed":
+        this.fail(
+          event.code === null
+            ? new VideoError("WRITE_FAILED", `writing frame ${this.inFlight[0] ?? "?"} to ${this.path} failed: ${event.message}`)
+            : new VideoError(event.code, event.message),
+        );
+        break;
+      case "closed":
+        this.closedByEncoder = true;
+        break;
+    }
+    this.settle();
   }
 
-  private async writeOne(frame: Frame): Promise<void> {
-    const width = this.width ?? frame.width;
-    const height = this.height ?? frame.height;
-    const segment = Math.floor(this.framesWritten / this.framesPerSegment);
-    if (this.writer === undefined || segment !== this.segment) {
-      this.writer?.release();
-      this.writer = undefined;
-      const file = this.framesPerSegment === Infinity ? this.path : segmentPath(this.path, segment);
-      this.writer = openWriter(file, this.fourcc, this.fps, width, height);
-      this.segment = segment;
-      this.files.push(file);
+  /** Sends waiting writes while there is room; the close record after the last of them. */
+  private admitWaiting(): void {
+    while (this.failure === undefined && this.inFlight.length < this.queueLimit) {
+      const next = this.waiting.shift();
+      if (next === undefined) break;
+      this.send(next.frame);
+      next.resolve();
     }
-    await nextTurn();
-    let mat = frameToMat(frame);
-    if (frame.width !== width || frame.height !== height) {
-      const shrink = width < frame.width && height < frame.height;
-      mat = mat.resize(height, width, 0, 0, shrink ? cv.INTER_AREA : cv.INTER_LINEAR);
-      this.framesScaled++;
+    if (this.closeRequested && this.waiting.length === 0) this.sendClose();
+  }
+
+  private sendClose(): void {
+    if (this.closeSent || this.encoder === undefined || this.encoderExited) return;
+    this.closeSent = true;
+    (this.encoder.stdin as Socket).end(closeRecord());
+  }
+
+  /** Records the first failure; what was queued will not be written. */
+  private fail(error: VideoError): void {
+    this.failure ??= error;
+    this.inFlight.length = 0;
+    for (const write of this.waiting.splice(0)) write.reject(this.failure);
+    if (this.closeRequested) this.sendClose();
+    this.settle();
+  }
+
+  private onEncoderGone(how: string, exitedCleanly: boolean): void {
+    if (this.encoderExited) return;
+    this.encoderExited = true;
+    if (!(exitedCleanly && this.closedByEncoder)) {
+      const lost = this.inFlight.length + this.waiting.length;
+      const said = this.stderrTail.trim().split("\n").pop();
+      this.fail(
+        new VideoError(
+          "WRITE_FAILED",
+          `the encoder process for ${this.path} ${how}${said === undefined || said === "" ? "" : ` (${said})`}` +
+            (lost > 0 ? `; ${lost} queued frame${lost === 1 ? " was" : "s were"} not written` : ""),
+        ),
+      );
     }
-    this.writer.write(mat);
-    this.framesWritten++;
+    this.settle();
+  }
+
+  /** Wakes flush() callers once nothing is queued, and lets the process exit when the encoder is idle. */
+  private settle(): void {
+    if (this.idle()) for (const wake of this.flushWaiters.splice(0)) wake();
+    this.keepProcessAlive();
+  }
+
+  /**
+   * The encoder's handles keep the caller's process alive only while there is work:
+   * frames queued or waiting, or a close under way. An idle recorder never closed
+   * lets the process exit, as before the encoder was a process (its file is then left
+   * as FFmpeg last flushed it).
+   */
+  private keepProcessAlive(): void {
+    const encoder = this.encoder;
+    if (encoder === undefined || this.encoderExited) return;
+    const busy = !this.idle() || this.closeRequested;
+    for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null]) {
+      if (busy) handle?.ref();
+      else handle?.unref();
+    }
   }
 
   close(): Promise<RecorderStats> {
-    this.closing ??= this.finish();
+    if (this.closing === undefined) {
+      this.closeRequested = true;
+      this.closing = this.finish();
+    }
     return this.closing;
   }
 
   private async finish(): Promise<RecorderStats> {
-    try {
-      await this.drained;
-    } finally {
-      this.writer?.release();
-      this.writer = undefined;
-    }
+    // Waiting writes go first; admitWaiting() sends the close record after the last of them.
+    if (this.waiting.length === 0 || this.failure !== undefined) this.sendClose();
+    this.keepProcessAlive();
+    await this.encoderGone;
     this.throwFailure();
     return { framesWritten: this.framesWritten, framesDropped: this.framesDropped, framesScaled: this.framesScaled, files: [...this.files] };
   }
@@ -283,7 +428,9 @@ class VideoRecorder implements Recorder {
 /**
  * Opens a recording at `path` (`.avi`, `.mkv`, `.mp4` or `.mov`). The size is the
  * first frame's. Throws `VideoError` `CODEC_UNSUPPORTED`, `CODEC_UNAVAILABLE`,
- * `OUTPUT_NOT_WRITABLE` or `INVALID_OPTION` now rather than at the first frame.
+ * `OUTPUT_NOT_WRITABLE` or `INVALID_OPTION` now rather than at the first frame, and
+ * `WRITE_FAILED` if the package's encoder script is missing (a broken build). Starts
+ * the spare encoder process if there is none (see `spare`).
  */
 export async function openRecorder(path: string, options: RecorderOptions = {}): Promise<Recorder> {
   const fourcc = options.fourcc ?? DEFAULT_FOURCC;
@@ -297,5 +444,13 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   }
   await checkOutput(path, fourcc);
   await probeCodec(path, fourcc, fps);
-  return new VideoRecorder(path, fourcc, fps, options.onSizeMismatch ?? "scale", queueLimit, options.whenFull ?? "wait", segmentSeconds);
+  const script = encoderScript();
+  await access(script, fsConstants.R_OK).catch((cause: unknown) => {
+    throw new VideoError("WRITE_FAILED", `cannot record to ${path}: the encoder script ${script} is missing; build @udpcam/video (pnpm --filter @udpcam/video build)`, { cause });
+  });
+  warmEncoder(script);
+  const framesPerSegment = segmentSeconds === undefined ? null : Math.max(1, Math.round(segmentSeconds * fps));
+  // Absolute for the encoder, whose working folder is the one this process had when it started.
+  return new VideoRecorder(path, { path: resolve(path), fourcc, fps, framesPerSegment }, script, options.onSizeMismatch ?? "scale", queueLimit, options.whenFull ?? "wait");
 }
+

@@ -1,0 +1,91 @@
+/**
+ * The synchronous OpenCV side of recording: opening a VideoWriter that really opened,
+ * and `SegmentedWriter`, which writes frames to one file or to numbered segments,
+ * scaling frames of another size. It runs in the encoder process
+ * (`recorder-worker.ts`); `openWriter` also serves the recorder's probe at open time.
+ */
+import { extname } from "node:path";
+import { describeCause, VideoError } from "./errors.js";
+import { CAP_PROP_BACKEND, cv } from "./opencv.js";
+
+type Writer = InstanceType<typeof cv.VideoWriter>;
+
+/** `out.avi`, 3 -> `out-003.avi`. */
+export function segmentPath(path: string, index: number): string {
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}-${String(index).padStart(3, "0")}${ext}`;
+}
+
+export function openWriter(path: string, fourcc: string, fps: number, width: number, height: number): Writer {
+  let writer: Writer;
+  try {
+    writer = new cv.VideoWriter(path, cv.VideoWriter.fourcc(fourcc), fps, new cv.Size(width, height), true);
+  } catch (cause) {
+    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, { cause });
+  }
+  // The binding has no isOpened(); the backend property is -1 when the writer did not open.
+  if ((writer.get(CAP_PROP_BACKEND) as unknown as number) !== cv.CAP_FFMPEG) {
+    writer.release();
+    throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg cannot write ${fourcc} to ${path}`);
+  }
+  return writer;
+}
+
+export interface SegmentedWriterOptions {
+  readonly path: string;
+  readonly fourcc: string;
+  readonly fps: number;
+  /** Frames per file; `null`: one file. */
+  readonly framesPerSegment: number | null;
+}
+
+/**
+ * Writes bgr24 frames with OpenCV's synchronous `VideoWriter.write`. The size is the
+ * first frame's; other sizes are scaled to it. A new file starts every
+ * `framesPerSegment` frames, after the previous one is released (finalized).
+ */
+export class SegmentedWriter {
+  #writer: Writer | undefined;
+  #segment = -1;
+  #framesWritten = 0;
+  #width: number | undefined;
+  #height: number | undefined;
+
+  constructor(
+    private readonly options: SegmentedWriterOptions,
+    /** Told when a file is opened, before its first frame: its segment number, null for the one file. */
+    private readonly onFile: (segment: number | null) => void,
+  ) {}
+
+  /** Writes one frame (`bytes`: width * height * 3, not kept). Tells whether it was scaled. Throws on failure. */
+  write(width: number, height: number, bytes: Buffer): { scaled: boolean } {
+    const { path, fourcc, fps, framesPerSegment } = this.options;
+    const targetWidth = (this.#width ??= width);
+    const targetHeight = (this.#height ??= height);
+    const segment = framesPerSegment === null ? 0 : Math.floor(this.#framesWritten / framesPerSegment);
+    if (this.#writer === undefined || segment !== this.#segment) {
+      this.release();
+      const file = framesPerSegment === null ? path : segmentPath(path, segment);
+      this.#writer = openWriter(file, fourcc, fps, targetWidth, targetHeight);
+      this.#segment = segment;
+      this.onFile(framesPerSegment === null ? null : segment);
+    }
+    let mat = new cv.Mat(height, width, cv.CV_8UC3, bytes);
+    const scaled = width !== targetWidth || height !== targetHeight;
+    if (scaled) {
+      // Area averaging when shrinking (no aliasing), bilinear when growing.
+      const shrink = targetWidth < width && targetHeight < height;
+      mat = mat.resize(targetHeight, targetWidth, 0, 0, shrink ? cv.INTER_AREA : cv.INTER_LINEAR);
+    }
+    this.#writer.write(mat);
+    this.#framesWritten++;
+    return { scaled };
+  }
+
+  /** Finalizes the open file, if any. Safe to call twice. */
+  release(): void {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    writer?.release();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The recorder's encoder: a child process (`node recorder-worker.js <recorder's pid>`,
+ * the pid only to tell in `ps` whose it is). The recorder module keeps one started
+ * ahead; a recorder takes it at its first frame and sends it a start record saying
+ * what to record (`recorder-wire.ts`), then frames, then a close record. A reader
+ * thread (`recorder-worker-reader.ts`) takes the records off stdin; this thread
+ * encodes the frames with OpenCV's synchronous VideoWriter and reports on the IPC
+ * channel.
+ *
+ * A process, not a worker thread of the recorder's process: @u4/opencv4nodejs keeps
+ * its classes' constructors in process-wide statics, so loading it in a second
+ * thread re-points them at that thread's isolate. Measured: after a worker thread
+ * loaded it, the main thread's `encodeJpeg` fails ("expected argument 1 to be of type
+ * Mat") and `decodeJpeg` returns objects without `getData`, for good; a second worker
+ * aborts the process (V8 "Check failed: node->IsInUse()" in Mat::Init). So in this
+ * process too, only this thread loads OpenCV; the reader thread never does.
+ *
+ * Lifetime: that of the process that started it. Signals sent to the whole process group (Ctrl-C in a
+ * terminal, a service manager stopping the group) are for the recorder's process,
+ * which then closes this one, so they are ignored here. When the recorder's process
+ * goes away without closing (SIGKILL), the IPC channel and stdin close and this
+ * process exits at once without finalizing, leaving the file as FFmpeg last flushed
+ * it, as when the encoder ran inside the recorder's process (README, "Recording
+ * and SIGKILL").
+ */
+import { MessageChannel, Worker } from "node:worker_threads";
+import { describeCause, VideoError } from "./errors.js";
+import { SegmentedWriter } from "./recorder-encoder.js";
+import type { ReaderData, ReaderMessage } from "./recorder-worker-reader.js";
+import type { EncoderEvent } from "./recorder-wire.js";
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => undefined);
+
+/** The recorder is gone: see the header. */
+const orphaned = (): never => process.exit(0);
+process.on("disconnect", orphaned);
+
+function send(event: EncoderEvent, then?: () => void): void {
+  if (process.send === undefined || !process.connected) return orphaned();
+  process.send(event, undefined, {}, () => then?.());
+}
+
+/** Sends the last event, then exits: nothing is left to do. */
+function sendAndExit(event: EncoderEvent): void {
+  send(event, () => process.exit(0));
+}
+
+/** Made by the start record; the recorder sends it before any frame. */
+let writer: SegmentedWriter | undefined;
+/** After a failure nothing more is encoded; the close record still finalizes the file. */
+let failed = false;
+
+function fail(cause: unknown): void {
+  failed = true;
+  const code = VideoError.isInstance(cause) && cause.code === "CODEC_UNAVAILABLE" ? cause.code : null;
+  send({ event: "failed", code, message: describeCause(cause) });
+}
+
+function release(): void {
+  try {
+    writer?.release();
+  } catch (cause) {
+    if (!failed) fail(cause);
+  }
+}
+
+const { port1: returns, port2: readerReturns } = new MessageChannel();
+const readerData: ReaderData = { returns: readerReturns };
+const reader = new Worker(new URL("./recorder-worker-reader.js", import.meta.url), { workerData: readerData, transferList: [readerReturns] });
+reader.on("message", (message: ReaderMessage) => {
+  switch (message.kind) {
+    case "start":
+      if (writer !== undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a second start record"));
+      writer = new SegmentedWriter(message.options, (segment) => send({ event: "file", segment }));
+      return;
+    case "frame":
+      if (writer === undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a frame before the start record"));
+      if (failed) return;
+      try {
+        const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+        const { scaled } = writer.write(message.width, message.height, bytes);
+        // OpenCV is done with the pixels once write returns: the reader may fill the buffer again.
+        returns.postMessage(message.bytes.buffer, [message.bytes.buffer as ArrayBuffer]);
+        send({ event: "written", scaled });
+      } catch (cause) {
+        fail(cause);
+      }
+      return;
+    case "close":
+      release();
+      return sendAndExit({ event: "closed" });
+    case "end":
+      return orphaned();
+    case "broken":
+      return stop(new VideoError("WRITE_FAILED", message.message));
+  }
+});
+reader.on("error", (error) => stop(new VideoError("WRITE_FAILED", `the encoder's input thread failed: ${describeCause(error)}`, { cause: error })));
+
+/** No close record can come any more: report why (unless a frame failed first), finalize what was written, exit. */
+function stop(cause: VideoError): void {
+  if (!failed) fail(cause);
+  release();
+  sendAndExit({ event: "closed" });
+}
