@@ -81,23 +81,39 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   let chain: Promise<void> = Promise.resolve();
 
   const present = async (assembled: AssembledFrame): Promise<void> => {
-    let frame: Frame;
-    try {
-      frame =
-        assembled.codec === "jpeg"
-          ? await decodeJpegAsync(assembled.payload, { captureTime: assembled.senderTimeMs ?? Date.now(), sequence: assembled.frameNumber })
-          : createFrame(assembled.payload, assembled.width, assembled.height, { captureTime: assembled.senderTimeMs ?? Date.now(), sequence: assembled.frameNumber });
-    } catch (error) {
-      stats.framesUndecodable++;
-      logger.debug({ err: error, frame: assembled.frameNumber }, "frame could not be decoded");
-      return;
+    const shown = assembled.streamId === displayedStream && display.status === "window";
+    // A JPEG recorded as it arrived needs no pixels unless a window shows it.
+    const storedAsIs = assembled.codec === "jpeg" && recordings?.storesJpegAsIs === true;
+    let frame: Frame | undefined;
+    if (!storedAsIs || shown) {
+      try {
+        frame =
+          assembled.codec === "jpeg"
+            ? await decodeJpegAsync(assembled.payload, { captureTime: assembled.senderTimeMs ?? Date.now(), sequence: assembled.frameNumber })
+            : createFrame(assembled.payload, assembled.width, assembled.height, { captureTime: assembled.senderTimeMs ?? Date.now(), sequence: assembled.frameNumber });
+      } catch (error) {
+        stats.framesUndecodable++;
+        logger.debug({ err: error, frame: assembled.frameNumber }, "frame could not be decoded");
+        return;
+      }
     }
-    if (assembled.streamId === displayedStream) {
-      if (display.status === "window") stats.framesShown++;
+    if (shown && frame !== undefined) {
+      stats.framesShown++;
       if (display.show(frame)) void close("q pressed in the window");
     }
     if (recordings !== undefined) {
-      await recordings.write(assembled.streamId, frame, assembled.fps);
+      try {
+        await recordings.write(
+          assembled.streamId,
+          storedAsIs ? { kind: "jpeg", bytes: assembled.payload, width: assembled.width, height: assembled.height } : { kind: "pixels", frame: frame! },
+          assembled.fps,
+        );
+      } catch (error) {
+        if (!VideoError.isInstance(error) || error.code !== "JPEG_INVALID") throw error;
+        stats.framesUndecodable++;
+        logger.debug({ err: error, frame: assembled.frameNumber }, "frame is not a JPEG");
+        return;
+      }
     }
     stats.framesDelivered++;
     if (recordings !== undefined) stats.framesRecorded++;

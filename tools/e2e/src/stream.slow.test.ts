@@ -1,6 +1,8 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openRecorder, renderPatternFrame } from "@udpcam/video";
+import { encodeJpeg, openRecorder, renderPatternFrame } from "@udpcam/video";
 import { ffprobeFrameCount, freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
 import { INTACT_MIN_PSNR, inspectRecording, isStrictlyIncreasing } from "./recording.js";
 
@@ -52,6 +54,29 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     expect(ffprobeFrameCount(output)).toBe(60);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expectIntact(frames, INTACT_MIN_PSNR);
+  });
+
+  it("--fourcc MJPG stores a JPEG stream as it arrived: the file's frames are the sender's JPEG bytes", async () => {
+    const { stats, frames, output } = await stream(["--source", "test", "--fps", "50", "--frames", "40", "--codec", "jpeg", "--quality", "85"], ["--fourcc", "MJPG"]);
+    expect(stats.framesRecorded).toBe(40);
+    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expectIntact(frames, 30);
+    // Frame n of the file, copied out without decoding, is the sender's encoding of pattern frame n.
+    const copies = join(output, "..", "copies");
+    execFileSync("mkdir", ["-p", copies]);
+    execFileSync("ffmpeg", ["-v", "error", "-i", output, "-c", "copy", "-f", "image2", join(copies, "%03d.jpg")]);
+    const names = readdirSync(copies).sort();
+    expect(names).toHaveLength(40);
+    names.forEach((name, n) => {
+      expect(Buffer.compare(readFileSync(join(copies, name)), encodeJpeg(renderPatternFrame(n, 640, 480), 85)), `frame ${n}`).toBe(0);
+    });
+  });
+
+  it("--fourcc MJPG records a raw stream too (encoded to JPEG on the way in)", async () => {
+    const { stats, frames } = await stream(["--source", "test", "--fps", "50", "--frames", "30", "--codec", "raw"], ["--fourcc", "MJPG"]);
+    expect(stats.framesRecorded).toBe(30);
+    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expectIntact(frames, 30);
   });
 
   it("carries a size other than 640x480 in-band, and records at the stream's rate", async () => {
