@@ -34,15 +34,18 @@ export interface Impl {
   readonly only640: boolean;
   /** Can pace at any rate (GStreamer paces only at the clip's own 25 fps, or runs flat out). */
   readonly anyRate: boolean;
+  /** Extra receiver options (ours). */
+  readonly receiverArgs?: readonly string[];
 }
 
 export const IMPLS: Record<ImplId, Impl> = {
   // Defaults on loopback: --datagram-size auto = 65,507 bytes, --fec auto = none.
   "ours-raw": { id: "ours-raw", label: "udpcam raw (loopback defaults: 65,507 B datagrams, no FEC)", codec: "raw", datagramBytes: 65_507, only640: false, anyRate: true },
-  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC)", codec: "jpeg", datagramBytes: 65_507, only640: false, anyRate: true },
+  // JPEG streams are recorded with --fourcc MJPG: the frames are stored as they arrive, not re-encoded as DIVX.
+  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC; recorded as MJPG)", codec: "jpeg", datagramBytes: 65_507, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
   // Defaults for any other host (what a 1,500-MTU link gets): 1,472-byte datagrams, --fec auto = 10%.
   "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 1472, only640: false, anyRate: true },
-  "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%)", codec: "jpeg", datagramBytes: 1472, only640: false, anyRate: true },
+  "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%; recorded as MJPG)", codec: "jpeg", datagramBytes: 1472, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
   "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
   "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
   "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: 1400, only640: false, anyRate: false },
@@ -158,7 +161,7 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   // Receiver.
   let receiver: Child;
   if (impl.id.startsWith("ours")) {
-    const args = [...(spec.receiverNodeFlags ?? []), RECEIVER, "--log-format", "json", "--display", "off", "--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30"];
+    const args = [...(spec.receiverNodeFlags ?? []), RECEIVER, "--log-format", "json", "--display", "off", "--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30", ...(impl.receiverArgs ?? [])];
     receiver = start("receiver", process.execPath, args, { timeoutMs, usageFile: usage("rx"), cwd: dir });
     started.push(receiver);
     await receiver.waitFor(/"msg":"listening on /);
