@@ -12,8 +12,19 @@ export interface RecordingOptions {
   readonly perStream: boolean;
 }
 
-/** Frames the recorder may hold while it encodes, before new ones are dropped. */
-const RECORDER_QUEUE_FRAMES = 32;
+/**
+ * Frames the recorder may hold while it encodes, before new ones are dropped: half a second
+ * of the stream (the encoder shares the CPU and falls behind for moments), at least 32 frames,
+ * at most 128 MB of pixels.
+ */
+const RECORDER_QUEUE_SECONDS = 0.5;
+const RECORDER_QUEUE_MIN_FRAMES = 32;
+const RECORDER_QUEUE_MAX_BYTES = 128 << 20;
+
+export function recorderQueueFrames(fps: number, frameBytes: number): number {
+  const wanted = Math.max(RECORDER_QUEUE_MIN_FRAMES, Math.ceil(fps * RECORDER_QUEUE_SECONDS));
+  return Math.max(1, Math.min(wanted, Math.floor(RECORDER_QUEUE_MAX_BYTES / frameBytes)));
+}
 
 /** Either OpenCV's encoder, or JPEG frames stored as they are (`--fourcc MJPG`, `.avi`). */
 type FileRecording = { readonly kind: "opencv"; readonly recorder: Promise<Recorder> } | { readonly kind: "mjpeg"; readonly recording: MjpegRecording };
@@ -68,7 +79,7 @@ export class Recordings {
             recorder: openRecorder(path, {
               fourcc: this.options.fourcc,
               fps,
-              queueLimit: RECORDER_QUEUE_FRAMES,
+              queueLimit: recorderQueueFrames(fps, item.kind === "pixels" ? item.frame.bytes.length : item.width * item.height * 3),
               whenFull: "drop",
               ...(this.options.segmentSeconds > 0 ? { segmentSeconds: this.options.segmentSeconds } : {}),
             }),
