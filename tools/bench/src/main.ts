@@ -202,7 +202,7 @@ async function profiles(clip640: string, clip720: string): Promise<ProfileResult
   return [
     await profile("raw 640x480, flat out, recording DIVX", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true }),
     await profile("raw 640x480, flat out, recording off", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false }),
-    await profile("JPEG 1280x720 at 60 fps, recording DIVX", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
+    await profile("JPEG 1280x720 at 60 fps, recording MJPG as it arrives", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
   ];
 }
 
