@@ -24,10 +24,10 @@
  * advance). `ls` sorts `name-001.avi` before `name.avi`; `files` lists them in order.
  * OpenDML (AVI 2.0) is not implemented.
  */
-import { constants as fsConstants } from "node:fs";
-import { access, open, stat, type FileHandle } from "node:fs/promises";
-import { dirname, extname } from "node:path";
+import { open, type FileHandle } from "node:fs/promises";
+import { extname } from "node:path";
 import { describeCause, VideoError } from "./errors.js";
+import { checkOutputPath } from "./output-path.js";
 import {
   CHUNK_HEADER_BYTES,
   HEADER_BYTES,
@@ -279,15 +279,7 @@ async function checkOutput(path: string): Promise<void> {
   if (extname(path).toLowerCase() !== ".avi") {
     throw new VideoError("CODEC_UNSUPPORTED", `cannot record MJPEG to ${path}: use a file ending in .avi`);
   }
-  const dir = dirname(path);
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new Error("not a folder");
-    await access(dir, fsConstants.W_OK);
-  } catch (cause) {
-    throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: folder ${dir} does not exist or is not writable`, { cause });
-  }
-  const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory() === true) throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: it is a folder`);
+  await checkOutputPath(path);
 }
 
 /**

@@ -28,6 +28,7 @@ import type { Socket } from "node:net";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeCause, VideoError } from "./errors.js";
+import { checkOutputPath } from "./output-path.js";
 import { assertFrame, type Frame } from "./frame.js";
 import { cv } from "./opencv.js";
 import { openWriter, segmentPath } from "./recorder-encoder.js";
@@ -117,20 +118,7 @@ async function checkOutput(path: string, fourcc: string): Promise<void> {
   if (!fourccs.includes(fourcc)) {
     throw new VideoError("CODEC_UNSUPPORTED", `fourcc '${fourcc}' is not supported in ${ext} files; use one of ${fourccs.join(", ")}`);
   }
-  const dir = dirname(path);
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new Error("not a folder");
-    await access(dir, fsConstants.W_OK);
-  } catch (cause) {
-    throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: folder ${dir} does not exist or is not writable`, { cause });
-  }
-  const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory() === true) throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: it is a folder`);
-  if (existing !== undefined) {
-    await access(path, fsConstants.W_OK).catch((cause: unknown) => {
-      throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: the existing file is not writable`, { cause });
-    });
-  }
+  await checkOutputPath(path);
 }
 
 /** Writes one 16x16 frame with the codec next to the target, then removes it. */
