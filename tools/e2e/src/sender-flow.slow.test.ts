@@ -3,8 +3,8 @@
  * kernel as it goes. libuv queues every send after the first one that could not
  * complete at once until the event loop polls the socket: a sender that never
  * lets it piles its whole run up in memory and lets it out in one burst that no
- * receive buffer holds (measured before the fix: 800 MB resident, 7,561 of
- * 9,000 datagrams reaching a bare counting socket).
+ * receive buffer holds (measured before the fix: 800 MB resident, 2,282 to
+ * 7,561 of 9,000 datagrams reaching a bare counting socket).
  */
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ const FRAMES = 600;
 const DATAGRAMS_PER_FRAME = 15; // 921,600 bytes in 65,507-byte datagrams, no FEC on loopback
 
 describe("sender, flat out", () => {
-  it("sends as it goes: a bare counting socket gets every datagram, and the sender stays small", async () => {
+  it("sends as it goes: a bare counting socket gets (nearly) every datagram, and the sender stays small", async () => {
     const counter = createSocket({ type: "udp4", recvBufferSize: 8 << 20 });
     let received = 0;
     counter.on("message", () => received++);
@@ -38,7 +38,8 @@ describe("sender, flat out", () => {
     await new Promise((done) => setTimeout(done, 200));
 
     expect(code, sender.stderr()).toBe(0);
-    expect(received).toBe(FRAMES * DATAGRAMS_PER_FRAME);
+    // The counter shares this test's process and a busy CPU and may miss a few; the burst lost a quarter to all but a sixth.
+    expect(received).toBeGreaterThanOrEqual(0.97 * FRAMES * DATAGRAMS_PER_FRAME);
     // 600 raw frames are 553 MB: holding them all is the failure; Node with OpenCV runs in about 200 MB.
     expect(peakKiB / 1024).toBeLessThan(400);
   }, 60_000);
