@@ -44,11 +44,14 @@ function expectIntact(frames: Awaited<ReturnType<typeof inspectRecording>>, minP
 
 describe("sender -> receiver over UDP on 127.0.0.1", () => {
   it.each([
-    { name: "v1 raw, loopback-sized datagrams", args: ["--codec", "raw"] },
-    { name: "v1 raw, 1472-byte datagrams", args: ["--codec", "raw", "--datagram-size", "1472"] },
-    { name: "v1 jpeg", args: ["--codec", "jpeg", "--quality", "85", "--datagram-size", "1472"] },
-  ])("records every test-pattern frame intact: $name", async ({ args }) => {
-    const { stats, frames, output } = await stream(["--source", "test", "--fps", "50", "--frames", "60", ...args]);
+    { name: "v1 raw, loopback-sized datagrams", fps: 50, args: ["--codec", "raw"] },
+    // 25 fps, the camera rate: at 50 fps this is 36,000 datagrams a second, and with sender, receiver and
+    // encoder sharing this 2-core machine the receiver's socket overflows about one run in five
+    // (frames lost whole, never torn; docs/benchmarks.md).
+    { name: "v1 raw, 1472-byte datagrams", fps: 25, args: ["--codec", "raw", "--datagram-size", "1472"] },
+    { name: "v1 jpeg", fps: 50, args: ["--codec", "jpeg", "--quality", "85", "--datagram-size", "1472"] },
+  ])("records every test-pattern frame intact: $name", async ({ fps, args }) => {
+    const { stats, frames, output } = await stream(["--source", "test", "--fps", String(fps), "--frames", "60", ...args]);
     expect(stats.framesRecorded).toBe(60);
     expect(frames).toHaveLength(60);
     expect(ffprobeFrameCount(output)).toBe(60);
