@@ -105,7 +105,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       try {
         await recordings.write(
           assembled.streamId,
-          storedAsIs ? { kind: "jpeg", bytes: assembled.payload, width: assembled.width, height: assembled.height } : { kind: "pixels", frame: frame! },
+          storedAsIs || frame === undefined ? { kind: "jpeg", bytes: assembled.payload, width: assembled.width, height: assembled.height } : { kind: "pixels", frame },
           assembled.fps,
         );
       } catch (error) {
