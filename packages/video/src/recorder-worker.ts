@@ -34,6 +34,15 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal
 /** The recorder is gone: see the header. */
 const orphaned = (): never => process.exit(0);
 process.on("disconnect", orphaned);
+// Also watch the parent itself: a fresh-clone CI run once found an encoder still alive 10 s after its
+// recorder's process was SIGKILLed. Once the parent is gone, this process is re-parented.
+const recorderPid = Number(process.argv[2]);
+const ORPHAN_CHECK_MS = 250;
+if (Number.isInteger(recorderPid) && recorderPid > 0) {
+  setInterval(() => {
+    if (process.ppid !== recorderPid) orphaned();
+  }, ORPHAN_CHECK_MS).unref();
+}
 
 function send(event: EncoderEvent, then?: () => void): void {
   if (process.send === undefined || !process.connected) return orphaned();
