@@ -7,7 +7,7 @@
  * encoded to JPEG first.
  */
 import { extname } from "node:path";
-import { decodeJpegAsync, encodeJpegAsync, openMjpegAviWriter, resizeFrameAsync, type Frame, type MjpegAviWriter } from "@udpcam/video";
+import { decodeJpegAsync, encodeJpegAsync, openMjpegAviWriter, resizeFrameAsync, segmentPath, type Frame, type MjpegAviWriter } from "@udpcam/video";
 
 /** What the receiver hands over: the sender's JPEG bytes, or decoded pixels. */
 export type RecordedFrame =
@@ -20,12 +20,6 @@ const CONVERTED_JPEG_QUALITY = 90;
 /** `--fourcc MJPG` into an `.avi` file stores JPEG frames as they are. */
 export function storesJpegAsIs(path: string, fourcc: string): boolean {
   return fourcc === "MJPG" && extname(path).toLowerCase() === ".avi";
-}
-
-/** out.avi -> out-000.avi: the same names as the OpenCV recorder's segments. */
-function segmentPath(path: string, index: number): string {
-  const ext = extname(path);
-  return `${path.slice(0, path.length - ext.length)}-${String(index).padStart(3, "0")}${ext}`;
 }
 
 export class MjpegRecording {

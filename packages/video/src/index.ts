@@ -39,6 +39,7 @@ export {
   type VideoFileOptions,
 } from "./sources.js";
 export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./recorder.js";
+export { segmentPath } from "./recorder-encoder.js";
 export {
   MJPEG_AVI_DEFAULT_MAX_FILE_BYTES,
   MJPEG_AVI_MAX_FILE_BYTES,
