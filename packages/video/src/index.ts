@@ -1,19 +1,6 @@
 export { VideoError, type VideoErrorCode } from "./errors.js";
 export { BYTES_PER_PIXEL, assertFrame, createFrame, frameByteLength, type Frame, type FrameMeta, type PixelFormat } from "./frame.js";
-export {
-  PATTERN_CODE_BLOCKS,
-  PATTERN_MIN_HEIGHT,
-  PATTERN_MIN_WIDTH,
-  PATTERN_NUMBER_BITS,
-  PATTERN_NUMBER_MODULUS,
-  inspectPatternFrame,
-  patternBandHeight,
-  patternCodeBits,
-  readPatternFrameNumber,
-  renderPatternFrame,
-  type PatternInspection,
-} from "./pattern.js";
-export { psnr } from "./metrics.js";
+export { PATTERN_MIN_HEIGHT, PATTERN_MIN_WIDTH, renderPatternFrame } from "./pattern.js";
 export {
   DEFAULT_JPEG_QUALITY,
   decodeJpeg,

@@ -9,7 +9,8 @@
 //   1,400-byte RTP packet leaves (its depayloaders emit frames with holes). Intact frames score
 //   21 dB or more there (the clip's own MJPG noise), holes 5 to 18 dB; a hole that happens to
 //   score higher is counted intact, in the peer's favour.
-import { createFrame, inspectPatternFrame, openRecorder, openVideoFile, psnr, renderPatternFrame, type Frame } from "@udpcam/video";
+import { createFrame, openRecorder, openVideoFile, renderPatternFrame, type Frame } from "@udpcam/video";
+import { inspectPatternFrame, psnr } from "@udpcam/video/testing";
 
 /** Same threshold as tools/e2e: a band from another frame scores at most 9 dB, DIVX/JPEG noise stays above 23 dB. */
 export const INTACT_MIN_PSNR = 18;

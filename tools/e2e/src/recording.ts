@@ -1,4 +1,5 @@
-import { inspectPatternFrame, openVideoFile, psnr, renderPatternFrame, createFrame, type Frame } from "@udpcam/video";
+import { openVideoFile, renderPatternFrame, createFrame, type Frame } from "@udpcam/video";
+import { inspectPatternFrame, psnr } from "@udpcam/video/testing";
 
 export interface RecordedFrame {
   /** Frame number read from the pixels' code bands (top and bottom agree), or undefined. */
