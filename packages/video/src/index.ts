@@ -1,32 +1,15 @@
 export { VideoError, type VideoErrorCode } from "./errors.js";
 export { BYTES_PER_PIXEL, assertFrame, createFrame, frameByteLength, type Frame, type FrameMeta, type PixelFormat } from "./frame.js";
-export { PATTERN_MIN_HEIGHT, PATTERN_MIN_WIDTH, renderPatternFrame } from "./pattern.js";
-export {
-  DEFAULT_JPEG_QUALITY,
-  decodeJpeg,
-  decodeJpegAsync,
-  encodeJpeg,
-  encodeJpegAsync,
-  resizeFrame,
-  resizeFrameAsync,
-} from "./codec.js";
-export {
-  DEFAULT_FPS,
-  openCamera,
-  openSource,
-  openTestPattern,
-  openVideoFile,
-  parseSourceSpec,
-  type CameraOptions,
-  type FrameSource,
-  type Pace,
-  type SourceOptions,
-  type SourceSpec,
-  type TestPatternOptions,
-  type VideoFileOptions,
-} from "./sources.js";
-export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./recorder.js";
-export { segmentPath } from "./recorder-encoder.js";
+export { PATTERN_MIN_HEIGHT, PATTERN_MIN_WIDTH, renderPatternFrame } from "./source/pattern.js";
+export { DEFAULT_JPEG_QUALITY, decodeJpeg, decodeJpegAsync, encodeJpeg, encodeJpegAsync } from "./codec/jpeg.js";
+export { resizeFrame, resizeFrameAsync } from "./codec/resize.js";
+export { DEFAULT_FPS, type FrameSource, type Pace } from "./source/source.js";
+export { openTestPattern, type TestPatternOptions } from "./source/test-pattern.js";
+export { openCamera, type CameraOptions } from "./source/camera.js";
+export { openVideoFile, type VideoFileOptions } from "./source/video-file.js";
+export { openSource, parseSourceSpec, type SourceOptions, type SourceSpec } from "./source/open-source.js";
+export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";
+export { segmentPath } from "./record/segmented-writer.js";
 export {
   MJPEG_AVI_DEFAULT_MAX_FILE_BYTES,
   MJPEG_AVI_MAX_FILE_BYTES,
@@ -35,7 +18,7 @@ export {
   type MjpegAviOptions,
   type MjpegAviStats,
   type MjpegAviWriter,
-} from "./mjpeg-avi.js";
-export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display.js";
-export { parseDisplay, probeDisplay, type DisplayAddress, type DisplayProbe, type DisplayProbeOptions } from "./xdisplay.js";
+} from "./record/mjpeg-avi.js";
+export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display/display.js";
+export { parseDisplay, probeDisplay, type DisplayAddress, type DisplayProbe, type DisplayProbeOptions } from "./display/xdisplay.js";
 export { opencvVersion } from "./opencv.js";

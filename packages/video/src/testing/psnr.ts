@@ -1,5 +1,5 @@
-import { VideoError } from "./errors.js";
-import type { Frame } from "./frame.js";
+import { VideoError } from "../errors.js";
+import type { Frame } from "../frame.js";
 
 /**
  * Peak signal-to-noise ratio of b against a, in dB, over all bytes. Infinity for

@@ -1,5 +1,5 @@
 /**
- * What the recorder and its encoder process (`recorder-worker.ts`) say to each other.
+ * What the recorder and its encoder process (`encoder-process.ts`) say to each other.
  * Pure: no I/O, no OpenCV, so both ends and the tests share it.
  *
  * The recorder writes records on the encoder's stdin, one after another, each a
@@ -28,7 +28,7 @@
  * its callers see the path as they gave it), `written` once per frame encoded, `failed` once (it then encodes
  * nothing more), `closed` after the close record.
  */
-import { describeCause, VideoError } from "./errors.js";
+import { describeCause, VideoError } from "../errors.js";
 
 export const RECORD_MAGIC = 0x5552;
 export const RECORD_HEADER_BYTES = 12;

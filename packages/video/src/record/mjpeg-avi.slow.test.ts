@@ -6,13 +6,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { decodeJpeg, encodeJpeg } from "./codec.js";
-import { createFrame, type Frame } from "./frame.js";
-import { psnr } from "./metrics.js";
+import { decodeJpeg, encodeJpeg } from "../codec/jpeg.js";
+import { createFrame, type Frame } from "../frame.js";
+import { psnr } from "../testing/psnr.js";
 import { openMjpegAviWriter } from "./mjpeg-avi.js";
-import { cv } from "./opencv.js";
-import { inspectPatternFrame, readPatternFrameNumber, renderPatternFrame } from "./pattern.js";
-import { openVideoFile } from "./sources.js";
+import { cv } from "../opencv.js";
+import { renderPatternFrame } from "../source/pattern.js";
+import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
+import { openVideoFile } from "../source/video-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "udpcam-mjpeg-avi-slow-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

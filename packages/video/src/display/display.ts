@@ -2,10 +2,10 @@
  * A window that shows frames with OpenCV's imshow, as the seed does, but only
  * when an X display really answers: headless, it says so once and carries on.
  */
-import { VideoError } from "./errors.js";
-import type { Frame } from "./frame.js";
-import { frameToMat } from "./mat.js";
-import { cv, useDisplay } from "./opencv.js";
+import { VideoError } from "../errors.js";
+import type { Frame } from "../frame.js";
+import { frameToMat } from "../mat.js";
+import { cv, useDisplay } from "../opencv.js";
 import { probeDisplay } from "./xdisplay.js";
 
 /** `auto`: a window if a display answers, else headless. `on`: a window or an error. `off`: never a window. */

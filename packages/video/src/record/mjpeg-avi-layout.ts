@@ -20,7 +20,7 @@
  * for OpenDML's super index, which is not written.
  */
 import { extname } from "node:path";
-import { VideoError } from "./errors.js";
+import { VideoError } from "../errors.js";
 
 export const HEADER_BYTES = 224;
 /** Offset of the 'movi' fourcc: idx1 offsets and the movi size count from here. */

@@ -2,7 +2,7 @@
 import { constants as fsConstants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { VideoError } from "./errors.js";
+import { VideoError } from "../errors.js";
 
 /**
  * Throws `OUTPUT_NOT_WRITABLE` unless `path`'s folder exists and is writable, `path` is not a

@@ -5,12 +5,13 @@ import { extname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { VideoError } from "./errors.js";
-import type { Frame } from "./frame.js";
-import { psnr } from "./metrics.js";
-import { inspectPatternFrame, readPatternFrameNumber, renderPatternFrame } from "./pattern.js";
+import { VideoError } from "../errors.js";
+import type { Frame } from "../frame.js";
+import { psnr } from "../testing/psnr.js";
+import { renderPatternFrame } from "../source/pattern.js";
+import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
 import { openRecorder } from "./recorder.js";
-import { openVideoFile } from "./sources.js";
+import { openVideoFile } from "../source/video-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "udpcam-recorder-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -196,7 +197,7 @@ function encoderProcesses(): EncoderProcess[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (!(args[1] ?? "").endsWith("recorder-worker.js")) continue;
+      if (!(args[1] ?? "").endsWith("encoder-process.js")) continue;
       const files = readdirSync(`/proc/${entry}/fd`).flatMap((fd) => {
         try {
           return [readlinkSync(`/proc/${entry}/fd/${fd}`).replace(/ \(deleted\)$/, "")];
@@ -330,7 +331,7 @@ describe("openRecorder's encoder process", () => {
     ["never closes: exits once the encoder is idle, leaving no encoder process behind", "never", 'console.log("queued");', () => "queued\n"],
   ])("a program that %s", async (_name, file, last, output) => {
     const path = join(dir, `program-${file}.avi`);
-    const dist = pathToFileURL(join(import.meta.dirname, "..", "dist", "index.js")).href;
+    const dist = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
     const script = `
       const v = await import(${JSON.stringify(dist)});
       const recorder = await v.openRecorder(${JSON.stringify(path)});

@@ -32,53 +32,15 @@
  * source frame, bottom rows from another) reads different numbers top and bottom,
  * or a band that fails its check.
  */
-import { VideoError } from "./errors.js";
-import { createFrame, frameByteLength, type Frame } from "./frame.js";
+import { VideoError } from "../errors.js";
+import { createFrame, frameByteLength, type Frame } from "../frame.js";
+import { blockStart, PATTERN_CODE_BLOCKS, patternBandHeight, patternCodeBits } from "./pattern-code.js";
 
-export const PATTERN_CODE_BLOCKS = 32;
-export const PATTERN_NUMBER_BITS = 24;
-/** Frame numbers in the code bands wrap at 2^24 (about 77 hours at 60 fps). */
-export const PATTERN_NUMBER_MODULUS = 2 ** PATTERN_NUMBER_BITS;
 export const PATTERN_MIN_WIDTH = 64;
 export const PATTERN_MIN_HEIGHT = 48;
 
-const CHECK_XOR = 0x5a;
 const SCROLL_PX_PER_FRAME = 4;
 const SQUARE_PX_PER_FRAME = 8;
-// A block's mean brightness must be clearly dark or clearly light to count as a bit.
-const DARK_BELOW = 90;
-const LIGHT_ABOVE = 165;
-
-/** Rows of each code band for a frame of this height. */
-export function patternBandHeight(height: number): number {
-  return Math.max(2, Math.round(height / 16));
-}
-
-function crc8(bytes: readonly number[]): number {
-  let crc = 0;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-  }
-  return crc;
-}
-
-function checkByte(number: number): number {
-  return crc8([(number >>> 16) & 0xff, (number >>> 8) & 0xff, number & 0xff]) ^ CHECK_XOR;
-}
-
-/** The 32 bits (0 or 1, most significant first) that the bands show for frame n. */
-export function patternCodeBits(n: number): number[] {
-  const number = ((n % PATTERN_NUMBER_MODULUS) + PATTERN_NUMBER_MODULUS) % PATTERN_NUMBER_MODULUS;
-  const word = number * 256 + checkByte(number);
-  const bits: number[] = [];
-  for (let i = PATTERN_CODE_BLOCKS - 1; i >= 0; i--) bits.push(Math.floor(word / 2 ** i) % 2);
-  return bits;
-}
-
-function blockStart(i: number, width: number): number {
-  return Math.floor((i * width) / PATTERN_CODE_BLOCKS);
-}
 
 // 5 x 7 digits, one string a row, '#' = lit.
 const DIGITS: readonly (readonly string[])[] = [
@@ -230,62 +192,4 @@ export function renderPatternFrame(n: number, width: number, height: number, cap
   drawBand(bytes, width, 0, band, bits);
   drawBand(bytes, width, height - band, band, bits);
   return createFrame(bytes, width, height, { captureTime, sequence: n });
-}
-
-function readBand(frame: Frame, y0: number, rows: number): number | undefined {
-  const { width, bytes } = frame;
-  const ya = y0 + Math.floor(rows / 4);
-  const yb = Math.max(ya + 1, y0 + Math.ceil((rows * 3) / 4));
-  let word = 0;
-  const bits: number[] = [];
-  for (let i = 0; i < PATTERN_CODE_BLOCKS; i++) {
-    const x0 = blockStart(i, width);
-    const x1 = blockStart(i + 1, width);
-    const quarter = Math.floor((x1 - x0) / 4);
-    const xa = x0 + quarter;
-    const xb = Math.max(xa + 1, x1 - quarter);
-    let sum = 0;
-    for (let y = ya; y < yb; y++) {
-      const rowStart = (y * width + xa) * 3;
-      const rowEnd = (y * width + xb) * 3;
-      for (let p = rowStart; p < rowEnd; p++) sum += bytes[p] ?? 0;
-    }
-    const mean = sum / ((yb - ya) * (xb - xa) * 3);
-    if (mean < DARK_BELOW) bits.push(0);
-    else if (mean > LIGHT_ABOVE) bits.push(1);
-    else return undefined;
-    word = word * 2 + (bits[i] ?? 0);
-  }
-  const number = Math.floor(word / 256);
-  return checkByte(number) === word % 256 ? number : undefined;
-}
-
-/** What the two code bands of a frame say. */
-export interface PatternInspection {
-  /** Frame number (mod 2^24) in the top band, if it reads and passes its check. */
-  readonly top?: number;
-  /** Frame number (mod 2^24) in the bottom band, if it reads and passes its check. */
-  readonly bottom?: number;
-  /**
-   * True when the bands disagree although at least one reads: the frame mixes parts
-   * of different source frames (or a band was damaged). False for a clean pattern
-   * frame and for a frame with no readable band at all (not a test pattern).
-   */
-  readonly torn: boolean;
-}
-
-/** Reads both code bands of a (possibly compressed or rescaled) test-pattern frame. */
-export function inspectPatternFrame(frame: Frame): PatternInspection {
-  if (frame.width < PATTERN_CODE_BLOCKS || frame.height < 4) return { torn: false };
-  const band = patternBandHeight(frame.height);
-  const top = readBand(frame, 0, band);
-  const bottom = readBand(frame, frame.height - band, band);
-  const torn = top !== bottom && (top !== undefined || bottom !== undefined);
-  return { ...(top === undefined ? {} : { top }), ...(bottom === undefined ? {} : { bottom }), torn };
-}
-
-/** The frame number (mod 2^24) of a test-pattern frame, or undefined when unreadable or torn. */
-export function readPatternFrameNumber(frame: Frame): number | undefined {
-  const { top, bottom } = inspectPatternFrame(frame);
-  return top !== undefined && top === bottom ? top : undefined;
 }

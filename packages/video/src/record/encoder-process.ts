@@ -1,9 +1,9 @@
 /**
- * The recorder's encoder: a child process (`node recorder-worker.js <recorder's pid>`,
+ * The recorder's encoder: a child process (`node encoder-process.js <recorder's pid>`,
  * the pid only to tell in `ps` whose it is). The recorder module keeps one started
  * ahead; a recorder takes it at its first frame and sends it a start record saying
- * what to record (`recorder-wire.ts`), then frames, then a close record. A reader
- * thread (`recorder-worker-reader.ts`) takes the records off stdin; this thread
+ * what to record (`encoder-wire.ts`), then frames, then a close record. A reader
+ * thread (`encoder-input.ts`) takes the records off stdin; this thread
  * encodes the frames with OpenCV's synchronous VideoWriter and reports on the IPC
  * channel.
  *
@@ -24,10 +24,10 @@
  * and SIGKILL").
  */
 import { MessageChannel, Worker } from "node:worker_threads";
-import { describeCause, VideoError } from "./errors.js";
-import { SegmentedWriter } from "./recorder-encoder.js";
-import type { ReaderData, ReaderMessage } from "./recorder-worker-reader.js";
-import type { EncoderEvent } from "./recorder-wire.js";
+import { describeCause, VideoError } from "../errors.js";
+import { SegmentedWriter } from "./segmented-writer.js";
+import type { ReaderData, ReaderMessage } from "./encoder-input.js";
+import type { EncoderEvent } from "./encoder-wire.js";
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => undefined);
 
@@ -75,7 +75,7 @@ function release(): void {
 
 const { port1: returns, port2: readerReturns } = new MessageChannel();
 const readerData: ReaderData = { returns: readerReturns };
-const reader = new Worker(new URL("./recorder-worker-reader.js", import.meta.url), { workerData: readerData, transferList: [readerReturns] });
+const reader = new Worker(new URL("./encoder-input.js", import.meta.url), { workerData: readerData, transferList: [readerReturns] });
 reader.on("message", (message: ReaderMessage) => {
   switch (message.kind) {
     case "start":

@@ -2,10 +2,10 @@
  * Recording frames to a video file through OpenCV's VideoWriter (FFmpeg backend),
  * DIVX in AVI by default like the seed.
  *
- * The encoding runs in a child process, the encoder (`recorder-worker.ts`), so the
+ * The encoding runs in a child process, the encoder (`encoder-process.ts`), so the
  * caller's event loop never waits for it: about 2 ms for a 640x480 DIVX frame and
  * 8-10 ms at 1280x720 here, which in the receiver's main thread was most of its CPU.
- * Frames go to the encoder's stdin as they are written (`recorder-wire.ts`): the
+ * Frames go to the encoder's stdin as they are written (`encoder-wire.ts`): the
  * kernel copies the caller's bytes into the pipe, the caller's frame is left as it is
  * (no transfer, no copy in JavaScript). Measured at 1280x720: about 1 ms of the
  * caller's CPU a frame (half of it the kernel's copy), and in the encoder 8.2 ms
@@ -27,12 +27,12 @@ import { access, stat, unlink } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeCause, VideoError } from "./errors.js";
+import { describeCause, VideoError } from "../errors.js";
 import { checkOutputPath } from "./output-path.js";
-import { assertFrame, type Frame } from "./frame.js";
-import { cv } from "./opencv.js";
-import { openWriter, segmentPath } from "./recorder-encoder.js";
-import { closeRecord, frameRecordHeader, MAX_RECORDED_SIDE, parseEncoderEvent, startRecord, type EncoderEvent, type EncoderOptions } from "./recorder-wire.js";
+import { assertFrame, type Frame } from "../frame.js";
+import { cv } from "../opencv.js";
+import { openWriter, segmentPath } from "./segmented-writer.js";
+import { closeRecord, frameRecordHeader, MAX_RECORDED_SIDE, parseEncoderEvent, startRecord, type EncoderEvent, type EncoderOptions } from "./encoder-wire.js";
 
 /** Containers (file extensions) and the fourccs each takes without FFmpeg complaining. */
 export const SUPPORTED_FOURCCS: Readonly<Record<string, readonly string[]>> = {
@@ -106,7 +106,7 @@ export interface Recorder extends RecorderStats {
 /** The encoder's script: next to this module once built. From the sources (vitest runs src/*.ts) the built one, as a child process cannot run TypeScript. */
 function encoderScript(): string {
   const here = fileURLToPath(import.meta.url);
-  return here.endsWith(".ts") ? join(dirname(here), "..", "dist", "recorder-worker.js") : join(dirname(here), "recorder-worker.js");
+  return here.endsWith(".ts") ? join(dirname(here), "..", "..", "dist", "record", "encoder-process.js") : join(dirname(here), "encoder-process.js");
 }
 
 async function checkOutput(path: string, fourcc: string): Promise<void> {

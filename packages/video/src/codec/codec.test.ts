@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { decodeJpeg, decodeJpegAsync, encodeJpeg, encodeJpegAsync, resizeFrame, resizeFrameAsync } from "./codec.js";
-import { VideoError } from "./errors.js";
-import { createFrame } from "./frame.js";
-import { psnr } from "./metrics.js";
-import { inspectPatternFrame, readPatternFrameNumber, renderPatternFrame } from "./pattern.js";
+import { decodeJpeg, decodeJpegAsync, encodeJpeg, encodeJpegAsync } from "./jpeg.js";
+import { resizeFrame, resizeFrameAsync } from "./resize.js";
+import { VideoError } from "../errors.js";
+import { createFrame } from "../frame.js";
+import { psnr } from "../testing/psnr.js";
+import { renderPatternFrame } from "../source/pattern.js";
+import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
 
 // Measured on the test pattern at 640x480 (OpenCV 4.6, libjpeg-turbo): 35.5, 37.4,
 // 38.6, 38.9 dB (4:2:0 chroma subsampling caps q=100). Bounds leave ~1.5 dB.

@@ -1,11 +1,11 @@
 /**
- * Image codecs for frames: JPEG (quality 1-100) and resizing. The raw codec is
- * `createFrame` (bytes in) and `frame.bytes` (bytes out): no copy either way.
+ * JPEG (quality 1-100) for frames. The raw codec is `createFrame` (bytes in) and
+ * `frame.bytes` (bytes out): no copy either way.
  */
-import { describeCause, VideoError } from "./errors.js";
-import type { Frame, FrameMeta } from "./frame.js";
-import { frameToMat, keepAlive, matToFrame } from "./mat.js";
-import { cv, type Mat } from "./opencv.js";
+import { describeCause, VideoError } from "../errors.js";
+import type { Frame, FrameMeta } from "../frame.js";
+import { frameToMat, keepAlive, matToFrame } from "../mat.js";
+import { cv, type Mat } from "../opencv.js";
 
 export const DEFAULT_JPEG_QUALITY = 80;
 
@@ -64,32 +64,4 @@ export async function decodeJpegAsync(bytes: Uint8Array, meta: FrameMeta = {}): 
     throw new VideoError("JPEG_INVALID", `JPEG does not decode: ${describeCause(cause)}`, { cause });
   }
   return decodedFrame(mat, bytes.byteLength, meta);
-}
-
-function checkSize(width: number, height: number): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new VideoError("INVALID_OPTION", `target size must be positive integers, got ${width}x${height}`);
-  }
-}
-
-function interpolation(frame: Frame, width: number, height: number): number {
-  // Area averaging when shrinking (no aliasing), bilinear when growing.
-  return width < frame.width && height < frame.height ? cv.INTER_AREA : cv.INTER_LINEAR;
-}
-
-/** Scales a frame to width x height; the same frame back when it already has that size. Keeps time and sequence. */
-export function resizeFrame(frame: Frame, width: number, height: number): Frame {
-  checkSize(width, height);
-  if (frame.width === width && frame.height === height) return frame;
-  const resized = frameToMat(frame).resize(height, width, 0, 0, interpolation(frame, width, height));
-  return matToFrame(resized, frame);
-}
-
-/** `resizeFrame` on libuv's thread pool. */
-export async function resizeFrameAsync(frame: Frame, width: number, height: number): Promise<Frame> {
-  checkSize(width, height);
-  if (frame.width === width && frame.height === height) return frame;
-  const resized = await frameToMat(frame).resizeAsync(height, width, 0, 0, interpolation(frame, width, height));
-  keepAlive(frame);
-  return matToFrame(resized, frame);
 }

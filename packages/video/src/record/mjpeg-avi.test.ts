@@ -6,7 +6,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { VideoError } from "./errors.js";
+import { VideoError } from "../errors.js";
 import { AVIF_HASINDEX, AVIIF_KEYFRAME, HEADER_BYTES, frameRateFraction, jpegSize, mjpegAviFilePath } from "./mjpeg-avi-layout.js";
 import { openMjpegAviWriter, type MjpegAviOptions } from "./mjpeg-avi.js";
 

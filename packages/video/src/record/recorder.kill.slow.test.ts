@@ -10,10 +10,10 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { readPatternFrameNumber } from "./pattern.js";
-import { openVideoFile } from "./sources.js";
+import { readPatternFrameNumber } from "../testing/pattern-inspection.js";
+import { openVideoFile } from "../source/video-file.js";
 
-const DIST = pathToFileURL(join(import.meta.dirname, "..", "dist", "index.js")).href;
+const DIST = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
 const dir = mkdtempSync(join(tmpdir(), "udpcam-kill-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,7 +60,7 @@ function encoderRunning(path: string): boolean {
   const stem = path.slice(0, path.length - ext.length);
   return readdirSync("/proc").some((entry) => {
     try {
-      if (!(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[1] ?? "").endsWith("recorder-worker.js")) return false;
+      if (!(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[1] ?? "").endsWith("encoder-process.js")) return false;
       return readdirSync(`/proc/${entry}/fd`).some((fd) => {
         const file = readlinkSync(`/proc/${entry}/fd/${fd}`);
         return file === path || (file.startsWith(`${stem}-`) && file.includes(ext));

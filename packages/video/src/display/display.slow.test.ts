@@ -7,13 +7,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Frame } from "./frame.js";
-import { matToFrame } from "./mat.js";
-import { psnr } from "./metrics.js";
-import { cv } from "./opencv.js";
-import { readPatternFrameNumber, renderPatternFrame } from "./pattern.js";
+import type { Frame } from "../frame.js";
+import { matToFrame } from "../mat.js";
+import { psnr } from "../testing/psnr.js";
+import { cv } from "../opencv.js";
+import { renderPatternFrame } from "../source/pattern.js";
+import { readPatternFrameNumber } from "../testing/pattern-inspection.js";
 
-const DIST = pathToFileURL(join(import.meta.dirname, "..", "dist", "index.js")).href;
+const DIST = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
 const FRAME_NUMBER = 4321;
 
 const CHILD = `

@@ -2,11 +2,12 @@
  * The synchronous OpenCV side of recording: opening a VideoWriter that really opened,
  * and `SegmentedWriter`, which writes frames to one file or to numbered segments,
  * scaling frames of another size. It runs in the encoder process
- * (`recorder-worker.ts`); `openWriter` also serves the recorder's probe at open time.
+ * (`encoder-process.ts`); `openWriter` also serves the recorder's probe at open time.
  */
 import { extname } from "node:path";
-import { describeCause, VideoError } from "./errors.js";
-import { CAP_PROP_BACKEND, cv } from "./opencv.js";
+import { describeCause, VideoError } from "../errors.js";
+import { resizeInterpolation } from "../codec/resize.js";
+import { CAP_PROP_BACKEND, cv } from "../opencv.js";
 
 type Writer = InstanceType<typeof cv.VideoWriter>;
 
@@ -72,11 +73,7 @@ export class SegmentedWriter {
     }
     let mat = new cv.Mat(height, width, cv.CV_8UC3, bytes);
     const scaled = width !== targetWidth || height !== targetHeight;
-    if (scaled) {
-      // Area averaging when shrinking (no aliasing), bilinear when growing.
-      const shrink = targetWidth < width && targetHeight < height;
-      mat = mat.resize(targetHeight, targetWidth, 0, 0, shrink ? cv.INTER_AREA : cv.INTER_LINEAR);
-    }
+    if (scaled) mat = mat.resize(targetHeight, targetWidth, 0, 0, resizeInterpolation({ width, height }, targetWidth, targetHeight));
     this.#writer.write(mat);
     this.#framesWritten++;
     return { scaled };

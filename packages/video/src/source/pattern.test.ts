@@ -1,15 +1,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createFrame, type Frame } from "./frame.js";
-import { psnr } from "./metrics.js";
-import {
-  PATTERN_NUMBER_MODULUS,
-  inspectPatternFrame,
-  patternBandHeight,
-  patternCodeBits,
-  readPatternFrameNumber,
-  renderPatternFrame,
-} from "./pattern.js";
+import { createFrame, type Frame } from "../frame.js";
+import { psnr } from "../testing/psnr.js";
+import { PATTERN_NUMBER_MODULUS, patternBandHeight, patternCodeBits } from "./pattern-code.js";
+import { renderPatternFrame } from "./pattern.js";
+import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
 
 const SIZES: [number, number][] = [
   [64, 48],

@@ -26,7 +26,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { extname } from "node:path";
-import { describeCause, VideoError } from "./errors.js";
+import { describeCause, VideoError } from "../errors.js";
 import { checkOutputPath } from "./output-path.js";
 import {
   CHUNK_HEADER_BYTES,

@@ -6,13 +6,13 @@
  * 1280x720 frame more here (44 'data' events of 64 KiB, each a new Buffer, then a
  * copy into the frame) and stalled the recorder's writes while a frame was encoded.
  *
- * This thread must never load OpenCV (see `recorder-worker.ts`): it imports only
- * `recorder-wire.ts`.
+ * This thread must never load OpenCV (see `encoder-process.ts`): it imports only
+ * `encoder-wire.ts`.
  */
 import { readSync } from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { describeCause } from "./errors.js";
-import { readRecords, type EncoderRecord } from "./recorder-wire.js";
+import { describeCause } from "../errors.js";
+import { readRecords, type EncoderRecord } from "./encoder-wire.js";
 
 /** What this thread tells the encoding thread. */
 export type ReaderMessage =

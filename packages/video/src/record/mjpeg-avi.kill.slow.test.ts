@@ -11,10 +11,10 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { AVIF_HASINDEX } from "./mjpeg-avi-layout.js";
-import { readPatternFrameNumber } from "./pattern.js";
-import { openVideoFile } from "./sources.js";
+import { readPatternFrameNumber } from "../testing/pattern-inspection.js";
+import { openVideoFile } from "../source/video-file.js";
 
-const DIST = pathToFileURL(join(import.meta.dirname, "..", "dist", "index.js")).href;
+const DIST = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
 const dir = mkdtempSync(join(tmpdir(), "udpcam-mjpeg-kill-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

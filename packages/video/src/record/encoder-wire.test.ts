@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { VideoError } from "./errors.js";
+import { VideoError } from "../errors.js";
 import {
   closeRecord,
   frameRecordHeader,
@@ -15,7 +15,7 @@ import {
   type EncoderRecord,
   type ReadInto,
   type RecordHeader,
-} from "./recorder-wire.js";
+} from "./encoder-wire.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 

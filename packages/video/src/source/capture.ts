@@ -1,0 +1,46 @@
+/** An OpenCV capture (camera or video file) as a frame source. */
+import type { Frame } from "../frame.js";
+import { matToFrame } from "../mat.js";
+import type { cv, Mat } from "../opencv.js";
+import { BaseSource, Pacer, type Pace } from "./source.js";
+
+export class CaptureSource extends BaseSource {
+  private pacer: Pacer | undefined;
+
+  constructor(
+    readonly kind: "camera" | "file",
+    private readonly capture: InstanceType<typeof cv.VideoCapture>,
+    readonly width: number,
+    readonly height: number,
+    readonly fps: number,
+    readonly description: string,
+    pace: Pace,
+    /** Frames in the file as its header says (may be approximate); undefined for cameras. */
+    readonly frameCount: number | undefined,
+  ) {
+    super();
+    this.pacer = pace === "realtime" ? new Pacer(1000 / fps) : undefined;
+  }
+
+  protected async produce(): Promise<Frame | undefined> {
+    await this.pacer?.wait();
+    let mat: Mat;
+    try {
+      // A camera blocks until its next frame: read it on the thread pool. A file
+      // decodes in about a millisecond: read it here, because the binding's async
+      // workers keep the capture open until V8 collects them (release() would not
+      // close the file).
+      mat = this.kind === "camera" ? await this.capture.readAsync() : this.capture.read();
+    } catch {
+      return undefined;
+    }
+    const captureTime = Date.now();
+    if (mat.empty) return undefined;
+    return matToFrame(mat, { captureTime, sequence: this.sequence++ });
+  }
+
+  protected release(): void {
+    this.pacer = undefined;
+    this.capture.release();
+  }
+}

@@ -1,0 +1,45 @@
+/** One entry point for apps: a source named by a string (`test`, a camera index, a file path). */
+import { VideoError } from "../errors.js";
+import { openCamera } from "./camera.js";
+import type { FrameSource, Pace } from "./source.js";
+import { openTestPattern } from "./test-pattern.js";
+import { openVideoFile } from "./video-file.js";
+
+export type SourceSpec =
+  | { readonly kind: "camera"; readonly index: number }
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "test" };
+
+/** `"test"` -> test pattern; digits (`"0"`) -> camera index; anything else -> a file path. */
+export function parseSourceSpec(text: string): SourceSpec {
+  const trimmed = text.trim();
+  if (trimmed === "") throw new VideoError("INVALID_OPTION", "source must be 'test', a camera index like 0, or a video file path");
+  if (trimmed === "test") return { kind: "test" };
+  if (/^\d+$/.test(trimmed)) return { kind: "camera", index: Number(trimmed) };
+  return { kind: "file", path: text };
+}
+
+export interface SourceOptions {
+  /** Size for the test pattern; what to ask a camera for. Ignored for files. */
+  readonly width?: number;
+  readonly height?: number;
+  /** Rate for the test pattern; what to ask a camera for; playback rate for a file. */
+  readonly fps?: number;
+  /** For the test pattern and files; cameras set their own pace. */
+  readonly pace?: Pace;
+  /** Test pattern only: stop after this many frames. */
+  readonly frames?: number;
+}
+
+/** Opens whichever source `spec` names (a string is parsed with `parseSourceSpec`). */
+export async function openSource(spec: SourceSpec | string, options: SourceOptions = {}): Promise<FrameSource> {
+  const parsed = typeof spec === "string" ? parseSourceSpec(spec) : spec;
+  switch (parsed.kind) {
+    case "test":
+      return await openTestPattern(options);
+    case "camera":
+      return await openCamera(parsed.index, options);
+    case "file":
+      return await openVideoFile(parsed.path, options);
+  }
+}
