@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import {
-  LOG_LEVELS,
+  checkLegacyKey,
+  commonOptions,
   decimal,
   integer,
   loadConfig,
@@ -19,8 +20,8 @@ export const ENV_PREFIX = "RECEIVER";
 
 export const receiverOptions = {
   host: { schema: text({ hint: "an IP address to listen on, like 0.0.0.0 or 127.0.0.1" }), default: "0.0.0.0", value: "ADDR", help: "address to listen on (0.0.0.0 = every interface)" },
-  port: { schema: integer(1, 65535), default: 9505, value: "N", help: "UDP port to listen on" },
-  protocol: { schema: oneOf(["v1", "legacy"] as const), default: "v1", value: "NAME", help: "v1 (ours) or legacy (the original scripts' format)" },
+  port: { ...commonOptions.port, help: "UDP port to listen on" },
+  protocol: commonOptions.protocol,
   legacyMode: { schema: oneOf(["strict", "seed"] as const), default: "strict", value: "MODE", help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not" },
   output: { schema: text({ hint: "a file path, or none" }), default: "output.avi", value: "FILE", help: "recording (.avi, .mkv, .mp4 or .mov); none = do not record" },
   fourcc: { schema: text({ hint: "four characters like DIVX, MJPG or XVID", pattern: /^[ -~]{4}$/ }), default: "DIVX", value: "CODE", help: "recording codec (FourCC); MJPG into .avi stores JPEG streams as they arrive, with no re-encoding" },
@@ -29,13 +30,13 @@ export const receiverOptions = {
   display: { schema: oneOf(["auto", "on", "off"] as const), default: "auto", value: "MODE", help: "show frames in a window: auto = when a display exists" },
   frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after recording N frames" },
   idleExit: { schema: optional(decimal(0.1, 86_400)), default: undefined, value: "S", help: "stop after S seconds with no datagram, once one has arrived" },
-  stats: { schema: optional(text()), default: undefined, value: "FILE", help: "write the final counters as JSON to this file when stopping" },
+  stats: commonOptions.stats,
   frameTimeout: { schema: integer(10, 60_000), default: 1_000, value: "MS", help: "give up on an incomplete frame after MS milliseconds" },
   maxFrameBytes: { schema: integer(1024, 1 << 30), default: 64 << 20, value: "BYTES", help: "refuse frames larger than this (memory bound)" },
-  key: { schema: optional(text({ hint: "a shared secret of at least 16 characters", pattern: /^.{16,}$/s })), default: undefined, value: "SECRET", secret: true, help: "shared key: accept only datagrams with a valid HMAC-SHA-256 tag (prefer --key-file or the environment)" },
-  keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
-  logLevel: { schema: oneOf(LOG_LEVELS), default: "info", value: "LEVEL", help: `log detail: ${LOG_LEVELS.join(", ")}` },
-  logFormat: { schema: oneOf(["pretty", "json"] as const), default: "pretty", value: "FORMAT", help: "pretty (for people) or json (one object a line)" },
+  key: commonOptions.key,
+  keyFile: commonOptions.keyFile,
+  logLevel: commonOptions.logLevel,
+  logFormat: commonOptions.logFormat,
 } satisfies OptionTable;
 
 export type ReceiverOptions = ConfigOf<typeof receiverOptions>;
@@ -67,9 +68,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const errors: string[] = [];
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
-  if (options.protocol === "legacy" && key !== undefined) {
-    errors.push("--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key");
-  }
+  checkLegacyKey(options.protocol, key, errors);
   if (errors.length > 0) return { kind: "errors", errors };
 
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(input.cwd, path));

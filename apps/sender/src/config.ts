@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import {
-  LOG_LEVELS,
   autoOr,
+  checkLegacyKey,
+  commonOptions,
   decimal,
   integer,
   loadConfig,
@@ -21,8 +22,8 @@ export const ENV_PREFIX = "SENDER";
 export const senderOptions = {
   source: { schema: text({ hint: "a camera index like 0, a video file path, or test" }), default: "0", value: "SRC", help: "camera index, video file, or test (the built-in test pattern)" },
   host: { schema: text({ hint: "a host name or IP address" }), default: "127.0.0.1", value: "HOST", help: "where the receiver listens" },
-  port: { schema: integer(1, 65535), default: 9505, value: "N", help: "the receiver's UDP port" },
-  protocol: { schema: oneOf(["v1", "legacy"] as const), default: "v1", value: "NAME", help: "v1 (ours) or legacy (the original scripts' 20 x 46,081-byte datagrams, 640x480 only)" },
+  port: { ...commonOptions.port, help: "the receiver's UDP port" },
+  protocol: commonOptions.protocol,
   codec: { schema: oneOf(["raw", "jpeg"] as const), default: "raw", value: "NAME", help: "raw BGR pixels, or jpeg (v1 only)" },
   quality: { schema: integer(1, 100), default: 80, value: "N", help: "JPEG quality" },
   width: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this width (test pattern: its width; default 640)" },
@@ -31,11 +32,11 @@ export const senderOptions = {
   frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after sending N frames" },
   datagramSize: { schema: autoOr(integer(64, 65507)), default: "auto", value: "BYTES", help: "largest datagram; auto = 65507 to this machine, 1472 (no IP fragmentation on a 1500 MTU) elsewhere" },
   fec: { schema: autoOr(decimal(0, 1)), default: "auto", value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.1 for datagrams of one packet, 0 for loopback-sized ones" },
-  key: { schema: optional(text({ hint: "a shared secret of at least 16 characters", pattern: /^.{16,}$/s })), default: undefined, value: "SECRET", secret: true, help: "shared key: every datagram carries an HMAC-SHA-256 tag (v1 only; prefer --key-file or the environment)" },
-  keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
-  stats: { schema: optional(text()), default: undefined, value: "FILE", help: "write the final counters as JSON to this file when stopping" },
-  logLevel: { schema: oneOf(LOG_LEVELS), default: "info", value: "LEVEL", help: `log detail: ${LOG_LEVELS.join(", ")}` },
-  logFormat: { schema: oneOf(["pretty", "json"] as const), default: "pretty", value: "FORMAT", help: "pretty (for people) or json (one object a line)" },
+  key: commonOptions.key,
+  keyFile: commonOptions.keyFile,
+  stats: commonOptions.stats,
+  logLevel: commonOptions.logLevel,
+  logFormat: commonOptions.logFormat,
 } satisfies OptionTable;
 
 export type SenderOptions = ConfigOf<typeof senderOptions>;
@@ -69,9 +70,9 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
   const errors: string[] = [];
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
+  checkLegacyKey(options.protocol, key, errors);
   if (options.protocol === "legacy") {
     if (options.codec !== "raw") errors.push('--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1');
-    if (key !== undefined) errors.push("--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key");
   }
   if ((options.width === undefined) !== (options.height === undefined)) {
     errors.push(`--${options.width === undefined ? "width" : "height"}: give --width and --height together`);
