@@ -1,100 +1,154 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createSocket } from "node:dgram";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+/**
+ * Helpers for the reliability tests: cleanup, the receiver's --stats file and
+ * JSON log lines, peak memory of a child, recordings judged frame by frame.
+ */
+import { createSocket, type Socket } from "node:dgram";
+import { readFileSync } from "node:fs";
+import { afterEach } from "vitest";
+import { readJson, type Running } from "./harness.js";
+import { INTACT_MIN_PSNR, type RecordedFrame } from "./recording.js";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const SENDER_MAIN = join(ROOT, "apps/sender/dist/main.js");
-export const RECEIVER_MAIN = join(ROOT, "apps/receiver/dist/main.js");
-/** Debian's python3, which has cv2 (python3-opencv); the one on PATH may not. */
-export const SYSTEM_PYTHON = "/usr/bin/python3";
-
-export function tempDir(prefix = "udpcam-e2e-"): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+/** What the reliability tests read from the receiver's --stats file. */
+export interface ReceiverStats {
+  framesComplete: number;
+  framesRecovered: number;
+  framesDropped: number;
+  framesLate: number;
+  framesRecorded: number;
+  framesSkippedBusy: number;
+  framesUndecodable: number;
+  streamsSeen: number;
+  streamsRefused: number;
+  datagramsReceived: number;
+  files: string[];
+  protocol: Record<string, unknown>;
 }
 
-/** A UDP port free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+export function readReceiverStats(path: string): ReceiverStats {
+  return readJson<ReceiverStats>(path);
+}
+
+/** A protocol counter from the stats file (0 when absent). */
+export function protocolCounter(stats: ReceiverStats, name: string): number {
+  const value = stats.protocol[name];
+  return typeof value === "number" ? value : 0;
+}
+
+/** Registers an afterEach that runs (and forgets) every cleanup step added during the test. */
+export function useCleanup(): { add: (step: () => void) => void; kill: (process: Running) => void } {
+  const steps: (() => void)[] = [];
+  afterEach(() => {
+    for (const step of steps.splice(0).reverse()) step();
+  });
+  return {
+    add: (step) => steps.push(step),
+    kill: (process) => steps.push(() => process.child.kill("SIGKILL")),
+  };
+}
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+export const LOG_WARN = 40;
+
+/** The JSON log lines of a child started with --log-format json. */
+export function logLines(output: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      // a line cut short by a kill
+    }
+  }
+  return lines;
+}
+
+/** Peak resident memory (VmHWM) of a running process, in KiB. */
+export function peakRssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+/** How a recording of the test pattern compares with what was sent. */
+export interface RecordingVerdict {
+  readonly recorded: number;
+  /** Frames whose number reads the same top and bottom and whose every band matches the source. */
+  readonly intact: number;
+  readonly torn: number;
+  /** Frames recorded more than once. */
+  readonly repeated: number;
+  /** Frame numbers not strictly increasing somewhere. */
+  readonly outOfOrder: number;
+}
+
+export function judgeRecording(frames: readonly RecordedFrame[]): RecordingVerdict {
+  const seen = new Set<number>();
+  let intact = 0;
+  let torn = 0;
+  let repeated = 0;
+  let outOfOrder = 0;
+  let previous = -1;
+  for (const frame of frames) {
+    if (frame.torn) torn++;
+    if (frame.number === undefined) continue;
+    if (seen.has(frame.number)) repeated++;
+    seen.add(frame.number);
+    if (frame.number <= previous) outOfOrder++;
+    previous = frame.number;
+    if (!frame.torn && frame.worstBandPsnr > INTACT_MIN_PSNR) intact++;
+  }
+  return { recorded: frames.length, intact, torn, repeated, outOfOrder };
+}
+
+/** Splits a recording where frame numbers fall back (a new stream started at 0). */
+export function runsOf(numbers: readonly (number | undefined)[]): number[][] {
+  const runs: number[][] = [];
+  let current: number[] = [];
+  for (const n of numbers) {
+    if (n === undefined) continue;
+    const last = current[current.length - 1];
+    if (last !== undefined && n <= last) {
+      runs.push(current);
+      current = [];
+    }
+    current.push(n);
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
+}
+
+/** A UDP socket of the test's own, closed by cleanup. */
+export function udpSocket(cleanup: { add: (step: () => void) => void }): Promise<Socket> {
+  return new Promise((resolve) => {
     const socket = createSocket("udp4");
-    socket.once("error", fail);
-    socket.bind(0, "127.0.0.1", () => {
-      const { port } = socket.address();
-      socket.close(() => done(port));
+    socket.bind(0, "127.0.0.1", () => resolve(socket));
+    cleanup.add(() => {
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
     });
   });
 }
 
-export interface Running {
-  readonly child: ChildProcess;
-  /** Resolves with the exit code (or the signal's name) once the process has exited. */
-  readonly exited: Promise<number | string>;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves once stderr (or stdout) matches, rejects if the process exits first. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-}
-
-export function run(command: string, args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Running {
-  const child = spawn(command, args, {
-    cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+/** Sends datagrams and waits until the kernel took them all. */
+export function sendAll(socket: Socket, datagrams: readonly Uint8Array[], port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let left = datagrams.length;
+    if (left === 0) resolve();
+    for (const datagram of datagrams) {
+      socket.send(datagram, port, "127.0.0.1", (error) => {
+        if (error) reject(error);
+        else if (--left === 0) resolve();
+      });
+    }
   });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
-  const exited = new Promise<number | string>((done) => child.once("exit", (code, signal) => done(code ?? signal ?? -1)));
-  return {
-    child,
-    exited,
-    stdout: () => out,
-    stderr: () => err,
-    waitFor: (pattern, timeoutMs = 30_000) =>
-      new Promise<void>((done, fail) => {
-        const check = setInterval(() => {
-          if (pattern.test(err) || pattern.test(out)) {
-            clearInterval(check);
-            clearTimeout(timer);
-            done();
-          }
-        }, 20);
-        const timer = setTimeout(() => {
-          clearInterval(check);
-          fail(new Error(`timed out waiting for ${String(pattern)}; stderr:\n${err}`));
-        }, timeoutMs);
-        void exited.then((code) => {
-          if (pattern.test(err) || pattern.test(out)) return;
-          clearInterval(check);
-          clearTimeout(timer);
-          fail(new Error(`exited (${code}) before ${String(pattern)}; stderr:\n${err}\nstdout:\n${out}`));
-        });
-      }),
-  };
-}
-
-/** The receiver as a child process; resolves once it listens. */
-export async function startReceiver(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Running> {
-  const receiver = run(process.execPath, [RECEIVER_MAIN, "--log-format", "json", "--display", "off", ...args], { env });
-  await receiver.waitFor(/"msg":"listening on /);
-  return receiver;
-}
-
-export function startSender(args: readonly string[], env: Record<string, string | undefined> = {}): Running {
-  return run(process.execPath, [SENDER_MAIN, "--log-format", "json", ...args], { env });
-}
-
-export function readJson<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(path, "utf8")) as T;
-}
-
-/** Frames counted by decoding the whole file, as a player would. */
-export function ffprobeFrameCount(path: string): number {
-  const probe = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path], { encoding: "utf8" });
-  if (probe.status !== 0) throw new Error(`ffprobe cannot read ${path}: ${probe.stderr}`);
-  return Number(probe.stdout.trim());
 }

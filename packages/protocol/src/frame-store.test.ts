@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { createFrameState, markChunk } from "./frame-state.js";
+import { createFrameStore, type FrameStore, type FrameStoreLimits } from "./frame-store.js";
+import { decodeDatagram, type Datagram } from "./header.js";
+import { packetizeFrame } from "./packetize.js";
+import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
+
+const LIMITS: FrameStoreLimits = { maxFramesInFlight: 2, maxStreams: 2, maxBufferedBytes: 1 << 20, frameTimeoutMs: 100, streamTimeoutMs: 1000 };
+
+/** The first datagram of a 3,000-byte frame in 1,000-byte chunks, no parity. */
+function first(streamId: number, frameNumber: number): Datagram {
+  const frame = { streamId, frameNumber, codec: "jpeg", width: 64, height: 48, fps: 25, timestampMs: 0, payload: new Uint8Array(3000) } as const;
+  return decodeDatagram(packetizeFrame(frame, { maxDatagramBytes: 1044, fecOverhead: 0 })[0]!);
+}
+
+function setup(limits: Partial<FrameStoreLimits> = {}): { store: FrameStore; counts: { framesDropped: number } } {
+  const counts = { framesDropped: 0 };
+  return { store: createFrameStore({ ...LIMITS, ...limits }, counts), counts };
+}
+
+/** Opens frame `n` of stream `id` at `now` with its first chunk placed. */
+function open(store: FrameStore, id: number, n: number, now: number, events: ReassemblyEvent[] = []): boolean {
+  const d = first(id, n);
+  const stream = store.stream(id, now, events);
+  const frame = createFrameState(d, now);
+  if (!store.open(stream, n, frame, events)) return false;
+  expect(store.place(frame, d.chunkIndex, d.payload, events)).toBe(true);
+  markChunk(frame, d.chunkIndex);
+  return true;
+}
+
+describe("createFrameStore", () => {
+  it("starts streams, evicting the idlest past maxStreams with its frames", () => {
+    const { store, counts } = setup();
+    const events: ReassemblyEvent[] = [];
+    open(store, 1, 0, 0, events);
+    open(store, 2, 0, 5, events);
+    store.stream(2, 6, events);
+    store.stream(3, 7, events);
+    expect(events).toEqual([
+      { type: "stream-started", streamId: 1 },
+      { type: "stream-started", streamId: 2 },
+      { type: "dropped", streamId: 1, frameNumber: 0, reason: "evicted", chunksReceived: 1, chunkCount: 3 },
+      { type: "stream-ended", streamId: 1, reason: "evicted" },
+      { type: "stream-started", streamId: 3 },
+    ]);
+    expect(counts.framesDropped).toBe(1);
+    expect(store.streams).toBe(2);
+    expect(store.framesInFlight).toBe(1);
+  });
+
+  it("drops a stream's oldest frame past maxFramesInFlight, and refuses one older than all", () => {
+    const { store, counts } = setup();
+    const events: ReassemblyEvent[] = [];
+    open(store, 1, 10, 0);
+    open(store, 1, 11, 0);
+    expect(open(store, 1, 5, 0, events)).toBe(false);
+    expect(events).toEqual([{ type: "dropped", streamId: 1, frameNumber: 5, reason: "overflow", chunksReceived: 1, chunkCount: 3 }]);
+    expect(open(store, 1, 12, 0, events)).toBe(true);
+    expect(events[1]).toMatchObject({ frameNumber: 10, reason: "overflow" });
+    expect(counts.framesDropped).toBe(2);
+    const stream = store.stream(1, 0, []);
+    expect([store.outcome(stream, 5), store.outcome(stream, 10), store.outcome(stream, 11)]).toEqual(["dropped", "dropped", undefined]);
+  });
+
+  it("refuses a frame announcing more than maxBufferedBytes, and holds only what arrived", () => {
+    const { store } = setup({ maxBufferedBytes: 2999 });
+    expect(open(store, 1, 0, 0)).toBe(false);
+    const roomy = setup({ maxBufferedBytes: 8000 }).store;
+    expect(open(roomy, 1, 0, 0)).toBe(true);
+    // One 1,000-byte chunk, its block's bookkeeping and the frame's: far from the 3,000 announced.
+    expect(roomy.bufferedBytes).toBeGreaterThan(1000);
+    expect(roomy.bufferedBytes).toBeLessThan(2000);
+  });
+
+  it("past the budget drops the frame that started longest ago, in any stream", () => {
+    const { store } = setup({ maxBufferedBytes: 5000 });
+    const events: ReassemblyEvent[] = [];
+    open(store, 1, 0, 0);
+    open(store, 2, 0, 1);
+    open(store, 2, 1, 2);
+    expect(open(store, 1, 1, 3, events)).toBe(true);
+    expect(events.filter((e) => e.type === "dropped")).toMatchObject([{ streamId: 1, frameNumber: 0, reason: "overflow" }]);
+  });
+
+  it("emits a frame, then drops the older ones it supersedes; later frames stay", () => {
+    const { store } = setup({ maxFramesInFlight: 4 });
+    for (const n of [1, 2, 3]) open(store, 7, n, 0);
+    const stream = store.stream(7, 0, []);
+    const events: ReassemblyEvent[] = [];
+    const event = { type: "frame" } as FrameEvent;
+    store.emit(stream, 2, stream.frames.get(2)!, event, events);
+    expect(events).toEqual([event, { type: "dropped", streamId: 7, frameNumber: 1, reason: "superseded", chunksReceived: 1, chunkCount: 3 }]);
+    expect([...stream.frames.keys()]).toEqual([3]);
+    expect([store.outcome(stream, 2), store.outcome(stream, 1), store.outcome(stream, 0), store.outcome(stream, 4)]).toEqual(["emitted", "dropped", "behind", undefined]);
+  });
+
+  it("expires frames past frameTimeoutMs and streams past streamTimeoutMs, remembering where they were", () => {
+    const { store } = setup();
+    open(store, 1, 0, 0);
+    open(store, 1, 1, 50);
+    expect(store.expire(100)).toEqual([{ type: "dropped", streamId: 1, frameNumber: 0, reason: "timeout", chunksReceived: 1, chunkCount: 3 }]);
+    const stream = store.stream(1, 100, []);
+    store.emit(stream, 1, stream.frames.get(1)!, { type: "frame" } as FrameEvent, []);
+    expect(store.expire(1100)).toEqual([{ type: "stream-ended", streamId: 1, reason: "idle" }]);
+    expect(store.streams).toBe(0);
+    expect(store.outcome(store.stream(1, 1200, []), 1)).toBe("behind");
+  });
+});

@@ -1,0 +1,230 @@
+import { blockBytes, createBlockPool } from "./block-pool.js";
+import { announcedBytes, bookkeepingBytes, lastBlockWithRoom, nextBlockSize, storeChunk, type FrameState } from "./frame-state.js";
+import type { DropReason, FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
+import { serialDiff, serialOlderOrEqual } from "./serial.js";
+
+/**
+ * The reassembler's memory: the streams it tracks, their frames in flight, the limits on both
+ * (evicting what must go), and what became of recent frames. It drops and emits frames (with
+ * their events) but never reads a datagram: the per-datagram path in reassembler.ts does.
+ */
+
+/** Frame outcomes remembered per stream, to tell surplus from late datagrams. */
+const REMEMBERED_FRAMES = 64;
+/** Forgotten streams whose last emitted frame is remembered, so a replay cannot re-emit old frames. */
+const REMEMBERED_STREAMS = 256;
+
+export interface StreamState {
+  readonly streamId: number;
+  readonly frames: Map<number, FrameState>;
+  /** Recent finished frames: true = emitted, false = dropped. */
+  readonly finished: Map<number, boolean>;
+  lastEmitted: number | undefined;
+  lastActivityMs: number;
+}
+
+export interface FrameStoreLimits {
+  readonly maxFramesInFlight: number;
+  readonly maxStreams: number;
+  readonly maxBufferedBytes: number;
+  readonly frameTimeoutMs: number;
+  readonly streamTimeoutMs: number;
+}
+
+/**
+ * What became of a frame not in flight: emitted or dropped (remembered), behind (older than the
+ * last emitted of its stream, never seen: it can never be shown), or undefined (a new frame).
+ */
+export type FrameOutcome = "emitted" | "dropped" | "behind" | undefined;
+
+export interface FrameStore {
+  /** The stream of `streamId`, marked active at `nowMs`; started (evicting the idlest past maxStreams) when new. */
+  stream(streamId: number, nowMs: number, events: ReassemblyEvent[]): StreamState;
+  outcome(stream: StreamState, frameNumber: number): FrameOutcome;
+  /** Remembers a frame that arrived behind as given up, so its other datagrams are late too. */
+  rememberBehind(stream: StreamState, frameNumber: number): void;
+  /**
+   * Puts a new frame in flight, making room for it. False, with a `dropped` ("overflow") event,
+   * when it is refused: it could not fit in maxBufferedBytes even once complete, it is older than
+   * all of a full stream's frames, or there is no room for its bookkeeping.
+   */
+  open(stream: StreamState, frameNumber: number, frame: FrameState, events: ReassemblyEvent[]): boolean;
+  /**
+   * Copies a chunk into the frame's last block, or a new one (see `nextBlockSize`). False when the
+   * budget has no room for the block, even with every other frame dropped.
+   */
+  place(frame: FrameState, index: number, chunk: Uint8Array, events: ReassemblyEvent[]): boolean;
+  drop(stream: StreamState, frameNumber: number, frame: FrameState, reason: DropReason, events: ReassemblyEvent[]): void;
+  /** Ends a completed frame: releases it, appends `event`, then drops the stream's older frames ("superseded"). */
+  emit(stream: StreamState, frameNumber: number, frame: FrameState, event: FrameEvent, events: ReassemblyEvent[]): void;
+  /** Drops frames past frameTimeoutMs and forgets streams past streamTimeoutMs. */
+  expire(nowMs: number): ReassemblyEvent[];
+  readonly streams: number;
+  readonly framesInFlight: number;
+  readonly bufferedBytes: number;
+}
+
+/** Frames the store drops are counted in `counts.framesDropped` (one `dropped` event each). */
+export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropped: number }): FrameStore {
+  const { maxFramesInFlight, maxStreams, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs } = limits;
+  const streams = new Map<number, StreamState>();
+  /** streamId -> last emitted frame, for streams forgotten. */
+  const retired = new Map<number, number>();
+  const pool = createBlockPool();
+  let bufferedBytes = 0;
+  let framesInFlight = 0;
+
+  function remember(stream: StreamState, frameNumber: number, emitted: boolean): void {
+    stream.finished.set(frameNumber, emitted);
+    if (stream.finished.size > REMEMBERED_FRAMES) stream.finished.delete(stream.finished.keys().next().value!);
+  }
+
+  function release(stream: StreamState, frameNumber: number, frame: FrameState): void {
+    stream.frames.delete(frameNumber);
+    bufferedBytes -= frame.bytes;
+    framesInFlight--;
+    pool.recycle(frame.blocks);
+  }
+
+  function drop(stream: StreamState, frameNumber: number, frame: FrameState, reason: DropReason, events: ReassemblyEvent[]): void {
+    release(stream, frameNumber, frame);
+    remember(stream, frameNumber, false);
+    counts.framesDropped++;
+    events.push({ type: "dropped", streamId: stream.streamId, frameNumber, reason, chunksReceived: frame.received, chunkCount: frame.first.chunkCount });
+  }
+
+  function forget(stream: StreamState, reason: "idle" | "evicted", events: ReassemblyEvent[]): void {
+    for (const [n, frame] of [...stream.frames]) drop(stream, n, frame, "evicted", events);
+    streams.delete(stream.streamId);
+    if (stream.lastEmitted !== undefined) {
+      retired.delete(stream.streamId);
+      retired.set(stream.streamId, stream.lastEmitted);
+      if (retired.size > REMEMBERED_STREAMS) retired.delete(retired.keys().next().value!);
+    }
+    events.push({ type: "stream-ended", streamId: stream.streamId, reason });
+  }
+
+  function oldestFrame(stream: StreamState): number | undefined {
+    let oldest: number | undefined;
+    for (const n of stream.frames.keys()) if (oldest === undefined || serialDiff(n, oldest) < 0) oldest = n;
+    return oldest;
+  }
+
+  /** False when the stream is full and the new frame is older than all its frames; else drops its oldest past maxFramesInFlight. */
+  function makeRoom(stream: StreamState, frameNumber: number, events: ReassemblyEvent[]): boolean {
+    while (stream.frames.size >= maxFramesInFlight) {
+      const oldest = oldestFrame(stream);
+      if (oldest === undefined || serialDiff(frameNumber, oldest) < 0) return false;
+      drop(stream, oldest, stream.frames.get(oldest)!, "overflow", events);
+    }
+    return true;
+  }
+
+  /**
+   * Makes room in maxBufferedBytes for `bytes` more, held by `frame` (in flight or about to be);
+   * false when it cannot. Past the budget the frame that started longest ago in any stream goes
+   * (never `frame` itself), so one stream (or a forger without a key) cannot hold the budget
+   * against the others for longer than their frames live anyway. Frames hold what has arrived,
+   * not what they announce, so the budget fills at the rate bytes arrive.
+   */
+  function grow(frame: FrameState, bytes: number, events: ReassemblyEvent[]): boolean {
+    while (bufferedBytes + bytes > maxBufferedBytes) {
+      let victim: [StreamState, number, FrameState] | undefined;
+      for (const s of streams.values()) {
+        for (const [n, f] of s.frames) if (f !== frame && (victim === undefined || f.firstArrivalMs < victim[2].firstArrivalMs)) victim = [s, n, f];
+      }
+      if (victim === undefined) return false;
+      drop(victim[0], victim[1], victim[2], "overflow", events);
+    }
+    frame.bytes += bytes;
+    bufferedBytes += bytes;
+    return true;
+  }
+
+  return {
+    stream(streamId, nowMs, events) {
+      let stream = streams.get(streamId);
+      if (stream === undefined) {
+        if (streams.size >= maxStreams) {
+          let idlest: StreamState | undefined;
+          for (const s of streams.values()) if (idlest === undefined || s.lastActivityMs < idlest.lastActivityMs) idlest = s;
+          forget(idlest!, "evicted", events);
+        }
+        stream = { streamId, frames: new Map(), finished: new Map(), lastEmitted: retired.get(streamId), lastActivityMs: nowMs };
+        retired.delete(streamId);
+        streams.set(streamId, stream);
+        events.push({ type: "stream-started", streamId });
+      }
+      stream.lastActivityMs = nowMs;
+      return stream;
+    },
+
+    outcome(stream, frameNumber) {
+      const finished = stream.finished.get(frameNumber);
+      if (finished !== undefined) return finished ? "emitted" : "dropped";
+      if (stream.lastEmitted !== undefined && serialOlderOrEqual(frameNumber, stream.lastEmitted)) return "behind";
+      return undefined;
+    },
+
+    rememberBehind(stream, frameNumber) {
+      remember(stream, frameNumber, false);
+    },
+
+    open(stream, frameNumber, frame, events) {
+      if (announcedBytes(frame.first) > maxBufferedBytes || !makeRoom(stream, frameNumber, events) || !grow(frame, bookkeepingBytes(frame), events)) {
+        counts.framesDropped++;
+        remember(stream, frameNumber, false);
+        events.push({ type: "dropped", streamId: stream.streamId, frameNumber, reason: "overflow", chunksReceived: 1, chunkCount: frame.first.chunkCount });
+        return false;
+      }
+      stream.frames.set(frameNumber, frame);
+      framesInFlight++;
+      return true;
+    },
+
+    place(frame, index, chunk, events) {
+      let block = lastBlockWithRoom(frame, chunk.length);
+      if (block === undefined) {
+        const { size, slots } = nextBlockSize(frame, chunk.length);
+        const fresh = pool.take(size, slots);
+        if (!grow(frame, blockBytes(fresh), events)) return false;
+        frame.blocks.push(fresh);
+        block = fresh;
+      }
+      storeChunk(frame, block, index, chunk);
+      return true;
+    },
+
+    drop,
+
+    emit(stream, frameNumber, frame, event, events) {
+      release(stream, frameNumber, frame);
+      remember(stream, frameNumber, true);
+      stream.lastEmitted = frameNumber;
+      events.push(event);
+      for (const [n, older] of [...stream.frames]) if (serialDiff(n, frameNumber) < 0) drop(stream, n, older, "superseded", events);
+    },
+
+    expire(nowMs) {
+      const events: ReassemblyEvent[] = [];
+      for (const stream of [...streams.values()]) {
+        if (nowMs - stream.lastActivityMs >= streamTimeoutMs) {
+          forget(stream, "idle", events);
+          continue;
+        }
+        for (const [n, frame] of [...stream.frames]) if (nowMs - frame.firstArrivalMs >= frameTimeoutMs) drop(stream, n, frame, "timeout", events);
+      }
+      return events;
+    },
+
+    get streams() {
+      return streams.size;
+    },
+    get framesInFlight() {
+      return framesInFlight;
+    },
+    get bufferedBytes() {
+      return bufferedBytes;
+    },
+  };
+}
