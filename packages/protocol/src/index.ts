@@ -25,6 +25,7 @@ export {
   decodeLegacyDatagram,
   tryDecodeLegacyDatagram,
   encodeLegacyDatagram,
+  looksLikeLegacyDatagram,
   packetizeLegacyFrame,
   LEGACY_CHUNK_BYTES,
   LEGACY_CHUNK_COUNT,

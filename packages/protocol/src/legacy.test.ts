@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError, type ProtocolErrorCode } from "./errors.js";
+import { looksLikeV1 } from "./header.js";
 import { packetizeFrame } from "./packetize.js";
 import {
   createLegacyReassembler,
   decodeLegacyDatagram,
   encodeLegacyDatagram,
+  looksLikeLegacyDatagram,
   packetizeLegacyFrame,
   LEGACY_CHUNK_BYTES,
   LEGACY_DATAGRAM_BYTES,
@@ -72,6 +74,33 @@ describe("legacy datagrams", () => {
     const caught = thrown(() => decodeLegacyDatagram(bytes));
     expect(ProtocolError.isInstance(caught)).toBe(true);
     expect(caught).toMatchObject({ code, offset });
+  });
+});
+
+describe("looksLikeLegacyDatagram", () => {
+  it("is true for every seed datagram", () => {
+    expect(packetizeLegacyFrame(tagged(1)).every((d) => looksLikeLegacyDatagram(d))).toBe(true);
+  });
+
+  it.each([
+    ["one byte short", new Uint8Array(LEGACY_DATAGRAM_BYTES - 1)],
+    ["one byte long", new Uint8Array(LEGACY_DATAGRAM_BYTES + 1)],
+    ["index 20", new Uint8Array(LEGACY_DATAGRAM_BYTES).fill(20, 0, 1)],
+    ["index 255", new Uint8Array(LEGACY_DATAGRAM_BYTES).fill(255, 0, 1)],
+    ["empty", new Uint8Array(0)],
+  ])("is false when %s", (_name, bytes) => {
+    expect(looksLikeLegacyDatagram(bytes)).toBe(false);
+  });
+
+  it("is false for v1 datagrams, whose first byte is 0x55, and looksLikeV1 tells v1 of that length apart", () => {
+    const v1 = packetizeFrame({ streamId: 1, frameNumber: 0, codec: "jpeg", width: 1, height: 1, fps: 25, timestampMs: 0, payload: new Uint8Array(LEGACY_DATAGRAM_BYTES - 44) }, { maxDatagramBytes: 65_507, fecOverhead: 0 });
+    expect(v1.map((d) => [d.length, looksLikeLegacyDatagram(d), looksLikeV1(d)])).toEqual([[LEGACY_DATAGRAM_BYTES, false, true]]);
+  });
+
+  it("reads only the length and the first byte (a view into a larger buffer)", () => {
+    const buffer = new Uint8Array(LEGACY_DATAGRAM_BYTES + 10).fill(200);
+    buffer[5] = 19;
+    expect(looksLikeLegacyDatagram(buffer.subarray(5, 5 + LEGACY_DATAGRAM_BYTES))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
-import type { DecodeFailure } from "./header.js";
+import { looksLikeV1, type DecodeFailure } from "./header.js";
 
 /**
  * The seed's format: a 640x480 BGR frame (921,600 bytes) as 20 datagrams, each one byte of chunk
@@ -29,6 +29,15 @@ export interface LegacyDatagram {
   readonly index: number;
   /** The 46,080 bytes: a `subarray` of the datagram. */
   readonly payload: Uint8Array;
+}
+
+/**
+ * True when the bytes could be a seed datagram: exactly 46,081 bytes, starting with a chunk index
+ * 0..19. For a v1 receiver to say that the sender may use `--protocol legacy` (v1 datagrams of
+ * that length can match too: check `looksLikeV1` first).
+ */
+export function looksLikeLegacyDatagram(bytes: Uint8Array): boolean {
+  return bytes.length === LEGACY_DATAGRAM_BYTES && bytes[0]! < LEGACY_CHUNK_COUNT;
 }
 
 /** Decodes one seed datagram or throws ProtocolError (TRUNCATED, TRAILING_BYTES, OUT_OF_RANGE). */
@@ -178,7 +187,7 @@ export function createLegacyReassembler(options: LegacyReassemblerOptions = {}):
     if ("code" in d) {
       c.datagramsMalformed++;
       malformedByCode[d.code]++;
-      if (datagram.length >= 3 && datagram[0] === 0x55 && datagram[1] === 0x43 && datagram[2] === 1) c.datagramsV1Like++;
+      if (looksLikeV1(datagram)) c.datagramsV1Like++;
       return [];
     }
     const events: LegacyEvent[] = [];

@@ -287,11 +287,12 @@ describe("createReassembler: bad input and limits", () => {
     expect(frames(pushAll(r, packetizeFrame(jpegFrame(2, 77, 5000)), 2000))).toHaveLength(1);
   });
 
-  it("points at the legacy protocol when seed datagrams arrive", () => {
+  it("counts seed datagrams as malformed (BAD_MAGIC); telling them apart is looksLikeLegacyDatagram's job", () => {
     const r = createReassembler();
     pushAll(r, packetizeLegacyFrame(new Uint8Array(LEGACY_FRAME_BYTES)));
-    expect(r.counters).toMatchObject({ datagramsMalformed: 20, datagramsLegacyLike: 20 });
+    expect(r.counters).toMatchObject({ datagramsMalformed: 20 });
     expect(r.counters.malformedByCode.BAD_MAGIC).toBe(20);
+    expect(r.counters).not.toHaveProperty("datagramsLegacyLike");
   });
 
   it("validates its options", () => {

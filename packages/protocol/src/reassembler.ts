@@ -3,7 +3,6 @@ import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { createFrameState, framePayload, hasChunk, markChunk, sameLayout } from "./frame-state.js";
 import { createFrameStore } from "./frame-store.js";
 import { isDecodeFailure, tryDecodeDatagram } from "./header.js";
-import { LEGACY_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT } from "./legacy.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 
 /**
@@ -41,11 +40,12 @@ export interface ReassemblerCounters {
   readonly datagramsAccepted: number;
   /** A chunk already held for its frame. */
   readonly datagramsDuplicate: number;
-  /** Refused by decode or a limit (see `malformedByCode`). */
+  /**
+   * Refused by decode or a limit (see `malformedByCode`). Seed datagrams land here (BAD_MAGIC):
+   * a receiver that wants to say so checks `looksLikeLegacyDatagram` itself.
+   */
   readonly datagramsMalformed: number;
   readonly malformedByCode: Readonly<Record<ProtocolErrorCode, number>>;
-  /** Of the malformed ones, how many look like legacy (seed) datagrams: the sender may use --protocol legacy. */
-  readonly datagramsLegacyLike: number;
   /** For a frame older than the last emitted of its stream, or one already dropped (replays land here too). */
   readonly datagramsLate: number;
   /** For a frame already emitted: parity that was not needed, or a replay. */
@@ -124,7 +124,6 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     datagramsAccepted: 0,
     datagramsDuplicate: 0,
     datagramsMalformed: 0,
-    datagramsLegacyLike: 0,
     datagramsLate: 0,
     datagramsSurplus: 0,
     datagramsUnauthenticated: 0,
@@ -150,10 +149,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   function push(datagram: Uint8Array, nowMs: number): ReassemblyEvent[] {
     c.bytesReceived += datagram.length;
     const d = tryDecodeDatagram(datagram);
-    if (isDecodeFailure(d)) {
-      if (d.code === ProtocolErrorCode.BadMagic && datagram.length === LEGACY_DATAGRAM_BYTES && datagram[0]! < LEGACY_CHUNK_COUNT) c.datagramsLegacyLike++;
-      return malformed(d.code);
-    }
+    if (isDecodeFailure(d)) return malformed(d.code);
     const verdict = verifyTag(d, authenticator);
     if (verdict !== "accepted") {
       c[TAG_COUNTER[verdict]]++;
