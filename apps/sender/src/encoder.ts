@@ -1,7 +1,7 @@
 import type { Logger } from "@udpcam/appkit";
 import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
+import { createHmacAuthenticator } from "@udpcam/protocol/node";
 import { encodeJpegAsync, resizeFrameAsync, type Frame } from "@udpcam/video";
-import { createAuthenticator } from "@udpcam/appkit";
 import type { SenderConfig } from "./config.js";
 
 export interface FrameEncoder {
@@ -40,7 +40,7 @@ function legacyEncoder(context: EncoderContext): FrameEncoder {
 }
 
 function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder {
-  const authenticator = config.key === undefined ? undefined : createAuthenticator(config.key);
+  const authenticator = config.key === undefined ? undefined : createHmacAuthenticator(config.key);
   let frameNumber = 0;
   return {
     async encode(frame) {

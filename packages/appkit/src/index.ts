@@ -9,5 +9,4 @@ export { runApp, type ProcessIo, type RunningApp } from "./run.js";
 export { resolveKey, MIN_KEY_LENGTH } from "./config/key.js";
 export { commonOptions, checkLegacyKey, DEFAULT_PORT } from "./config/common-options.js";
 export { RateMeter } from "./rate-meter.js";
-export { createAuthenticator, TAG_BYTES, type Authenticator } from "./authenticator.js";
 export { runConfiguredApp, type AppDeps, type ConfiguredApp, type ParsedConfig } from "./run-configured.js";

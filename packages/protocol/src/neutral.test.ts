@@ -13,6 +13,16 @@ describe("runtime neutrality", () => {
     for (const [, target] of code.matchAll(/from\s+["']([^"']+)["']/g)) expect(target).toMatch(/^\.\/[\w-]+\.js$/);
   });
 
+  it("leaves Node to the /node export, which uses node:crypto and this package only", () => {
+    const nodeDir = new URL("node/", dir);
+    const modules = readdirSync(nodeDir).filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"));
+    expect(modules).toEqual(expect.arrayContaining(["index.ts", "hmac-authenticator.ts"]));
+    for (const name of modules) {
+      const code = readFileSync(new URL(name, nodeDir), "utf8");
+      for (const [, target] of code.matchAll(/from\s+["']([^"']+)["']/g)) expect(target).toMatch(/^(node:crypto|\.\.?\/[\w-]+\.js)$/);
+    }
+  });
+
   it("covers the modules", () => {
     expect(library).toEqual(expect.arrayContaining(["index.ts", "header.ts", "reassembler.ts", "fec.ts", "legacy.ts"]));
   });

@@ -17,9 +17,11 @@ function run(command: string, args: string[], cwd: string): string {
 /** What a user's project does: install the tarball, import the package by name, use it. */
 const CONSUMER = `
 import { createReassembler, packetizeFrame, decodeDatagram, ProtocolError, DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { createHmacAuthenticator, TAG_BYTES } from "@udpcam/protocol/node";
 const payload = new Uint8Array(50_000).map((_, i) => (i * 31) & 0xff);
-const datagrams = packetizeFrame({ streamId: 42, frameNumber: 7, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1_700_000_000_000, payload });
-const r = createReassembler();
+const authenticator = createHmacAuthenticator("a key for the packed package");
+const datagrams = packetizeFrame({ streamId: 42, frameNumber: 7, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1_700_000_000_000, payload }, { authenticator });
+const r = createReassembler({ authenticator });
 const frames = datagrams.slice(1).reverse().flatMap((d) => r.push(d, 0)).filter((e) => e.type === "frame");
 let threw = "";
 try { decodeDatagram(Uint8Array.of(0x55, 0x43)); } catch (e) { threw = ProtocolError.isInstance(e) ? e.code : "other"; }
@@ -32,11 +34,12 @@ console.log(JSON.stringify({
   same: f !== undefined && f.payload.length === payload.length && f.payload.every((b, i) => b === payload[i]),
   recovered: f?.recovered,
   threw,
+  tagBytes: decodeDatagram(datagrams[0]).tagBytes === TAG_BYTES,
 }));
 `;
 
 describe("the published package", () => {
-  it("packs ESM and .d.ts only, installs with npm into an empty project, and works there", () => {
+  it("packs ESM and .d.ts only, installs with npm into an empty project, and works there (root and /node)", () => {
     run("pnpm", ["run", "build"], PACKAGE_DIR);
     run("pnpm", ["pack", "--pack-destination", work], PACKAGE_DIR);
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
@@ -45,9 +48,11 @@ describe("the published package", () => {
     const listing = run("tar", ["-tzf", join(work, tarball!)], work).trim().split("\n").sort();
     expect(listing).toContain("package/dist/index.js");
     expect(listing).toContain("package/dist/index.d.ts");
+    expect(listing).toContain("package/dist/node/index.js");
+    expect(listing).toContain("package/dist/node/index.d.ts");
     expect(listing).toContain("package/package.json");
     expect(listing.filter((f) => /\.test\.|\/bench\/|\/testing\//.test(f))).toEqual([]);
-    expect(listing.every((f) => /^package\/(dist\/[\w.-]+\.(js|d\.ts|js\.map|d\.ts\.map)|package\.json|README\.md)$/.test(f))).toBe(true);
+    expect(listing.every((f) => /^package\/(dist\/(node\/)?[\w.-]+\.(js|d\.ts|js\.map|d\.ts\.map)|package\.json|README\.md)$/.test(f))).toBe(true);
 
     const project = join(work, "consumer");
     run("mkdir", ["-p", project], work);
@@ -56,6 +61,6 @@ describe("the published package", () => {
     run("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, tarball!)], project);
     writeFileSync(join(project, "main.mjs"), CONSUMER);
     const out = JSON.parse(run(process.execPath, ["main.mjs"], project)) as Record<string, unknown>;
-    expect(out).toEqual({ datagrams: 40, largest: 1472, limit: 1472, frames: 1, same: true, recovered: true, threw: "TRUNCATED" });
+    expect(out).toEqual({ datagrams: 40, largest: 1472, limit: 1472, frames: 1, same: true, recovered: true, threw: "TRUNCATED", tagBytes: true });
   }, 180_000);
 });
