@@ -5,7 +5,7 @@ import { createGfSimd, gfSimd, type GfSimd } from "./gf256-simd.js";
 import { GF256_SIMD_WASM } from "./gf256-simd-wasm.js";
 import { gfMul, mulAdd } from "./gf256.js";
 import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
-import { assembleWat, renderWasmModule, WatError } from "./testing/wat.js";
+import { compileWat, renderWasmModule } from "./testing/wasm-module.js";
 
 const WAT = readFileSync(new URL("gf256-simd.wat", import.meta.url), "utf8");
 
@@ -21,8 +21,8 @@ function simdOrFail(): GfSimd {
 }
 
 describe("the embedded module", () => {
-  it("is what gf256-simd.wat assembles to, and gf256-simd-wasm.ts is what the generator writes", () => {
-    expect([...assembleWat(WAT)]).toEqual([...GF256_SIMD_WASM]);
+  it("is what wabt compiles gf256-simd.wat to, and gf256-simd-wasm.ts is what the generator writes", async () => {
+    expect([...(await compileWat(WAT, "gf256-simd.wat"))]).toEqual([...GF256_SIMD_WASM]);
     const committed = readFileSync(new URL("gf256-simd-wasm.ts", import.meta.url), "utf8");
     expect(committed).toBe(renderWasmModule(GF256_SIMD_WASM, "gf256-simd.wat", "GF256_SIMD_WASM"));
   });
@@ -33,36 +33,10 @@ describe("the embedded module", () => {
   });
 });
 
-describe("wat assembler", () => {
-  it("writes a memory export and a function as wat2wasm does (bytes from wabt 1.0.39)", () => {
-    const wasm = assembleWat(`(module (memory (export "m") 1 2)
-      (func (export "f") (param $a i32) (result i32) (local $b v128)
-        local.get $a
-        i32.const -1
-        i32.add))`);
-    expect([...wasm]).toEqual([
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-      0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f, // type: (i32) -> i32
-      0x03, 0x02, 0x01, 0x00, // function 0 has type 0
-      0x05, 0x04, 0x01, 0x01, 0x01, 0x02, // memory 1..2 pages
-      0x07, 0x09, 0x02, 0x01, 0x6d, 0x02, 0x00, 0x01, 0x66, 0x00, 0x00, // exports "m", "f"
-      0x0a, 0x0b, 0x01, 0x09, 0x01, 0x01, 0x7b, 0x20, 0x00, 0x41, 0x7f, 0x6a, 0x0b, // code: one v128 local, local.get 0, i32.const -1, i32.add
-    ]);
-  });
-
-  it("names the line of what it cannot assemble", () => {
-    expect(() => assembleWat("(module\n (func\n  f32.add))")).toThrow(new WatError("unsupported instruction f32.add", 3));
-    expect(() => assembleWat("(module (func\n local.get $nope))")).toThrow(/line 2: unknown local \$nope/);
-    expect(() => assembleWat("(module (func\n (i32.add (i32.const 1) (i32.const 2))))")).toThrow(/line 2: folded instructions/);
-    expect(() => assembleWat("(module (func block $a\n br $b end))")).toThrow(/line 2: unknown label \$b/);
-    expect(() => assembleWat("(module (func)")).toThrow(WatError);
-  });
-});
-
 describe("SIMD mulAdd against the JavaScript loop", () => {
   const simd = simdOrFail();
 
-  function check(length: number, c: number, srcShift: number, dstShift: number, seed: number): void {
+  function expectSameMulAdd(length: number, c: number, srcShift: number, dstShift: number, seed: number): void {
     const random = prng(seed);
     const src = randomBytes(random, length + srcShift).subarray(srcShift);
     const start = randomBytes(random, length + dstShift + 3);
@@ -76,17 +50,17 @@ describe("SIMD mulAdd against the JavaScript loop", () => {
   }
 
   it("agrees for all 256 coefficients, on an odd length at odd offsets", () => {
-    for (let c = 0; c < 256; c++) check(1001, c, 1, 3, c);
+    for (let c = 0; c < 256; c++) expectSameMulAdd(1001, c, 1, 3, c);
   });
 
   it("agrees on every length from 0 to 100 and every offset mod 4", () => {
     for (let length = 0; length <= 100; length++) {
-      for (let shift = 0; shift < 4; shift++) check(length, (length * 37 + shift) % 256, shift, (shift * 3) % 4, length * 4 + shift);
+      for (let shift = 0; shift < 4; shift++) expectSameMulAdd(length, (length * 37 + shift) % 256, shift, (shift * 3) % 4, length * 4 + shift);
     }
   });
 
   it("agrees on large buffers", () => {
-    for (const length of [65_536 + 7, 1_000_003]) check(length, 0x8e, 2, 1, length);
+    for (const length of [65_536 + 7, 1_000_003]) expectSameMulAdd(length, 0x8e, 2, 1, length);
   });
 
   it("is the field's product, byte by byte", () => {
@@ -140,7 +114,7 @@ describe("SIMD matrix product", () => {
 describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes", () => {
   const simd = simdOrFail();
 
-  function group(random: () => number, k: number, m: number, size: number, last: number) {
+  function expectSameParity(random: () => number, k: number, m: number, size: number, last: number) {
     const data = Array.from({ length: k }, (_, j) => randomBytes(random, j === k - 1 ? last : size));
     const js = Array.from({ length: m }, () => new Uint8Array(size));
     const viaSimd = Array.from({ length: m }, () => new Uint8Array(size).fill(0xaa));
@@ -164,7 +138,7 @@ describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes"
       [0, 3, 10, 10],
       [4, 2, 0, 0],
     ] as const) {
-      group(random, k, m, size, last);
+      expectSameParity(random, k, m, size, last);
     }
   });
 
@@ -174,7 +148,7 @@ describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes"
       const k = 1 + Math.floor(random() * 60);
       const m = 1 + Math.floor(random() * 9);
       const size = 1 + Math.floor(random() * 300);
-      const { data, parity } = group(random, k, m, size, 1 + Math.floor(random() * size));
+      const { data, parity } = expectSameParity(random, k, m, size, 1 + Math.floor(random() * size));
       const chunks = shuffle(random, [...Array(k + m).keys()]).slice(0, Math.floor(random() * (m + 1)));
       const lostData = chunks.filter((i) => i < k);
       const kept = data.map((d, j) => (lostData.includes(j) ? undefined : d));
@@ -192,7 +166,7 @@ describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes"
 
   it("rebuilds every pattern of up to m lost chunks (k=6, m=3) on both", () => {
     const random = prng(13);
-    const { data, parity } = group(random, 6, 3, 40, 17);
+    const { data, parity } = expectSameParity(random, 6, 3, 40, 17);
     for (let mask = 0; mask < 1 << 9; mask++) {
       const lost = [...Array(9).keys()].filter((i) => mask & (1 << i));
       if (lost.length > 3) continue;
@@ -212,7 +186,7 @@ describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes"
 
   it("zeros a target past the parity length on both, and rebuilds a lost chunk whose group lost no parity", () => {
     const random = prng(14);
-    const { data, parity } = group(random, 4, 2, 20, 20);
+    const { data, parity } = expectSameParity(random, 4, 2, 20, 20);
     for (const kernel of [simd, undefined]) {
       for (const lost of [[1], [1, 2]]) {
         const out = new Uint8Array(25).fill(9);
