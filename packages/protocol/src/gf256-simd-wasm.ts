@@ -1,7 +1,7 @@
-// Generated from gf256-simd.wat by scripts/gen-gf256-simd.mjs (`pnpm --filter @udpcam/protocol gen:wasm`): do not edit.
+// Generated from gf256-simd.wat by scripts/gen-gf256-simd.mjs (`pnpm --filter @udpcam/protocol gen:wasm`, with wabt): do not edit.
 // gf256-simd.test.ts fails when this file and the .wat differ.
 
-/** The WebAssembly module assembled from gf256-simd.wat, 810 bytes. */
+/** The WebAssembly module compiled from gf256-simd.wat, 810 bytes. */
 export const GF256_SIMD_WASM = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x12, 0x02, 0x60, 0x04, 0x7f, 0x7f, 0x7f,
   0x7f, 0x00, 0x60, 0x07, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x03, 0x03, 0x02, 0x00,

@@ -3,8 +3,7 @@
 ;; half has only 16 possible values, so one i8x16.swizzle per half multiplies 16 bytes at once.
 ;;
 ;; The source of src/gf256-simd-wasm.ts: after editing, run `pnpm --filter @udpcam/protocol gen:wasm`
-;; (scripts/gen-gf256-simd.mjs, which assembles this file with src/testing/wat.ts). Flat
-;; instructions only, one per line: that assembler knows the instructions used here and no more.
+;; (scripts/gen-gf256-simd.mjs, which compiles this file with wabt's wat2wasm, a dev dependency).
 ;;
 ;; Memory, laid out by src/gf256-simd.ts:
 ;;   0 .. 8192   for each c: the 16 products c * x (x = 0..15) at c * 32, then the 16 products
