@@ -8,8 +8,20 @@ export { openTestPattern, type TestPatternOptions } from "./source/test-pattern.
 export { openCamera, type CameraOptions } from "./source/camera.js";
 export { openVideoFile, type VideoFileOptions } from "./source/video-file.js";
 export { openSource, parseSourceSpec, type SourceOptions, type SourceSpec } from "./source/open-source.js";
-export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";
-export { segmentPath } from "./record/segmented-writer.js";
+export {
+  checkRecording,
+  openRecording,
+  recordingQueueFrames,
+  type RecordInput,
+  type Recording,
+  type RecordingOptions,
+  type RecordingTotals,
+} from "./record/recording.js";
+export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, recordingStoresJpeg } from "./record/formats.js";
+export { streamRecordingPath } from "./record/file-names.js";
+// Lower-level recorders, until apps/receiver and tools/ use openRecording.
+export { openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";
+export { segmentPath } from "./record/file-names.js";
 export {
   MJPEG_AVI_DEFAULT_MAX_FILE_BYTES,
   MJPEG_AVI_MAX_FILE_BYTES,

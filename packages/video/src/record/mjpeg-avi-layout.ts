@@ -19,7 +19,6 @@
  * included; every chunk starts at an even offset. No JUNK pad: it only reserves room
  * for OpenDML's super index, which is not written.
  */
-import { extname } from "node:path";
 import { VideoError } from "../errors.js";
 
 export const HEADER_BYTES = 224;
@@ -175,13 +174,6 @@ export function writeIndexEntry(index: Buffer, i: number, offset: number, length
   index.writeUInt32LE(AVIIF_KEYFRAME, at + 4);
   index.writeUInt32LE(offset, at + 8);
   index.writeUInt32LE(length, at + 12);
-}
-
-/** `out.avi` for the first file, then `out-001.avi`, `out-002.avi`, ... */
-export function mjpegAviFilePath(path: string, index: number): string {
-  if (index === 0) return path;
-  const ext = extname(path);
-  return `${path.slice(0, path.length - ext.length)}-${String(index).padStart(3, "0")}${ext}`;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 // The MJPEG AVI writer's bytes, read back with a small RIFF walker (no FFmpeg, no
 // OpenCV): header fields, chunks, pads, idx1, the totals while recording, rollover
 // at maxFileBytes, and the errors. The JPEGs here are synthetic (a frame header and
-// filler), so lengths can be chosen; src/mjpeg-avi.slow.test.ts plays real ones.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+// filler), so lengths can be chosen; mjpeg-avi.slow.test.ts plays real ones.
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { VideoError } from "../errors.js";
-import { AVIF_HASINDEX, AVIIF_KEYFRAME, HEADER_BYTES, frameRateFraction, jpegSize, mjpegAviFilePath } from "./mjpeg-avi-layout.js";
+import { AVIF_HASINDEX, AVIIF_KEYFRAME, HEADER_BYTES, frameRateFraction, jpegSize } from "./mjpeg-avi-layout.js";
 import { openMjpegAviWriter, type MjpegAviOptions } from "./mjpeg-avi.js";
+import { makeReadOnly } from "../testing/read-only-path.js";
 
 const dir = mkdtempSync(join(tmpdir(), "udpcam-mjpeg-avi-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -188,19 +189,6 @@ describe("jpegSize", () => {
   });
 });
 
-describe("mjpegAviFilePath", () => {
-  it("keeps the given name for the first file, then numbers from -001", () => {
-    expect([0, 1, 2, 999, 1000].map((i) => mjpegAviFilePath("/rec/out.avi", i))).toEqual([
-      "/rec/out.avi",
-      "/rec/out-001.avi",
-      "/rec/out-002.avi",
-      "/rec/out-999.avi",
-      "/rec/out-1000.avi",
-    ]);
-    expect(mjpegAviFilePath("/rec/a.b.AVI", 3)).toBe("/rec/a.b-003.AVI");
-  });
-});
-
 describe("openMjpegAviWriter: layout", () => {
   it("writes the header, one 00dc chunk a JPEG (odd lengths padded) and idx1 at close", async () => {
     const path = join(dir, "layout.avi");
@@ -354,16 +342,27 @@ describe("openMjpegAviWriter: refusals", () => {
     expect(() => statSync(join(dir, "x.avi"))).toThrow();
   });
 
-  it.skipIf(process.getuid?.() === 0)("refuses a read-only folder and a read-only file at open time", async () => {
+  // Runs as root too (CI does): there makeReadOnly uses chattr +i or a read-only bind mount, as chmod does not stop root.
+  it("refuses a read-only folder and a read-only file at open time, leaving them as they were", async () => {
     const ro = join(dir, "ro");
     mkdirSync(ro);
-    copyFileSync(join(dir, "layout.avi"), join(dir, "ro-file.avi"));
-    chmodSync(join(dir, "ro-file.avi"), 0o400);
-    chmodSync(ro, 0o500);
-    await expect(openMjpegAviWriter(join(ro, "x.avi"), options)).rejects.toMatchObject({ code: "OUTPUT_NOT_WRITABLE" });
-    await expect(openMjpegAviWriter(join(dir, "ro-file.avi"), options)).rejects.toMatchObject({
-      code: "OUTPUT_NOT_WRITABLE",
-      message: expect.stringMatching(/ro-file\.avi: EACCES/) as unknown,
-    });
+    const file = join(dir, "ro-file.avi");
+    copyFileSync(join(dir, "layout.avi"), file);
+    const before = readFileSync(file);
+    const undo = [makeReadOnly(ro), makeReadOnly(file)];
+    try {
+      await expect(openMjpegAviWriter(join(ro, "x.avi"), options)).rejects.toMatchObject({
+        code: "OUTPUT_NOT_WRITABLE",
+        message: expect.stringContaining(`folder ${ro} does not exist or is not writable`) as unknown,
+      });
+      await expect(openMjpegAviWriter(file, options)).rejects.toMatchObject({
+        code: "OUTPUT_NOT_WRITABLE",
+        message: expect.stringMatching(/ro-file\.avi: the existing file is not writable/) as unknown,
+      });
+    } finally {
+      for (const done of undo) done();
+    }
+    expect(Buffer.compare(readFileSync(file), before)).toBe(0);
+    expect(readdirSync(ro)).toEqual([]);
   });
 });

@@ -27,6 +27,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { extname } from "node:path";
 import { describeCause, VideoError } from "../errors.js";
+import { rolloverPath } from "./file-names.js";
 import { checkOutputPath } from "./output-path.js";
 import {
   CHUNK_HEADER_BYTES,
@@ -37,7 +38,6 @@ import {
   chunkHeader,
   frameRateFraction,
   jpegSize,
-  mjpegAviFilePath,
   renderAviHeader,
   writeIndexEntry,
   type AviStream,
@@ -219,7 +219,7 @@ class MjpegAviRecording implements MjpegAviWriter {
     if (this.failure !== undefined) throw this.failure;
     try {
       if (this.file.frames > 0 && this.file.sizeWith(jpeg.byteLength) > this.maxFileBytes) {
-        const next = mjpegAviFilePath(this.path, this.files.length);
+        const next = rolloverPath(this.path, this.files.length);
         await this.file.finish();
         this.file = await AviFile.create(next, this.stream);
         this.files.push(next);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,6 +11,7 @@ import { psnr } from "../testing/psnr.js";
 import { renderPatternFrame } from "../source/pattern.js";
 import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
 import { openRecorder } from "./recorder.js";
+import { makeReadOnly } from "../testing/read-only-path.js";
 import { openVideoFile } from "../source/video-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "udpcam-recorder-"));
@@ -157,11 +158,26 @@ describe("openRecorder", () => {
     expect(readdirSync(dir).filter((name) => name.includes("probe"))).toEqual([]);
   });
 
-  it.skipIf(process.getuid?.() === 0)("refuses a read-only folder at open time", async () => {
+  // Runs as root too (CI does): there makeReadOnly uses chattr +i or a read-only bind mount, as chmod does not stop root.
+  it("refuses a read-only folder and a file where the folder should be, at open time", async () => {
     const ro = join(dir, "ro");
     execFileSync("mkdir", ["-p", ro]);
-    chmodSync(ro, 0o500);
-    await expect(openRecorder(join(ro, "x.avi"))).rejects.toThrow(expect.objectContaining({ code: "OUTPUT_NOT_WRITABLE" }));
+    const undo = makeReadOnly(ro);
+    try {
+      await expect(openRecorder(join(ro, "x.avi"))).rejects.toMatchObject({
+        code: "OUTPUT_NOT_WRITABLE",
+        message: expect.stringContaining(`folder ${ro} does not exist or is not writable`) as unknown,
+      });
+    } finally {
+      undo();
+    }
+    expect(readdirSync(ro)).toEqual([]);
+    const file = join(dir, "not-a-folder");
+    writeFileSync(file, "");
+    await expect(openRecorder(join(file, "x.avi"))).rejects.toMatchObject({
+      code: "OUTPUT_NOT_WRITABLE",
+      message: expect.stringContaining(`folder ${file} does not exist or is not writable`) as unknown,
+    });
   });
 
   it("records MJPG and mp4v as well, leaving no probe file behind", async () => {

@@ -17,32 +17,22 @@
  * `writeAsync` leaves the file unfinalized (measured: unreadable by ffprobe) until
  * some later garbage collection.
  *
- * Everything that can be checked is checked at open time, before any frame is lost:
- * container, fourcc, folder, a one-frame probe file written with the same codec next
- * to the target, and the encoder's script.
+ * Over 300 lines: one class, whose queue, waiting writes and encoder lifetime
+ * depend on each other; the process spawning and checks are in `encoder-spawn.ts`.
+ *
+ * Everything that can be checked is checked at open time, before any frame is lost
+ * (`prepareEncoding` in `encoder-spawn.ts`).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { constants as fsConstants } from "node:fs";
-import { access, stat, unlink } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { basename, dirname, extname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { describeCause, VideoError } from "../errors.js";
-import { checkOutputPath } from "./output-path.js";
 import { assertFrame, type Frame } from "../frame.js";
-import { cv } from "../opencv.js";
-import { openWriter, segmentPath } from "./segmented-writer.js";
+import { prepareEncoding, takeEncoder } from "./encoder-spawn.js";
+import { segmentPath } from "./file-names.js";
+import { DEFAULT_FOURCC } from "./formats.js";
+import { framesPerSegment } from "./segments.js";
 import { closeRecord, frameRecordHeader, MAX_RECORDED_SIDE, parseEncoderEvent, startRecord, type EncoderEvent, type EncoderOptions } from "./encoder-wire.js";
-
-/** Containers (file extensions) and the fourccs each takes without FFmpeg complaining. */
-export const SUPPORTED_FOURCCS: Readonly<Record<string, readonly string[]>> = {
-  ".avi": ["DIVX", "XVID", "FMP4", "mp4v", "MJPG", "H264", "avc1"],
-  ".mkv": ["DIVX", "XVID", "FMP4", "mp4v", "MJPG", "H264", "avc1"],
-  ".mp4": ["mp4v", "avc1"],
-  ".mov": ["DIVX", "XVID", "mp4v", "avc1"],
-};
-
-export const DEFAULT_FOURCC = "DIVX";
 
 export interface RecorderOptions {
   /** Four-character codec code; default `DIVX`. See `SUPPORTED_FOURCCS`. */
@@ -60,9 +50,9 @@ export interface RecorderOptions {
   readonly whenFull?: "wait" | "drop";
   /**
    * Split the recording into files of this many seconds of video each (counted in
-   * frames at `fps`): `out.avi` becomes `out-000.avi`, `out-001.avi`, ... Each file
-   * is finalized when the next one starts, so a killed recorder loses at most the
-   * last segment. Default: one file.
+   * frames at `fps`, `segments.ts`): `out.avi` becomes `out-000.avi`, `out-001.avi`,
+   * ... Each file is finalized when the next one starts, so a killed recorder loses
+   * at most the last segment. Default (or 0): one file.
    */
   readonly segmentSeconds?: number;
 }
@@ -83,6 +73,9 @@ export interface Recorder extends RecorderStats {
   /** Size of the recording: undefined until the first frame. */
   readonly width: number | undefined;
   readonly height: number | undefined;
+  /** Frames written and not yet encoded (sent to the encoder, or waiting to be sent), and their bytes. */
+  readonly framesQueued: number;
+  readonly bytesQueued: number;
   /**
    * Queues a frame for the encoder. Resolves once the frame is queued (at once unless
    * the queue is full and `whenFull` is `wait`). Rejects with a `VideoError`:
@@ -103,79 +96,6 @@ export interface Recorder extends RecorderStats {
   close(): Promise<RecorderStats>;
 }
 
-/** The encoder's script: next to this module once built. From the sources (vitest runs src/*.ts) the built one, as a child process cannot run TypeScript. */
-function encoderScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith(".ts") ? join(dirname(here), "..", "..", "dist", "record", "encoder-process.js") : join(dirname(here), "encoder-process.js");
-}
-
-async function checkOutput(path: string, fourcc: string): Promise<void> {
-  const ext = extname(path).toLowerCase();
-  const fourccs = SUPPORTED_FOURCCS[ext];
-  if (fourccs === undefined) {
-    throw new VideoError("CODEC_UNSUPPORTED", `cannot record to ${path}: use a file ending in ${Object.keys(SUPPORTED_FOURCCS).join(", ")}`);
-  }
-  if (!fourccs.includes(fourcc)) {
-    throw new VideoError("CODEC_UNSUPPORTED", `fourcc '${fourcc}' is not supported in ${ext} files; use one of ${fourccs.join(", ")}`);
-  }
-  await checkOutputPath(path);
-}
-
-/** Writes one 16x16 frame with the codec next to the target, then removes it. */
-async function probeCodec(path: string, fourcc: string, fps: number): Promise<void> {
-  const probe = join(dirname(path), `.${basename(path)}.probe-${process.pid}${extname(path)}`);
-  try {
-    const writer = openWriter(probe, fourcc, fps, 16, 16);
-    try {
-      writer.write(new cv.Mat(16, 16, cv.CV_8UC3, Buffer.alloc(16 * 16 * 3, 128)));
-    } finally {
-      writer.release();
-    }
-    if (!((await stat(probe)).size > 0)) throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg wrote nothing for ${fourcc}`);
-  } catch (cause) {
-    if (VideoError.isInstance(cause)) {
-      throw new VideoError(cause.code, `cannot record ${fourcc} to ${path}: ${cause.message}`, { cause });
-    }
-    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, { cause });
-  } finally {
-    await unlink(probe).catch(() => undefined);
-  }
-}
-
-/**
- * An encoder process started ahead of need, taken by the next recorder at its first
- * frame, so that frame does not wait the ~0.7 s Node and OpenCV take to load in a new
- * process (at 60 fps, 40 frames: more than the receiver's queue). One for the whole
- * process, started by `openRecorder` (the receiver's startup check opens a recorder,
- * so its first recording starts warm). It never keeps this process alive, and exits
- * when this process does.
- */
-let spare: ChildProcess | undefined;
-
-function spawnEncoder(script: string): ChildProcess {
-  return spawn(process.execPath, [script, String(process.pid)], { stdio: ["pipe", "ignore", "pipe", "ipc"], serialization: "json" });
-}
-
-function warmEncoder(script: string): void {
-  if (spare !== undefined) return;
-  const encoder = spawnEncoder(script);
-  spare = encoder;
-  for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null]) handle?.unref();
-  const forget = (): void => {
-    if (spare === encoder) spare = undefined;
-  };
-  encoder.on("exit", forget);
-  encoder.on("error", forget); // also: an "error" event without a listener would throw
-}
-
-function takeEncoder(script: string): ChildProcess {
-  const taken = spare;
-  spare = undefined;
-  if (taken !== undefined && taken.exitCode === null && taken.signalCode === null && taken.connected) return taken;
-  taken?.kill("SIGKILL");
-  return spawnEncoder(script);
-}
-
 /** The last line of what the encoder printed, for error messages. */
 const STDERR_TAIL_CHARS = 2000;
 
@@ -192,8 +112,9 @@ class VideoRecorder implements Recorder {
   framesDropped = 0;
   framesScaled = 0;
   readonly files: string[] = [];
-  /** Sequence numbers of the frames sent to the encoder and not yet encoded, oldest first: the queue. */
-  private readonly inFlight: number[] = [];
+  /** The frames sent to the encoder and not yet encoded, oldest first: the queue. */
+  private readonly inFlight: { readonly sequence: number; readonly byteLength: number }[] = [];
+  private inFlightBytes = 0;
   /** Writes waiting for room in the queue (`whenFull: 'wait'`), in call order. */
   private readonly waiting: WaitingWrite[] = [];
   private readonly flushWaiters: (() => void)[] = [];
@@ -250,6 +171,14 @@ class VideoRecorder implements Recorder {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  get framesQueued(): number {
+    return this.inFlight.length + this.waiting.length;
+  }
+
+  get bytesQueued(): number {
+    return this.waiting.reduce((sum, write) => sum + write.frame.bytes.byteLength, this.inFlightBytes);
+  }
+
   flush(): Promise<void> {
     if (this.idle()) return Promise.resolve();
     return new Promise((resolve) => this.flushWaiters.push(resolve));
@@ -261,7 +190,8 @@ class VideoRecorder implements Recorder {
 
   private send(frame: Frame): void {
     const stdin = (this.encoder ?? this.startEncoder()).stdin as Socket;
-    this.inFlight.push(frame.sequence);
+    this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength });
+    this.inFlightBytes += frame.bytes.byteLength;
     // The stream keeps a reference to the bytes until the kernel has them: no copy here.
     stdin.cork();
     stdin.write(frameRecordHeader(frame.width, frame.height));
@@ -311,7 +241,7 @@ class VideoRecorder implements Recorder {
         break;
       case "written":
         if (this.failure !== undefined) break;
-        this.inFlight.shift();
+        this.inFlightBytes -= this.inFlight.shift()?.byteLength ?? 0;
         this.framesWritten++;
         if (event.scaled) this.framesScaled++;
         this.admitWaiting();
@@ -319,7 +249,7 @@ class VideoRecorder implements Recorder {
       case "failed":
         this.fail(
           event.code === null
-            ? new VideoError("WRITE_FAILED", `writing frame ${this.inFlight[0] ?? "?"} to ${this.path} failed: ${event.message}`)
+            ? new VideoError("WRITE_FAILED", `writing frame ${this.inFlight[0]?.sequence ?? "?"} to ${this.path} failed: ${event.message}`)
             : new VideoError(event.code, event.message),
         );
         break;
@@ -351,6 +281,7 @@ class VideoRecorder implements Recorder {
   private fail(error: VideoError): void {
     this.failure ??= error;
     this.inFlight.length = 0;
+    this.inFlightBytes = 0;
     for (const write of this.waiting.splice(0)) write.reject(this.failure);
     if (this.closeRequested) this.sendClose();
     this.settle();
@@ -426,19 +357,9 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) throw new VideoError("INVALID_OPTION", `fps must be above 0 and at most 1000, got ${fps}`);
   const queueLimit = options.queueLimit ?? 8;
   if (!Number.isInteger(queueLimit) || queueLimit < 1) throw new VideoError("INVALID_OPTION", `queueLimit must be an integer >= 1, got ${queueLimit}`);
-  const { segmentSeconds } = options;
-  if (segmentSeconds !== undefined && !(segmentSeconds > 0)) {
-    throw new VideoError("INVALID_OPTION", `segmentSeconds must be above 0, got ${segmentSeconds}`);
-  }
-  await checkOutput(path, fourcc);
-  await probeCodec(path, fourcc, fps);
-  const script = encoderScript();
-  await access(script, fsConstants.R_OK).catch((cause: unknown) => {
-    throw new VideoError("WRITE_FAILED", `cannot record to ${path}: the encoder script ${script} is missing; build @udpcam/video (pnpm --filter @udpcam/video build)`, { cause });
-  });
-  warmEncoder(script);
-  const framesPerSegment = segmentSeconds === undefined ? null : Math.max(1, Math.round(segmentSeconds * fps));
+  const perSegment = framesPerSegment(options.segmentSeconds, fps);
+  const script = await prepareEncoding(path, fourcc, fps);
   // Absolute for the encoder, whose working folder is the one this process had when it started.
-  return new VideoRecorder(path, { path: resolve(path), fourcc, fps, framesPerSegment }, script, options.onSizeMismatch ?? "scale", queueLimit, options.whenFull ?? "wait");
+  return new VideoRecorder(path, { path: resolve(path), fourcc, fps, framesPerSegment: perSegment }, script, options.onSizeMismatch ?? "scale", queueLimit, options.whenFull ?? "wait");
 }
 

@@ -4,18 +4,12 @@
  * scaling frames of another size. It runs in the encoder process
  * (`encoder-process.ts`); `openWriter` also serves the recorder's probe at open time.
  */
-import { extname } from "node:path";
 import { describeCause, VideoError } from "../errors.js";
 import { resizeInterpolation } from "../codec/resize.js";
 import { CAP_PROP_BACKEND, cv } from "../opencv.js";
+import { segmentFile } from "./segments.js";
 
 type Writer = InstanceType<typeof cv.VideoWriter>;
-
-/** `out.avi`, 3 -> `out-003.avi`. */
-export function segmentPath(path: string, index: number): string {
-  const ext = extname(path);
-  return `${path.slice(0, path.length - ext.length)}-${String(index).padStart(3, "0")}${ext}`;
-}
 
 export function openWriter(path: string, fourcc: string, fps: number, width: number, height: number): Writer {
   let writer: Writer;
@@ -47,7 +41,7 @@ export interface SegmentedWriterOptions {
  */
 export class SegmentedWriter {
   #writer: Writer | undefined;
-  #segment = -1;
+  #segment: number | null = null;
   #framesWritten = 0;
   #width: number | undefined;
   #height: number | undefined;
@@ -63,13 +57,12 @@ export class SegmentedWriter {
     const { path, fourcc, fps, framesPerSegment } = this.options;
     const targetWidth = (this.#width ??= width);
     const targetHeight = (this.#height ??= height);
-    const segment = framesPerSegment === null ? 0 : Math.floor(this.#framesWritten / framesPerSegment);
-    if (this.#writer === undefined || segment !== this.#segment) {
+    const file = segmentFile(path, framesPerSegment, this.#framesWritten);
+    if (this.#writer === undefined || file.segment !== this.#segment) {
       this.release();
-      const file = framesPerSegment === null ? path : segmentPath(path, segment);
-      this.#writer = openWriter(file, fourcc, fps, targetWidth, targetHeight);
-      this.#segment = segment;
-      this.onFile(framesPerSegment === null ? null : segment);
+      this.#writer = openWriter(file.path, fourcc, fps, targetWidth, targetHeight);
+      this.#segment = file.segment;
+      this.onFile(file.segment);
     }
     let mat = new cv.Mat(height, width, cv.CV_8UC3, bytes);
     const scaled = width !== targetWidth || height !== targetHeight;

@@ -1,0 +1,322 @@
+/**
+ * The one way to record: `openRecording` takes pixels or JPEG bytes and chooses how
+ * to store them.
+ *
+ * - **Pass-through** (`MJPG` into `.avi`, `recordingStoresJpeg`): JPEG frames are
+ *   appended as they arrive, no decode and no encode (`mjpeg-segments.ts`). Pixels,
+ *   and JPEGs of another size, are converted to JPEG at quality 90 first.
+ * - **Encoding** (any other pair in `SUPPORTED_FOURCCS`, DIVX by default): OpenCV's
+ *   `VideoWriter` in the encoder process (`recorder.ts`), so the caller's event loop
+ *   never waits for an encode. JPEG bytes are decoded first.
+ *
+ * Conversions run on libuv's thread pool, several at once, and frames are stored in
+ * the order written. Segments (`segments.ts`) and file names (`file-names.ts`) are
+ * decided in one place each, for both kinds.
+ */
+import { unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { decodeJpegAsync, encodeJpegAsync } from "../codec/jpeg.js";
+import { resizeFrameAsync } from "../codec/resize.js";
+import { VideoError } from "../errors.js";
+import { assertFrame, frameByteLength, type Frame, type FrameMeta } from "../frame.js";
+import { prepareEncoding } from "./encoder-spawn.js";
+import { checkContainer, recordingStoresJpeg } from "./formats.js";
+import { jpegSize } from "./mjpeg-avi-layout.js";
+import { openMjpegAviWriter } from "./mjpeg-avi.js";
+import { MjpegSegments } from "./mjpeg-segments.js";
+import { checkOutputPath } from "./output-path.js";
+import { openRecorder, type Recorder } from "./recorder.js";
+import { framesPerSegment } from "./segments.js";
+
+/** A frame to record: the sender's JPEG bytes as received, or decoded pixels. */
+export type RecordInput =
+  | {
+      readonly kind: "jpeg";
+      readonly bytes: Uint8Array;
+      readonly width: number;
+      readonly height: number;
+      readonly sequence?: number;
+      readonly captureTime?: number;
+    }
+  | { readonly kind: "pixels"; readonly frame: Frame };
+
+export interface RecordingOptions {
+  /** `.avi`, `.mkv`, `.mp4` or `.mov`. */
+  readonly path: string;
+  /** See `SUPPORTED_FOURCCS`; `MJPG` into `.avi` stores JPEG frames as they arrive. */
+  readonly fourcc: string;
+  /** Frame rate written in the file, above 0 and at most 1000. */
+  readonly fps: number;
+  /** Seconds of video a file (`out-000.avi`, `out-001.avi`, ...); 0 or undefined: one file. */
+  readonly segmentSeconds?: number;
+}
+
+export interface RecordingTotals {
+  readonly framesWritten: number;
+  /** Frames dropped because the queue was full. */
+  readonly framesDropped: number;
+  /** Every file written, in order. */
+  readonly files: string[];
+}
+
+export interface Recording {
+  /** The path given to `openRecording`. */
+  readonly path: string;
+  /** JPEG input is stored as it arrives: the caller need not decode. */
+  readonly storesJpeg: boolean;
+  /**
+   * Never waits on the encoder: resolves once the frame is queued (encoding) or written
+   * (pass-through). When the queue is full (`recordingQueueFrames` frames, or 128 MB)
+   * the frame is dropped, counted in `framesDropped`, and this resolves. The size of the
+   * recording is the first frame's; other sizes are scaled to it. Rejects with
+   * `VideoError` `JPEG_INVALID` for bytes that are not a JPEG (nothing is written, the
+   * recording goes on), `INVALID_FRAME`, `CLOSED`, or `WRITE_FAILED` once the encoder
+   * died or a file write failed (then every later write fails too).
+   */
+  write(input: RecordInput): Promise<void>;
+  readonly framesWritten: number;
+  readonly framesDropped: number;
+  /** Stores what is queued, finalizes the files (also after a failure, then rethrown) and ends the encoder process. Safe to call twice. */
+  close(): Promise<RecordingTotals>;
+}
+
+/** Frames that must be encoded to be stored as JPEG get this quality (the sender's default is 80). */
+const CONVERTED_JPEG_QUALITY = 90;
+
+/**
+ * The queue holds half a second of the stream (an encoder sharing the CPU falls
+ * behind for moments), at least 32 frames, and at most 128 MB of frames.
+ */
+const QUEUE_SECONDS = 0.5;
+const QUEUE_MIN_FRAMES = 32;
+export const RECORDING_QUEUE_MAX_BYTES = 128 << 20;
+
+/** Frames a recording at `fps` queues before it drops new ones (fewer when they pass 128 MB). */
+export function recordingQueueFrames(fps: number): number {
+  return Math.max(QUEUE_MIN_FRAMES, Math.ceil(fps * QUEUE_SECONDS));
+}
+
+interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Where converted frames go: the encoder process, or the MJPEG AVI files. */
+interface Store<T> {
+  /** In this process, before `put`: turns an input into what is stored, at `size`. */
+  convert(input: RecordInput, inputSize: Size, size: Size): Promise<T> | T;
+  /** Called in write order, one at a time. */
+  put(item: T, size: Size): Promise<void>;
+  /** Frames (and their bytes) held past `put`, not yet written. */
+  readonly framesQueued: number;
+  readonly bytesQueued: number;
+  readonly framesWritten: number;
+  readonly framesDropped: number;
+  close(): Promise<{ readonly framesWritten: number; readonly files: readonly string[] }>;
+}
+
+function meta(input: RecordInput & { kind: "jpeg" }): FrameMeta {
+  return { ...(input.sequence === undefined ? {} : { sequence: input.sequence }), ...(input.captureTime === undefined ? {} : { captureTime: input.captureTime }) };
+}
+
+class EncodingStore implements Store<Frame> {
+  constructor(private readonly recorder: Recorder) {}
+
+  convert(input: RecordInput): Promise<Frame> | Frame {
+    // Frames of another size are scaled by the encoder process, off this thread.
+    return input.kind === "pixels" ? input.frame : decodeJpegAsync(input.bytes, meta(input));
+  }
+
+  put(frame: Frame): Promise<void> {
+    return this.recorder.write(frame);
+  }
+
+  get framesQueued(): number {
+    return this.recorder.framesQueued;
+  }
+
+  get bytesQueued(): number {
+    return this.recorder.bytesQueued;
+  }
+
+  get framesWritten(): number {
+    return this.recorder.framesWritten;
+  }
+
+  get framesDropped(): number {
+    return this.recorder.framesDropped;
+  }
+
+  close(): Promise<{ readonly framesWritten: number; readonly files: readonly string[] }> {
+    return this.recorder.close();
+  }
+}
+
+class PassThroughStore implements Store<Uint8Array> {
+  #segments: MjpegSegments | undefined;
+  readonly framesQueued = 0;
+  readonly bytesQueued = 0;
+  readonly framesDropped = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly fps: number,
+    private readonly perSegment: number | null,
+  ) {}
+
+  async convert(input: RecordInput, inputSize: Size, size: Size): Promise<Uint8Array> {
+    const sameSize = inputSize.width === size.width && inputSize.height === size.height;
+    if (input.kind === "jpeg" && sameSize) return input.bytes;
+    let frame = input.kind === "jpeg" ? await decodeJpegAsync(input.bytes) : input.frame;
+    if (!sameSize) frame = await resizeFrameAsync(frame, size.width, size.height);
+    return encodeJpegAsync(frame, CONVERTED_JPEG_QUALITY);
+  }
+
+  put(jpeg: Uint8Array, size: Size): Promise<void> {
+    this.#segments ??= new MjpegSegments(this.path, { ...size, fps: this.fps, framesPerSegment: this.perSegment });
+    return this.#segments.write(jpeg);
+  }
+
+  get framesWritten(): number {
+    return this.#segments?.framesWritten ?? 0;
+  }
+
+  async close(): Promise<{ readonly framesWritten: number; readonly files: readonly string[] }> {
+    return (await this.#segments?.close()) ?? { framesWritten: 0, files: [] };
+  }
+}
+
+class QueuedRecording<T> implements Recording {
+  #size: Size | undefined;
+  /** Frames accepted and not yet handed to the store (converting, or behind earlier ones), and their bytes. */
+  #pending = 0;
+  #pendingBytes = 0;
+  #dropped = 0;
+  #tail: Promise<void> = Promise.resolve();
+  #closing: Promise<RecordingTotals> | undefined;
+  readonly #maxFrames: number;
+
+  constructor(
+    readonly path: string,
+    readonly storesJpeg: boolean,
+    fps: number,
+    private readonly store: Store<T>,
+  ) {
+    this.#maxFrames = recordingQueueFrames(fps);
+  }
+
+  get framesWritten(): number {
+    return this.store.framesWritten;
+  }
+
+  get framesDropped(): number {
+    return this.#dropped + this.store.framesDropped;
+  }
+
+  async write(input: RecordInput): Promise<void> {
+    if (this.#closing !== undefined) throw new VideoError("CLOSED", `recording ${this.path} is closed`);
+    const inputSize = this.#inputSize(input);
+    // What the frame holds while queued: a JPEG to be decoded will be pixels.
+    const bytes = input.kind === "pixels" ? input.frame.bytes.byteLength : this.storesJpeg ? input.bytes.byteLength : frameByteLength(inputSize.width, inputSize.height);
+    if (this.#full(bytes)) {
+      this.#dropped++;
+      return;
+    }
+    const size = (this.#size ??= inputSize);
+    this.#pending++;
+    this.#pendingBytes += bytes;
+    try {
+      // Converting starts now, alongside earlier frames'; storing waits its turn.
+      const converted = Promise.resolve().then(() => this.store.convert(input, inputSize, size));
+      converted.catch(() => undefined); // reported below, once its turn comes
+      const stored = this.#tail.then(async () => this.store.put(await converted, size));
+      this.#tail = stored.catch(() => undefined);
+      await stored;
+    } finally {
+      this.#pending--;
+      this.#pendingBytes -= bytes;
+    }
+  }
+
+  #inputSize(input: RecordInput): Size {
+    if (input.kind === "jpeg") return jpegSize(input.bytes); // JPEG_INVALID now, before anything is queued
+    assertFrame(input.frame);
+    return input.frame;
+  }
+
+  #full(bytes: number): boolean {
+    const frames = this.#pending + this.store.framesQueued;
+    if (frames === 0) return false;
+    return frames >= this.#maxFrames || this.#pendingBytes + this.store.bytesQueued + bytes > RECORDING_QUEUE_MAX_BYTES;
+  }
+
+  close(): Promise<RecordingTotals> {
+    this.#closing ??= this.#finish();
+    return this.#closing;
+  }
+
+  async #finish(): Promise<RecordingTotals> {
+    await this.#tail;
+    const { framesWritten, files } = await this.store.close();
+    return { framesWritten, framesDropped: this.framesDropped, files: [...files] };
+  }
+}
+
+function checkFps(fps: number): void {
+  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) throw new VideoError("INVALID_OPTION", `fps must be above 0 and at most 1000, got ${fps}`);
+}
+
+/** Writes and removes a tiny MJPEG AVI next to the target: the folder really takes a new file. */
+async function probePassThrough(path: string): Promise<void> {
+  const probe = join(dirname(path), `.${basename(path)}.probe-${process.pid}.avi`);
+  try {
+    await (await openMjpegAviWriter(probe, { width: 16, height: 16, fps: 25 })).close();
+  } catch (cause) {
+    if (VideoError.isInstance(cause)) throw new VideoError(cause.code, `cannot record to ${path}: ${cause.message}`, { cause });
+    throw cause;
+  } finally {
+    await unlink(probe).catch(() => undefined);
+  }
+}
+
+/**
+ * The startup check of a recording, before any frame can be lost: container and
+ * fourcc (`CODEC_UNSUPPORTED`), the folder and path (`OUTPUT_NOT_WRITABLE`), and a
+ * probe file written next to the target with the same codec (`CODEC_UNAVAILABLE`),
+ * each with a message that says what to change. When encoding, also starts the spare
+ * encoder process, so the first recording starts warm.
+ */
+export async function checkRecording(options: { readonly path: string; readonly fourcc: string }): Promise<void> {
+  const { path, fourcc } = options;
+  if (!recordingStoresJpeg(options)) {
+    await prepareEncoding(path, fourcc, 25);
+    return;
+  }
+  checkContainer(path, fourcc);
+  await checkOutputPath(path);
+  await probePassThrough(path);
+}
+
+/**
+ * Opens a recording (see the module's header): checks the path and codec now (the
+ * errors of `checkRecording`, and `INVALID_OPTION`); the files are created at the
+ * first frame.
+ */
+export async function openRecording(options: RecordingOptions): Promise<Recording> {
+  const { path, fourcc, fps } = options;
+  checkFps(fps);
+  const perSegment = framesPerSegment(options.segmentSeconds, fps);
+  if (recordingStoresJpeg(options)) {
+    await checkOutputPath(path);
+    return new QueuedRecording(path, true, fps, new PassThroughStore(path, fps, perSegment));
+  }
+  const recorder = await openRecorder(path, {
+    fourcc,
+    fps,
+    ...(perSegment === null ? {} : { segmentSeconds: options.segmentSeconds }),
+    // The recording drops before this queue fills: it counts the frames it converts too.
+    queueLimit: recordingQueueFrames(fps),
+    whenFull: "drop",
+  });
+  return new QueuedRecording(path, false, fps, new EncodingStore(recorder));
+}
