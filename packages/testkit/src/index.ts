@@ -1,0 +1,30 @@
+export { NETSIM_CLI, RECEIVER_MAIN, REPO_ROOT, SEED_CLIENT, SEED_SERVER, SENDER_MAIN, SYSTEM_PYTHON } from "./paths.js";
+export { freePort, readJson, tempDir, waitForFile } from "./files.js";
+export { killAllChildren, spawnChild, type Child, type ChildOptions } from "./child.js";
+export { RECEIVER_LISTENING, receiverArgv, senderArgv, startReceiver, startSender } from "./apps.js";
+export {
+  legacyCounters,
+  readReceiverStats,
+  readSenderStats,
+  v1Counters,
+  type LegacyCounters,
+  type ReceiverStats,
+  type SenderStats,
+  type V1Counters,
+} from "./stats.js";
+export {
+  DEFAULT_BANDS,
+  INTACT_MIN_PSNR,
+  bandPsnrs,
+  ffprobeFrameCount,
+  inspectFrame,
+  inspectRecording,
+  isIntact,
+  isStrictlyIncreasing,
+  judgeRecording,
+  runsOf,
+  writePatternClip,
+  type InspectOptions,
+  type RecordedFrame,
+  type RecordingVerdict,
+} from "./recording.js";
