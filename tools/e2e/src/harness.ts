@@ -1,48 +1,22 @@
 /**
- * Helpers for the reliability tests: cleanup, the receiver's --stats file and
- * JSON log lines, peak memory of a child, recordings judged frame by frame.
+ * What the end-to-end tests share beyond @udpcam/testkit (which the benchmark
+ * shares too): cleanup after each test, JSON log lines, peak memory of a child,
+ * a UDP socket of the test's own.
  */
 import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { afterEach } from "vitest";
-import { readJson, type Running } from "./harness.js";
-import { INTACT_MIN_PSNR, type RecordedFrame } from "./recording.js";
-
-/** What the reliability tests read from the receiver's --stats file. */
-export interface ReceiverStats {
-  framesComplete: number;
-  framesRecovered: number;
-  framesDropped: number;
-  framesLate: number;
-  framesRecorded: number;
-  framesSkippedBusy: number;
-  framesUndecodable: number;
-  streamsSeen: number;
-  streamsRefused: number;
-  datagramsReceived: number;
-  files: string[];
-  protocol: Record<string, unknown>;
-}
-
-export function readReceiverStats(path: string): ReceiverStats {
-  return readJson<ReceiverStats>(path);
-}
-
-/** A protocol counter from the stats file (0 when absent). */
-export function protocolCounter(stats: ReceiverStats, name: string): number {
-  const value = stats.protocol[name];
-  return typeof value === "number" ? value : 0;
-}
+import type { Child } from "@udpcam/testkit";
 
 /** Registers an afterEach that runs (and forgets) every cleanup step added during the test. */
-export function useCleanup(): { add: (step: () => void) => void; kill: (process: Running) => void } {
+export function useCleanup(): { add: (step: () => void) => void; kill: (process: Child) => void } {
   const steps: (() => void)[] = [];
   afterEach(() => {
     for (const step of steps.splice(0).reverse()) step();
   });
   return {
     add: (step) => steps.push(step),
-    kill: (process) => steps.push(() => process.child.kill("SIGKILL")),
+    kill: (process) => steps.push(() => process.signal("SIGKILL")),
   };
 }
 
@@ -74,54 +48,6 @@ export function peakRssKiB(pid: number): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
   if (match === null) throw new Error(`no VmHWM in /proc/${pid}/status`);
   return Number(match[1]);
-}
-
-/** How a recording of the test pattern compares with what was sent. */
-export interface RecordingVerdict {
-  readonly recorded: number;
-  /** Frames whose number reads the same top and bottom and whose every band matches the source. */
-  readonly intact: number;
-  readonly torn: number;
-  /** Frames recorded more than once. */
-  readonly repeated: number;
-  /** Frame numbers not strictly increasing somewhere. */
-  readonly outOfOrder: number;
-}
-
-export function judgeRecording(frames: readonly RecordedFrame[]): RecordingVerdict {
-  const seen = new Set<number>();
-  let intact = 0;
-  let torn = 0;
-  let repeated = 0;
-  let outOfOrder = 0;
-  let previous = -1;
-  for (const frame of frames) {
-    if (frame.torn) torn++;
-    if (frame.number === undefined) continue;
-    if (seen.has(frame.number)) repeated++;
-    seen.add(frame.number);
-    if (frame.number <= previous) outOfOrder++;
-    previous = frame.number;
-    if (!frame.torn && frame.worstBandPsnr > INTACT_MIN_PSNR) intact++;
-  }
-  return { recorded: frames.length, intact, torn, repeated, outOfOrder };
-}
-
-/** Splits a recording where frame numbers fall back (a new stream started at 0). */
-export function runsOf(numbers: readonly (number | undefined)[]): number[][] {
-  const runs: number[][] = [];
-  let current: number[] = [];
-  for (const n of numbers) {
-    if (n === undefined) continue;
-    const last = current[current.length - 1];
-    if (last !== undefined && n <= last) {
-      runs.push(current);
-      current = [];
-    }
-    current.push(n);
-  }
-  if (current.length > 0) runs.push(current);
-  return runs;
 }
 
 /** A UDP socket of the test's own, closed by cleanup. */

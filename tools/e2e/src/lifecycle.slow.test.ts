@@ -2,41 +2,29 @@ import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
-import { ffprobeFrameCount, freePort, readJson, startReceiver, startSender, tempDir, type Running } from "./harness.js";
-import { inspectRecording, isStrictlyIncreasing } from "./recording.js";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { ffprobeFrameCount, freePort, inspectRecording, isStrictlyIncreasing, readReceiverStats, startReceiver, startSender, tempDir, v1Counters } from "@udpcam/testkit";
+import { describe, expect, it } from "vitest";
+import { useCleanup } from "./harness.js";
 
-interface ReceiverStats {
-  framesRecorded: number;
-  datagramsReceived: number;
-  protocol: Record<string, number>;
-}
-
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-});
-
-function killOnCleanup(process: Running): void {
-  cleanup.push(() => process.child.kill("SIGKILL"));
-}
+const cleanup = useCleanup();
 
 describe("receiver lifecycle", () => {
   it.each(["SIGINT", "SIGTERM"] as const)("%s finalizes the recording: it plays and holds every frame counted", async (signal) => {
     const dir = tempDir();
-    cleanup.push(dir.remove);
+    cleanup.add(dir.remove);
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile]);
-    killOnCleanup(receiver);
+    cleanup.kill(receiver);
     const sender = startSender(["--source", "test", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--codec", "jpeg"]);
-    killOnCleanup(sender);
+    cleanup.kill(sender);
     await sleep(2_500);
     receiver.child.kill(signal);
     expect(await receiver.exited).toBe(0);
 
-    const stats = readJson<ReceiverStats>(statsFile);
+    const stats = readReceiverStats(statsFile);
     expect(stats.framesRecorded).toBeGreaterThan(30);
     expect(ffprobeFrameCount(output)).toBe(stats.framesRecorded);
     const frames = await inspectRecording(output);
@@ -47,13 +35,14 @@ describe("receiver lifecycle", () => {
 
   it("keeps recording while garbage datagrams arrive between good ones, counting them", async () => {
     const dir = tempDir();
-    cleanup.push(dir.remove);
+    cleanup.add(dir.remove);
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1"]);
-    killOnCleanup(receiver);
-    const sender = startSender(["--source", "test", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--frames", "50", "--codec", "jpeg", "--datagram-size", "1472"]);
+    cleanup.kill(receiver);
+    const sender = startSender(["--source", "test", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--frames", "50", "--codec", "jpeg", "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES)]);
+    cleanup.kill(sender);
 
     const attacker = createSocket("udp4");
     let garbage = 0;
@@ -71,13 +60,10 @@ describe("receiver lifecycle", () => {
     attacker.close();
     expect(await receiver.exited).toBe(0);
 
-    const stats = readJson<ReceiverStats>(statsFile);
+    const stats = readReceiverStats(statsFile);
     expect(garbage).toBeGreaterThan(5_000);
     expect(stats.framesRecorded).toBe(50);
-    const malformed = Object.entries(stats.protocol)
-      .filter(([name]) => /malformed|unauthenticated|invalid/i.test(name))
-      .reduce((sum, [, value]) => sum + (typeof value === "number" ? value : 0), 0);
-    expect(malformed).toBeGreaterThan(0);
+    expect(v1Counters(stats).datagramsMalformed).toBeGreaterThan(0);
     const frames = await inspectRecording(output);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });

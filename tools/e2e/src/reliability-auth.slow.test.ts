@@ -6,17 +6,17 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_MAX_DATAGRAM_BYTES, HEADER_BYTES } from "@udpcam/protocol";
+import { freePort, inspectRecording, readReceiverStats, startReceiver, startSender, tempDir, v1Counters, type Child } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { freePort, startReceiver, startSender, tempDir, type Running } from "./harness.js";
-import { inspectRecording } from "./recording.js";
-import { LOG_WARN, logLines, protocolCounter, readReceiverStats, sendAll, udpSocket, useCleanup } from "./reliability-harness.js";
+import { LOG_WARN, logLines, sendAll, udpSocket, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 const KEY = "reliability-shared-secret-7f3a9c";
 const OTHER_KEY = "another-secret-of-some-length-42";
 const FRAMES = 40;
 
-function expectKeyNeverShown(...processes: Running[]): void {
+function expectKeyNeverShown(...processes: Child[]): void {
   for (const p of processes) {
     expect(p.stdout()).not.toContain(KEY);
     expect(p.stderr()).not.toContain(KEY);
@@ -26,13 +26,13 @@ function expectKeyNeverShown(...processes: Running[]): void {
 }
 
 function senderArgs(port: number): string[] {
-  return ["--source", "test", "--codec", "jpeg", "--fps", "50", "--frames", String(FRAMES), "--datagram-size", "1472", "--host", "127.0.0.1", "--port", String(port)];
+  return ["--source", "test", "--codec", "jpeg", "--fps", "50", "--frames", String(FRAMES), "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port)];
 }
 
 async function receiverIn(dir: string, port: number, args: readonly string[], env: Record<string, string | undefined> = {}) {
   const output = join(dir, "out.avi");
   const statsFile = join(dir, "stats.json");
-  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1.5", ...args], env);
+  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1.5", ...args], { env });
   cleanup.kill(receiver);
   return { receiver, output, statsFile };
 }
@@ -50,15 +50,15 @@ describe("shared key", () => {
     const withFile = (args: readonly string[]) => args.map((a) => (a === "KEYFILE" ? keyFile : a));
     const port = await freePort();
     const { receiver, output, statsFile } = await receiverIn(dir.path, port, [...withFile(r.args), "--log-level", "debug"], r.env);
-    const sender = startSender([...senderArgs(port), ...withFile(s.args), "--log-level", "debug"], s.env);
+    const sender = startSender([...senderArgs(port), ...withFile(s.args), "--log-level", "debug"], { env: s.env });
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
     expect(await receiver.exited).toBe(0);
 
     const frames = await inspectRecording(output);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
-    const stats = readReceiverStats(statsFile);
-    expect(protocolCounter(stats, "datagramsUnauthenticated") + protocolCounter(stats, "datagramsUntagged")).toBe(0);
+    const counters = v1Counters(readReceiverStats(statsFile));
+    expect(counters.datagramsUnauthenticated + counters.datagramsUntagged).toBe(0);
     expect(logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN)).toEqual([]);
     expectKeyNeverShown(receiver, sender);
   }, 60_000);
@@ -82,7 +82,7 @@ describe("shared key", () => {
     // Forged: one payload byte changed, or the tag of another key's length and content.
     const forged = copies.map((copy, i) => {
       const bytes = Buffer.from(copy);
-      const at = 44 + (i % Math.max(1, bytes.length - 44 - 16));
+      const at = HEADER_BYTES + (i % Math.max(1, bytes.length - HEADER_BYTES - 16));
       bytes[at] = (bytes[at] ?? 0) ^ 0x5a;
       return bytes;
     });
@@ -92,9 +92,10 @@ describe("shared key", () => {
     expect(await receiver.exited).toBe(0);
 
     const stats = readReceiverStats(statsFile);
-    expect(protocolCounter(stats, "datagramsUnauthenticated")).toBe(forged.length);
+    const counters = v1Counters(stats);
+    expect(counters.datagramsUnauthenticated).toBe(forged.length);
     // A replay lands with the late or surplus datagrams (for frames already finished) and emits nothing.
-    expect(protocolCounter(stats, "datagramsLate") + protocolCounter(stats, "datagramsSurplus")).toBeGreaterThanOrEqual(copies.length);
+    expect(counters.datagramsLate + counters.datagramsSurplus).toBeGreaterThanOrEqual(copies.length);
     expect(stats.framesComplete).toBe(FRAMES);
     const frames = await inspectRecording(output);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: FRAMES }, (_, i) => i));

@@ -4,9 +4,10 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { networkInterfaces } from "node:os";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { RECEIVER_MAIN, SENDER_MAIN, freePort, spawnChild, startSender, tempDir } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { RECEIVER_MAIN, SENDER_MAIN, freePort, run, startSender, tempDir } from "./harness.js";
-import { LOG_WARN, logLines, useCleanup } from "./reliability-harness.js";
+import { LOG_WARN, logLines, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 
@@ -27,7 +28,7 @@ const rows: Row[] = [
   { name: "key too short", app: "receiver", args: ["--port", "PORT", "--key", "short"], line: /--key/ },
   { name: "camera missing", app: "sender", args: ["--source", "0", "--port", "PORT"], line: /^udpcam sender: --source: no camera at index 0 .*use --source test/ },
   { name: "video file missing", app: "sender", args: ["--source", "DIR/no-such-clip.mp4", "--port", "PORT"], line: /^udpcam sender: --source: / },
-  { name: "datagram larger than UDP over IPv4 allows", app: "sender", args: ["--source", "test", "--port", "PORT", "--datagram-size", "65508"], line: /^udpcam sender: --datagram-size\b.*"65508", use auto or a whole number from 64 to 65507$/ },
+  { name: "datagram larger than UDP over IPv4 allows", app: "sender", args: ["--source", "test", "--port", "PORT", "--datagram-size", String(MAX_DATAGRAM_BYTES + 1)], line: new RegExp(`^udpcam sender: --datagram-size\\b.*"${MAX_DATAGRAM_BYTES + 1}", use auto or a whole number from 64 to ${MAX_DATAGRAM_BYTES}$`) },
   { name: "host that does not resolve", app: "sender", args: ["--source", "test", "--host", "no-such-host.invalid", "--port", "PORT"], line: /^udpcam sender: --host: cannot resolve "no-such-host\.invalid"/ },
   { name: "legacy with a key", app: "sender", args: ["--source", "test", "--protocol", "legacy", "--key", "a-long-enough-shared-key", "--port", "PORT"], line: /--key/ },
 ];
@@ -49,8 +50,8 @@ describe("bad configuration and impossible requests", () => {
     const resolved = args.map((a) => (a === "PORT" ? String(port) : a === "BUSY" ? String(busy.address().port) : a.replace(/^DIR/, dir.path)));
     const main = app === "sender" ? SENDER_MAIN : RECEIVER_MAIN;
     const extra = app === "receiver" ? ["--display", "off"] : [];
-    const child = run(process.execPath, [main, ...extra, ...resolved], { cwd: dir.path });
-    cleanup.add(() => child.child.kill("SIGKILL"));
+    const child = spawnChild(process.execPath, [main, ...extra, ...resolved], { name: app, cwd: dir.path });
+    cleanup.kill(child);
     expect(await child.exited).toBe(2);
     const lines = child.stderr().split("\n").filter((l) => l.trim() !== "");
     expect(lines).toHaveLength(1);
@@ -58,16 +59,16 @@ describe("bad configuration and impossible requests", () => {
     expect(child.stderr()).not.toMatch(/^\s+at /m);
   }, 30_000);
 
-  it("--datagram-size 65507 to an address that is not loopback: a warning naming the fix, and the stream still goes", async () => {
+  it(`--datagram-size ${MAX_DATAGRAM_BYTES} to an address that is not loopback: a warning naming the fix, and the stream still goes`, async () => {
     const address = Object.values(networkInterfaces())
       .flat()
       .find((a) => a !== undefined && a.family === "IPv4" && !a.internal)?.address;
     if (address === undefined) return; // no network interface but loopback: nothing to warn about
     const port = await freePort();
-    const sender = startSender(["--source", "test", "--frames", "3", "--host", address, "--port", String(port), "--datagram-size", "65507"]);
+    const sender = startSender(["--source", "test", "--frames", "3", "--host", address, "--port", String(port), "--datagram-size", String(MAX_DATAGRAM_BYTES)]);
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
     const warnings = logLines(sender.stderr()).filter((l) => l.level >= LOG_WARN);
-    expect(warnings.map((w) => w.msg)).toEqual([expect.stringMatching(/datagrams of 65507 bytes are larger than one 1500-byte packet.*--datagram-size 1472/)]);
+    expect(warnings.map((w) => w.msg)).toEqual([expect.stringMatching(new RegExp(`datagrams of ${MAX_DATAGRAM_BYTES} bytes are larger than one 1500-byte packet.*--datagram-size ${DEFAULT_MAX_DATAGRAM_BYTES}`))]);
   }, 30_000);
 });

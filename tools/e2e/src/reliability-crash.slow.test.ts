@@ -5,10 +5,10 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { ffprobeFrameCount, freePort, inspectRecording, startReceiver, startSender, tempDir } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { ffprobeFrameCount, freePort, startReceiver, startSender, tempDir } from "./harness.js";
-import { inspectRecording } from "./recording.js";
-import { useCleanup } from "./reliability-harness.js";
+import { useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 const FPS = 25;
@@ -20,7 +20,7 @@ async function killedAfterStream(receiverArgs: readonly string[]): Promise<strin
   const port = await freePort();
   const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", join(dir.path, "out.avi"), ...receiverArgs]);
   cleanup.kill(receiver);
-  const sender = startSender(["--source", "test", "--codec", "jpeg", "--fps", String(FPS), "--frames", String(FRAMES), "--datagram-size", "1472", "--host", "127.0.0.1", "--port", String(port)]);
+  const sender = startSender(["--source", "test", "--codec", "jpeg", "--fps", String(FPS), "--frames", String(FRAMES), "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port)]);
   cleanup.kill(sender);
   expect(await sender.exited).toBe(0);
   // Every frame has been sent (and, on loopback, received): now the receiver dies without a word.

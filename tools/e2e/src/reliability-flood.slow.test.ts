@@ -7,11 +7,10 @@ import type { Socket } from "node:dgram";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createRandom } from "@udpcam/netsim";
-import { encodeDatagram, fecLayout, HEADER_BYTES, Offset, packetizeFrame, type DatagramHeader } from "@udpcam/protocol";
+import { DEFAULT_MAX_DATAGRAM_BYTES, encodeDatagram, fecLayout, HEADER_BYTES, Offset, packetizeFrame, type DatagramHeader } from "@udpcam/protocol";
+import { freePort, inspectRecording, judgeRecording, readReceiverStats, readSenderStats, startReceiver, startSender, tempDir, v1Counters } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
-import { inspectRecording } from "./recording.js";
-import { LOG_WARN, judgeRecording, logLines, peakRssKiB, protocolCounter, readReceiverStats, udpSocket, useCleanup } from "./reliability-harness.js";
+import { LOG_WARN, logLines, peakRssKiB, udpSocket, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 
@@ -35,7 +34,7 @@ export function hostileDatagrams(count: number, seed: number): { datagrams: Uint
     return out;
   };
   const meta = { frameNumber: 0, codec: "jpeg" as const, width: 640, height: 480, fps: 25, timestampMs: Date.now() };
-  const real = packetizeFrame({ ...meta, streamId: 0x0badf00d, payload: bytes(20_000) }, { maxDatagramBytes: 1472 });
+  const real = packetizeFrame({ ...meta, streamId: 0x0badf00d, payload: bytes(20_000) }, { maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES });
   const byKind = Object.fromEntries(HOSTILE_KINDS.map((k) => [k, 0])) as Record<HostileKind, number>;
   const datagrams: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
@@ -108,7 +107,7 @@ export function hostileDatagrams(count: number, seed: number): { datagrams: Uint
         const frame = raw
           ? { ...meta, codec: "raw-bgr24" as const, width: 8, height: 8, payload: bytes(8 * 8 * 3) }
           : { ...meta, payload: bytes(200 + int(1000)) };
-        datagrams.push(...packetizeFrame({ ...frame, streamId: int(2 ** 32), frameNumber: int(2 ** 32) }, { maxDatagramBytes: 1472, fecOverhead: 0 }));
+        datagrams.push(...packetizeFrame({ ...frame, streamId: int(2 ** 32), frameNumber: int(2 ** 32) }, { maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, fecOverhead: 0 }));
         break;
       }
     }
@@ -156,7 +155,7 @@ describe("hostile input", () => {
     const senderStatsFile = join(dir.path, "sender.json");
     const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "2", ...keyArgs]);
     cleanup.kill(receiver);
-    const sender = startSender(["--source", "test", "--codec", "jpeg", "--fps", "25", "--datagram-size", "1472", "--host", "127.0.0.1", "--port", String(port), "--stats", senderStatsFile, ...keyArgs]);
+    const sender = startSender(["--source", "test", "--codec", "jpeg", "--fps", "25", "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port), "--stats", senderStatsFile, ...keyArgs]);
     cleanup.kill(sender);
     await receiver.waitFor(/"msg":"recording to /);
     await sleep(500);
@@ -177,13 +176,14 @@ describe("hostile input", () => {
     expect(await receiver.exited).toBe(0);
 
     const stats = readReceiverStats(statsFile);
-    const framesSent = readJson<{ framesSent: number }>(senderStatsFile).framesSent;
+    const { framesSent } = readSenderStats(senderStatsFile);
     const frames = await inspectRecording(output);
     const verdict = judgeRecording(frames);
-    const rejected = protocolCounter(stats, "datagramsMalformed") + protocolCounter(stats, "datagramsUntagged") + protocolCounter(stats, "datagramsUnauthenticated");
+    const counters = v1Counters(stats);
+    const rejected = counters.datagramsMalformed + counters.datagramsUntagged + counters.datagramsUnauthenticated;
     console.log(
       `flood (${name}): ${sent} datagrams in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s), ${JSON.stringify(byKind)} per 50,000; ` +
-        `receiver read ${stats.datagramsReceived}, rejected ${rejected} (malformed ${JSON.stringify(stats.protocol["malformedByCode"])}); ` +
+        `receiver read ${stats.datagramsReceived}, rejected ${rejected} (malformed ${JSON.stringify(counters.malformedByCode)}); ` +
         `peak RSS ${(before / 1024).toFixed(0)} MiB before, ${(peak / 1024).toFixed(0)} MiB after; ` +
         `real stream: ${verdict.intact} of ${framesSent} frames sent recorded intact, ${stats.framesDropped} frames dropped, ${stats.framesUndecodable} undecodable, ${stats.streamsRefused} streams refused`,
     );

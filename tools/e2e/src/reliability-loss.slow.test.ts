@@ -4,10 +4,10 @@
  */
 import { join } from "node:path";
 import { startNetsim } from "@udpcam/netsim";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { freePort, inspectRecording, judgeRecording, readReceiverStats, startReceiver, startSender, tempDir, type ReceiverStats, type RecordingVerdict } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { freePort, startReceiver, startSender, tempDir } from "./harness.js";
-import { inspectRecording } from "./recording.js";
-import { judgeRecording, readReceiverStats, useCleanup, type ReceiverStats, type RecordingVerdict } from "./reliability-harness.js";
+import { useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 /** Enough frames for 0.5% to be two frames: 16 s at 25 fps. */
@@ -40,7 +40,7 @@ async function throughNetsim(impairment: Impairment, senderArgs: readonly string
   cleanup.add(() => void netsim.close());
   const sender = startSender([
     "--source", "test", "--codec", "jpeg", "--width", "640", "--height", "480", "--fps", String(fps), "--frames", String(frames),
-    "--datagram-size", "1472", "--host", "127.0.0.1", "--port", String(netsim.port), ...senderArgs,
+    "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(netsim.port), ...senderArgs,
   ]);
   cleanup.kill(sender);
   expect(await sender.exited).toBe(0);

@@ -5,15 +5,15 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { freePort, inspectRecording, isStrictlyIncreasing, judgeRecording, readReceiverStats, readSenderStats, runsOf, startReceiver, startSender, tempDir } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
-import { inspectRecording, isStrictlyIncreasing } from "./recording.js";
-import { LOG_WARN, judgeRecording, logLines, readReceiverStats, runsOf, useCleanup } from "./reliability-harness.js";
+import { LOG_WARN, logLines, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 
 function pattern(port: number, fps: number, extra: readonly string[] = []): string[] {
-  return ["--source", "test", "--codec", "jpeg", "--fps", String(fps), "--datagram-size", "1472", "--host", "127.0.0.1", "--port", String(port), ...extra];
+  return ["--source", "test", "--codec", "jpeg", "--fps", String(fps), "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port), ...extra];
 }
 
 describe("restarts", () => {
@@ -107,7 +107,7 @@ describe("two senders to one receiver", () => {
     expect(await small.exited).toBe(0);
     expect(await receiver.exited).toBe(0);
 
-    const fileOf = (statsName: string) => `out-${readJson<{ streamId: number }>(join(dir.path, statsName)).streamId.toString(16).padStart(8, "0")}.avi`;
+    const fileOf = (statsName: string) => `out-${readSenderStats(join(dir.path, statsName)).streamId.toString(16).padStart(8, "0")}.avi`;
     const recordings = readdirSync(dir.path).filter((name) => name.endsWith(".avi")).sort();
     expect(recordings).toEqual([fileOf("big.json"), fileOf("small.json")].sort());
     for (const name of recordings) expect(name).toMatch(/^out-[0-9a-f]{8}\.avi$/);

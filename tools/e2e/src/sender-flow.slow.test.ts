@@ -7,13 +7,15 @@
  * 7,561 of 9,000 datagrams reaching a bare counting socket).
  */
 import { createSocket } from "node:dgram";
+import { HEADER_BYTES, LEGACY_FRAME_BYTES, MAX_DATAGRAM_BYTES, chunkCount } from "@udpcam/protocol";
+import { startSender } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
-import { startSender } from "./harness.js";
-import { peakRssKiB, useCleanup } from "./reliability-harness.js";
+import { peakRssKiB, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 const FRAMES = 600;
-const DATAGRAMS_PER_FRAME = 15; // 921,600 bytes in 65,507-byte datagrams, no FEC on loopback
+/** A 640x480 raw frame in loopback-sized datagrams, no FEC on loopback: 15. */
+const DATAGRAMS_PER_FRAME = chunkCount(LEGACY_FRAME_BYTES, MAX_DATAGRAM_BYTES - HEADER_BYTES);
 
 describe("sender, flat out", () => {
   it("sends as it goes: a bare counting socket gets (nearly) every datagram, and the sender stays small", async () => {

@@ -1,40 +1,47 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { encodeJpeg, openRecorder, renderPatternFrame } from "@udpcam/video";
-import { ffprobeFrameCount, freePort, readJson, startReceiver, startSender, tempDir } from "./harness.js";
-import { INTACT_MIN_PSNR, inspectRecording, isStrictlyIncreasing } from "./recording.js";
+import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH } from "@udpcam/protocol";
+import {
+  INTACT_MIN_PSNR,
+  ffprobeFrameCount,
+  freePort,
+  inspectRecording,
+  isStrictlyIncreasing,
+  readReceiverStats,
+  startReceiver,
+  startSender,
+  tempDir,
+  writePatternClip,
+  type RecordedFrame,
+} from "@udpcam/testkit";
+import { encodeJpeg, renderPatternFrame } from "@udpcam/video";
+import { describe, expect, it } from "vitest";
+import { useCleanup } from "./harness.js";
 
-interface ReceiverStats {
-  framesRecorded: number;
-  framesComplete: number;
-  framesDropped: number;
-  files: string[];
-}
-
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-});
+const cleanup = useCleanup();
+/** The sender's --datagram-size for a path with a 1,500-byte MTU. */
+const PATH_SAFE = String(DEFAULT_MAX_DATAGRAM_BYTES);
 
 async function stream(senderArgs: string[], receiverArgs: string[] = []) {
   const dir = tempDir();
-  cleanup.push(dir.remove);
+  cleanup.add(dir.remove);
   const port = await freePort();
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
   const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1", ...receiverArgs]);
+  cleanup.kill(receiver);
   const sender = startSender(["--host", "127.0.0.1", "--port", String(port), ...senderArgs]);
+  cleanup.kill(sender);
   const [senderExit, receiverExit] = await Promise.all([sender.exited, receiver.exited]);
   expect({ senderExit, senderErr: senderExit === 0 ? "" : sender.stderr() }).toEqual({ senderExit: 0, senderErr: "" });
   expect({ receiverExit, receiverErr: receiverExit === 0 ? "" : receiver.stderr() }).toEqual({ receiverExit: 0, receiverErr: "" });
-  const stats = readJson<ReceiverStats>(statsFile);
+  const stats = readReceiverStats(statsFile);
   const frames = await inspectRecording(output);
   return { stats, frames, output, receiver, sender };
 }
 
-function expectIntact(frames: Awaited<ReturnType<typeof inspectRecording>>, minPsnr: number): void {
+function expectIntact(frames: readonly RecordedFrame[], minPsnr: number): void {
   expect(frames.filter((f) => f.torn)).toEqual([]);
   expect(frames.every((f) => f.number !== undefined)).toBe(true);
   expect(isStrictlyIncreasing(frames.map((f) => f.number))).toBe(true);
@@ -48,8 +55,8 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     // 25 fps, the camera rate: at 50 fps this is 36,000 datagrams a second, and with sender, receiver and
     // encoder sharing this 2-core machine the receiver's socket overflows about one run in five
     // (frames lost whole, never torn; docs/benchmarks.md).
-    { name: "v1 raw, 1472-byte datagrams", fps: 25, args: ["--codec", "raw", "--datagram-size", "1472"] },
-    { name: "v1 jpeg", fps: 50, args: ["--codec", "jpeg", "--quality", "85", "--datagram-size", "1472"] },
+    { name: "v1 raw, 1472-byte datagrams", fps: 25, args: ["--codec", "raw", "--datagram-size", PATH_SAFE] },
+    { name: "v1 jpeg", fps: 50, args: ["--codec", "jpeg", "--quality", "85", "--datagram-size", PATH_SAFE] },
   ])("records every test-pattern frame intact: $name", async ({ fps, args }) => {
     const { stats, frames, output } = await stream(["--source", "test", "--fps", String(fps), "--frames", "60", ...args]);
     expect(stats.framesRecorded).toBe(60);
@@ -71,7 +78,7 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     const names = readdirSync(copies).sort();
     expect(names).toHaveLength(40);
     names.forEach((name, n) => {
-      expect(Buffer.compare(readFileSync(join(copies, name)), encodeJpeg(renderPatternFrame(n, 640, 480), 85)), `frame ${n}`).toBe(0);
+      expect(Buffer.compare(readFileSync(join(copies, name)), encodeJpeg(renderPatternFrame(n, LEGACY_FRAME_WIDTH, LEGACY_FRAME_HEIGHT), 85)), `frame ${n}`).toBe(0);
     });
   });
 
@@ -102,11 +109,9 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     { codec: "raw", protocol: "legacy" },
   ])("sends a video file ($codec, $protocol) frame for frame", async ({ codec, protocol }) => {
     const dir = tempDir();
-    cleanup.push(dir.remove);
+    cleanup.add(dir.remove);
     const clip = join(dir.path, "clip.avi");
-    const recorder = await openRecorder(clip, { fourcc: "MJPG", fps: 30 });
-    for (let n = 0; n < 30; n++) await recorder.write(renderPatternFrame(n, 640, 480));
-    await recorder.close();
+    await writePatternClip(clip, { width: LEGACY_FRAME_WIDTH, height: LEGACY_FRAME_HEIGHT, frames: 30, fps: 30 });
 
     const { stats, frames } = await stream(["--source", clip, "--codec", codec, "--protocol", protocol, "--fps", "30"], ["--protocol", protocol]);
     expect(stats.framesRecorded).toBe(30);
