@@ -11,7 +11,6 @@ export { openSource, parseSourceSpec, type SourceOptions, type SourceSpec } from
 export {
   checkRecording,
   openRecording,
-  recordingQueueFrames,
   type RecordInput,
   type Recording,
   type RecordingOptions,
@@ -19,18 +18,8 @@ export {
 } from "./record/recording.js";
 export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, recordingStoresJpeg } from "./record/formats.js";
 export { streamRecordingPath } from "./record/file-names.js";
-// Lower-level recorders, until apps/receiver and tools/ use openRecording.
+// The OpenCV recorder on its own (frames only, no pass-through): tests in packages/testkit record clips with it.
 export { openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";
-export { segmentPath } from "./record/file-names.js";
-export {
-  MJPEG_AVI_DEFAULT_MAX_FILE_BYTES,
-  MJPEG_AVI_MAX_FILE_BYTES,
-  MJPEG_AVI_MIN_FILE_BYTES,
-  openMjpegAviWriter,
-  type MjpegAviOptions,
-  type MjpegAviStats,
-  type MjpegAviWriter,
-} from "./record/mjpeg-avi.js";
 export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display/display.js";
 export { parseDisplay, probeDisplay, type DisplayAddress, type DisplayProbe, type DisplayProbeOptions } from "./display/xdisplay.js";
 export { opencvVersion } from "./opencv.js";

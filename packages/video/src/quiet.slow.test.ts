@@ -49,6 +49,12 @@ describe("quiet", () => {
       const r = await v.openRecorder(${JSON.stringify(join(dir, "rec.avi"))});
       for (let n = 0; n < 10; n++) await r.write(v.renderPatternFrame(n, 320, 240));
       await r.close();
+      for (const [file, fourcc] of [["pass.avi", "MJPG"], ["enc.avi", "DIVX"]]) {
+        const recording = await v.openRecording({ path: ${JSON.stringify(dir)} + "/" + file, fourcc, fps: 25 });
+        await recording.write({ kind: "pixels", frame: v.renderPatternFrame(0, 320, 240) });
+        await recording.write({ kind: "jpeg", bytes: v.encodeJpeg(v.renderPatternFrame(1, 320, 240), 80), width: 320, height: 240 });
+        await recording.close();
+      }
       const f = await v.openVideoFile(${JSON.stringify(join(dir, "rec.avi"))}, { pace: "asap" });
       let frames = 0;
       for await (const _ of f) frames++;

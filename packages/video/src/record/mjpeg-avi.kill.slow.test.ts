@@ -15,17 +15,16 @@ import { readPatternFrameNumber } from "../testing/pattern-inspection.js";
 import { openVideoFile } from "../source/video-file.js";
 
 const DIST = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
+/** The writer is not in the package's index: its built module. */
+const WRITER = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "record", "mjpeg-avi.js")).href;
 const dir = mkdtempSync(join(tmpdir(), "udpcam-mjpeg-kill-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CHILD = `
-const [distUrl, path] = process.argv.slice(1);
+const [distUrl, writerUrl, path] = process.argv.slice(1);
 const v = await import(distUrl);
-if (typeof v.openMjpegAviWriter !== "function") {
-  console.error("dist has no openMjpegAviWriter: run pnpm --filter @udpcam/video build");
-  process.exit(3);
-}
-const writer = await v.openMjpegAviWriter(path, { width: 640, height: 480, fps: 25 });
+const { openMjpegAviWriter } = await import(writerUrl);
+const writer = await openMjpegAviWriter(path, { width: 640, height: 480, fps: 25 });
 for (let n = 0; ; n++) {
   await writer.writeJpeg(v.encodeJpeg(v.renderPatternFrame(n, 640, 480), 80));
   process.stdout.write(writer.framesWritten + "\\n");
@@ -34,7 +33,7 @@ for (let n = 0; ; n++) {
 
 /** Runs the writer until it has written `frames` frames, then SIGKILLs it; returns the last count it printed. */
 async function writeAndKill(path: string, frames: number): Promise<number> {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, DIST, path], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, DIST, WRITER, path], { stdio: ["ignore", "pipe", "inherit"] });
   let written = 0;
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout }).on("line", (line) => {
