@@ -1,6 +1,7 @@
+import { flagName } from "@udpcam/appkit";
 import { describe, expect, it } from "vitest";
 import { type CliRequest, helpText, parseCli, parseEndpoint } from "./args.js";
-import { IMPAIRMENT_SPECS, NetsimOptionsError, resolveImpairmentOptions } from "./options.js";
+import { IMPAIRMENT_OPTIONS, NetsimOptionsError, resolveImpairmentOptions } from "./options.js";
 
 const run = (request: CliRequest) => {
   if (request.kind !== "run") throw new Error(`expected a run, got ${JSON.stringify(request)}`);
@@ -43,27 +44,28 @@ describe("parseCli", () => {
   });
 
   it.each([
-    [["--loss", "abc"], '--loss: must be a number between 0 and 1, got "abc"'],
-    [["--loss", "1.5"], '--loss: must be a number between 0 and 1, got "1.5"'],
-    [["--loss", ""], '--loss: must be a number between 0 and 1, got ""'],
-    [["--mtu", "1500.5"], '--mtu: must be an integer between 68 and 65535, got "1500.5"'],
-    [["--delay", "-1"], '--delay: must be a number between 0 and 600000, got "-1"'],
-    [["--seed", "4294967296"], '--seed: must be an integer between 0 and 4294967295, got "4294967296"'],
-    [["--burst", "0.5"], "--burst: must be 0 (independent losses) or at least 1, got 0.5"],
-    [["--loss", "0.5", "--burst", "0.9"], "--burst: must be 0 (independent losses) or at least 1, got 0.9"],
-    [["--loss", "0.9", "--burst", "2"], "--burst: with a loss of 0.9 the mean burst length must be at least 9, got 2"],
-    [["--duration", "x"], '--duration: must be a number between 0 and 31536000, got "x"'],
-    [["--listen", "9600"], '--listen: must be HOST:PORT with a port from 0 to 65535, got "9600"'],
-    [["--stats", ""], '--stats: must be a file name, got ""'],
+    [["--loss", "abc"], '--loss: got "abc", use a number from 0 to 1'],
+    [["--loss", "1.5"], '--loss: got "1.5", use a number from 0 to 1'],
+    [["--loss", ""], '--loss: got "", use a number from 0 to 1'],
+    [["--mtu", "1500.5"], '--mtu: got "1500.5", use a whole number from 68 to 65535'],
+    [["--delay=-1"], '--delay: got "-1", use a number from 0 to 600000'],
+    [["--delay", "-1"], '--delay: a value that starts with "-" must be joined with "=", like --delay=-1; see --help'],
+    [["--seed", "4294967296"], '--seed: got "4294967296", use a whole number from 0 to 4294967295'],
+    [["--burst", "0.5"], "--burst: got 0.5, use 0 (independent losses) or at least 1"],
+    [["--loss", "0.5", "--burst", "0.9"], "--burst: got 0.9, use 0 (independent losses) or at least 1"],
+    [["--loss", "0.9", "--burst", "2"], "--burst: got 2, with a loss of 0.9 the mean burst length must be at least 9"],
+    [["--duration", "x"], '--duration: got "x", use a number from 0 to 31536000'],
+    [["--listen", "9600"], '--listen: got "9600", use HOST:PORT with a port from 0 to 65535'],
+    [["--stats", ""], '--stats: got "", use a file name'],
   ])("%j -> one clear line", (argv, message) => {
     expect(errors(["--target", "127.0.0.1:1", ...argv])).toEqual([message]);
   });
 
   it.each([
-    [["--target", "127.0.0.1:1", "--los", "1"], "--los: unknown option (netsim --help lists them)"],
-    [["--target", "127.0.0.1:1", "--loss"], "--loss: needs a value"],
-    [["--target", "127.0.0.1:1", "--loss", "--duplicate", "0.1"], "--loss: needs a value"],
-    [["--target", "127.0.0.1:1", "extra"], /extra.*every argument is a --flag/],
+    [["--target", "127.0.0.1:1", "--los", "1"], "unknown option --los; see --help"],
+    [["--target", "127.0.0.1:1", "--loss"], "--loss needs a value; see --help"],
+    [["--target", "127.0.0.1:1", "--loss", "--duplicate", "0.1"], /^--loss: /],
+    [["--target", "127.0.0.1:1", "extra"], 'unexpected argument "extra" (options look like --name value); see --help'],
     [[], "--target: required, as HOST:PORT (e.g. 127.0.0.1:9505)"],
   ])("%j -> %s", (argv, message) => {
     const [line] = errors(argv);
@@ -72,7 +74,13 @@ describe("parseCli", () => {
   });
 
   it("reports every bad flag, one line each", () => {
-    expect(errors(["--target", "x:99999", "--loss", "2", "--duplicate", "-0.1"])).toHaveLength(3);
+    expect(errors(["--target", "x:99999", "--loss", "2", "--duplicate=-0.1"])).toHaveLength(3);
+  });
+
+  it("reads the environment and a --config file, flags first", () => {
+    const file = JSON.stringify({ loss: 0.2, seed: 7 });
+    const config = run(parseCli(["--config", "netsim.json", "--seed", "9"], { NETSIM_TARGET: "127.0.0.1:9505", NETSIM_LOSS: "0.1" }, () => file));
+    expect(config.netsim).toMatchObject({ target: { host: "127.0.0.1", port: 9505 }, loss: 0.1, seed: 9 });
   });
 
   it("asks for help with -h or --help, whatever else is given", () => {
@@ -85,13 +93,15 @@ describe("helpText", () => {
   it("lists every option with its default", () => {
     const text = helpText();
     expect(text).toContain("  -h, --help ");
-    for (const flag of ["--listen", "--target", "--stats", "--buffer", "--duration", "--idle-exit", ...IMPAIRMENT_SPECS.map((spec) => spec.flag)]) {
+    const impairmentFlags = Object.keys(IMPAIRMENT_OPTIONS).map((key) => `--${flagName(key)}`);
+    for (const flag of ["--listen", "--target", "--stats", "--buffer", "--duration", "--idle-exit", ...impairmentFlags]) {
       expect(text).toContain(`  ${flag} `);
     }
-    for (const spec of IMPAIRMENT_SPECS) {
-      const line = text.split("\n").find((candidate) => candidate.startsWith(`  ${spec.flag} `));
-      expect(line).toContain(spec.defaultValue === undefined ? "default: random" : `(default ${spec.defaultValue})`);
-    }
+    expect(impairmentFlags).toEqual(expect.arrayContaining(["--delay", "--jitter", "--rate", "--reorder-gap", "--queue-ms"]));
+    Object.values(IMPAIRMENT_OPTIONS).forEach((option, i) => {
+      const line = text.split("\n").find((candidate) => candidate.startsWith(`  ${impairmentFlags[i]} `));
+      expect(line).toContain(option.default === undefined ? "default unset]" : `default ${JSON.stringify(option.default)}]`);
+    });
   });
 });
 
@@ -118,14 +128,14 @@ describe("resolveImpairmentOptions", () => {
 
   it("names options by key and lists every issue", () => {
     try {
-      resolveImpairmentOptions({ loss: Number.NaN, mtu: 1e9, reorderGap: 0 }, () => 1);
+      resolveImpairmentOptions({ loss: -0.5, mtu: 1e9, reorderGap: 0 }, () => 1);
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(NetsimOptionsError);
       expect((error as NetsimOptionsError).issues).toEqual([
-        { path: "loss", message: "must be a number between 0 and 1, got NaN" },
-        { path: "mtu", message: "must be an integer between 68 and 65535, got 1000000000" },
-        { path: "reorderGap", message: "must be an integer between 1 and 1000000, got 0" },
+        { path: "loss", message: "got -0.5, use a number from 0 to 1" },
+        { path: "mtu", message: "got 1000000000, use a whole number from 68 to 65535" },
+        { path: "reorderGap", message: "got 0, use a whole number from 1 to 1000000" },
       ]);
       expect((error as NetsimOptionsError).code).toBe("NETSIM_BAD_OPTIONS");
     }

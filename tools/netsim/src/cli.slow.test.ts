@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NetsimStats } from "./netsim.js";
 
@@ -69,9 +70,9 @@ describe("netsim CLI", () => {
       ]);
       const port = await run.port;
       const tx = await openSocket();
-      // 300 frames of 46,081 bytes: 32 fragments each, about 6 % lost.
+      // 300 legacy datagrams of 46,081 bytes: 32 fragments each, about 6 % lost.
       for (let id = 0; id < 300; id++) {
-        const frame = Buffer.alloc(46_081, id & 0xff);
+        const frame = Buffer.alloc(LEGACY_DATAGRAM_BYTES, id & 0xff);
         frame.writeUInt32BE(id, 0);
         tx.send(frame, port, "127.0.0.1");
         if (id % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -81,7 +82,7 @@ describe("netsim CLI", () => {
       const lines = stdout.trim().split("\n");
       expect(lines).toHaveLength(1);
       const stats = JSON.parse(lines[0]!) as NetsimStats;
-      expect(stats).toMatchObject({ seed: 42, datagramsIn: 300, bytesIn: 300 * 46_081, fragmentsIn: 300 * 32, pending: 0, sendErrors: 0 });
+      expect(stats).toMatchObject({ seed: 42, datagramsIn: 300, bytesIn: 300 * LEGACY_DATAGRAM_BYTES, fragmentsIn: 300 * 32, pending: 0, sendErrors: 0 });
       expect(stats.dropped).toBeGreaterThan(3);
       expect(stats.dropped).toBeLessThan(45);
       expect(stats.datagramsOut).toBe(300 - stats.dropped);
@@ -116,7 +117,7 @@ describe("netsim CLI", () => {
     const { code, stdout, stderr } = await netsim(["--target", "127.0.0.1:9505", "--loss", "abc"]).exited;
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toBe('netsim: --loss: must be a number between 0 and 1, got "abc"\n');
+    expect(stderr).toBe('netsim: --loss: got "abc", use a number from 0 to 1\n');
   });
 
   it("exits 2 with one line when the listen port is taken", async () => {

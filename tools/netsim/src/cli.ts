@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The netsim command: the only module that touches `process`. A user's mistake exits 2
 // with one line per problem; a bug exits 1 with its stack.
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { type CliConfig, helpText, parseCli } from "./args.js";
 import { type NetsimStats, startNetsim } from "./netsim.js";
@@ -9,7 +10,7 @@ import { NetsimOptionsError } from "./options.js";
 const IDLE_CHECK_MS = 100;
 
 async function main(): Promise<number> {
-  const request = parseCli(process.argv.slice(2));
+  const request = parseCli(process.argv.slice(2), process.env, (path) => readFileSync(path, "utf8"));
   if (request.kind === "help") {
     process.stdout.write(helpText());
     return 0;

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { IPV4_HEADER_BYTES, UDP_HEADER_BYTES, countFragments, fragmentPayloadBytes } from "./fragments.js";
 import type { ImpairmentOptions } from "./options.js";
 import { type Random, createRandom, deriveSeed } from "./random.js";
@@ -37,7 +38,7 @@ export interface ImpairmentStats {
 }
 
 /** Garbage datagrams made of random bytes are 1 to this many bytes long: one full 1500-MTU packet. */
-export const MAX_GARBAGE_BYTES = 1472;
+export const MAX_GARBAGE_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;
 /** A mutated copy has 1 to this many bytes changed. */
 export const MAX_MUTATED_BYTES = 4;
 

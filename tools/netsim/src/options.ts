@@ -1,5 +1,9 @@
+import { decimal, integer, optional, type OptionDef, type OptionTable } from "@udpcam/appkit";
 import { MAX_IPV4_MTU, MIN_IPV4_MTU } from "./fragments.js";
 import { MAX_SEED } from "./random.js";
+
+const probability = (help: string): OptionDef<number> => ({ schema: decimal(0, 1), default: 0, value: "P", help });
+const milliseconds = (defaultValue: number, help: string): OptionDef<number> => ({ schema: decimal(0, 600_000), default: defaultValue, value: "MS", help });
 
 /** What the impairment processor does to each datagram. All probabilities are per datagram unless noted. */
 export interface ImpairmentOptions {
@@ -33,57 +37,47 @@ export interface ImpairmentOptions {
   readonly queueMs: number;
 }
 
-/** A numeric option: its key, its CLI flag, its range and its default. Drives validation and `--help`. */
-export interface NumberSpec<K extends string = string> {
-  readonly key: K;
-  readonly flag: string;
-  readonly valueName: string;
-  readonly min: number;
-  readonly max: number;
-  readonly integer: boolean;
-  readonly defaultValue: number | undefined;
-  readonly help: string;
-}
+/**
+ * Every impairment option as a row of appkit's option table (what the apps use), keyed by
+ * its command-line name (`reorderGap` is `--reorder-gap`), in the order `--help` lists
+ * them. `IMPAIRMENT_KEYS` maps each row to its `ImpairmentOptions` field. `seed` has no
+ * default: a random one is drawn.
+ */
+export const IMPAIRMENT_OPTIONS = {
+  loss: probability("probability that one IP fragment is lost; a datagram is lost if any fragment is"),
+  mtu: { schema: integer(MIN_IPV4_MTU, MAX_IPV4_MTU), default: 1500, value: "BYTES", help: "link MTU: sets how many fragments a datagram takes" },
+  burst: { schema: decimal(0, 1_000_000), default: 0, value: "N", help: "mean loss burst length in fragments (Gilbert model, same mean loss); 0 = independent" },
+  reorder: probability("probability that a datagram is held back"),
+  reorderGap: { schema: integer(1, 1_000_000), default: 3, value: "K", help: "a held datagram is released after K later datagrams..." },
+  reorderMaxMs: milliseconds(50, "...or after this long, whichever comes first"),
+  duplicate: probability("probability that a datagram is sent twice"),
+  delay: milliseconds(0, "fixed one-way delay"),
+  jitter: milliseconds(0, "delay varies uniformly by up to this much either way (reorders by itself)"),
+  truncate: probability("probability that a datagram is cut to a random shorter length"),
+  garbage: probability("probability, per datagram in, of injecting a garbage datagram (random bytes or a mutated copy)"),
+  rate: { schema: decimal(0, 1_000_000), default: 0, value: "MBIT", help: "link rate in Mbit/s, headers included; 0 = unlimited" },
+  queueMs: milliseconds(100, "with --rate: drop a datagram that would wait longer than this for the link"),
+  seed: { schema: optional(integer(0, MAX_SEED)), default: undefined, value: "N", help: "seed of every random choice; unset: a random one, reported in the stats" },
+} satisfies OptionTable;
 
-const probability = <K extends string>(key: K, flag: string, help: string): NumberSpec<K> => ({
-  key,
-  flag,
-  valueName: "P",
-  min: 0,
-  max: 1,
-  integer: false,
-  defaultValue: 0,
-  help,
-});
+export type ImpairmentOption = keyof typeof IMPAIRMENT_OPTIONS;
 
-const milliseconds = <K extends string>(key: K, flag: string, defaultValue: number, help: string): NumberSpec<K> => ({
-  key,
-  flag,
-  valueName: "MS",
-  min: 0,
-  max: 600_000,
-  integer: false,
-  defaultValue,
-  help,
-});
-
-/** Every impairment option, in the order `--help` lists them. `seed` has no default: a random one is drawn. */
-export const IMPAIRMENT_SPECS: readonly NumberSpec<keyof ImpairmentOptions>[] = [
-  probability("loss", "--loss", "probability that one IP fragment is lost; a datagram is lost if any fragment is"),
-  { key: "mtu", flag: "--mtu", valueName: "BYTES", min: MIN_IPV4_MTU, max: MAX_IPV4_MTU, integer: true, defaultValue: 1500, help: "link MTU: sets how many fragments a datagram takes" },
-  { key: "burst", flag: "--burst", valueName: "N", min: 0, max: 1_000_000, integer: false, defaultValue: 0, help: "mean loss burst length in fragments (Gilbert model, same mean loss); 0 = independent" },
-  probability("reorder", "--reorder", "probability that a datagram is held back"),
-  { key: "reorderGap", flag: "--reorder-gap", valueName: "K", min: 1, max: 1_000_000, integer: true, defaultValue: 3, help: "a held datagram is released after K later datagrams..." },
-  milliseconds("reorderMaxMs", "--reorder-max-ms", 50, "...or after this long, whichever comes first"),
-  probability("duplicate", "--duplicate", "probability that a datagram is sent twice"),
-  milliseconds("delayMs", "--delay", 0, "fixed one-way delay"),
-  milliseconds("jitterMs", "--jitter", 0, "delay varies uniformly by up to this much either way (reorders by itself)"),
-  probability("truncate", "--truncate", "probability that a datagram is cut to a random shorter length"),
-  probability("garbage", "--garbage", "probability, per datagram in, of injecting a garbage datagram (random bytes or a mutated copy)"),
-  { key: "rateMbit", flag: "--rate", valueName: "MBIT", min: 0, max: 1_000_000, integer: false, defaultValue: 0, help: "link rate in Mbit/s, headers included; 0 = unlimited" },
-  milliseconds("queueMs", "--queue-ms", 100, "with --rate: drop a datagram that would wait longer than this for the link"),
-  { key: "seed", flag: "--seed", valueName: "N", min: 0, max: MAX_SEED, integer: true, defaultValue: undefined, help: "seed of every random choice (default: random, reported in the stats)" },
-];
+export const IMPAIRMENT_KEYS = {
+  loss: "loss",
+  mtu: "mtu",
+  burst: "burst",
+  reorder: "reorder",
+  reorderGap: "reorderGap",
+  reorderMaxMs: "reorderMaxMs",
+  duplicate: "duplicate",
+  delay: "delayMs",
+  jitter: "jitterMs",
+  truncate: "truncate",
+  garbage: "garbage",
+  rate: "rateMbit",
+  queueMs: "queueMs",
+  seed: "seed",
+} as const satisfies Record<ImpairmentOption, keyof ImpairmentOptions>;
 
 /** A value that is out of range or not a number, named by the option's key or flag. */
 export interface OptionIssue {
@@ -102,44 +96,26 @@ export class NetsimOptionsError extends Error {
   }
 }
 
-/** What `spec` accepts, as the start of an error message: "must be a number between 0 and 1". */
-export function describeRange(spec: NumberSpec): string {
-  const kind = spec.integer ? "an integer" : "a number";
-  return spec.max === Number.POSITIVE_INFINITY ? `must be ${kind} >= ${spec.min}` : `must be ${kind} between ${spec.min} and ${spec.max}`;
-}
+/** How issues name an option: by its `ImpairmentOptions` key (the library) or by its flag (the command line). */
+export type OptionNamer = (option: ImpairmentOption) => string;
+const byKey: OptionNamer = (option) => IMPAIRMENT_KEYS[option];
 
 /**
- * Reads `raw` (a number, or a string from the command line) as the value of `spec`.
- * Returns the number, or the message saying why not, quoting what was given.
- */
-export function readNumber(spec: NumberSpec, raw: unknown): number | { readonly message: string } {
-  const value = typeof raw === "string" ? (raw.trim() === "" ? Number.NaN : Number(raw)) : raw;
-  const ok =
-    typeof value === "number" && Number.isFinite(value) && value >= spec.min && value <= spec.max && (!spec.integer || Number.isInteger(value));
-  return ok ? value : { message: `${describeRange(spec)}, got ${typeof raw === "string" ? JSON.stringify(raw) : String(raw)}` };
-}
-
-/**
- * Fills in defaults and checks every option, then the ones that depend on each other.
- * `name` says how issues name an option: by key (library) or by flag (command line).
- * Throws `NetsimOptionsError` listing every issue.
+ * Fills in defaults and checks every option (numbers, or strings from a command line),
+ * then the ones that depend on each other. Throws `NetsimOptionsError` listing every issue.
  */
 export function resolveImpairmentOptions(
   given: Partial<Record<keyof ImpairmentOptions, unknown>>,
   drawSeed: () => number,
-  name: (spec: NumberSpec) => string = (spec) => spec.key,
+  name: OptionNamer = byKey,
 ): ImpairmentOptions {
   const issues: OptionIssue[] = [];
   const values: Partial<Record<keyof ImpairmentOptions, number>> = {};
-  for (const spec of IMPAIRMENT_SPECS) {
-    const raw = given[spec.key];
-    if (raw === undefined) {
-      values[spec.key] = spec.defaultValue ?? drawSeed();
-      continue;
-    }
-    const value = readNumber(spec, raw);
-    if (typeof value === "number") values[spec.key] = value;
-    else issues.push({ path: name(spec), message: value.message });
+  for (const [option, def] of Object.entries(IMPAIRMENT_OPTIONS) as [ImpairmentOption, (typeof IMPAIRMENT_OPTIONS)[ImpairmentOption]][]) {
+    const key = IMPAIRMENT_KEYS[option];
+    const result = def.schema.safeParse(given[key] ?? def.default);
+    if (!result.success) issues.push(...result.error.issues.map((issue) => ({ path: name(option), message: issue.message })));
+    else values[key] = result.data ?? drawSeed();
   }
   const options = values as ImpairmentOptions;
   if (issues.length === 0) issues.push(...crossCheck(options, name));
@@ -147,22 +123,15 @@ export function resolveImpairmentOptions(
   return options;
 }
 
-function crossCheck(options: ImpairmentOptions, name: (spec: NumberSpec) => string): OptionIssue[] {
+function crossCheck(options: ImpairmentOptions, name: OptionNamer): OptionIssue[] {
   const issues: OptionIssue[] = [];
-  const flag = (key: keyof ImpairmentOptions): string => name(specOf(key));
   const { burst, loss } = options;
   if (burst > 0 && burst < 1) {
-    issues.push({ path: flag("burst"), message: `must be 0 (independent losses) or at least 1, got ${burst}` });
+    issues.push({ path: name("burst"), message: `got ${burst}, use 0 (independent losses) or at least 1` });
   } else if (burst >= 1 && loss < 1 && burst < loss / (1 - loss)) {
     // The Gilbert model enters a burst with probability loss / (1 - loss) / burst per fragment.
     const least = loss / (1 - loss);
-    issues.push({ path: flag("burst"), message: `with a loss of ${loss} the mean burst length must be at least ${Number(least.toPrecision(3))}, got ${burst}` });
+    issues.push({ path: name("burst"), message: `got ${burst}, with a loss of ${loss} the mean burst length must be at least ${Number(least.toPrecision(3))}` });
   }
   return issues;
-}
-
-function specOf(key: keyof ImpairmentOptions): NumberSpec {
-  const spec = IMPAIRMENT_SPECS.find((candidate) => candidate.key === key);
-  if (spec === undefined) throw new Error(`no spec for ${key}`);
-  return spec;
 }

@@ -1,10 +1,14 @@
 // Forwarding throughput of the netsim CLI with no impairment: a sender (worker thread)
-// sends 1472-byte datagrams as fast as it can through a netsim child process to a receiver
-// in this thread. Prints one JSON line. Usage: node dist/bench/throughput.js [count] [rate/s, 0 = flat out] [netsim flags...]
+// sends path-sized (1,472-byte) datagrams as fast as it can through a netsim child process to
+// a receiver in this thread. Prints one JSON line.
+// Usage: node dist/bench/throughput.js [--count N] [--rate PER_S] [--netsim "FLAGS"] (--help lists them)
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { integer, loadConfig, renderHelp, text, type OptionTable } from "@udpcam/appkit";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 
 interface SenderJob {
   readonly port: number;
@@ -13,7 +17,13 @@ interface SenderJob {
   readonly rate: number;
 }
 
-const DATAGRAM_BYTES = 1472;
+const DATAGRAM_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;
+
+const OPTIONS = {
+  count: { schema: integer(1, 1e9), default: 1_000_000, value: "N", help: "datagrams to send" },
+  rate: { schema: integer(0, 1e9), default: 100_000, value: "PER_S", help: "datagrams a second to aim at; 0 = flat out" },
+  netsim: { schema: text({ allowEmpty: true }), default: "", value: '"FLAGS"', help: "more flags for netsim, e.g. \"--loss 0.01\"" },
+} satisfies OptionTable;
 const BUFFER_BYTES = 8 * 1024 * 1024;
 
 async function sender(job: SenderJob): Promise<number> {
@@ -32,10 +42,28 @@ async function sender(job: SenderJob): Promise<number> {
   return elapsedMs;
 }
 
+/** The options, or the exit code after --help (0) or a bad flag (2, one line each). */
+function readOptions(): { count: number; rate: number; extra: string[] } | number {
+  const result = loadConfig(OPTIONS, "NETSIM_BENCH", { argv: process.argv.slice(2), env: process.env, readFile: (path) => readFileSync(path, "utf8") });
+  if (result.kind === "help") {
+    process.stdout.write(renderHelp(OPTIONS, { usage: "node dist/bench/throughput.js [options]", summary: "Forwarding throughput of the netsim CLI.", envPrefix: "NETSIM_BENCH" }));
+    return 0;
+  }
+  if (result.kind === "errors") {
+    for (const error of result.errors) process.stderr.write(`netsim bench: ${error}\n`);
+    return 2;
+  }
+  const { count, rate, netsim } = result.config;
+  return { count, rate, extra: netsim.split(/\s+/).filter((flag) => flag !== "") };
+}
+
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 1_000_000);
-  const rate = Number(process.argv[3] ?? 100_000);
-  const extra = process.argv.slice(4);
+  const options = readOptions();
+  if (typeof options === "number") {
+    process.exitCode = options;
+    return;
+  }
+  const { count, rate, extra } = options;
   const receiver = createSocket({ type: "udp4", recvBufferSize: BUFFER_BYTES });
   await new Promise<void>((resolve) => receiver.bind(0, "127.0.0.1", resolve));
   let received = 0;
