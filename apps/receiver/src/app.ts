@@ -1,43 +1,44 @@
+/**
+ * The receiver, composed: ingest (socket thread + reassembler) -> delivery
+ * (stream gate, stats, fan-out) -> sinks (window, recording). A new consumer of
+ * frames is a new file in sinks/ and one line here.
+ */
 import { writeFile } from "node:fs/promises";
-import { RateMeter, UserError, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
-import { VideoError, createFrame, decodeJpegAsync, openDisplay, type Frame, type VideoErrorCode } from "@udpcam/video";
-import type { AssembledFrame } from "./assembler.js";
-import { AuthWatch } from "./auth-warnings.js";
+import { RateMeter, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
+import { LEGACY_FRAME_BYTES } from "@udpcam/protocol";
+import { checkRecording, openDisplay } from "@udpcam/video";
 import type { ReceiverConfig } from "./config.js";
-import { LatencyWindow } from "./latency.js";
-import { LogThrottle } from "./log-throttle.js";
-import { Recordings } from "./recordings.js";
-import { startReceiveLoop } from "./receive-client.js";
-import type { ReceiveCounters } from "./receive-protocol.js";
-import { emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
-import { StreamGate } from "./stream-gate.js";
+import { Delivery } from "./delivery/delivery.js";
+import { startIngest } from "./ingest/ingest.js";
+import type { IngestCounters } from "./ingest/messages.js";
+import { startLiveViewServer } from "./http/server.js";
+import { DisplaySink } from "./sinks/display-sink.js";
+import { LiveViewSink } from "./sinks/live-view-sink.js";
+import { RecordingSink } from "./sinks/recording-sink.js";
+import type { Sink } from "./sinks/sink.js";
+import { applyIngestCounters, emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
+import { asUserError } from "./user-errors.js";
+import { WireWatch } from "./wire-warnings.js";
 
 const RECEIVE_BUFFER_BYTES = 8 << 20;
-/** A raw 640x480 frame: what a sender that does not pace sends in one burst. */
-const BURST_BYTES = 921_600;
-/** Complete frames waiting to be decoded, shown and recorded before new ones are skipped. */
-const MAX_PENDING_FRAMES = 16;
-/** With --streams first, how long the current stream must be silent before another takes over. */
-const STREAM_TAKEOVER_MS = 2_000;
-/** At most one "refusing a stream" line this often (a flood of forged streams must not flood the log). */
-const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export type ReceiverDeps = AppDeps;
 
 export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps): Promise<RunningApp> {
   const { logger } = deps;
-  const recordings =
-    config.output === undefined
-      ? undefined
-      : new Recordings({ path: config.output, fourcc: config.fourcc, segmentSeconds: config.segmentSeconds, perStream: config.streams === "separate" }, logger.child({ component: "recorder" }));
-  await asUserError(() => recordings?.check(), (code) => (code === "CODEC_UNSUPPORTED" || code === "CODEC_UNAVAILABLE" ? "--fourcc" : "--output"));
+  const output = config.output;
+  if (output !== undefined) {
+    await asUserError(
+      () => checkRecording({ path: output, fourcc: config.fourcc }),
+      (code) => (code === "CODEC_UNSUPPORTED" || code === "CODEC_UNAVAILABLE" ? "--fourcc" : "--output"),
+    );
+  }
   const display = await asUserError(
     () => openDisplay({ mode: config.display, display: config.x11.display, xauthority: config.x11.xauthority, title: "udpcam", onNotice: (message) => logger.info(message) }),
     () => "--display",
   );
 
   const stats = emptyReceiverStats(Date.now());
-  const latency = new LatencyWindow();
   let closing: Promise<void> | undefined;
   let resolveDone!: (code: number) => void;
   let rejectDone!: (error: unknown) => void;
@@ -45,7 +46,27 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     resolveDone = resolve;
     rejectDone = reject;
   });
-  const loop = await startReceiveLoop(
+
+  const displaySink = new DisplaySink(display, () => void close("q pressed in the window"));
+  const recordingSink =
+    output === undefined
+      ? undefined
+      : new RecordingSink({ path: output, fourcc: config.fourcc, segmentSeconds: config.segmentSeconds, perStream: config.streams === "separate" }, logger.child({ component: "recorder" }));
+  const liveView = config.http === undefined ? undefined : new LiveViewSink(config.http.quality, logger.child({ component: "live-view" }));
+  const sinks: Sink[] = [displaySink, ...(recordingSink === undefined ? [] : [recordingSink]), ...(liveView === undefined ? [] : [liveView])];
+  const delivery = new Delivery(
+    sinks,
+    stats,
+    {
+      streams: config.streams,
+      frameLimit: config.frames,
+      onLimit: () => void close(`${config.frames} frames ${recordingSink === undefined ? "received" : "recorded"}`),
+      onFailure: (error) => fail(error),
+    },
+    logger,
+  );
+
+  const ingest = await startIngest(
     {
       host: config.host,
       port: config.port,
@@ -56,115 +77,32 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       frameTimeout: config.frameTimeout,
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
     },
-    {
-      onFrame: (frame, completedAt) => accept(frame, completedAt),
-      onCounters: (counters) => onCounters(counters),
-      onFailure: (error) => fail(error),
-    },
+    { onFrame: (ingested) => delivery.accept(ingested), onCounters: (counters) => onCounters(counters), onFailure: (error) => fail(error) },
   );
-  if (loop.receiveBuffer < BURST_BYTES) {
+  if (ingest.receiveBuffer < LEGACY_FRAME_BYTES) {
     logger.warn(
-      `the system granted a receive buffer of only ${formatBytes(loop.receiveBuffer)}; a sender that does not pace (like the original script) sends ${formatBytes(BURST_BYTES)} at once and the rest is lost. Raise it with: sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,
+      `the system granted a receive buffer of only ${formatBytes(ingest.receiveBuffer)}; a sender that does not pace (like the original script) sends ${formatBytes(LEGACY_FRAME_BYTES)} at once and the rest is lost. Raise it with: sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,
     );
   }
   logger.info(
-    { address: loop.address, port: loop.port, protocol: config.protocol, receiveBuffer: loop.receiveBuffer },
-    `listening on ${loop.address}:${loop.port} (${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(loop.receiveBuffer)}`,
+    { address: ingest.address, port: ingest.port, protocol: config.protocol, receiveBuffer: ingest.receiveBuffer },
+    `listening on ${ingest.address}:${ingest.port} (${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
   );
 
-  const gate = new StreamGate(config.streams, STREAM_TAKEOVER_MS);
-  const authWatch = new AuthWatch();
-  const refusalLog = new LogThrottle(REFUSAL_LOG_EVERY_MS);
-  let displayedStream: number | undefined;
-  let framesAccepted = 0;
-  let pending = 0;
-  let chain: Promise<void> = Promise.resolve();
+  if (liveView !== undefined && config.http !== undefined) {
+    const server = await startLiveViewServer(config.http, { sink: liveView, stats: () => syncSinkStats(), streams: delivery.streams, ingest, logger }).catch(async (error: unknown) => {
+      await ingest.close();
+      throw error;
+    });
+    logger.info({ url: server.url }, `live view on ${server.url}${config.http.token === undefined ? "" : " (add ?token=... to the address)"}`);
+  } else if (display.status === "headless") {
+    logger.info("to watch in a browser instead, start the receiver with --http 8080 and open http://127.0.0.1:8080/");
+  }
 
-  const present = async (assembled: AssembledFrame): Promise<void> => {
-    const shown = assembled.streamId === displayedStream && display.status === "window";
-    // A JPEG recorded as it arrived needs no pixels unless a window shows it.
-    const storedAsIs = assembled.codec === "jpeg" && recordings?.storesJpegAsIs === true;
-    let frame: Frame | undefined;
-    if (!storedAsIs || shown) {
-      try {
-        frame =
-          assembled.codec === "jpeg"
-            ? await decodeJpegAsync(assembled.payload, { captureTime: assembled.senderTimeMs ?? Date.now(), sequence: assembled.frameNumber })
-            : createFrame(assembled.payload, assembled.width, assembled.height, { captureTime: assembled.senderTimeMs ?? Date.now(), sequence: assembled.frameNumber });
-      } catch (error) {
-        stats.framesUndecodable++;
-        logger.debug({ err: error, frame: assembled.frameNumber }, "frame could not be decoded");
-        return;
-      }
-    }
-    if (shown && frame !== undefined) {
-      stats.framesShown++;
-      if (display.show(frame)) void close("q pressed in the window");
-    }
-    if (recordings !== undefined) {
-      try {
-        await recordings.write(
-          assembled.streamId,
-          storedAsIs || frame === undefined ? { kind: "jpeg", bytes: assembled.payload, width: assembled.width, height: assembled.height } : { kind: "pixels", frame },
-          assembled.fps,
-        );
-      } catch (error) {
-        if (!VideoError.isInstance(error) || error.code !== "JPEG_INVALID") throw error;
-        stats.framesUndecodable++;
-        logger.debug({ err: error, frame: assembled.frameNumber }, "frame is not a JPEG");
-        return;
-      }
-    }
-    stats.framesDelivered++;
-    if (recordings !== undefined) stats.framesRecorded++;
-    if (config.frames !== undefined && stats.framesDelivered >= config.frames) {
-      void close(`${config.frames} frames ${recordings === undefined ? "received" : "recorded"}`);
-    }
-  };
-
-  const accept = (assembled: AssembledFrame, now: number): void => {
-    const decision = gate.decide(assembled.streamId, now);
-    if (decision.kind === "refuse") {
-      if (decision.isNew) {
-        stats.streamsRefused++;
-        const held = refusalLog.take(now);
-        if (held !== undefined) {
-          logger.warn(
-            `refusing a second stream (id ${hex(assembled.streamId)}) while stream ${hex(decision.current)} is live; use --streams separate to record each sender to its own file` +
-              (held > 0 ? ` (${held} more refused since the last such line)` : ""),
-          );
-        }
-      }
-      return;
-    }
-    if (decision.isNew) {
-      stats.streamsSeen++;
-      logger.info(
-        { streamId: assembled.streamId, width: assembled.width, height: assembled.height, codec: assembled.codec, fps: assembled.fps },
-        `${decision.replaces === undefined ? "new" : `stream ${hex(decision.replaces)} went silent; new`} stream ${hex(assembled.streamId)}: ${assembled.width}x${assembled.height} ${assembled.codec} at ${assembled.fps} fps`,
-      );
-      if (displayedStream === undefined || decision.replaces === displayedStream) displayedStream = assembled.streamId;
-    }
-    if (assembled.senderTimeMs !== undefined) latency.add(now - assembled.senderTimeMs);
-    if (config.frames !== undefined && framesAccepted >= config.frames) return;
-    if (pending >= MAX_PENDING_FRAMES) {
-      stats.framesSkippedBusy++;
-      return;
-    }
-    framesAccepted++;
-    pending++;
-    chain = chain.then(() => present(assembled)).finally(() => pending--).catch((error: unknown) => fail(error));
-  };
-
-  function onCounters(counters: ReceiveCounters): void {
-    stats.datagramsReceived = counters.datagramsReceived;
-    stats.bytesReceived = counters.bytesReceived;
-    stats.protocol = counters.protocol;
-    stats.framesComplete = counters.framesComplete;
-    stats.framesRecovered = counters.framesRecovered;
-    stats.framesDropped = counters.framesDropped;
-    stats.framesLate = counters.framesLate;
-    for (const problem of authWatch.check(counters.protocol)) logger.warn({ counter: problem.counter }, problem.message);
+  const wireWatch = new WireWatch();
+  function onCounters(counters: IngestCounters): void {
+    applyIngestCounters(stats, counters);
+    for (const problem of wireWatch.check(counters.protocol)) logger.warn({ counter: problem.counter }, problem.message);
     const idleMs = counters.msSinceLastDatagram;
     if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {
       void close(`no datagram for ${config.idleExit} s`);
@@ -172,8 +110,16 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   }
 
   const meter = new RateMeter(Date.now());
+  /** The sinks' counters into the stats, for the status line and /metrics. */
+  function syncSinkStats(): typeof stats {
+    stats.framesShown = displaySink.framesShown;
+    if (recordingSink !== undefined) stats.framesRecorded = recordingSink.framesWritten;
+    stats.sinks = delivery.sinkCounters();
+    return stats;
+  }
   const statusTimer = setInterval(() => {
-    deps.status.update(formatReceiverStatus(stats, meter.sample(stats.framesComplete, stats.bytesReceived, Date.now()), latency));
+    syncSinkStats();
+    deps.status.update(formatReceiverStatus(stats, meter.sample(stats.framesComplete, stats.bytesReceived, Date.now()), delivery.latency));
   }, 1000);
 
   function fail(error: unknown): void {
@@ -184,17 +130,18 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     closing ??= (async () => {
       logger.info(`stopping: ${reason}`);
       clearInterval(statusTimer);
-      onCounters(await loop.close());
-      await chain.catch(() => undefined);
-      const finished = recordings === undefined ? undefined : await recordings.close();
-      display.close();
+      onCounters(await ingest.close());
+      await delivery.close();
       deps.status.clear();
-      stats.files = finished?.files ?? [];
-      if (finished !== undefined) stats.framesRecorded = finished.framesWritten;
-      stats.latencyMs = { p50: latency.percentile(0.5), p99: latency.percentile(0.99) };
+      stats.framesShown = displaySink.framesShown;
+      stats.sinks = delivery.sinkCounters();
+      const recorded = recordingSink?.totals;
+      stats.files = [...(recorded?.files ?? [])];
+      stats.framesRecorded = recorded?.framesWritten ?? 0;
+      stats.latencyMs = { p50: delivery.latency.percentile(0.5), p99: delivery.latency.percentile(0.99) };
       stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
-      if (finished !== undefined && finished.framesDropped > 0) {
-        logger.warn(`${finished.framesDropped} frames were not recorded because encoding could not keep up`);
+      if (recorded !== undefined && recorded.framesDropped > 0) {
+        logger.warn(`${recorded.framesDropped} frames were not recorded because encoding could not keep up`);
       }
       if (config.stats !== undefined) await writeFile(config.stats, JSON.stringify(stats, null, 2) + "\n");
       for (const line of formatReceiverSummary(stats)) deps.stdout.write(`udpcam receiver: ${line}\n`);
@@ -205,18 +152,3 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
 
   return { done, close };
 }
-
-function hex(streamId: number): string {
-  return streamId.toString(16).padStart(8, "0");
-}
-
-/** The video package's errors about options become one clear line naming the option. */
-async function asUserError<T>(action: () => Promise<T> | T, option: (code: VideoErrorCode) => string): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    if (VideoError.isInstance(error) && error.code !== "WRITE_FAILED") throw new UserError(`${option(error.code)}: ${error.message}`, { cause: error });
-    throw error;
-  }
-}
-

@@ -9,12 +9,14 @@ import {
   optional,
   renderHelp,
   resolveKey,
+  flag,
   text,
   type ConfigInput,
   type ConfigOf,
   type OptionTable,
   type ParsedConfig,
 } from "@udpcam/appkit";
+import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/protocol";
 
 export const ENV_PREFIX = "RECEIVER";
 
@@ -31,8 +33,12 @@ export const receiverOptions = {
   frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after recording N frames" },
   idleExit: { schema: optional(decimal(0.1, 86_400)), default: undefined, value: "S", help: "stop after S seconds with no datagram, once one has arrived" },
   stats: commonOptions.stats,
-  frameTimeout: { schema: integer(10, 60_000), default: 1_000, value: "MS", help: "give up on an incomplete frame after MS milliseconds" },
-  maxFrameBytes: { schema: integer(1024, 1 << 30), default: 64 << 20, value: "BYTES", help: "refuse frames larger than this (memory bound)" },
+  frameTimeout: { schema: integer(10, 60_000), default: DEFAULT_FRAME_TIMEOUT_MS, value: "MS", help: "give up on an incomplete frame after MS milliseconds" },
+  maxFrameBytes: { schema: integer(1024, 1 << 30), default: DEFAULT_MAX_FRAME_BYTES, value: "BYTES", help: "refuse frames larger than this (memory bound)" },
+  http: { schema: optional(text({ hint: "[HOST:]PORT, like 8080 or 0.0.0.0:8080" })), default: undefined, value: "[HOST:]PORT", help: "serve a live view in the browser, /metrics and /healthz on this port (HOST default 127.0.0.1); off by default" },
+  httpToken: { schema: optional(text({ hint: "a non-empty text" })), default: undefined, value: "TOKEN", help: "viewers must send this as a bearer token or ?token=; needed (or --http-insecure) to bind an address other than loopback", secret: true },
+  httpInsecure: { schema: flag(), default: false, isSwitch: true, help: "allow --http on a non-loopback address without a token (anyone who reaches it sees the video)" },
+  httpQuality: { schema: integer(1, 100), default: 80, value: "Q", help: "JPEG quality of raw (BGR) streams encoded for viewers" },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
   logLevel: commonOptions.logLevel,
@@ -41,10 +47,21 @@ export const receiverOptions = {
 
 export type ReceiverOptions = ConfigOf<typeof receiverOptions>;
 
-export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats" | "keyFile"> {
+/** The live view's HTTP server (--http and its options). */
+export interface HttpSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | undefined;
+  /** JPEG quality for raw streams. */
+  readonly quality: number;
+}
+
+export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats" | "keyFile" | "http" | "httpToken" | "httpInsecure" | "httpQuality"> {
   /** Absolute path, or undefined for no recording. */
   readonly output: string | undefined;
   readonly stats: string | undefined;
+  /** Undefined unless --http is given. */
+  readonly http: HttpSettings | undefined;
   /** The X display for the window, from DISPLAY and XAUTHORITY. */
   readonly x11: { readonly display: string | undefined; readonly xauthority: string | undefined };
 }
@@ -64,11 +81,12 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const loaded = loadConfig(receiverOptions, ENV_PREFIX, input);
   if (loaded.kind === "help") return { kind: "help", text: receiverHelp() };
   if (loaded.kind === "errors") return loaded;
-  const { output, stats, keyFile, ...options } = loaded.config;
+  const { output, stats, keyFile, http, httpToken, httpInsecure, httpQuality, ...options } = loaded.config;
   const errors: string[] = [];
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
+  const httpSettings = http === undefined ? undefined : parseHttpSettings(http, { token: httpToken, insecure: httpInsecure, quality: httpQuality }, errors);
   if (errors.length > 0) return { kind: "errors", errors };
 
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(input.cwd, path));
@@ -79,7 +97,33 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
       key,
       output: output === "none" ? undefined : absolute(output),
       stats: stats === undefined ? undefined : absolute(stats),
+      http: httpSettings,
       x11: { display: input.env["DISPLAY"], xauthority: input.env["XAUTHORITY"] },
     },
   };
+}
+
+/** Loopback addresses: the only ones --http binds without a token or --http-insecure. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** `[HOST:]PORT` (HOST may be `[v6]`) and its companions, or undefined with the problems pushed to `errors`. */
+export function parseHttpSettings(
+  spec: string,
+  options: { readonly token: string | undefined; readonly insecure: boolean; readonly quality: number },
+  errors: string[],
+): HttpSettings | undefined {
+  const match = /^(?:(?:\[([^\]]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(spec.trim());
+  const port = Number(match?.[3]);
+  if (match === null || port > 65_535) {
+    errors.push(`--http: got ${JSON.stringify(spec)}, use [HOST:]PORT like 8080, 127.0.0.1:8080 or [::1]:8080 (port 0 to 65535)`);
+    return undefined;
+  }
+  const host = match[1] ?? match[2] ?? "127.0.0.1";
+  if (!isLoopbackHost(host) && options.token === undefined && !options.insecure) {
+    errors.push(`--http ${spec}: binding ${host} (not loopback) shows the video to anyone who reaches it; set --http-token TOKEN, or --http-insecure to allow it without one`);
+    return undefined;
+  }
+  return { host, port, token: options.token, quality: options.quality };
 }

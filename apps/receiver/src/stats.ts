@@ -1,4 +1,6 @@
-import type { LatencyWindow } from "./latency.js";
+import type { SinkCounters } from "./delivery/sink-queue.js";
+import type { LatencyWindow } from "./delivery/latency.js";
+import { EMPTY_INGEST_COUNTERS, frameTotals, type IngestCounters, type ProtocolCounters } from "./ingest/messages.js";
 
 /** The receiver's counters, as written by --stats and summed up at the end. */
 export interface ReceiverStats {
@@ -13,13 +15,15 @@ export interface ReceiverStats {
   /** Frames written to the recording (0 with --output none). */
   framesRecorded: number;
   framesShown: number;
-  /** Complete frames not recorded because decoding or recording could not keep up. */
+  /** Complete frames that some sink skipped because it could not keep up (see `sinks`). */
   framesSkippedBusy: number;
   framesUndecodable: number;
   streamsSeen: number;
   streamsRefused: number;
-  /** The protocol's own counters (datagrams malformed, duplicate, unauthenticated...). */
-  protocol: Record<string, unknown>;
+  /** The protocol's own counters (datagrams malformed, duplicate, unauthenticated...), by wire format. */
+  protocol: ProtocolCounters;
+  /** Per sink (display, recording...): frames delivered, skipped while busy, undecodable. */
+  sinks: Record<string, SinkCounters>;
   latencyMs: { p50: number | undefined; p99: number | undefined };
   files: string[];
   startedAt: number;
@@ -41,12 +45,21 @@ export function emptyReceiverStats(now: number): ReceiverStats {
     framesUndecodable: 0,
     streamsSeen: 0,
     streamsRefused: 0,
-    protocol: {},
+    protocol: EMPTY_INGEST_COUNTERS.protocol,
+    sinks: {},
     latencyMs: { p50: undefined, p99: undefined },
     files: [],
     startedAt: now,
     elapsedSeconds: 0,
   };
+}
+
+/** Copies the ingest thread's latest counters into the stats. */
+export function applyIngestCounters(stats: ReceiverStats, counters: IngestCounters): void {
+  stats.datagramsReceived = counters.datagramsReceived;
+  stats.bytesReceived = counters.bytesReceived;
+  stats.protocol = counters.protocol;
+  Object.assign(stats, frameTotals(counters.protocol));
 }
 
 function ms(value: number | undefined): string {
@@ -64,7 +77,7 @@ export function formatReceiverStatus(stats: ReceiverStats, rate: { fps: number; 
 }
 
 export function formatReceiverSummary(stats: ReceiverStats): string[] {
-  const malformed = Number(stats.protocol["datagramsMalformed"] ?? 0);
+  const malformed = stats.protocol.datagramsMalformed;
   return [
     `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
     `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded`,

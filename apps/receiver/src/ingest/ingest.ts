@@ -1,47 +1,39 @@
+/** The main thread's handle on the ingest thread. */
 import { Worker } from "node:worker_threads";
 import { UserError } from "@udpcam/appkit";
-import type { AssembledFrame } from "./assembler.js";
-import type { ReceiveCounters, ReceiveLoopCommand, ReceiveLoopMessage, ReceiveLoopSettings } from "./receive-protocol.js";
+import { EMPTY_INGEST_COUNTERS, type IngestCommand, type IngestCounters, type IngestedFrame, type IngestMessage, type IngestSettings } from "./messages.js";
 
-export interface ReceiveLoop {
+export interface Ingest {
   readonly address: string;
   readonly port: number;
   readonly receiveBuffer: number;
   /** The latest counters (at most 100 ms old). */
-  counters(): ReceiveCounters;
+  counters(): IngestCounters;
+  /** Whether the ingest thread is running (for health checks). */
+  readonly alive: boolean;
   /** Stops reading and returns the final counters. */
-  close(): Promise<ReceiveCounters>;
+  close(): Promise<IngestCounters>;
 }
 
-export interface ReceiveLoopHandlers {
-  readonly onFrame: (frame: AssembledFrame, completedAt: number) => void;
-  readonly onCounters: (counters: ReceiveCounters) => void;
+export interface IngestHandlers {
+  readonly onFrame: (ingested: IngestedFrame) => void;
+  readonly onCounters: (counters: IngestCounters) => void;
   readonly onFailure: (error: Error) => void;
 }
 
-const EMPTY: ReceiveCounters = {
-  datagramsReceived: 0,
-  bytesReceived: 0,
-  msSinceLastDatagram: undefined,
-  framesComplete: 0,
-  framesRecovered: 0,
-  framesDropped: 0,
-  framesLate: 0,
-  protocol: {},
-};
-
-/** Starts the receive loop in a worker thread; resolves once its socket listens. */
-export function startReceiveLoop(settings: ReceiveLoopSettings, handlers: ReceiveLoopHandlers): Promise<ReceiveLoop> {
-  const worker = new Worker(new URL("./receive-loop.js", import.meta.url), { workerData: settings });
-  let latest = EMPTY;
-  let closed: ((counters: ReceiveCounters) => void) | undefined;
-  const whenClosed = new Promise<ReceiveCounters>((resolve) => (closed = resolve));
+/** Starts the ingest thread; resolves once its socket listens. */
+export function startIngest(settings: IngestSettings, handlers: IngestHandlers): Promise<Ingest> {
+  const worker = new Worker(new URL("./ingest-thread.js", import.meta.url), { workerData: settings });
+  let latest = EMPTY_INGEST_COUNTERS;
+  let alive = true;
+  let closed: ((counters: IngestCounters) => void) | undefined;
+  const whenClosed = new Promise<IngestCounters>((resolve) => (closed = resolve));
 
   let listening = false;
   return new Promise((resolve, reject) => {
     // Before it listens a failure rejects the start; after, it is the running app's to handle.
     const failed = (error: Error): void => (listening ? handlers.onFailure(error) : reject(error));
-    worker.on("message", (message: ReceiveLoopMessage) => {
+    worker.on("message", (message: IngestMessage) => {
       switch (message.type) {
         case "listening":
           listening = true;
@@ -50,8 +42,11 @@ export function startReceiveLoop(settings: ReceiveLoopSettings, handlers: Receiv
             port: message.port,
             receiveBuffer: message.receiveBuffer,
             counters: () => latest,
+            get alive() {
+              return alive;
+            },
             close: () => {
-              worker.postMessage({ type: "close" } satisfies ReceiveLoopCommand);
+              worker.postMessage({ type: "close" } satisfies IngestCommand);
               return whenClosed;
             },
           });
@@ -60,7 +55,7 @@ export function startReceiveLoop(settings: ReceiveLoopSettings, handlers: Receiv
           reject(message.code === "USER" ? new UserError(message.message) : new Error(message.message));
           break;
         case "frame":
-          handlers.onFrame(message.frame, message.completedAt);
+          handlers.onFrame(message.ingested);
           break;
         case "counters":
           latest = message.counters;
@@ -79,6 +74,9 @@ export function startReceiveLoop(settings: ReceiveLoopSettings, handlers: Receiv
       }
     });
     worker.on("error", failed);
-    worker.on("exit", () => closed?.(latest));
+    worker.on("exit", () => {
+      alive = false;
+      closed?.(latest);
+    });
   });
 }

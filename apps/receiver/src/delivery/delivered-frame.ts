@@ -1,0 +1,34 @@
+import type { FrameEvent } from "@udpcam/protocol";
+import { createFrame, decodeJpegAsync, type Frame } from "@udpcam/video";
+import type { DeliveredFrame } from "../sinks/sink.js";
+
+/** A frame's rate when its sender did not know it: the original scripts' 25. */
+export const UNKNOWN_FPS_FALLBACK = 25;
+
+export interface TrackedFrame extends DeliveredFrame {
+  /** Set once `pixels()` has failed: the frame is counted undecodable, once. */
+  readonly undecodable: boolean;
+}
+
+export function deliveredFrame(event: FrameEvent, captureTime: number): TrackedFrame {
+  let pixels: Promise<Frame> | undefined;
+  let undecodable = false;
+  const meta = { captureTime, sequence: event.frameNumber };
+  const decode = async (): Promise<Frame> =>
+    event.codec === "jpeg" ? decodeJpegAsync(event.payload, meta) : createFrame(event.payload, event.width, event.height, meta);
+  return {
+    event,
+    captureTime,
+    fps: event.fps > 0 ? event.fps : UNKNOWN_FPS_FALLBACK,
+    get undecodable() {
+      return undecodable;
+    },
+    pixels() {
+      pixels ??= decode().catch((error: unknown) => {
+        undecodable = true;
+        throw error;
+      });
+      return pixels;
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { createLogger } from "@udpcam/appkit";
+import { Codec, type FrameEvent } from "@udpcam/protocol";
+import { encodeJpeg, type Frame } from "@udpcam/video";
+import { renderPatternFrame } from "@udpcam/video";
+import { readPatternFrameNumber } from "@udpcam/video/testing";
+import { describe, expect, it } from "vitest";
+import type { DeliveredFrame, Sink } from "../sinks/sink.js";
+import { emptyReceiverStats } from "../stats.js";
+import { Delivery, type DeliveryOptions } from "./delivery.js";
+
+const logger = createLogger({ name: "test", level: "silent", format: "json", colors: false });
+
+function jpegEvent(streamId: number, frameNumber: number): FrameEvent {
+  const payload = encodeJpeg(renderPatternFrame(frameNumber, 320, 240), 90);
+  return { type: "frame", streamId, frameNumber, codec: Codec.Jpeg, width: 320, height: 240, fps: 0, timestampMs: 1_000, payload, recovered: false, firstArrivalMs: 0 };
+}
+
+/** A sink that asks for pixels and holds each delivery until `release()`. */
+class HeldSink implements Sink {
+  readonly frames: { number: number; pixels: Frame; shared: Promise<Frame> }[] = [];
+  #release: (() => void)[] = [];
+  held = true;
+  closed = false;
+  constructor(
+    readonly name: string,
+    private readonly streams?: readonly number[],
+  ) {}
+  accepts(event: FrameEvent): boolean {
+    return this.streams === undefined || this.streams.includes(event.streamId);
+  }
+  async deliver(frame: DeliveredFrame): Promise<void> {
+    const shared = frame.pixels();
+    this.frames.push({ number: frame.event.frameNumber, pixels: await shared, shared });
+    if (this.held) await new Promise<void>((resolve) => this.#release.push(resolve));
+  }
+  release(): void {
+    this.held = false;
+    for (const wake of this.#release.splice(0)) wake();
+  }
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+function delivery(sinks: Sink[], options: Partial<DeliveryOptions> = {}) {
+  const stats = emptyReceiverStats(0);
+  const failures: unknown[] = [];
+  const d = new Delivery(sinks, stats, { streams: "separate", frameLimit: undefined, onLimit: () => undefined, onFailure: (e) => failures.push(e), ...options }, logger);
+  return { d, stats, failures };
+}
+
+const ingested = (frame: FrameEvent, completedAt = 1_010) => ({ frame, senderClock: true, completedAt });
+
+describe("Delivery", () => {
+  it("hands every frame to every sink, decoding a JPEG once for all of them", async () => {
+    const a = new HeldSink("a");
+    const b = new HeldSink("b");
+    a.release();
+    b.release();
+    const { d, stats } = delivery([a, b]);
+    for (let n = 0; n < 3; n++) d.accept(ingested(jpegEvent(1, n)));
+    await d.close();
+    expect(a.frames.map((f) => readPatternFrameNumber(f.pixels))).toEqual([0, 1, 2]);
+    expect(b.frames.map((f) => f.number)).toEqual([0, 1, 2]);
+    for (let n = 0; n < 3; n++) expect(a.frames[n]?.shared).toBe(b.frames[n]?.shared);
+    expect(stats.framesDelivered).toBe(3);
+    expect(stats.framesSkippedBusy).toBe(0);
+    expect(a.closed && b.closed).toBe(true);
+    expect(d.latency.percentile(0.5)).toBe(10);
+  });
+
+  it("skips whole frames for a stuck sink while another sink gets every frame", async () => {
+    const stuck = new HeldSink("stuck");
+    const fast = new HeldSink("fast");
+    fast.release();
+    const { d, stats } = delivery([stuck, fast]);
+    // Frames arrive over time, as from a camera: the fast sink keeps up, the stuck one cannot.
+    for (let n = 0; n < 40; n++) {
+      d.accept(ingested(jpegEvent(1, n)));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fast.frames.map((f) => f.number)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    const counters = d.sinkCounters();
+    expect(counters["stuck"]?.skipped).toBe(40 - 16);
+    stuck.release();
+    await d.close();
+    expect(stuck.frames.map((f) => f.number)).toEqual(Array.from({ length: 16 }, (_, n) => n));
+    expect(d.sinkCounters()["stuck"]).toEqual({ delivered: 16, skipped: 24, undecodable: 0 });
+    expect(stats.framesSkippedBusy).toBe(24);
+  });
+
+  it("counts a payload that is not a JPEG as undecodable, once, and goes on", async () => {
+    const a = new HeldSink("a");
+    const b = new HeldSink("b");
+    a.release();
+    b.release();
+    const { d, stats, failures } = delivery([a, b]);
+    d.accept(ingested({ ...jpegEvent(1, 0), payload: new Uint8Array([1, 2, 3]) }));
+    d.accept(ingested(jpegEvent(1, 1)));
+    await d.close();
+    expect(stats.framesUndecodable).toBe(1);
+    expect(stats.framesDelivered).toBe(1);
+    expect(a.frames.map((f) => f.number)).toEqual([1]);
+    expect(failures).toEqual([]);
+  });
+
+  it("gives each sink only the streams it accepts, and tells sinks about new streams", async () => {
+    const only2 = new HeldSink("only2", [2]);
+    only2.release();
+    const started: [number, number | undefined][] = [];
+    const watcher: Sink = { name: "watcher", accepts: () => false, deliver: () => Promise.resolve(), close: () => Promise.resolve(), streamStarted: (id, replaces) => started.push([id, replaces]) };
+    const { d, stats } = delivery([only2, watcher]);
+    d.accept(ingested(jpegEvent(1, 0)));
+    d.accept(ingested(jpegEvent(2, 5)));
+    d.accept(ingested(jpegEvent(1, 1)));
+    await d.close();
+    expect(only2.frames.map((f) => f.number)).toEqual([5]);
+    expect(started).toEqual([
+      [1, undefined],
+      [2, undefined],
+    ]);
+    expect(stats.streamsSeen).toBe(2);
+  });
+
+  it("under --streams first refuses a second live stream", async () => {
+    const a = new HeldSink("a");
+    a.release();
+    const { d, stats } = delivery([a], { streams: "first" });
+    d.accept(ingested(jpegEvent(1, 0), 0));
+    d.accept(ingested(jpegEvent(2, 0), 100));
+    d.accept(ingested(jpegEvent(1, 1), 200));
+    await d.close();
+    expect(a.frames.map((f) => f.number)).toEqual([0, 1]);
+    expect(stats.streamsRefused).toBe(1);
+  });
+
+  it("stops taking frames at --frames and says so once they are delivered", async () => {
+    const a = new HeldSink("a");
+    a.release();
+    let limits = 0;
+    const { d, stats } = delivery([a], { frameLimit: 3, onLimit: () => limits++ });
+    for (let n = 0; n < 6; n++) d.accept(ingested(jpegEvent(1, n)));
+    await d.close();
+    expect(a.frames.map((f) => f.number)).toEqual([0, 1, 2]);
+    expect(stats.framesDelivered).toBe(3);
+    expect(limits).toBe(1);
+  });
+
+  it("bounds a sink's queue in bytes as well as frames", async () => {
+    const stuck = new HeldSink("stuck");
+    const { d } = delivery([stuck]);
+    const big = (n: number): FrameEvent => ({ ...jpegEvent(1, n), payload: new Uint8Array(50 << 20) });
+    for (let n = 0; n < 5; n++) d.accept(ingested(big(n)));
+    // 128 MB holds two frames of 50 MB (the one being delivered counts): the other three are skipped.
+    expect(d.sinkCounters()["stuck"]?.skipped).toBe(3);
+    stuck.release();
+    await d.close();
+  });
+
+  it("stops the app when a sink fails for a reason that is not the frame's", async () => {
+    const broken: Sink = { name: "broken", accepts: () => true, deliver: () => Promise.reject(new Error("disk full")), close: () => Promise.resolve() };
+    const { d, failures } = delivery([broken]);
+    d.accept(ingested(jpegEvent(1, 0)));
+    await d.close();
+    expect(failures.map((e) => (e as Error).message)).toEqual(["disk full"]);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Delivery: every complete frame from ingest passes the stream gate, feeds the
+ * latency window and the stats, and goes to each sink that accepts it, each
+ * through its own bounded queue. A JPEG is decoded at most once, and only when
+ * some sink asks for pixels.
+ */
+import type { Logger } from "@udpcam/appkit";
+import type { FrameEvent } from "@udpcam/protocol";
+import type { IngestedFrame } from "../ingest/messages.js";
+import { LogThrottle } from "../log-throttle.js";
+import type { Sink } from "../sinks/sink.js";
+import type { ReceiverStats } from "../stats.js";
+import { deliveredFrame } from "./delivered-frame.js";
+import { LatencyWindow } from "./latency.js";
+import { SinkQueue, type SinkCounters, type SinkOutcome } from "./sink-queue.js";
+import { StreamGate, type StreamPolicy } from "./stream-gate.js";
+import { StreamStats, streamHexId } from "./stream-stats.js";
+
+/** With --streams first, how long the current stream must be silent before another takes over. */
+const STREAM_TAKEOVER_MS = 2_000;
+/** At most one "refusing a stream" line this often (a flood of forged streams must not flood the log). */
+const REFUSAL_LOG_EVERY_MS = 10_000;
+/** What one sink may have waiting: 16 frames, and at most 128 MB of them (four raw 4K frames). */
+const SINK_QUEUE_LIMITS = { maxFrames: 16, maxBytes: 128 << 20 };
+
+export interface DeliveryOptions {
+  readonly streams: StreamPolicy;
+  /** Stop taking frames after this many, and call `onLimit` once they are delivered. */
+  readonly frameLimit: number | undefined;
+  readonly onLimit: () => void;
+  /** A sink failed for a reason that is not the frame's (the app stops). */
+  readonly onFailure: (error: unknown) => void;
+}
+
+export class Delivery {
+  readonly latency = new LatencyWindow();
+  /** Per-stream figures (the live view's /api/streams). */
+  readonly streams = new StreamStats();
+  readonly #gate: StreamGate;
+  readonly #queues: SinkQueue[];
+  readonly #refusalLog = new LogThrottle(REFUSAL_LOG_EVERY_MS);
+  #framesTaken = 0;
+  #inFlight = new Set<Promise<void>>();
+
+  constructor(
+    sinks: readonly Sink[],
+    private readonly stats: ReceiverStats,
+    private readonly options: DeliveryOptions,
+    private readonly logger: Logger,
+  ) {
+    this.#gate = new StreamGate(options.streams, STREAM_TAKEOVER_MS);
+    this.#queues = sinks.map((sink) => new SinkQueue(sink, SINK_QUEUE_LIMITS, options.onFailure));
+  }
+
+  /** Each sink's counters, by sink name. */
+  sinkCounters(): Record<string, SinkCounters> {
+    return Object.fromEntries(this.#queues.map((queue) => [queue.sink.name, { ...queue.counters }]));
+  }
+
+  accept({ frame, senderClock, completedAt }: IngestedFrame): void {
+    if (!this.#admit(frame, completedAt)) return;
+    const latencyMs = senderClock ? completedAt - frame.timestampMs : undefined;
+    if (latencyMs !== undefined) this.latency.add(latencyMs);
+    this.streams.add(frame, completedAt, latencyMs);
+    const { frameLimit } = this.options;
+    if (frameLimit !== undefined && this.#framesTaken >= frameLimit) return;
+    this.#framesTaken++;
+    const delivered = deliveredFrame(frame, frame.timestampMs);
+    const outcomes = this.#queues.filter((queue) => queue.sink.accepts(frame)).map((queue) => queue.offer(delivered));
+    const done = Promise.all(outcomes).then((results) => this.#count(results));
+    this.#inFlight.add(done);
+    void done.finally(() => this.#inFlight.delete(done));
+  }
+
+  /** Resolves once every frame taken so far went through every sink. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.#inFlight]);
+    await Promise.all(this.#queues.map((queue) => queue.drain()));
+  }
+
+  /** Drains, then closes every sink (each once, also when another fails). */
+  async close(): Promise<void> {
+    await this.drain();
+    const results = await Promise.allSettled(this.#queues.map((queue) => queue.sink.close()));
+    for (const [i, result] of results.entries()) {
+      if (result.status === "rejected") this.logger.error({ err: result.reason }, `closing the ${this.#queues[i]?.sink.name} failed`);
+    }
+  }
+
+  #count(results: readonly SinkOutcome[]): void {
+    if (results.includes("undecodable")) {
+      this.stats.framesUndecodable++;
+      return;
+    }
+    if (results.includes("skipped")) this.stats.framesSkippedBusy++;
+    this.stats.framesDelivered++;
+    const { frameLimit } = this.options;
+    if (frameLimit !== undefined && this.stats.framesDelivered === frameLimit) this.options.onLimit();
+  }
+
+  /** The stream gate, with its log lines: whether frames of this stream are taken. */
+  #admit(frame: FrameEvent, now: number): boolean {
+    const decision = this.#gate.decide(frame.streamId, now);
+    if (decision.kind === "refuse") {
+      if (decision.isNew) {
+        this.stats.streamsRefused++;
+        const held = this.#refusalLog.take(now);
+        if (held !== undefined) {
+          this.logger.warn(
+            `refusing a second stream (id ${streamHex(frame.streamId)}) while stream ${streamHex(decision.current)} is live; use --streams separate to record each sender to its own file` +
+              (held > 0 ? ` (${held} more refused since the last such line)` : ""),
+          );
+        }
+      }
+      return false;
+    }
+    if (decision.isNew) {
+      this.stats.streamsSeen++;
+      const { streamId, width, height, codec, fps } = frame;
+      this.logger.info(
+        { streamId, width, height, codec, fps },
+        `${decision.replaces === undefined ? "new" : `stream ${streamHex(decision.replaces)} went silent; new`} stream ${streamHex(streamId)}: ${width}x${height} ${codec} at ${fps} fps`,
+      );
+      for (const queue of this.#queues) queue.sink.streamStarted?.(streamId, decision.replaces);
+    }
+    return true;
+  }
+}
+
+export const streamHex = streamHexId;

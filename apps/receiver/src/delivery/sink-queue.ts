@@ -1,0 +1,75 @@
+/**
+ * One sink's queue: frames are delivered to it one at a time, in order; while it
+ * is busy up to `maxFrames` frames and `maxBytes` of payload wait, and past that a
+ * new frame is skipped whole and counted. So a slow sink loses frames, never
+ * slows ingest or another sink, and holds bounded memory.
+ */
+import { VideoError } from "@udpcam/video";
+import type { Sink } from "../sinks/sink.js";
+import type { TrackedFrame } from "./delivered-frame.js";
+
+/** How a frame's trip through one sink ended. */
+export type SinkOutcome = "delivered" | "skipped" | "undecodable";
+
+export interface SinkQueueLimits {
+  readonly maxFrames: number;
+  readonly maxBytes: number;
+}
+
+export interface SinkCounters {
+  delivered: number;
+  skipped: number;
+  undecodable: number;
+}
+
+export class SinkQueue {
+  readonly counters: SinkCounters = { delivered: 0, skipped: 0, undecodable: 0 };
+  #waitingFrames = 0;
+  #waitingBytes = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly sink: Sink,
+    private readonly limits: SinkQueueLimits,
+    /** A failure that is not the frame's fault (a full disk, a dead encoder): the app stops. */
+    private readonly onFailure: (error: unknown) => void,
+  ) {}
+
+  /** Queues the frame for the sink; resolves with how its delivery ended. */
+  offer(frame: TrackedFrame): Promise<SinkOutcome> {
+    const bytes = frame.event.payload.byteLength;
+    const busy = this.#waitingFrames > 0;
+    if (busy && (this.#waitingFrames >= this.limits.maxFrames || this.#waitingBytes + bytes > this.limits.maxBytes)) {
+      this.counters.skipped++;
+      return Promise.resolve("skipped");
+    }
+    this.#waitingFrames++;
+    this.#waitingBytes += bytes;
+    const outcome = this.#tail.then(() => this.#deliver(frame));
+    this.#tail = outcome.finally(() => {
+      this.#waitingFrames--;
+      this.#waitingBytes -= bytes;
+    });
+    return outcome;
+  }
+
+  /** Resolves once every queued frame has been delivered. */
+  async drain(): Promise<void> {
+    await this.#tail;
+  }
+
+  async #deliver(frame: TrackedFrame): Promise<SinkOutcome> {
+    try {
+      await this.sink.deliver(frame);
+      this.counters.delivered++;
+      return "delivered";
+    } catch (error) {
+      if (frame.undecodable || (VideoError.isInstance(error) && error.code === "JPEG_INVALID")) {
+        this.counters.undecodable++;
+        return "undecodable";
+      }
+      this.onFailure(error);
+      return "skipped";
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * /metrics: the receiver's counters in Prometheus text format, from a registry
+ * of its own (not prom-client's global one). Values are read from the stats on
+ * each scrape; only the latency histogram is fed as frames arrive.
+ *
+ * Names: `udpcam_receiver_` + what is counted + the base unit, `_total` on
+ * counters (Prometheus' naming practice; MediaMTX's `paths_bytes_received` and
+ * SRT's byte and packet counters are the same quantities). The scheme is in the
+ * README's "Metrics" section.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { streamHexId, type StreamSnapshot } from "../delivery/stream-stats.js";
+import type { ReceiverStats } from "../stats.js";
+import type { ViewerRegistry } from "./viewers.js";
+
+export interface MetricsSource {
+  /** The receiver's stats, brought up to date (sinks included). */
+  readonly stats: () => ReceiverStats;
+  readonly streams: () => readonly StreamSnapshot[];
+  readonly viewers: ViewerRegistry;
+  readonly unauthorized: () => number;
+  readonly health: () => { readonly alive: boolean; readonly msSinceLastDatagram: number | undefined };
+}
+
+/** Capture (the sender's clock) to frame complete, seconds: 1 ms to 5 s. */
+interface Sample {
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+
+export class ReceiverMetrics {
+  readonly registry = new Registry();
+  readonly #latency: Histogram;
+
+  constructor(private readonly source: MetricsSource) {
+    const registers = [this.registry];
+    this.#latency = new Histogram({ name: "udpcam_receiver_frame_latency_seconds", help: "Capture (sender's clock) to frame complete at the receiver", buckets: LATENCY_BUCKETS, registers });
+    const stat = (read: (stats: ReceiverStats) => number) => () => read(source.stats());
+
+    this.#counter("datagrams_received_total", "UDP datagrams read from the socket", stat((s) => s.datagramsReceived));
+    this.#counter("received_bytes_total", "UDP payload bytes read from the socket", stat((s) => s.bytesReceived));
+    this.#counters("datagrams_refused_total", "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required)", "reason", () => refusedByReason(source.stats()));
+    this.#counter("frames_complete_total", "Frames reassembled whole (rebuilt ones included)", stat((s) => s.framesComplete));
+    this.#counter("frames_recovered_total", "Complete frames with at least one chunk rebuilt by FEC", stat((s) => s.framesRecovered));
+    this.#counter("frames_dropped_total", "Frames given up incomplete", stat((s) => s.framesDropped));
+    this.#counter("frames_late_total", "Frames first seen after a newer frame of their stream", stat((s) => s.framesLate));
+    this.#counter("frames_delivered_total", "Complete frames handed to the sinks", stat((s) => s.framesDelivered));
+    this.#counter("frames_recorded_total", "Frames written to the recording", stat((s) => s.framesRecorded));
+    this.#counter("frames_undecodable_total", "Complete frames whose JPEG did not decode", stat((s) => s.framesUndecodable));
+    this.#counters("sink_frames_skipped_total", "Frames a sink skipped because it was busy, by sink", "sink", () =>
+      Object.fromEntries(Object.entries(source.stats().sinks).map(([sink, counters]) => [sink, counters.skipped])),
+    );
+    this.#counter("streams_seen_total", "Streams taken", stat((s) => s.streamsSeen));
+    this.#counter("streams_refused_total", "Streams refused (--streams first)", stat((s) => s.streamsRefused));
+    this.#counter("http_unauthorized_requests_total", "HTTP requests refused for a missing or wrong token", () => source.unauthorized());
+    this.#gauge("streams", "Streams with a frame in the last 3 s", [], () => [{ labels: {}, value: source.streams().length }]);
+    this.#gauge("ingest_up", "1 while the ingest thread runs", [], () => [{ labels: {}, value: source.health().alive ? 1 : 0 }]);
+    this.#gauge("last_datagram_age_seconds", "Seconds since the last datagram (absent before the first)", [], () => {
+      const ms = source.health().msSinceLastDatagram;
+      return ms === undefined ? [] : [{ labels: {}, value: ms / 1000 }];
+    });
+    this.#gauge("viewers", "Viewers connected, by stream and kind (websocket, mjpeg)", ["stream", "kind"], () => {
+      const counts = new Map<string, { labels: Record<string, string>; value: number }>();
+      for (const viewer of source.viewers.live()) {
+        const key = `${viewer.streamId}/${viewer.kind}`;
+        const entry = counts.get(key) ?? { labels: { stream: streamHexId(viewer.streamId), kind: viewer.kind }, value: 0 };
+        entry.value++;
+        counts.set(key, entry);
+      }
+      return [...counts.values()];
+    });
+    const perViewer = (pick: (c: { framesSent: number; framesDropped: number }) => number) => () => [
+      ...source.viewers.live().map((viewer) => ({ labels: { viewer: viewer.id, kind: viewer.kind, stream: streamHexId(viewer.streamId) }, value: pick(viewer) })),
+      // Viewers that left, summed per kind, so that each counter's sum never goes down.
+      ...Object.entries(source.viewers.departed).map(([kind, counters]) => ({ labels: { viewer: "departed", kind, stream: "" }, value: pick(counters) })),
+    ];
+    const viewerLabels = ["viewer", "kind", "stream"];
+    this.#family("viewer_frames_sent_total", "Frames sent to a viewer", viewerLabels, perViewer((c) => c.framesSent));
+    this.#family("viewer_frames_dropped_total", "Frames skipped for a viewer whose socket was still busy", viewerLabels, perViewer((c) => c.framesDropped));
+  }
+
+  /** One capture-to-complete latency, in ms. */
+  observeLatency(ms: number): void {
+    this.#latency.observe(Math.max(0, ms) / 1000);
+  }
+
+  /** The text a scrape gets, and its Content-Type. */
+  async scrape(): Promise<{ body: string; contentType: string }> {
+    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+
+  #counter(name: string, help: string, read: () => number): void {
+    this.#family(name, help, [], () => [{ labels: {}, value: read() }]);
+  }
+
+  #counters(name: string, help: string, label: string, read: () => Record<string, number>): void {
+    this.#family(name, help, [label], () => Object.entries(read()).map(([value, count]) => ({ labels: { [label]: value }, value: count })));
+  }
+
+  /** A counter set from `read` at each scrape (the receiver counts; prom-client only shows). */
+  #family(name: string, help: string, labelNames: string[], read: () => Sample[]): void {
+    new Counter({
+      name: `udpcam_receiver_${name}`,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.inc(labels, value);
+      },
+    });
+  }
+
+  #gauge(name: string, help: string, labelNames: string[], read: () => Sample[]): void {
+    new Gauge({
+      name: `udpcam_receiver_${name}`,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.set(labels, value);
+      },
+    });
+  }
+}
+
+/** Datagrams that made no frame, by why, in the wire format's own counters. */
+export function refusedByReason(stats: ReceiverStats): Record<string, number> {
+  const p = stats.protocol;
+  if (p.format === "legacy") return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate };
+  return {
+    malformed: p.datagramsMalformed,
+    duplicate: p.datagramsDuplicate,
+    late: p.datagramsLate,
+    surplus: p.datagramsSurplus,
+    unauthenticated: p.datagramsUnauthenticated,
+    untagged: p.datagramsUntagged,
+    auth_required: p.datagramsAuthRequired,
+  };
+}

@@ -1,0 +1,72 @@
+import { Codec, LEGACY_FRAME_BYTES, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
+import { createHmacAuthenticator } from "@udpcam/protocol/node";
+import { describe, expect, it } from "vitest";
+import { createLegacyAssembler, createV1Assembler, LEGACY_STREAM_ID } from "./frame-assembler.js";
+
+const KEY = "a shared key of some length";
+
+function legacyFrame(fill: number): Uint8Array[] {
+  return packetizeLegacyFrame(new Uint8Array(LEGACY_FRAME_BYTES).fill(fill));
+}
+
+describe("v1 assembler", () => {
+  const v1 = () => createV1Assembler({ key: undefined, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
+
+  it("emits the protocol's frame event with the sender's metadata", () => {
+    const assembler = v1();
+    const payload = new Uint8Array(5000).map((_, i) => i & 0xff);
+    const datagrams = packetizeFrame({ streamId: 7, frameNumber: 3, codec: Codec.Jpeg, width: 64, height: 48, fps: 30, timestampMs: 1234.5, payload });
+    const frames = datagrams.flatMap((d) => assembler.push(d, 10));
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ type: "frame", streamId: 7, frameNumber: 3, codec: "jpeg", width: 64, height: 48, fps: 30, timestampMs: 1234.5 });
+    expect(frames[0]?.payload).toEqual(payload);
+    expect(assembler.senderClock).toBe(true);
+  });
+
+  it("counts datagrams of the original scripts' format apart, so the receiver can say --protocol legacy", () => {
+    const assembler = v1();
+    for (const d of legacyFrame(9).slice(0, 5)) expect(assembler.push(d, 0)).toEqual([]);
+    const counters = assembler.counters();
+    expect(counters).toMatchObject({ format: "v1", datagramsMalformed: 5, datagramsLegacyLike: 5 });
+  });
+
+  it("accepts only datagrams tagged with its key", () => {
+    const assembler = createV1Assembler({ key: KEY, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
+    const frame = { streamId: 1, frameNumber: 0, codec: Codec.Jpeg, width: 8, height: 8, fps: 25, timestampMs: 0, payload: new Uint8Array(100) };
+    const untagged = packetizeFrame(frame);
+    expect(untagged.flatMap((d) => assembler.push(d, 0))).toEqual([]);
+    const signed = packetizeFrame({ ...frame, frameNumber: 1 }, { authenticator: createHmacAuthenticator(KEY) });
+    expect(signed.flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+    expect(assembler.counters()).toMatchObject({ datagramsUntagged: untagged.length, framesComplete: 1 });
+  });
+});
+
+describe("legacy assembler", () => {
+  it("gives the seed's frames the format's constants: stream 0, 640x480 raw, 25 fps", () => {
+    const assembler = createLegacyAssembler({ mode: "strict", kernelDrops: () => 0 });
+    const frames = legacyFrame(5).flatMap((d) => assembler.push(d, 0));
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ streamId: LEGACY_STREAM_ID, codec: "raw-bgr24", width: 640, height: 480, fps: 25 });
+    expect(frames[0]?.payload.every((b) => b === 5)).toBe(true);
+    expect(assembler.senderClock).toBe(false);
+  });
+
+  it("in strict mode drops a frame during which the kernel dropped datagrams, and counts it", () => {
+    let drops = 0;
+    const assembler = createLegacyAssembler({ mode: "strict", kernelDrops: () => drops });
+    const datagrams = legacyFrame(1);
+    const frames = datagrams.flatMap((d, i) => {
+      if (i === 10) drops += 20; // a whole frame's worth lost mid-frame: indexes still look in order
+      return assembler.push(d, 0);
+    });
+    expect(frames).toEqual([]);
+    expect(legacyFrame(2).flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+    expect(assembler.counters()).toMatchObject({ format: "legacy", framesDroppedForKernelLoss: 1, framesComplete: 2 });
+  });
+
+  it("in seed mode emits as the original server does, without the kernel check", () => {
+    let drops = 0;
+    const assembler = createLegacyAssembler({ mode: "seed", kernelDrops: () => drops++ });
+    expect(legacyFrame(3).flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The reassembler of the configured wire format behind one face: datagrams in,
+ * the protocol's `FrameEvent`s out. The original scripts' format carries no
+ * stream id, size, rate or capture time, so its frames get the constants it
+ * implies and the time they completed here.
+ */
+import {
+  Codec,
+  createLegacyReassembler,
+  createReassembler,
+  looksLikeLegacyDatagram,
+  looksLikeV1,
+  LEGACY_FRAME_HEIGHT,
+  LEGACY_FRAME_WIDTH,
+  type FrameEvent,
+  type LegacyMode,
+} from "@udpcam/protocol";
+import { createHmacAuthenticator } from "@udpcam/protocol/node";
+import type { ProtocolCounters, StreamFrameCounters } from "./messages.js";
+import { StreamCounts } from "./stream-counts.js";
+
+export interface FrameAssembler {
+  /** Whether a frame's `timestampMs` is the sender's capture time. */
+  readonly senderClock: boolean;
+  push(datagram: Uint8Array, now: number): FrameEvent[];
+  expire(now: number): void;
+  counters(): ProtocolCounters;
+  /** Frames complete, rebuilt and dropped per stream. */
+  streamCounters(): StreamFrameCounters[];
+}
+
+/** The original scripts have one stream, at 25 fps, with no id: this stands for it. */
+export const LEGACY_STREAM_ID = 0;
+export const LEGACY_FPS = 25;
+
+export interface V1AssemblerSettings {
+  readonly key: string | undefined;
+  readonly maxFrameBytes: number;
+  readonly frameTimeout: number;
+}
+
+export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler {
+  const reassembler = createReassembler({
+    maxFrameBytes: settings.maxFrameBytes,
+    frameTimeoutMs: settings.frameTimeout,
+    ...(settings.key === undefined ? {} : { authenticator: createHmacAuthenticator(settings.key) }),
+  });
+  let datagramsLegacyLike = 0;
+  const perStream = new StreamCounts();
+  return {
+    senderClock: true,
+    push(datagram, now) {
+      if (!looksLikeV1(datagram) && looksLikeLegacyDatagram(datagram)) datagramsLegacyLike++;
+      const frames: FrameEvent[] = [];
+      for (const event of reassembler.push(datagram, now)) {
+        perStream.count(event);
+        if (event.type === "frame") frames.push(event);
+      }
+      return frames;
+    },
+    expire(now) {
+      for (const event of reassembler.expire(now)) perStream.count(event);
+    },
+    counters: () => ({ ...reassembler.counters, format: "v1", datagramsLegacyLike }),
+    streamCounters: () => perStream.list(),
+  };
+}
+
+export interface LegacyAssemblerSettings {
+  readonly mode: LegacyMode;
+  /**
+   * Datagrams the kernel dropped on the socket so far, or undefined where it cannot
+   * tell. In strict mode a frame during which this moved is not emitted: the format
+   * has no frame id, so a run of lost datagrams that ends where it began in the
+   * 0..19 cycle leaves chunks of two frames that read as one. On loopback the only
+   * loss is a full receive buffer, which the kernel counts.
+   */
+  readonly kernelDrops: () => number | undefined;
+}
+
+export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameAssembler {
+  const reassembler = createLegacyReassembler({ mode: settings.mode });
+  const checkDrops = settings.mode === "strict";
+  let dropsAtFrameStart: number | undefined;
+  let framesDroppedForKernelLoss = 0;
+  const perStream = new StreamCounts();
+  return {
+    senderClock: false,
+    push(datagram, now) {
+      if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0) dropsAtFrameStart = settings.kernelDrops();
+      const frames: FrameEvent[] = [];
+      for (const event of reassembler.push(datagram, now)) {
+        if (event.type !== "frame") {
+          perStream.dropped(LEGACY_STREAM_ID);
+          continue;
+        }
+        if (checkDrops && dropsAtFrameStart !== settings.kernelDrops()) {
+          framesDroppedForKernelLoss++;
+          perStream.dropped(LEGACY_STREAM_ID);
+          continue;
+        }
+        perStream.complete(LEGACY_STREAM_ID);
+        frames.push({
+          type: "frame",
+          streamId: LEGACY_STREAM_ID,
+          frameNumber: event.frameNumber,
+          codec: Codec.RawBgr24,
+          width: LEGACY_FRAME_WIDTH,
+          height: LEGACY_FRAME_HEIGHT,
+          fps: LEGACY_FPS,
+          timestampMs: Date.now(),
+          payload: event.payload,
+          recovered: false,
+          firstArrivalMs: now,
+        });
+      }
+      return frames;
+    },
+    expire() {},
+    counters: () => ({ ...reassembler.counters, format: "legacy", framesDroppedForKernelLoss }),
+    streamCounters: () => perStream.list(),
+  };
+}

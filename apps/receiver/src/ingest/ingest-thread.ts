@@ -1,0 +1,86 @@
+/**
+ * The ingest thread (a worker thread): it owns the socket and the reassembler,
+ * so datagrams keep being read while the main thread decodes, shows and records
+ * (a DIVX frame blocks a thread for milliseconds, long enough for a fast sender
+ * to overflow the socket buffer).
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { UserError, requestBufferSizes } from "@udpcam/appkit";
+import type { FrameEvent } from "@udpcam/protocol";
+import { createLegacyAssembler, createV1Assembler, type FrameAssembler } from "./frame-assembler.js";
+import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
+import { bindSocket } from "./socket.js";
+import { kernelDrops } from "./socket-drops.js";
+
+const COUNTERS_EVERY_MS = 100;
+const EXPIRE_EVERY_MS = 50;
+
+const port = parentPort;
+if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
+const settings = workerData as IngestSettings;
+const post = (message: IngestMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+/** A transferable copy unless the payload already owns its whole buffer. */
+function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const owned = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer;
+  return owned ? (payload as Uint8Array<ArrayBuffer>) : payload.slice();
+}
+
+function createAssembler(boundPort: number): FrameAssembler {
+  if (settings.protocol === "legacy") return createLegacyAssembler({ mode: settings.legacyMode, kernelDrops: () => kernelDrops(boundPort) });
+  return createV1Assembler(settings);
+}
+
+async function main(): Promise<void> {
+  let socket;
+  try {
+    socket = await bindSocket(settings.host, settings.port);
+  } catch (error) {
+    post({ type: "bind-failed", code: UserError.isInstance(error) ? "USER" : (error as NodeJS.ErrnoException).code, message: (error as Error).message });
+    port?.close();
+    return;
+  }
+  const buffers = requestBufferSizes(socket, { receive: settings.receiveBufferBytes });
+  const assembler = createAssembler(socket.address().port);
+  let datagramsReceived = 0;
+  let bytesReceived = 0;
+  let lastDatagramAt: number | undefined;
+  const counters = (): IngestCounters => ({
+    datagramsReceived,
+    bytesReceived,
+    msSinceLastDatagram: lastDatagramAt === undefined ? undefined : performance.now() - lastDatagramAt,
+    protocol: assembler.counters(),
+    streams: assembler.streamCounters(),
+  });
+  const sendFrame = (event: FrameEvent): void => {
+    const payload = ownBuffer(event.payload);
+    post({ type: "frame", ingested: { frame: { ...event, payload }, senderClock: assembler.senderClock, completedAt: Date.now() } }, [payload.buffer]);
+  };
+
+  socket.on("message", (datagram) => {
+    datagramsReceived++;
+    bytesReceived += datagram.length;
+    const now = performance.now();
+    lastDatagramAt = now;
+    for (const frame of assembler.push(datagram, now)) sendFrame(frame);
+  });
+
+  const expireTimer = setInterval(() => assembler.expire(performance.now()), EXPIRE_EVERY_MS);
+  const countersTimer = setInterval(() => post({ type: "counters", counters: counters() }), COUNTERS_EVERY_MS);
+  const address = socket.address();
+  post({ type: "listening", address: address.address, port: address.port, receiveBuffer: buffers.receive });
+
+  port?.on("message", (command: IngestCommand) => {
+    if (command.type !== "close") return;
+    clearInterval(expireTimer);
+    clearInterval(countersTimer);
+    socket.close(() => {
+      post({ type: "closed", counters: counters() });
+      port.close();
+    });
+  });
+}
+
+main().catch((error: unknown) => {
+  post({ type: "failed", message: (error as Error).message, stack: (error as Error).stack });
+});

@@ -1,0 +1,101 @@
+/**
+ * What crosses between the ingest thread (socket + reassembler) and its handle
+ * on the main thread. Frames are the protocol package's own `FrameEvent`, and
+ * counters keep the protocol's own types.
+ */
+import { createReassembler, type FrameEvent, type LegacyCounters, type LegacyMode, type ReassemblerCounters } from "@udpcam/protocol";
+
+/** What the ingest thread needs to listen and reassemble. */
+export interface IngestSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: "v1" | "legacy";
+  readonly legacyMode: LegacyMode;
+  readonly key: string | undefined;
+  readonly maxFrameBytes: number;
+  readonly frameTimeout: number;
+  readonly receiveBufferBytes: number;
+}
+
+/** The reassembler's counters, plus what the ingest counts around it. Field names are --stats's. */
+export type ProtocolCounters =
+  | (ReassemblerCounters & {
+      readonly format: "v1";
+      /** Refused as malformed, and shaped like the original scripts' datagrams: the sender may use --protocol legacy. */
+      readonly datagramsLegacyLike: number;
+    })
+  | (LegacyCounters & {
+      readonly format: "legacy";
+      /** Complete frames not emitted because the kernel dropped datagrams while they arrived (strict mode). */
+      readonly framesDroppedForKernelLoss: number;
+    });
+
+/** One stream's frame totals as the reassembler saw them (before the stream gate). */
+export interface StreamFrameCounters {
+  readonly streamId: number;
+  readonly framesComplete: number;
+  readonly framesRecovered: number;
+  readonly framesDropped: number;
+}
+
+export interface IngestCounters {
+  readonly datagramsReceived: number;
+  readonly bytesReceived: number;
+  /** Milliseconds since the last datagram when these counters were taken; undefined before the first. */
+  readonly msSinceLastDatagram: number | undefined;
+  readonly protocol: ProtocolCounters;
+  /** Per stream the reassembler tracks now (a stream it forgot is gone from the list). */
+  readonly streams: readonly StreamFrameCounters[];
+}
+
+/**
+ * A complete frame. `senderClock` says whether `frame.timestampMs` is the sender's
+ * capture time (v1) or, for a format that carries none (legacy), the moment the
+ * frame completed here.
+ */
+export interface IngestedFrame {
+  readonly frame: FrameEvent;
+  readonly senderClock: boolean;
+  /** Wall-clock ms when the frame completed. */
+  readonly completedAt: number;
+}
+
+/** Messages from the ingest thread to the main thread. */
+export type IngestMessage =
+  | { readonly type: "listening"; readonly address: string; readonly port: number; readonly receiveBuffer: number }
+  | { readonly type: "bind-failed"; readonly code: string | undefined; readonly message: string }
+  | { readonly type: "frame"; readonly ingested: IngestedFrame }
+  | { readonly type: "counters"; readonly counters: IngestCounters }
+  | { readonly type: "closed"; readonly counters: IngestCounters }
+  | { readonly type: "failed"; readonly message: string; readonly stack: string | undefined };
+
+/** Messages from the main thread to the ingest thread. */
+export type IngestCommand = { readonly type: "close" };
+
+/** Counters before the ingest thread reported any: the v1 reassembler's own zeros. */
+export const EMPTY_INGEST_COUNTERS: IngestCounters = {
+  datagramsReceived: 0,
+  bytesReceived: 0,
+  msSinceLastDatagram: undefined,
+  streams: [],
+  protocol: { ...createReassembler().counters, format: "v1", datagramsLegacyLike: 0 },
+};
+
+/** The frame totals every format has, whatever else it counts. */
+export function frameTotals(protocol: ProtocolCounters): {
+  framesComplete: number;
+  framesRecovered: number;
+  framesDropped: number;
+  framesLate: number;
+} {
+  if (protocol.format === "v1") {
+    const { framesComplete, framesRecovered, framesDropped, framesLate } = protocol;
+    return { framesComplete, framesRecovered, framesDropped, framesLate };
+  }
+  return {
+    framesComplete: protocol.framesComplete,
+    framesRecovered: 0,
+    framesDropped: protocol.framesDropped + protocol.framesDroppedForKernelLoss,
+    framesLate: 0,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * A consumer of delivered frames: the window, the recording, and whatever comes
+ * next (a live view, a relay). Delivery hands every frame to every sink that
+ * accepts it, each through its own bounded queue, so a slow sink skips frames
+ * without slowing ingest or the other sinks.
+ */
+import type { FrameEvent } from "@udpcam/protocol";
+import type { Frame } from "@udpcam/video";
+
+/** A complete frame on its way to the sinks. */
+export interface DeliveredFrame {
+  /** The protocol's event: stream, number, codec, size, payload (JPEG or BGR bytes). */
+  readonly event: FrameEvent;
+  /** Frames per second to record or pace at: the sender's, or 25 when it did not say. */
+  readonly fps: number;
+  /** When the frame was captured (the sender's clock), or completed here when the format does not say. */
+  readonly captureTime: number;
+  /**
+   * The frame's pixels: a JPEG is decoded at most once, on the first call, and shared
+   * by every sink that asks. Rejects when the payload cannot be decoded.
+   */
+  pixels(): Promise<Frame>;
+}
+
+export interface Sink {
+  /** Names the sink in stats and logs: "display", "recording". */
+  readonly name: string;
+  /** Whether this frame goes to this sink; asked once per frame, must be cheap. */
+  accepts(event: FrameEvent): boolean;
+  /** Takes one frame; the next is not delivered before this settles. */
+  deliver(frame: DeliveredFrame): Promise<void>;
+  /** A stream started (under `--streams first`, possibly replacing one that went silent). */
+  streamStarted?(streamId: number, replaces: number | undefined): void;
+  /** Finishes whatever the sink holds (a recording is finalized). Called once, after the last delivery. */
+  close(): Promise<void>;
+}
