@@ -1,8 +1,10 @@
 // The ceiling: how many datagrams (and bytes) per second Node's dgram moves from one process
-// to another on this machine. `node dist/ceiling.js recv PORT SECONDS` counts what arrives and
-// prints JSON; `node dist/ceiling.js send PORT BYTES SECONDS` sends flat out (64 datagrams a
-// turn of the event loop, so the socket's callbacks run). Both sockets ask for 8 MB buffers.
+// to another on this machine. `node dist/ceiling.js --mode recv --port P --seconds S` counts what
+// arrives and prints JSON; `--mode send --port P --bytes B --seconds S` sends flat out (64
+// datagrams a turn of the event loop, so the socket's callbacks run). Both sockets ask for 8 MB
+// buffers.
 import { createSocket } from "node:dgram";
+import { CEILING_HELP, CEILING_OPTIONS, readCommandLine } from "./options.js";
 
 const BUFFER_BYTES = 8 << 20;
 
@@ -40,6 +42,6 @@ async function send(port: number, size: number, seconds: number): Promise<void> 
   process.stdout.write(JSON.stringify({ sent }) + "\n");
 }
 
-const [mode, port, a, b] = process.argv.slice(2);
-if (mode === "recv") await receive(Number(port), Number(a));
-else await send(Number(port), Number(a), Number(b));
+const options = readCommandLine("ceiling", CEILING_OPTIONS, CEILING_HELP);
+if (options.mode === "recv") await receive(options.port, options.seconds);
+else await send(options.port, options.bytes, options.seconds);

@@ -1,30 +1,30 @@
 // End-to-end benchmark: udpcam against the original scripts, GStreamer RTP and Node's dgram
 // ceiling, same clip, same machine, same run. Writes docs/benchmarks/end-to-end.md.
-// Usage: node dist/main.js [--quick] [--profiles-only]   (--quick: one run each and short clips, for
-// development; --profiles-only: only the CPU profiles of our apps, printed, no file written)
+// Usage: node dist/main.js [--quick] [--profiles-only] (--help lists what they do).
 // A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { IMPLS, NETSIM_SEED, ROOT, freePort, runOnce, type Impl, type ImplId, type RunResult, type RunSpec } from "./peers.js";
+import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { REPO_ROOT, freePort, killAllChildren, writePatternClip } from "@udpcam/testkit";
+import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
+import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, runOnce, type Impl, type ImplId, type RunResult, type RunSpec } from "./peers.js";
 import { hotspots } from "./profile.js";
-import { finish, killAll, start } from "./proc.js";
-import { writePatternClip } from "./recording.js";
+import { finish, start } from "./proc.js";
 
-const quick = process.argv.includes("--quick");
-const profilesOnly = process.argv.includes("--profiles-only");
+const { quick, profilesOnly } = readCommandLine("bench", BENCH_OPTIONS, BENCH_HELP);
 const RUNS = quick ? 1 : 3;
 const LOSS_FRAMES = quick ? 25 : 75;
 const RATE_FRAMES_640 = quick ? 150 : 600;
 const RATE_FRAMES_720 = quick ? 100 : 300;
 const LATENCY_FRAMES = quick ? 100 : 250;
 const LOSSES = [0, 0.002, 0.01];
-const OUT = join(ROOT, "docs/benchmarks/end-to-end.md");
+const OUT = join(REPO_ROOT, "docs/benchmarks/end-to-end.md");
 
 const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-"));
 const cleanup = (): void => {
-  killAll();
+  killAllChildren();
   rmSync(dir, { recursive: true, force: true });
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -117,11 +117,11 @@ interface Ceiling {
 }
 
 async function ceilingOnce(size: number): Promise<Ceiling | undefined> {
-  const script = join(ROOT, "tools/bench/dist/ceiling.js");
+  const script = join(REPO_ROOT, "tools/bench/dist/ceiling.js");
   const port = await freePort();
-  const receiver = start("ceiling recv", process.execPath, [script, "recv", String(port), "2.6"], { timeoutMs: 20_000, usageFile: join(dir, "ceiling-rx.time") });
+  const receiver = start("ceiling recv", process.execPath, [script, "--mode", "recv", "--port", String(port), "--seconds", "2.6"], { timeoutMs: 20_000, usageFile: join(dir, "ceiling-rx.time") });
   await receiver.waitFor(/listening/);
-  const sender = start("ceiling send", process.execPath, [script, "send", String(port), String(size), "2"], { timeoutMs: 20_000, usageFile: join(dir, "ceiling-tx.time") });
+  const sender = start("ceiling send", process.execPath, [script, "--mode", "send", "--port", String(port), "--bytes", String(size), "--seconds", "2"], { timeoutMs: 20_000, usageFile: join(dir, "ceiling-tx.time") });
   await finish(sender, 15_000);
   await finish(receiver, 15_000);
   try {
@@ -237,8 +237,8 @@ async function main(): Promise<void> {
   log(`working in ${dir}${quick ? " (quick)" : ""}`);
   const clip640 = join(dir, "clip-640x480.avi");
   const clip720 = join(dir, "clip-1280x720.avi");
-  await writePatternClip(clip640, 640, 480, RATE_FRAMES_640);
-  await writePatternClip(clip720, 1280, 720, RATE_FRAMES_720);
+  await writePatternClip(clip640, { width: 640, height: 480, frames: RATE_FRAMES_640 });
+  await writePatternClip(clip720, { width: 1280, height: 720, frames: RATE_FRAMES_720 });
   log(`${elapsed()} clips written`);
   if (profilesOnly) {
     // Only the profiles, as Markdown on stdout (to look at a change without the whole run).
@@ -246,9 +246,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const ceiling1472 = await ceiling(1472);
-  const ceiling65507 = await ceiling(65_507);
-  const ceilingFor = (bytes: number): Ceiling => (bytes <= 1472 ? ceiling1472 : ceiling65507);
+  const ceiling1472 = await ceiling(DEFAULT_MAX_DATAGRAM_BYTES);
+  const ceiling65507 = await ceiling(MAX_DATAGRAM_BYTES);
+  const ceilingFor = (bytes: number): Ceiling => (bytes <= DEFAULT_MAX_DATAGRAM_BYTES ? ceiling1472 : ceiling65507);
 
   // Loss matrix at 25 fps, netsim in the path for everyone.
   const sizes = [
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     for (const loss of LOSSES) {
       for (const id of lossImpls) {
         const impl = IMPLS[id];
-        if (impl.only640 && size.width !== 640) continue;
+        if (impl.only640 && (size.width !== LEGACY_FRAME_WIDTH || size.height !== LEGACY_FRAME_HEIGHT)) continue;
         const summary = await measure({ impl, clip: size.clip, width: size.width, height: size.height, fps: 25, frames: LOSS_FRAMES, loss, record: true });
         matrix.push({ impl, width: size.width, height: size.height, loss, summary });
       }
@@ -320,8 +320,8 @@ async function main(): Promise<void> {
 
   // ---- write
   const loadAtEnd = loadavg();
-  const gitHead = version("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
-  const dirty = version("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no", "apps", "packages"]) === "" ? "" : " (apps/ or packages/ modified in the working tree)";
+  const gitHead = version("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"]);
+  const dirty = version("git", ["-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no", "apps", "packages"]) === "" ? "" : " (apps/ or packages/ modified in the working tree)";
   const lines: string[] = [];
   const push = (...more: string[]): void => void lines.push(...more);
   push(
@@ -354,7 +354,7 @@ async function main(): Promise<void> {
   );
 
   push("## The dgram ceiling", "", "Two Node processes, one sending flat out, one counting, 8 MB socket buffers, 2 s each.", "", "| datagram | datagrams/s | MB/s |", "| ---: | ---: | ---: |");
-  for (const [size, c] of [[1472, ceiling1472], [65_507, ceiling65507]] as const) push(`| ${size} B | ${f0(c.datagramsPerS)} | ${f0(c.bytesPerS / 1e6)} |`);
+  for (const [size, c] of [[DEFAULT_MAX_DATAGRAM_BYTES, ceiling1472], [MAX_DATAGRAM_BYTES, ceiling65507]] as const) push(`| ${size} B | ${f0(c.datagramsPerS)} | ${f0(c.bytesPerS / 1e6)} |`);
   push("");
 
   push(
@@ -403,7 +403,7 @@ async function main(): Promise<void> {
   push("## Where the time goes (udpcam, `node --cpu-prof`, self time, top 8)", "");
   push(...profileMarkdown(profiled));
   push("<!-- analysis -->", "");
-  mkdirSync(join(ROOT, "docs/benchmarks"), { recursive: true });
+  mkdirSync(join(REPO_ROOT, "docs/benchmarks"), { recursive: true });
   writeFileSync(OUT, mergeAnalysis(lines.join("\n")));
   log(`${elapsed()} wrote ${OUT}`);
 }
@@ -412,8 +412,8 @@ async function main(): Promise<void> {
 function wireBytes(impl: Impl, width: number, height: number, s: Summary): number {
   const bytesPerFrame = median(s.runs.map((r) => (r.bytesReceived === undefined || r.complete === 0 ? undefined : r.bytesReceived / r.complete)));
   if (bytesPerFrame !== undefined) return bytesPerFrame;
-  if (impl.id.startsWith("seed")) return 20 * 46_081;
-  if (impl.codec === "raw") return width * height * 3 * (1400 / 1380);
+  if (impl.id.startsWith("seed")) return LEGACY_CHUNK_COUNT * LEGACY_DATAGRAM_BYTES;
+  if (impl.codec === "raw") return width * height * 3 * (GST_PACKET_BYTES / GST_PAYLOAD_BYTES);
   return width === 640 ? 23_196 : 58_123; // q80 sizes from docs/benchmarks/video.md
 }
 

@@ -1,22 +1,31 @@
 // One run of one implementation: receiver, optional netsim in the path, sender, all real
 // processes on 127.0.0.1, reading the same test-pattern clip; then the recording is
 // classified by its pixels.
-import { createSocket } from "node:dgram";
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import {
+  NETSIM_CLI,
+  RECEIVER_LISTENING,
+  SEED_CLIENT,
+  SEED_SERVER,
+  SYSTEM_PYTHON,
+  freePort,
+  readReceiverStats,
+  readSenderStats,
+  receiverArgv,
+  senderArgv,
+  waitForFile,
+  type ReceiverStats,
+  type SenderStats,
+} from "@udpcam/testkit";
 import { classifyRecording } from "./recording.js";
-import { finish, sleep, start, type Child } from "./proc.js";
+import { finish, start, type TimedChild } from "./proc.js";
 
-export const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
-const SENDER = join(ROOT, "apps/sender/dist/main.js");
-const RECEIVER = join(ROOT, "apps/receiver/dist/main.js");
-const NETSIM = join(ROOT, "tools/netsim/dist/cli.js");
-const SEED_CLIENT = join(ROOT, "tools/seed/seed_client.py");
-const SEED_SERVER = join(ROOT, "tools/seed/seed_server.py");
-/** Debian's python3, which has cv2; the one on PATH may not. */
-const PYTHON = "/usr/bin/python3";
 const GST = "gst-launch-1.0";
+/** GStreamer's RTP payloaders' default packet size (UDP payload), and the video it carries (rtpvrawpay). */
+export const GST_PACKET_BYTES = 1400;
+export const GST_PAYLOAD_BYTES = 1380;
 export const NETSIM_SEED = 8;
 const EIGHT_MB = 8 << 20;
 /** The sender's highest --fps: with it, pacing is moot and it sends as fast as it can. */
@@ -40,16 +49,16 @@ export interface Impl {
 
 export const IMPLS: Record<ImplId, Impl> = {
   // Defaults on loopback: --datagram-size auto = 65,507 bytes, --fec auto = none.
-  "ours-raw": { id: "ours-raw", label: "udpcam raw (loopback defaults: 65,507 B datagrams, no FEC)", codec: "raw", datagramBytes: 65_507, only640: false, anyRate: true },
+  "ours-raw": { id: "ours-raw", label: "udpcam raw (loopback defaults: 65,507 B datagrams, no FEC)", codec: "raw", datagramBytes: MAX_DATAGRAM_BYTES, only640: false, anyRate: true },
   // JPEG streams are recorded with --fourcc MJPG: the frames are stored as they arrive, not re-encoded as DIVX.
-  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC; recorded as MJPG)", codec: "jpeg", datagramBytes: 65_507, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
+  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC; recorded as MJPG)", codec: "jpeg", datagramBytes: MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
   // Defaults for any other host (what a 1,500-MTU link gets): 1,472-byte datagrams, --fec auto = 10%.
-  "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: 1472, only640: false, anyRate: true },
-  "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%; recorded as MJPG)", codec: "jpeg", datagramBytes: 1472, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
-  "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
-  "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: 46_081, only640: true, anyRate: true },
-  "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: 1400, only640: false, anyRate: false },
-  "gst-jpeg": { id: "gst-jpeg", label: "GStreamer RTP JPEG q80, 8 MB buffer", codec: "jpeg", datagramBytes: 1400, only640: false, anyRate: false },
+  "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true },
+  "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%; recorded as MJPG)", codec: "jpeg", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
+  "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: LEGACY_DATAGRAM_BYTES, only640: true, anyRate: true },
+  "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: LEGACY_DATAGRAM_BYTES, only640: true, anyRate: true },
+  "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: GST_PACKET_BYTES, only640: false, anyRate: false },
+  "gst-jpeg": { id: "gst-jpeg", label: "GStreamer RTP JPEG q80, 8 MB buffer", codec: "jpeg", datagramBytes: GST_PACKET_BYTES, only640: false, anyRate: false },
 };
 
 export interface RunSpec {
@@ -93,37 +102,6 @@ export interface RunResult {
   readonly failure?: string;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const socket = createSocket("udp4");
-    socket.once("error", fail);
-    socket.bind(0, "127.0.0.1", () => {
-      const { port } = socket.address();
-      socket.close(() => done(port));
-    });
-  });
-}
-
-async function waitForFile(path: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > until) throw new Error(`${path} did not appear`);
-    await sleep(20);
-  }
-}
-
-function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
 function gstRtpCaps(impl: Impl, width: number, height: number): string {
   return impl.codec === "raw"
     ? `application/x-rtp,media=(string)video,clock-rate=(int)90000,encoding-name=(string)RAW,sampling=(string)BGR,depth=(string)8,width=(string)${width},height=(string)${height},colorimetry=(string)SMPTE240M,payload=(int)96,a-framerate=(string)25`
@@ -132,7 +110,7 @@ function gstRtpCaps(impl: Impl, width: number, height: number): string {
 
 /** Runs one implementation once. Never throws: a broken run is reported as a failure with zero frames. */
 export async function runOnce(spec: RunSpec): Promise<RunResult> {
-  const started: Child[] = [];
+  const started: TimedChild[] = [];
   try {
     return await runInner(spec, started);
   } catch (error) {
@@ -146,8 +124,9 @@ export async function runOnce(spec: RunSpec): Promise<RunResult> {
   }
 }
 
-async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
+async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult> {
   const { impl, dir } = spec;
+  const ours = impl.id.startsWith("ours");
   const tag = `${impl.id}-${Date.now()}`;
   const output = join(dir, `${tag}.${impl.id.startsWith("gst") ? "mkv" : "avi"}`);
   const receiverStats = join(dir, `${tag}-rx.json`);
@@ -159,16 +138,16 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   const usage = (who: string): string => join(dir, `${tag}-${who}.time`);
 
   // Receiver.
-  let receiver: Child;
-  if (impl.id.startsWith("ours")) {
-    const args = [...(spec.receiverNodeFlags ?? []), RECEIVER, "--log-format", "json", "--display", "off", "--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30", ...(impl.receiverArgs ?? [])];
-    receiver = start("receiver", process.execPath, args, { timeoutMs, usageFile: usage("rx"), cwd: dir });
+  let receiver: TimedChild;
+  if (ours) {
+    const args = ["--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30", ...(impl.receiverArgs ?? [])];
+    receiver = start("receiver", process.execPath, receiverArgv(args, spec.receiverNodeFlags), { timeoutMs, usageFile: usage("rx"), cwd: dir });
     started.push(receiver);
-    await receiver.waitFor(/"msg":"listening on /);
+    await receiver.waitFor(RECEIVER_LISTENING);
   } else if (impl.id.startsWith("seed")) {
     const args = [SEED_SERVER, "--host", "127.0.0.1", "--port", String(port), "--output", output, "--idle-exit", "1", "--ready-file", ready];
     if (impl.id === "seed-8mb") args.push("--rcvbuf", String(EIGHT_MB));
-    receiver = start("seed_server", PYTHON, args, { timeoutMs, usageFile: usage("rx"), env: { DISPLAY: undefined }, cwd: dir });
+    receiver = start("seed_server", SYSTEM_PYTHON, args, { timeoutMs, usageFile: usage("rx"), env: { DISPLAY: undefined }, cwd: dir });
     started.push(receiver);
     await waitForFile(ready, 20_000);
   } else {
@@ -181,10 +160,10 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   }
 
   // Netsim in the path, when asked.
-  let netsim: Child | undefined;
+  let netsim: TimedChild | undefined;
   let sendPort = port;
   if (spec.loss !== undefined) {
-    netsim = start("netsim", process.execPath, [NETSIM, "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${port}`, "--loss", String(spec.loss), "--seed", String(NETSIM_SEED)], {
+    netsim = start("netsim", process.execPath, [NETSIM_CLI, "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${port}`, "--loss", String(spec.loss), "--seed", String(NETSIM_SEED)], {
       timeoutMs,
       usageFile: usage("netsim"),
     });
@@ -194,13 +173,13 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
   }
 
   // Sender.
-  let sender: Child;
-  if (impl.id.startsWith("ours")) {
-    const args = [...(spec.senderNodeFlags ?? []), SENDER, "--log-format", "json", "--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
-    if (impl.datagramBytes === 1472) args.push("--datagram-size", "1472");
-    sender = start("sender", process.execPath, args, { timeoutMs, usageFile: usage("tx"), cwd: dir });
+  let sender: TimedChild;
+  if (ours) {
+    const args = ["--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
+    if (impl.datagramBytes === DEFAULT_MAX_DATAGRAM_BYTES) args.push("--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES));
+    sender = start("sender", process.execPath, senderArgv(args, spec.senderNodeFlags), { timeoutMs, usageFile: usage("tx"), cwd: dir });
   } else if (impl.id.startsWith("seed")) {
-    sender = start("seed_client", PYTHON, [SEED_CLIENT, "--host", "127.0.0.1", "--port", String(sendPort), "--source", spec.clip, "--frames", String(spec.frames), "--fps", String(spec.fps)], {
+    sender = start("seed_client", SYSTEM_PYTHON, [SEED_CLIENT, "--host", "127.0.0.1", "--port", String(sendPort), "--source", spec.clip, "--frames", String(spec.frames), "--fps", String(spec.fps)], {
       timeoutMs,
       usageFile: usage("tx"),
     });
@@ -222,29 +201,24 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
 
   const tx = sender.usage();
   const rx = receiver.usage();
-  const rxStats = readJson(receiverStats);
-  const txStats = readJson(senderStats);
+  const rxStats: ReceiverStats | undefined = ours ? readReceiverStats(receiverStats) : undefined;
+  const txStats: SenderStats | undefined = ours ? readSenderStats(senderStats) : undefined;
   const classified = spec.record ? await classifyRecording(output, impl.id.startsWith("gst")) : undefined;
   let sent = spec.frames;
   let sendSeconds = tx?.wallSeconds ?? 0;
-  if (impl.id.startsWith("ours")) {
-    sent = num(txStats?.framesSent) ?? sent;
+  if (txStats !== undefined) {
+    sent = txStats.framesSent;
     // From the "sending to" log line (source open, socket ready) to the end of the run:
     // process start and OpenCV loading are not sending time.
-    const startedAt = num(txStats?.startedAt);
-    const elapsedSeconds = num(txStats?.elapsedSeconds);
     const sendingAt = /"time":(\d+),[^\n]*"msg":"sending to /.exec(sender.stdout() + sender.stderr());
-    if (startedAt !== undefined && elapsedSeconds !== undefined) {
-      const endMs = startedAt + elapsedSeconds * 1000;
-      sendSeconds = sendingAt?.[1] !== undefined ? (endMs - Number(sendingAt[1])) / 1000 : elapsedSeconds;
-    }
+    const endMs = txStats.startedAt + txStats.elapsedSeconds * 1000;
+    sendSeconds = sendingAt?.[1] !== undefined ? (endMs - Number(sendingAt[1])) / 1000 : txStats.elapsedSeconds;
   } else if (impl.id.startsWith("seed")) {
     const printed = JSON.parse(sender.stdout().trim() || "{}") as { framesSent?: number; seconds?: number };
     sent = printed.framesSent ?? sent;
     sendSeconds = printed.seconds ?? sendSeconds;
   }
-  const latency = rxStats?.latencyMs as { p50?: unknown; p99?: unknown } | undefined;
-  const complete = num(rxStats?.framesComplete) ?? classified?.recorded ?? 0;
+  const complete = rxStats?.framesComplete ?? classified?.recorded ?? 0;
   const recorded = classified?.recorded ?? complete;
   const intact = classified?.intact ?? complete;
   return {
@@ -259,8 +233,8 @@ async function runInner(spec: RunSpec, started: Child[]): Promise<RunResult> {
     senderCpuSeconds: tx?.cpuSeconds,
     receiverCpuSeconds: rx?.cpuSeconds,
     receiverPeakKiB: rx?.peakKiB,
-    latencyP50: num(latency?.p50),
-    latencyP99: num(latency?.p99),
-    bytesReceived: num(rxStats?.bytesReceived),
+    latencyP50: rxStats?.latencyMs.p50,
+    latencyP99: rxStats?.latencyMs.p99,
+    bytesReceived: rxStats?.bytesReceived,
   };
 }
