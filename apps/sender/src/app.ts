@@ -3,9 +3,10 @@ import { randomInt } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
+import { LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { VideoError, openSource, type FrameSource } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
-import { chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
+import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
 import { sendSpread } from "./pacer.js";
 import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
@@ -18,7 +19,7 @@ const SEND_BUFFER_BYTES = 8 << 20;
  */
 const PACING_SHARE = { v1: 0.8, legacy: 0.5 } as const;
 /** What may go out at once ahead of the even schedule: one 46 KB legacy datagram at a time. */
-const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: 46_081 } as const;
+const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: LEGACY_DATAGRAM_BYTES } as const;
 const VIDEO_USER_ERRORS = new Set(["CAMERA_NOT_FOUND", "FILE_NOT_FOUND", "FILE_UNREADABLE", "INVALID_OPTION"]);
 
 export type SenderDeps = AppDeps;
@@ -28,8 +29,10 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const destination = await resolveDestination(config.host, config.port);
   const datagramSize = chooseDatagramSize(config.datagramSize, destination);
   const fec = chooseFecOverhead(config.fec, datagramSize);
-  if (!destination.isLoopback && datagramSize > 1472) {
-    logger.warn(`datagrams of ${datagramSize} bytes are larger than one 1500-byte packet: each travels as several IP fragments and is lost if any one is; --datagram-size 1472 avoids that`);
+  if (!destination.isLoopback && datagramSize > PATH_SAFE_DATAGRAM_BYTES) {
+    logger.warn(
+      `datagrams of ${datagramSize} bytes are larger than one 1500-byte packet: each travels as several IP fragments and is lost if any one is; --datagram-size ${PATH_SAFE_DATAGRAM_BYTES} avoids that`,
+    );
   }
 
   const source = await openFrameSource(config);
@@ -73,7 +76,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       if (error === null || error === undefined) return;
       stats.sendErrors++;
       if ((error as NodeJS.ErrnoException).code === "EMSGSIZE") {
-        fatal ??= new UserError(`--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use 1472`);
+        fatal ??= new UserError(`--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use ${PATH_SAFE_DATAGRAM_BYTES}`);
       } else if (stats.sendErrors === 1) {
         logger.warn(`send failed: ${error.message} (counting further failures quietly)`);
       }

@@ -16,6 +16,7 @@ import {
   type OptionTable,
   type ParsedConfig,
 } from "@udpcam/appkit";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES } from "@udpcam/protocol";
 
 export const ENV_PREFIX = "SENDER";
 
@@ -30,7 +31,12 @@ export const senderOptions = {
   height: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this height (test pattern: its height; default 480)" },
   fps: { schema: optional(decimal(0.1, 1000)), default: undefined, value: "N", help: "frames per second to send (default: the source's own rate; test pattern 25)" },
   frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after sending N frames" },
-  datagramSize: { schema: autoOr(integer(64, 65507)), default: "auto", value: "BYTES", help: "largest datagram; auto = 65507 to this machine, 1472 (no IP fragmentation on a 1500 MTU) elsewhere" },
+  datagramSize: {
+    schema: autoOr(integer(MIN_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES)),
+    default: "auto",
+    value: "BYTES",
+    help: `largest datagram; auto = ${MAX_DATAGRAM_BYTES} to this machine, ${DEFAULT_MAX_DATAGRAM_BYTES} (no IP fragmentation on a 1500 MTU) elsewhere`,
+  },
   fec: { schema: autoOr(decimal(0, 1)), default: "auto", value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.1 for datagrams of one packet, 0 for loopback-sized ones" },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,

@@ -1,10 +1,11 @@
 import { lookup } from "node:dns/promises";
 import { UserError } from "@udpcam/appkit";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 
 /** What fits in one 1500-byte Ethernet packet: 1500 - 20 (IPv4) - 8 (UDP). */
-export const PATH_SAFE_DATAGRAM_BYTES = 1472;
+export const PATH_SAFE_DATAGRAM_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;
 /** The largest UDP payload over IPv4, which loopback carries whole (MTU 65536). */
-export const LOOPBACK_DATAGRAM_BYTES = 65_507;
+export const LOOPBACK_DATAGRAM_BYTES = MAX_DATAGRAM_BYTES;
 
 export interface Destination {
   readonly address: string;
