@@ -26,6 +26,7 @@ export interface RecordingTotals {
 export class RecordingSink implements Sink {
   readonly name = "recording";
   readonly #recordings = new Map<string, Promise<Recording>>();
+  readonly #opened: Recording[] = [];
   readonly #storesJpeg: boolean;
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
 
@@ -40,9 +41,9 @@ export class RecordingSink implements Sink {
     return true;
   }
 
-  /** Frames written so far (exact after close). */
+  /** Frames written so far (queued ones count once written). */
   get framesWritten(): number {
-    return this.#totals.framesWritten;
+    return this.#opened.reduce((sum, recording) => sum + recording.framesWritten, this.#totals.framesWritten);
   }
 
   get totals(): RecordingTotals {
@@ -52,12 +53,12 @@ export class RecordingSink implements Sink {
   async deliver(frame: DeliveredFrame): Promise<void> {
     const recording = await this.#recordingFor(frame);
     await recording.write(await this.#input(frame));
-    this.#totals = { ...this.#totals, framesWritten: this.#totals.framesWritten + 1 };
   }
 
   async close(): Promise<void> {
     const results = await Promise.allSettled([...this.#recordings.values()].map(async (recording) => (await recording).close()));
     this.#recordings.clear();
+    this.#opened.length = 0;
     let framesWritten = 0;
     let framesDropped = 0;
     const files: string[] = [];
@@ -86,7 +87,10 @@ export class RecordingSink implements Sink {
     let recording = this.#recordings.get(path);
     if (recording === undefined) {
       const { fourcc, segmentSeconds } = this.options;
-      recording = openRecording({ path, fourcc, fps: frame.fps, segmentSeconds });
+      recording = openRecording({ path, fourcc, fps: frame.fps, segmentSeconds }).then((opened) => {
+        this.#opened.push(opened);
+        return opened;
+      });
       this.#recordings.set(path, recording);
       this.logger.info({ path, fps: frame.fps }, `recording to ${path} at ${frame.fps} fps${this.#storesJpeg ? " (JPEG frames stored as they arrive)" : ""}`);
     }
