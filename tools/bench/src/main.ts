@@ -3,15 +3,15 @@
 // Usage: node dist/main.js [--quick] [--profiles-only] (--help lists what they do).
 // A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
-import { REPO_ROOT, freePort, killAllChildren, writePatternClip } from "@udpcam/testkit";
+import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
-import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, runOnce, type Impl, type ImplId, type RunResult, type RunSpec } from "./peers.js";
-import { hotspots } from "./profile.js";
-import { finish, start } from "./proc.js";
+import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, type Impl, type ImplId } from "./peers.js";
+import { ceiling, clean, highestRate, measure, profile, profileMarkdown, type BenchSetup, type Ceiling, type ProfileResult, type RateResult } from "./runs.js";
+import { median, type Summary } from "./summary.js";
 
 const { quick, profilesOnly } = readCommandLine("bench", BENCH_OPTIONS, BENCH_HELP);
 const RUNS = quick ? 1 : 3;
@@ -37,183 +37,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 const startedAt = Date.now();
 const elapsed = (): string => `${((Date.now() - startedAt) / 1000).toFixed(0)} s`;
-
-function median(values: readonly (number | undefined)[]): number | undefined {
-  const sorted = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-interface Summary {
-  readonly runs: readonly RunResult[];
-  readonly sent: number;
-  readonly intact: number;
-  readonly torn: number;
-  readonly lost: number;
-  readonly sendFps: number;
-  /** Intact frames per second of sending time. */
-  readonly intactFps: number;
-  readonly senderMsPerFrame: number | undefined;
-  readonly receiverMsPerFrame: number | undefined;
-  readonly receiverPeakMiB: number | undefined;
-  readonly latencyP50: number | undefined;
-  readonly latencyP99: number | undefined;
-  readonly bytesPerS: number | undefined;
-  /** Runs in which every frame sent was recorded intact (or, not recording, completed). */
-  readonly cleanRuns: number;
-  readonly failures: readonly string[];
-}
-
-function summarize(runs: readonly RunResult[]): Summary {
-  const m = (pick: (r: RunResult) => number | undefined): number => median(runs.map(pick)) ?? 0;
-  const mu = (pick: (r: RunResult) => number | undefined): number | undefined => median(runs.map(pick));
-  return {
-    runs,
-    sent: m((r) => r.sent),
-    intact: m((r) => r.intact),
-    torn: m((r) => r.torn),
-    lost: m((r) => r.lost),
-    sendFps: m((r) => r.sendFps),
-    intactFps: m((r) => (r.sendSeconds > 0 ? r.intact / r.sendSeconds : 0)),
-    senderMsPerFrame: mu((r) => (r.senderCpuSeconds === undefined ? undefined : (1000 * r.senderCpuSeconds) / r.sent)),
-    receiverMsPerFrame: mu((r) => (r.receiverCpuSeconds === undefined ? undefined : (1000 * r.receiverCpuSeconds) / r.sent)),
-    receiverPeakMiB: mu((r) => (r.receiverPeakKiB === undefined ? undefined : r.receiverPeakKiB / 1024)),
-    latencyP50: mu((r) => r.latencyP50),
-    latencyP99: mu((r) => r.latencyP99),
-    bytesPerS: mu((r) => (r.bytesReceived === undefined || r.sendSeconds <= 0 ? undefined : r.bytesReceived / r.sendSeconds)),
-    cleanRuns: runs.filter((r) => r.failure === undefined && r.sent > 0 && r.intact === r.sent && r.torn === 0).length,
-    failures: runs.flatMap((r) => (r.failure === undefined ? [] : [r.failure])),
-  };
-}
-
-async function measure(spec: Omit<RunSpec, "dir">, runs = RUNS): Promise<Summary> {
-  const results: RunResult[] = [];
-  for (let i = 0; i < runs; i++) {
-    results.push(await runOnce({ ...spec, dir }));
-    removeRecordings();
-  }
-  const summary = summarize(results);
-  log(
-    `${elapsed()} ${spec.impl.id} ${spec.width}x${spec.height} fps=${spec.fps || "max"} loss=${spec.loss ?? "direct"} record=${spec.record}: ` +
-      `intact ${summary.intact}/${summary.sent}, torn ${summary.torn}, lost ${summary.lost}, ${summary.sendFps.toFixed(0)} fps sent` +
-      (summary.failures.length > 0 ? `; FAILED: ${summary.failures.join(" | ")}` : ""),
-  );
-  return summary;
-}
-
-/** Recordings and stats of finished runs (clips and profiles stay). */
-function removeRecordings(): void {
-  for (const name of readdirSync(dir)) {
-    if (/^(ours|seed|gst)-/.test(name)) rmSync(join(dir, name), { force: true });
-  }
-}
-
-// ---------------------------------------------------------------- the dgram ceiling
-
-interface Ceiling {
-  readonly datagramsPerS: number;
-  readonly bytesPerS: number;
-}
-
-async function ceilingOnce(size: number): Promise<Ceiling | undefined> {
-  const script = join(REPO_ROOT, "tools/bench/dist/ceiling.js");
-  const port = await freePort();
-  const receiver = start("ceiling recv", process.execPath, [script, "--mode", "recv", "--port", String(port), "--seconds", "2.6"], { timeoutMs: 20_000, usageFile: join(dir, "ceiling-rx.time") });
-  await receiver.waitFor(/listening/);
-  const sender = start("ceiling send", process.execPath, [script, "--mode", "send", "--port", String(port), "--bytes", String(size), "--seconds", "2"], { timeoutMs: 20_000, usageFile: join(dir, "ceiling-tx.time") });
-  await finish(sender, 15_000);
-  await finish(receiver, 15_000);
-  try {
-    return JSON.parse(receiver.stdout()) as Ceiling;
-  } catch {
-    return undefined;
-  }
-}
-
-async function ceiling(size: number): Promise<Ceiling> {
-  const runs: Ceiling[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const run = await ceilingOnce(size);
-    if (run !== undefined) runs.push(run);
-  }
-  const result = { datagramsPerS: median(runs.map((r) => r.datagramsPerS)) ?? 0, bytesPerS: median(runs.map((r) => r.bytesPerS)) ?? 0 };
-  log(`${elapsed()} dgram ceiling ${size} B: ${result.datagramsPerS.toFixed(0)} datagrams/s, ${(result.bytesPerS / 1e6).toFixed(0)} MB/s`);
-  return result;
-}
-
-// ---------------------------------------------------------------- highest sustained rate
-
-interface RateResult {
-  readonly impl: Impl;
-  readonly width: number;
-  readonly height: number;
-  readonly record: boolean;
-  /** The flat-out attempt. */
-  readonly flatOut: Summary;
-  /** The fastest attempt where at least 2 of 3 runs delivered every frame intact, and its aimed rate (0 = flat out). */
-  readonly sustained: { readonly fps: number; readonly aimed: number; readonly summary: Summary } | undefined;
-  readonly tried: readonly number[];
-}
-
-const clean = (s: Summary): boolean => s.cleanRuns * 2 > s.runs.length;
-
-async function highestRate(impl: Impl, clip: string, width: number, height: number, frames: number, record = true): Promise<RateResult> {
-  const base = { impl, clip, width, height, frames, loss: undefined, record };
-  const flatOut = await measure({ ...base, fps: 0 });
-  const tried = [0];
-  if (clean(flatOut)) return { impl, width, height, record, flatOut, sustained: { fps: flatOut.intactFps, aimed: 0, summary: flatOut }, tried };
-  if (!impl.anyRate) return { impl, width, height, record, flatOut, sustained: undefined, tried };
-  // Paced below what flat out reached, in steps down.
-  const reached = Math.max(flatOut.sendFps, 10);
-  for (const share of [0.75, 0.5, 0.3]) {
-    const fps = Math.max(5, Math.round(reached * share));
-    tried.push(fps);
-    const summary = await measure({ ...base, fps, frames: Math.min(frames, Math.max(50, Math.round(fps * 2))) });
-    if (clean(summary)) return { impl, width, height, record, flatOut, sustained: { fps: summary.intactFps, aimed: fps, summary }, tried };
-  }
-  return { impl, width, height, record, flatOut, sustained: undefined, tried };
-}
-
-// ---------------------------------------------------------------- profiles
-
-interface ProfileResult {
-  readonly title: string;
-  readonly sender: string[];
-  readonly receiver: string[];
-}
-
-async function profile(title: string, spec: Omit<RunSpec, "dir" | "senderNodeFlags" | "receiverNodeFlags">): Promise<ProfileResult> {
-  const base = join(dir, `prof-${Date.now()}`);
-  const dirs = { tx: join(base, "tx"), rx: join(base, "rx") };
-  mkdirSync(dirs.tx, { recursive: true });
-  mkdirSync(dirs.rx, { recursive: true });
-  await runOnce({ ...spec, dir, senderNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.tx}`], receiverNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.rx}`] });
-  removeRecordings();
-  const top = (profDir: string): string[] => {
-    const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-    return file === undefined ? ["(no profile written)"] : hotspots(join(profDir, file), 8).map((h) => `${(h.share * 100).toFixed(1)}% ${h.name}`);
-  };
-  log(`${elapsed()} profiled: ${title}`);
-  return { title, sender: top(dirs.tx), receiver: top(dirs.rx) };
-}
+const setup: BenchSetup = { dir, runs: RUNS, progress: (line) => log(`${elapsed()} ${line}`) };
 
 async function profiles(clip640: string, clip720: string): Promise<ProfileResult[]> {
   return [
-    await profile("raw 640x480, flat out, recording DIVX", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true }),
-    await profile("raw 640x480, flat out, recording off", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false }),
-    await profile("JPEG 1280x720 at 60 fps, recording MJPG as it arrives", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
+    await profile(setup, "raw 640x480, flat out, recording DIVX", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true }),
+    await profile(setup, "raw 640x480, flat out, recording off", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false }),
+    await profile(setup, "JPEG 1280x720 at 60 fps, recording MJPG as it arrives", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
   ];
-}
-
-function profileMarkdown(list: readonly ProfileResult[]): string[] {
-  const lines: string[] = [];
-  for (const p of list) {
-    lines.push(`**${p.title}**`, "", "| sender | receiver |", "| --- | --- |");
-    for (let i = 0; i < Math.max(p.sender.length, p.receiver.length); i++) lines.push(`| ${p.sender[i] ?? ""} | ${p.receiver[i] ?? ""} |`);
-    lines.push("");
-  }
-  return lines;
 }
 
 // ---------------------------------------------------------------- the report
@@ -246,8 +77,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const ceiling1472 = await ceiling(DEFAULT_MAX_DATAGRAM_BYTES);
-  const ceiling65507 = await ceiling(MAX_DATAGRAM_BYTES);
+  const ceiling1472 = await ceiling(setup, DEFAULT_MAX_DATAGRAM_BYTES);
+  const ceiling65507 = await ceiling(setup, MAX_DATAGRAM_BYTES);
   const ceilingFor = (bytes: number): Ceiling => (bytes <= DEFAULT_MAX_DATAGRAM_BYTES ? ceiling1472 : ceiling65507);
 
   // Loss matrix at 25 fps, netsim in the path for everyone.
@@ -263,7 +94,7 @@ async function main(): Promise<void> {
       for (const id of lossImpls) {
         const impl = IMPLS[id];
         if (impl.only640 && (size.width !== LEGACY_FRAME_WIDTH || size.height !== LEGACY_FRAME_HEIGHT)) continue;
-        const summary = await measure({ impl, clip: size.clip, width: size.width, height: size.height, fps: 25, frames: LOSS_FRAMES, loss, record: true });
+        const summary = await measure(setup, { impl, clip: size.clip, width: size.width, height: size.height, fps: 25, frames: LOSS_FRAMES, loss, record: true });
         matrix.push({ impl, width: size.width, height: size.height, loss, summary });
       }
     }
@@ -275,24 +106,24 @@ async function main(): Promise<void> {
     const impl = IMPLS[id];
     if (id === "seed-default") {
       // Flat out only: it tears at 25 fps already.
-      const flatOut = await measure({ impl, clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true });
+      const flatOut = await measure(setup, { impl, clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true });
       rates.push({ impl, width: 640, height: 480, record: true, flatOut, sustained: clean(flatOut) ? { fps: flatOut.intactFps, aimed: 0, summary: flatOut } : undefined, tried: [0] });
       continue;
     }
-    rates.push(await highestRate(impl, clip640, 640, 480, RATE_FRAMES_640));
+    rates.push(await highestRate(setup, impl, clip640, 640, 480, RATE_FRAMES_640));
   }
-  for (const id of ["ours-jpeg", "gst-jpeg"] as const) rates.push(await highestRate(IMPLS[id], clip640, 640, 480, RATE_FRAMES_640));
-  for (const id of ["ours-jpeg", "gst-jpeg"] as const) rates.push(await highestRate(IMPLS[id], clip720, 1280, 720, RATE_FRAMES_720));
+  for (const id of ["ours-jpeg", "gst-jpeg"] as const) rates.push(await highestRate(setup, IMPLS[id], clip640, 640, 480, RATE_FRAMES_640));
+  for (const id of ["ours-jpeg", "gst-jpeg"] as const) rates.push(await highestRate(setup, IMPLS[id], clip720, 1280, 720, RATE_FRAMES_720));
 
   // Recording off: how much of the ceiling our raw path moves (the clip, and the built-in pattern as a cheaper source).
-  const recordOffClip = await measure({ impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
-  const recordOffTest = await measure({ impl: IMPLS["ours-raw"], clip: "test", width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
+  const recordOffClip = await measure(setup, { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
+  const recordOffTest = await measure(setup, { impl: IMPLS["ours-raw"], clip: "test", width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
 
   // Latency, plain loopback, loopback defaults.
-  const latency = await measure({ impl: IMPLS["ours-jpeg"], clip: clip640, width: 640, height: 480, fps: 25, frames: LATENCY_FRAMES, loss: undefined, record: true });
+  const latency = await measure(setup, { impl: IMPLS["ours-jpeg"], clip: clip640, width: 640, height: 480, fps: 25, frames: LATENCY_FRAMES, loss: undefined, record: true });
 
   // 1280x720 JPEG at 60 fps.
-  const hd60 = await measure({ impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true });
+  const hd60 = await measure(setup, { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true });
 
   // Profiles of our two apps where the rate is decided.
   const profiled = await profiles(clip640, clip720);
