@@ -23,8 +23,14 @@ describe("receiver config: --http", () => {
 
   it("takes the token, the quality and the switch from flags and the environment", () => {
     const result = parse(["--http", "0.0.0.0:8080", "--http-quality", "60"], { RECEIVER_HTTP_TOKEN: "s3cret" });
-    expect(result).toMatchObject({ kind: "ok", config: { http: { host: "0.0.0.0", port: 8080, token: "s3cret", quality: 60 } } });
-    expect(parse(["--http", "0.0.0.0:8080", "--http-insecure"])).toMatchObject({ kind: "ok", config: { http: { host: "0.0.0.0", token: undefined } } });
+    expect(result).toMatchObject({
+      kind: "ok",
+      config: { http: { host: "0.0.0.0", port: 8080, token: "s3cret", quality: 60 } },
+    });
+    expect(parse(["--http", "0.0.0.0:8080", "--http-insecure"])).toMatchObject({
+      kind: "ok",
+      config: { http: { host: "0.0.0.0", token: undefined } },
+    });
     expect(parse(["--http", "8080"], { RECEIVER_HTTP_INSECURE: "true" }).kind).toBe("ok");
   });
 

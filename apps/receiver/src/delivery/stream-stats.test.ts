@@ -3,7 +3,19 @@ import { describe, expect, it } from "vitest";
 import { StreamStats } from "./stream-stats.js";
 
 function frame(streamId: number, frameNumber: number, bytes = 1000): FrameEvent {
-  return { type: "frame", streamId, frameNumber, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 0, payload: new Uint8Array(bytes), recovered: false, firstArrivalMs: 0 };
+  return {
+    type: "frame",
+    streamId,
+    frameNumber,
+    codec: "jpeg",
+    width: 640,
+    height: 480,
+    fps: 25,
+    timestampMs: 0,
+    payload: new Uint8Array(bytes),
+    recovered: false,
+    firstArrivalMs: 0,
+  };
 }
 
 describe("per-stream stats", () => {
@@ -12,13 +24,29 @@ describe("per-stream stats", () => {
     for (let i = 0; i < 50; i++) stats.add(frame(7, i), 10_000 + i * 40, 5 + (i % 10));
     stats.add(frame(9, 0), 11_000, undefined);
     const [a, b] = stats.snapshot(12_000, [{ streamId: 7, framesComplete: 50, framesRecovered: 3, framesDropped: 2 }]);
-    expect(a).toMatchObject({ id: "00000007", width: 640, height: 480, codec: "jpeg", senderFps: 25, framesDelivered: 50, bytesDelivered: 50_000, framesRecovered: 3, framesDropped: 2, lastFrameNumber: 49 });
+    expect(a).toMatchObject({
+      id: "00000007",
+      width: 640,
+      height: 480,
+      codec: "jpeg",
+      senderFps: 25,
+      framesDelivered: 50,
+      bytesDelivered: 50_000,
+      framesRecovered: 3,
+      framesDropped: 2,
+      lastFrameNumber: 49,
+    });
     expect(a?.frameLossPercent).toBeCloseTo((100 * 2) / 52);
     // 50 frames 40 ms apart, all within the last 2 s: 25 fps, 25 * 8000 bits.
     expect(a?.fps).toBeCloseTo(25, 0);
     expect(a?.mbps).toBeCloseTo(0.2, 1);
     expect(a?.latencyMs).toEqual({ p50: 9, p99: 14 });
-    expect(b).toMatchObject({ id: "00000009", framesDelivered: 1, framesComplete: 0, latencyMs: { p50: undefined, p99: undefined } });
+    expect(b).toMatchObject({
+      id: "00000009",
+      framesDelivered: 1,
+      framesComplete: 0,
+      latencyMs: { p50: undefined, p99: undefined },
+    });
   });
 
   it("forgets a stream silent for 3 s", () => {

@@ -46,11 +46,15 @@ export function encodeFrameMessage(header: FrameMessageHeader, jpeg: Uint8Array)
 }
 
 /** The header and a view of the JPEG, or a reason the message is not one of ours. */
-export function decodeFrameMessage(message: Uint8Array): { header: FrameMessageHeader; jpeg: Uint8Array } | { error: string } {
-  if (message.byteLength < FRAME_MESSAGE_HEADER_BYTES) return { error: `a frame message has at least ${FRAME_MESSAGE_HEADER_BYTES} bytes, got ${message.byteLength}` };
+export function decodeFrameMessage(
+  message: Uint8Array,
+): { header: FrameMessageHeader; jpeg: Uint8Array } | { error: string } {
+  if (message.byteLength < FRAME_MESSAGE_HEADER_BYTES)
+    return { error: `a frame message has at least ${FRAME_MESSAGE_HEADER_BYTES} bytes, got ${message.byteLength}` };
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const version = view.getUint8(VERSION_OFFSET);
-  if (version !== FRAME_MESSAGE_VERSION) return { error: `frame message version ${version}, expected ${FRAME_MESSAGE_VERSION}` };
+  if (version !== FRAME_MESSAGE_VERSION)
+    return { error: `frame message version ${version}, expected ${FRAME_MESSAGE_VERSION}` };
   return {
     header: {
       frameNumber: view.getUint32(FRAME_NUMBER_OFFSET),

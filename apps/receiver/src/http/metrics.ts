@@ -36,27 +36,87 @@ export class ReceiverMetrics {
 
   constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
-    this.#latency = new Histogram({ name: "udpcam_receiver_frame_latency_seconds", help: "Capture (sender's clock) to frame complete at the receiver", buckets: LATENCY_BUCKETS, registers });
+    this.#latency = new Histogram({
+      name: "udpcam_receiver_frame_latency_seconds",
+      help: "Capture (sender's clock) to frame complete at the receiver",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     const stat = (read: (stats: ReceiverStats) => number) => () => read(source.stats());
 
-    this.#counter("datagrams_received_total", "UDP datagrams read from the socket", stat((s) => s.datagramsReceived));
-    this.#counter("received_bytes_total", "UDP payload bytes read from the socket", stat((s) => s.bytesReceived));
-    this.#counters("datagrams_refused_total", "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required)", "reason", () => refusedByReason(source.stats()));
-    this.#counter("frames_complete_total", "Frames reassembled whole (rebuilt ones included)", stat((s) => s.framesComplete));
-    this.#counter("frames_recovered_total", "Complete frames with at least one chunk rebuilt by FEC", stat((s) => s.framesRecovered));
-    this.#counter("frames_dropped_total", "Frames given up incomplete", stat((s) => s.framesDropped));
-    this.#counter("frames_late_total", "Frames first seen after a newer frame of their stream", stat((s) => s.framesLate));
-    this.#counter("frames_delivered_total", "Complete frames handed to the sinks", stat((s) => s.framesDelivered));
-    this.#counter("frames_recorded_total", "Frames written to the recording", stat((s) => s.framesRecorded));
-    this.#counter("frames_undecodable_total", "Complete frames whose JPEG did not decode", stat((s) => s.framesUndecodable));
+    this.#counter(
+      "datagrams_received_total",
+      "UDP datagrams read from the socket",
+      stat((s) => s.datagramsReceived),
+    );
+    this.#counter(
+      "received_bytes_total",
+      "UDP payload bytes read from the socket",
+      stat((s) => s.bytesReceived),
+    );
+    this.#counters(
+      "datagrams_refused_total",
+      "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required)",
+      "reason",
+      () => refusedByReason(source.stats()),
+    );
+    this.#counter(
+      "frames_complete_total",
+      "Frames reassembled whole (rebuilt ones included)",
+      stat((s) => s.framesComplete),
+    );
+    this.#counter(
+      "frames_recovered_total",
+      "Complete frames with at least one chunk rebuilt by FEC",
+      stat((s) => s.framesRecovered),
+    );
+    this.#counter(
+      "frames_dropped_total",
+      "Frames given up incomplete",
+      stat((s) => s.framesDropped),
+    );
+    this.#counter(
+      "frames_late_total",
+      "Frames first seen after a newer frame of their stream",
+      stat((s) => s.framesLate),
+    );
+    this.#counter(
+      "frames_delivered_total",
+      "Complete frames handed to the sinks",
+      stat((s) => s.framesDelivered),
+    );
+    this.#counter(
+      "frames_recorded_total",
+      "Frames written to the recording",
+      stat((s) => s.framesRecorded),
+    );
+    this.#counter(
+      "frames_undecodable_total",
+      "Complete frames whose JPEG did not decode",
+      stat((s) => s.framesUndecodable),
+    );
     this.#counters("sink_frames_skipped_total", "Frames a sink skipped because it was busy, by sink", "sink", () =>
       Object.fromEntries(Object.entries(source.stats().sinks).map(([sink, counters]) => [sink, counters.skipped])),
     );
-    this.#counter("streams_seen_total", "Streams taken", stat((s) => s.streamsSeen));
-    this.#counter("streams_refused_total", "Streams refused (--streams first)", stat((s) => s.streamsRefused));
-    this.#counter("http_unauthorized_requests_total", "HTTP requests refused for a missing or wrong token", () => source.unauthorized());
-    this.#gauge("streams", "Streams with a frame in the last 3 s", [], () => [{ labels: {}, value: source.streams().length }]);
-    this.#gauge("ingest_up", "1 while the ingest thread runs", [], () => [{ labels: {}, value: source.health().alive ? 1 : 0 }]);
+    this.#counter(
+      "streams_seen_total",
+      "Streams taken",
+      stat((s) => s.streamsSeen),
+    );
+    this.#counter(
+      "streams_refused_total",
+      "Streams refused (--streams first)",
+      stat((s) => s.streamsRefused),
+    );
+    this.#counter("http_unauthorized_requests_total", "HTTP requests refused for a missing or wrong token", () =>
+      source.unauthorized(),
+    );
+    this.#gauge("streams", "Streams with a frame in the last 3 s", [], () => [
+      { labels: {}, value: source.streams().length },
+    ]);
+    this.#gauge("ingest_up", "1 while the ingest thread runs", [], () => [
+      { labels: {}, value: source.health().alive ? 1 : 0 },
+    ]);
     this.#gauge("last_datagram_age_seconds", "Seconds since the last datagram (absent before the first)", [], () => {
       const ms = source.health().msSinceLastDatagram;
       return ms === undefined ? [] : [{ labels: {}, value: ms / 1000 }];
@@ -65,20 +125,41 @@ export class ReceiverMetrics {
       const counts = new Map<string, { labels: Record<string, string>; value: number }>();
       for (const viewer of source.viewers.live()) {
         const key = `${viewer.streamId}/${viewer.kind}`;
-        const entry = counts.get(key) ?? { labels: { stream: streamHexId(viewer.streamId), kind: viewer.kind }, value: 0 };
+        const entry = counts.get(key) ?? {
+          labels: { stream: streamHexId(viewer.streamId), kind: viewer.kind },
+          value: 0,
+        };
         entry.value++;
         counts.set(key, entry);
       }
       return [...counts.values()];
     });
     const perViewer = (pick: (c: { framesSent: number; framesDropped: number }) => number) => () => [
-      ...source.viewers.live().map((viewer) => ({ labels: { viewer: viewer.id, kind: viewer.kind, stream: streamHexId(viewer.streamId) }, value: pick(viewer) })),
+      ...source.viewers
+        .live()
+        .map((viewer) => ({
+          labels: { viewer: viewer.id, kind: viewer.kind, stream: streamHexId(viewer.streamId) },
+          value: pick(viewer),
+        })),
       // Viewers that left, summed per kind, so that each counter's sum never goes down.
-      ...Object.entries(source.viewers.departed).map(([kind, counters]) => ({ labels: { viewer: "departed", kind, stream: "" }, value: pick(counters) })),
+      ...Object.entries(source.viewers.departed).map(([kind, counters]) => ({
+        labels: { viewer: "departed", kind, stream: "" },
+        value: pick(counters),
+      })),
     ];
     const viewerLabels = ["viewer", "kind", "stream"];
-    this.#family("viewer_frames_sent_total", "Frames sent to a viewer", viewerLabels, perViewer((c) => c.framesSent));
-    this.#family("viewer_frames_dropped_total", "Frames skipped for a viewer whose socket was still busy", viewerLabels, perViewer((c) => c.framesDropped));
+    this.#family(
+      "viewer_frames_sent_total",
+      "Frames sent to a viewer",
+      viewerLabels,
+      perViewer((c) => c.framesSent),
+    );
+    this.#family(
+      "viewer_frames_dropped_total",
+      "Frames skipped for a viewer whose socket was still busy",
+      viewerLabels,
+      perViewer((c) => c.framesDropped),
+    );
   }
 
   /** One capture-to-complete latency, in ms. */
@@ -96,7 +177,9 @@ export class ReceiverMetrics {
   }
 
   #counters(name: string, help: string, label: string, read: () => Record<string, number>): void {
-    this.#family(name, help, [label], () => Object.entries(read()).map(([value, count]) => ({ labels: { [label]: value }, value: count })));
+    this.#family(name, help, [label], () =>
+      Object.entries(read()).map(([value, count]) => ({ labels: { [label]: value }, value: count })),
+    );
   }
 
   /** A counter set from `read` at each scrape (the receiver counts; prom-client only shows). */

@@ -48,13 +48,16 @@ export function requestUrl(request: IncomingMessage): URL {
 export function handleRequest(request: IncomingMessage, response: ServerResponse, context: RouteContext): void {
   const url = requestUrl(request);
   const path = url.pathname;
-  if (request.method !== "GET" && request.method !== "HEAD") return sendText(response, 405, "only GET\n", { Allow: "GET, HEAD" });
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return sendText(response, 405, "only GET\n", { Allow: "GET, HEAD" });
   if (path === "/healthz") return health(response, context);
   const asset = context.assets.get(path);
   if (asset !== undefined && path.startsWith("/assets/")) return send(response, 200, asset.contentType, asset.body);
   if (!context.authorized(request, url)) {
     context.onUnauthorized();
-    return sendText(response, 401, "a token is needed: Authorization: Bearer TOKEN, or ?token=TOKEN\n", { "WWW-Authenticate": 'Bearer realm="udpcam"' });
+    return sendText(response, 401, "a token is needed: Authorization: Bearer TOKEN, or ?token=TOKEN\n", {
+      "WWW-Authenticate": 'Bearer realm="udpcam"',
+    });
   }
   if (asset !== undefined) return send(response, 200, asset.contentType, asset.body);
   if (path === "/") return sendText(response, 500, "the page is not built: run pnpm --filter @udpcam/receiver build\n");
@@ -74,7 +77,10 @@ export function handleRequest(request: IncomingMessage, response: ServerResponse
 
 function apiStreams(context: RouteContext): unknown {
   const viewers = context.sink.viewerCounts();
-  return { now: Date.now(), streams: context.streams().map((stream) => ({ ...stream, viewers: viewers.get(stream.streamId) ?? 0 })) };
+  return {
+    now: Date.now(),
+    streams: context.streams().map((stream) => ({ ...stream, viewers: viewers.get(stream.streamId) ?? 0 })),
+  };
 }
 
 function health(response: ServerResponse, context: RouteContext): void {
@@ -84,9 +90,14 @@ function health(response: ServerResponse, context: RouteContext): void {
 }
 
 async function snapshot(response: ServerResponse, streamId: number, context: RouteContext): Promise<void> {
-  const frame = context.sink.latest(streamId) ?? (context.streams().some((s) => s.streamId === streamId) ? await nextFrame(context.sink, streamId) : undefined);
+  const frame =
+    context.sink.latest(streamId) ??
+    (context.streams().some((s) => s.streamId === streamId) ? await nextFrame(context.sink, streamId) : undefined);
   if (frame === undefined) return sendText(response, 404, "no frame of this stream yet\n");
-  send(response, 200, "image/jpeg", frame.jpeg, { "X-Frame-Number": String(frame.frameNumber), "X-Capture-Time": String(frame.captureTime) });
+  send(response, 200, "image/jpeg", frame.jpeg, {
+    "X-Frame-Number": String(frame.frameNumber),
+    "X-Capture-Time": String(frame.captureTime),
+  });
 }
 
 /** A raw stream is encoded only while watched: watch it until one frame comes. */
@@ -116,8 +127,19 @@ function mjpeg(request: IncomingMessage, response: ServerResponse, streamId: num
   request.socket.setNoDelay(true);
 }
 
-function send(response: ServerResponse, status: number, contentType: string, body: Uint8Array, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { "Content-Type": contentType, "Content-Length": String(body.byteLength), "Cache-Control": "no-store", ...headers });
+function send(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    "Content-Type": contentType,
+    "Content-Length": String(body.byteLength),
+    "Cache-Control": "no-store",
+    ...headers,
+  });
   response.end(response.req.method === "HEAD" ? undefined : body);
 }
 

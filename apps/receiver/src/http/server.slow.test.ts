@@ -22,7 +22,19 @@ const ID = "0a0b0c0d";
 function jpegEvent(n: number, bytes = 2_000): FrameEvent {
   const payload = new Uint8Array(bytes).fill(n & 0xff);
   payload.set([0xff, 0xd8], 0);
-  return { type: "frame", streamId: STREAM, frameNumber: n, codec: Codec.Jpeg, width: 64, height: 48, fps: 25, timestampMs: 1_700_000_000_000 + n, payload, recovered: false, firstArrivalMs: 0 };
+  return {
+    type: "frame",
+    streamId: STREAM,
+    frameNumber: n,
+    codec: Codec.Jpeg,
+    width: 64,
+    height: 48,
+    fps: 25,
+    timestampMs: 1_700_000_000_000 + n,
+    payload,
+    recovered: false,
+    firstArrivalMs: 0,
+  };
 }
 
 interface Fixture {
@@ -43,7 +55,10 @@ async function serve(token?: string): Promise<Fixture> {
   const streams = new StreamStats();
   const stats = emptyReceiverStats(Date.now());
   const ingest = { alive: true, counters: () => ({ ...EMPTY_INGEST_COUNTERS, msSinceLastDatagram: 250 }) };
-  const server = await startLiveViewServer({ host: "127.0.0.1", port: 0, token, quality: 80 }, { sink, stats: () => stats, streams, ingest, logger });
+  const server = await startLiveViewServer(
+    { host: "127.0.0.1", port: 0, token, quality: 80 },
+    { sink, stats: () => stats, streams, ingest, logger },
+  );
   closers.push(() => sink.close());
   const send = async (event: FrameEvent) => {
     streams.add(event, Date.now(), 3);
@@ -53,18 +68,23 @@ async function serve(token?: string): Promise<Fixture> {
   return { base: server.url.replace(/\/$/, ""), sink, streams, ingest, send };
 }
 
-function fetchBytes(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
+function fetchBytes(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
   return new Promise((resolve, reject) => {
     get(url, { headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
     }).on("error", reject);
   });
 }
 
 const until = async (ok: () => boolean, ms = 5_000) => {
-  for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+  for (const end = Date.now() + ms; !ok() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
 };
 
 describe("live view server", () => {
@@ -88,7 +108,11 @@ describe("live view server", () => {
       expect((await fetchBytes(`${base}${path}`, { Authorization: "Bearer s3cret-token" })).status, path).toBe(200);
       expect((await fetchBytes(`${base}${path}?token=s3cret-token`)).status, path).toBe(200);
     }
-    const refused = await new Promise<number>((resolve) => new WebSocket(`${base.replace("http", "ws")}/streams/${ID}/ws`).on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)).on("error", () => {}));
+    const refused = await new Promise<number>((resolve) =>
+      new WebSocket(`${base.replace("http", "ws")}/streams/${ID}/ws`)
+        .on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0))
+        .on("error", () => {}),
+    );
     expect(refused).toBe(401);
     const metrics = (await fetchBytes(`${base}/metrics?token=s3cret-token`)).body.toString();
     expect(metrics).toMatch(/^udpcam_receiver_http_unauthorized_requests_total 9$/m);
@@ -111,21 +135,28 @@ describe("live view server", () => {
   it("/api/streams: the stream's figures and its viewers", async () => {
     const { base, send } = await serve();
     await send(jpegEvent(1));
-    const body = JSON.parse((await fetchBytes(`${base}/api/streams`)).body.toString()) as { streams: { id: string; viewers: number; framesDelivered: number }[] };
-    expect(body.streams).toMatchObject([{ id: ID, width: 64, height: 48, codec: "jpeg", framesDelivered: 1, viewers: 0 }]);
+    const body = JSON.parse((await fetchBytes(`${base}/api/streams`)).body.toString()) as {
+      streams: { id: string; viewers: number; framesDelivered: number }[];
+    };
+    expect(body.streams).toMatchObject([
+      { id: ID, width: 64, height: 48, codec: "jpeg", framesDelivered: 1, viewers: 0 },
+    ]);
   });
 
   it("a WebSocket viewer gets each frame with its header; a viewer that never reads skips frames and slows no one", async () => {
     const { base, sink, send } = await serve();
     // The stuck viewer: a TCP client that sends the upgrade, then never reads a byte.
     const stuck = connect(Number(new URL(base).port), "127.0.0.1");
-    stuck.write(`GET /streams/${ID}/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    stuck.write(
+      `GET /streams/${ID}/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     stuck.pause();
     const received: { frameNumber: number; bytes: number }[] = [];
     const socket = new WebSocket(`${base.replace("http", "ws")}/streams/${ID}/ws`);
     socket.on("message", (data: Buffer) => {
       const message = decodeFrameMessage(new Uint8Array(data));
-      if ("header" in message) received.push({ frameNumber: message.header.frameNumber, bytes: message.jpeg.byteLength });
+      if ("header" in message)
+        received.push({ frameNumber: message.header.frameNumber, bytes: message.jpeg.byteLength });
     });
     await new Promise((resolve) => socket.once("open", resolve));
     await until(() => [...sink.viewerCounts().values()].reduce((a, b) => a + b, 0) === 2);
@@ -139,7 +170,11 @@ describe("live view server", () => {
     expect(received.map((r) => r.frameNumber)).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
     expect(received.every((r) => r.bytes === 400_000)).toBe(true);
     const metrics = (await fetchBytes(`${base}/metrics`)).body.toString();
-    const dropped = [...metrics.matchAll(/^udpcam_receiver_viewer_frames_dropped_total\{viewer="(ws-\d+)",kind="websocket",stream="0a0b0c0d"\} (\d+)$/gm)].map((m) => Number(m[2]));
+    const dropped = [
+      ...metrics.matchAll(
+        /^udpcam_receiver_viewer_frames_dropped_total\{viewer="(ws-\d+)",kind="websocket",stream="0a0b0c0d"\} (\d+)$/gm,
+      ),
+    ].map((m) => Number(m[2]));
     // 120 frames of 400 kB: the kernel's buffers take a few, then the stuck viewer skips the rest.
     expect(dropped.sort((a, b) => a - b)).toEqual([0, expect.any(Number)]);
     expect(dropped[1]).toBeGreaterThan(FRAMES / 2);
@@ -152,12 +187,17 @@ describe("live view server", () => {
     const { base, send } = await serve();
     const parts: Buffer[] = [];
     let raw = Buffer.alloc(0);
-    const response = await new Promise<IncomingMessage>((resolve) => get(`${base}/streams/${ID}.mjpeg`, resolve));
+    const response = await new Promise<IncomingMessage>((resolve) =>
+      get(`${base}/streams/${ID}.mjpeg`, resolve).on("error", () => {}),
+    );
     expect(response.headers["content-type"]).toBe(`multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`);
     response.on("data", (chunk: Buffer) => {
       raw = Buffer.concat([raw, chunk]);
       for (;;) {
-        const head = /^--udpcamframe\r\nContent-Type: image\/jpeg\r\nContent-Length: (\d+)\r\n(?:[^\r\n]+\r\n)*\r\n/.exec(raw.toString("latin1"));
+        const head =
+          /^--udpcamframe\r\nContent-Type: image\/jpeg\r\nContent-Length: (\d+)\r\n(?:[^\r\n]+\r\n)*\r\n/.exec(
+            raw.toString("latin1"),
+          );
         if (head === null) break;
         const length = Number(head[1]);
         if (raw.length < head[0].length + length + 2) break;
@@ -190,7 +230,16 @@ describe("live view server", () => {
     const port = Number(new URL(base).port);
     const sink = new LiveViewSink(80, logger);
     await expect(
-      startLiveViewServer({ host: "127.0.0.1", port, token: undefined, quality: 80 }, { sink, stats: () => emptyReceiverStats(0), streams: new StreamStats(), ingest: { alive: true, counters: () => EMPTY_INGEST_COUNTERS }, logger }),
+      startLiveViewServer(
+        { host: "127.0.0.1", port, token: undefined, quality: 80 },
+        {
+          sink,
+          stats: () => emptyReceiverStats(0),
+          streams: new StreamStats(),
+          ingest: { alive: true, counters: () => EMPTY_INGEST_COUNTERS },
+          logger,
+        },
+      ),
     ).rejects.toThrow(new RegExp(`^--http 127\\.0\\.0\\.1:${port}: cannot listen: the port is in use`));
   });
 });

@@ -44,7 +44,13 @@ export async function startLiveViewServer(settings: HttpSettings, deps: LiveView
   const { ingest } = deps;
   const streams = () => deps.streams.snapshot(Date.now(), ingest.counters().streams);
   const health = () => ({ alive: ingest.alive, msSinceLastDatagram: ingest.counters().msSinceLastDatagram });
-  const metrics = new ReceiverMetrics({ stats: deps.stats, streams, viewers, unauthorized: () => unauthorized, health });
+  const metrics = new ReceiverMetrics({
+    stats: deps.stats,
+    streams,
+    viewers,
+    unauthorized: () => unauthorized,
+    health,
+  });
   deps.streams.onLatency((ms) => metrics.observeLatency(ms));
   const context: RouteContext = {
     sink: deps.sink,
@@ -59,7 +65,12 @@ export async function startLiveViewServer(settings: HttpSettings, deps: LiveView
   };
 
   const sockets = new Set<WebSocket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   const server = createServer((request, response) => handleRequest(request, response, context));
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = requestUrl(request);
@@ -86,7 +97,9 @@ export async function startLiveViewServer(settings: HttpSettings, deps: LiveView
     server.once("error", (error: NodeJS.ErrnoException) => reject(bindError(settings, error)));
     server.listen(settings.port, settings.host, () => resolve());
   });
-  server.on("error", (error) => deps.logger.error({ err: error }, `the live view's HTTP server failed: ${error.message}`));
+  server.on("error", (error) =>
+    deps.logger.error({ err: error }, `the live view's HTTP server failed: ${error.message}`),
+  );
 
   deps.sink.onClose(async () => {
     for (const ws of sockets) ws.terminate();

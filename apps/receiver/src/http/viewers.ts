@@ -32,7 +32,13 @@ export class ViewerRegistry {
   #next = 1;
 
   add(kind: ViewerKind, streamId: number): ViewerCounters {
-    const counters: ViewerCounters = { id: `${kind === "websocket" ? "ws" : kind}-${this.#next++}`, kind, streamId, framesSent: 0, framesDropped: 0 };
+    const counters: ViewerCounters = {
+      id: `${kind === "websocket" ? "ws" : kind}-${this.#next++}`,
+      kind,
+      streamId,
+      framesSent: 0,
+      framesDropped: 0,
+    };
     this.#live.add(counters);
     return counters;
   }
@@ -93,6 +99,8 @@ export class MjpegViewer implements LiveViewer {
       "Cache-Control": "no-store",
       Connection: "close",
     });
+    // Headers now, not with the first part: a client sees the stream open before any frame.
+    this.response.flushHeaders();
   }
 
   offer(frame: LiveFrame): void {
@@ -104,7 +112,9 @@ export class MjpegViewer implements LiveViewer {
       return;
     }
     response.cork();
-    response.write(`--${MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${frame.jpeg.byteLength}\r\nX-Frame-Number: ${frame.frameNumber}\r\nX-Capture-Time: ${frame.captureTime}\r\n\r\n`);
+    response.write(
+      `--${MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${frame.jpeg.byteLength}\r\nX-Frame-Number: ${frame.frameNumber}\r\nX-Capture-Time: ${frame.captureTime}\r\n\r\n`,
+    );
     response.write(frame.jpeg);
     response.write("\r\n");
     process.nextTick(() => response.uncork());

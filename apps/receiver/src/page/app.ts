@@ -3,7 +3,9 @@
  * live stream (a stream that stops leaves the list, and its tile goes), and
  * exposes each tile's counters on `window.udpcam` for tests.
  */
-import { StreamTile } from "./stream-tile.js";
+// Defines <udpcam-stream>.
+import "./stream-tile.js";
+import type { StreamTile } from "./stream-tile.js";
 import type { StreamFigures, TileCounters } from "./types.js";
 
 const POLL_EVERY_MS = 1_000;
@@ -25,7 +27,9 @@ const token = new URLSearchParams(location.search).get("token");
 
 async function poll(): Promise<void> {
   try {
-    const response = await fetch(`/api/streams${token === null ? "" : `?token=${encodeURIComponent(token)}`}`, { cache: "no-store" });
+    const response = await fetch(`/api/streams${token === null ? "" : `?token=${encodeURIComponent(token)}`}`, {
+      cache: "no-store",
+    });
     if (response.status === 401) {
       show(`the receiver needs its token: open this page as /?token=…`);
       return;
@@ -33,7 +37,9 @@ async function poll(): Promise<void> {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body = (await response.json()) as { streams: StreamFigures[] };
     place(body.streams);
-    show(`${body.streams.length} stream${body.streams.length === 1 ? "" : "s"} · updated ${new Date().toLocaleTimeString()}`);
+    show(
+      `${body.streams.length} stream${body.streams.length === 1 ? "" : "s"} · updated ${new Date().toLocaleTimeString()}`,
+    );
   } catch (error) {
     show(`cannot reach the receiver (${String(error)}); retrying`);
   } finally {

@@ -18,7 +18,15 @@ export function drawPlot(canvas: HTMLCanvasElement, points: readonly PlotPoint[]
   const maxFps = Math.max(1, ...points.map((p) => p.fps)) * 1.15;
   const maxLatency = Math.max(10, ...points.map((p) => p.latencyMs ?? 0)) * 1.15;
   line(context, points, span, width, height, (p) => p.fps / maxFps, FPS_COLOR);
-  line(context, points, span, width, height, (p) => (p.latencyMs === undefined ? undefined : p.latencyMs / maxLatency), LATENCY_COLOR);
+  line(
+    context,
+    points,
+    span,
+    width,
+    height,
+    (p) => (p.latencyMs === undefined ? undefined : p.latencyMs / maxLatency),
+    LATENCY_COLOR,
+  );
   context.font = "11px system-ui, sans-serif";
   context.fillStyle = FPS_COLOR;
   context.fillText(`fps (max ${maxFps.toFixed(0)})`, 6, 13);

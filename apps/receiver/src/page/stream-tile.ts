@@ -21,7 +21,14 @@ export class StreamTile extends HTMLElement {
   /** No frame for this long: the tile says it is waiting. */
   readonly staleAfterMs = 3_000;
 
-  readonly counters: TileCounters = { framesReceived: 0, framesPainted: 0, framesSkipped: 0, lastFrameNumber: undefined, paintLatencyMs: { p50: undefined, p99: undefined }, connects: 0 };
+  readonly counters: TileCounters = {
+    framesReceived: 0,
+    framesPainted: 0,
+    framesSkipped: 0,
+    lastFrameNumber: undefined,
+    paintLatencyMs: { p50: undefined, p99: undefined },
+    connects: 0,
+  };
   #socket: WebSocket | undefined;
   #reconnectMs = this.reconnectMinMs;
   #reconnectTimer: number | undefined;

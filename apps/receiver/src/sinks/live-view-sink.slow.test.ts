@@ -11,7 +11,19 @@ const logger = createLogger({ name: "test", level: "silent", format: "json" });
 function patternEvent(n: number, codec: "jpeg" | "raw-bgr24", streamId = 1): FrameEvent {
   const frame = renderPatternFrame(n, 320, 240);
   const payload = codec === "jpeg" ? encodeJpeg(frame, 90) : frame.bytes;
-  return { type: "frame", streamId, frameNumber: n, codec: codec === "jpeg" ? Codec.Jpeg : Codec.RawBgr24, width: 320, height: 240, fps: 25, timestampMs: 1000 + n, payload, recovered: false, firstArrivalMs: 0 };
+  return {
+    type: "frame",
+    streamId,
+    frameNumber: n,
+    codec: codec === "jpeg" ? Codec.Jpeg : Codec.RawBgr24,
+    width: 320,
+    height: 240,
+    fps: 25,
+    timestampMs: 1000 + n,
+    payload,
+    recovered: false,
+    firstArrivalMs: 0,
+  };
 }
 
 const viewer = (seen: LiveFrame[]) => ({ offer: (frame: LiveFrame) => void seen.push(frame) });

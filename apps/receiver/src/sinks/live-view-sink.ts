@@ -124,7 +124,14 @@ export class LiveViewSink implements Sink {
   #stream(streamId: number): LiveStream {
     let stream = this.#streams.get(streamId);
     if (stream === undefined) {
-      stream = { latest: undefined, raw: false, lastFrameAt: Date.now(), viewers: new Set(), pendingRaw: undefined, encoding: false };
+      stream = {
+        latest: undefined,
+        raw: false,
+        lastFrameAt: Date.now(),
+        viewers: new Set(),
+        pendingRaw: undefined,
+        encoding: false,
+      };
       this.#streams.set(streamId, stream);
     }
     return stream;
@@ -132,7 +139,8 @@ export class LiveViewSink implements Sink {
 
   #forgetSilent(now: number): void {
     for (const [streamId, stream] of this.#streams) {
-      if (now - stream.lastFrameAt > FORGET_SILENT_AFTER_MS && stream.viewers.size === 0 && !stream.encoding) this.#streams.delete(streamId);
+      if (now - stream.lastFrameAt > FORGET_SILENT_AFTER_MS && stream.viewers.size === 0 && !stream.encoding)
+        this.#streams.delete(streamId);
     }
   }
 
@@ -168,5 +176,12 @@ export class LiveViewSink implements Sink {
 }
 
 function liveFrame(event: FrameEvent, captureTime: number, jpeg: Uint8Array): LiveFrame {
-  return { streamId: event.streamId, frameNumber: event.frameNumber, captureTime, width: event.width, height: event.height, jpeg };
+  return {
+    streamId: event.streamId,
+    frameNumber: event.frameNumber,
+    captureTime,
+    width: event.width,
+    height: event.height,
+    jpeg,
+  };
 }
