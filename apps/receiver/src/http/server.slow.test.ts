@@ -15,7 +15,7 @@ import { decodeFrameMessage } from "./frame-message.js";
 import { startLiveViewServer } from "./server.js";
 import { MJPEG_BOUNDARY } from "./viewers.js";
 
-const logger = createLogger({ name: "test", level: "silent", format: "json" });
+const logger = createLogger({ name: "test", level: "silent", format: "json", colors: false });
 const STREAM = 0x0a0b0c0d;
 const ID = "0a0b0c0d";
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { deliveredFrame } from "../delivery/delivered-frame.js";
 import { LiveViewSink, type LiveFrame } from "./live-view-sink.js";
 
-const logger = createLogger({ name: "test", level: "silent", format: "json" });
+const logger = createLogger({ name: "test", level: "silent", format: "json", colors: false });
 
 function patternEvent(n: number, codec: "jpeg" | "raw-bgr24", streamId = 1): FrameEvent {
   const frame = renderPatternFrame(n, 320, 240);
