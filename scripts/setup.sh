@@ -16,16 +16,32 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   time
 )
+# Installed without their recommended packages: Chromium for the live view's browser tests
+# (driven by playwright-core, which downloads no browser); its recommends are desktop extras.
+APT_PACKAGES_NO_RECOMMENDS=(
+  chromium
+)
+
+missing_debian_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$pkg"
+  done
+}
 
 install_debian_packages() {
-  local missing=() pkg
-  for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  say "installing Debian packages: ${missing[*]} (a few minutes the first time)"
+  local missing=() plain=()
+  mapfile -t missing < <(missing_debian_packages "${APT_PACKAGES[@]}")
+  mapfile -t plain < <(missing_debian_packages "${APT_PACKAGES_NO_RECOMMENDS[@]}")
+  [ ${#missing[@]} -eq 0 ] && [ ${#plain[@]} -eq 0 ] && return
+  say "installing Debian packages: ${missing[*]} ${plain[*]} (a few minutes the first time)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ ${#missing[@]} -gt 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ${#plain[@]} -gt 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${plain[@]}" >/dev/null
+  fi
 }
 
 install_pinned_pnpm() {
