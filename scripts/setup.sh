@@ -20,6 +20,10 @@ APT_PACKAGES=(
 # (driven by playwright-core, which downloads no browser); its recommends are desktop extras.
 APT_PACKAGES_NO_RECOMMENDS=(
   chromium
+  # nft: the multicast tests' loss stage on one receiver's link, inside a network namespace.
+  nftables
+  # GStreamer's RTSP server from Debian's python3: the network-camera tests' RTSP camera.
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
 )
 
 missing_debian_packages() {

@@ -70,6 +70,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     {
       host: config.host,
       port: config.port,
+      multicastInterface: config.multicastInterface,
+      sourceAddress: config.sourceAddress,
       protocol: config.protocol,
       legacyMode: config.legacyMode,
       key: config.key,
@@ -85,8 +87,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     );
   }
   logger.info(
-    { address: ingest.address, port: ingest.port, protocol: config.protocol, receiveBuffer: ingest.receiveBuffer },
-    `listening on ${ingest.address}:${ingest.port} (${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
+    { address: ingest.address, port: ingest.port, protocol: config.protocol, receiveBuffer: ingest.receiveBuffer, group: ingest.group },
+    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
   );
 
   if (liveView !== undefined && config.http !== undefined) {

@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import {
+  IPV4_ADDRESS,
   checkLegacyKey,
+  isMulticastIpv4,
   commonOptions,
   decimal,
   integer,
@@ -21,7 +23,14 @@ import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/proto
 export const ENV_PREFIX = "RECEIVER";
 
 export const receiverOptions = {
-  host: { schema: text({ hint: "an IP address to listen on, like 0.0.0.0 or 127.0.0.1" }), default: "0.0.0.0", value: "ADDR", help: "address to listen on (0.0.0.0 = every interface)" },
+  host: { schema: text({ hint: "an IP address to listen on, like 0.0.0.0 or 127.0.0.1" }), default: "0.0.0.0", value: "ADDR", help: "address to listen on (0.0.0.0 = every interface), or a multicast group to join (e.g. 239.255.0.1)" },
+  multicastInterface: { ...commonOptions.multicastInterface, help: "multicast only: join the group on the interface with this IPv4 address; default: the one the route to the group picks" },
+  sourceAddress: {
+    schema: optional(text({ hint: "the sender's IPv4 address, like 192.0.2.10", pattern: IPV4_ADDRESS })),
+    default: undefined,
+    value: "ADDR",
+    help: "multicast only: a source-specific join (SSM, IGMPv3): take the group's datagrams from this sender only",
+  },
   port: { ...commonOptions.port, help: "UDP port to listen on" },
   protocol: commonOptions.protocol,
   legacyMode: { schema: oneOf(["strict", "seed"] as const), default: "strict", value: "MODE", help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not" },
@@ -86,6 +95,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
+  checkMulticastOptions(options, errors);
   const httpSettings = http === undefined ? undefined : parseHttpSettings(http, { token: httpToken, insecure: httpInsecure, quality: httpQuality }, errors);
   if (errors.length > 0) return { kind: "errors", errors };
 
@@ -101,6 +111,14 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
       x11: { display: input.env["DISPLAY"], xauthority: input.env["XAUTHORITY"] },
     },
   };
+}
+
+/** The multicast options need a group in --host; a group needs an IPv4 address. */
+function checkMulticastOptions(options: Pick<ReceiverOptions, "host" | "multicastInterface" | "sourceAddress">, errors: string[]): void {
+  if (isMulticastIpv4(options.host)) return;
+  for (const [flag, value] of [["--multicast-interface", options.multicastInterface], ["--source-address", options.sourceAddress]] as const) {
+    if (value !== undefined) errors.push(`${flag}: only with a multicast group in --host (224.0.0.0 to 239.255.255.255), got --host ${options.host}`);
+  }
 }
 
 /** Loopback addresses: the only ones --http binds without a token or --http-insecure. */

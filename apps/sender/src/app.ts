@@ -8,6 +8,7 @@ import { VideoError, openSource, type FrameSource } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
+import { configureMulticast } from "./multicast.js";
 import { sendSpread } from "./pacer.js";
 import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
 
@@ -43,13 +44,22 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   // Buffer sizes can be set only once the socket has a file descriptor.
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
   const buffers = requestBufferSizes(socket, { send: SEND_BUFFER_BYTES });
+  let multicast: string | undefined;
+  try {
+    multicast = configureMulticast(socket, destination, config);
+  } catch (error) {
+    socket.close();
+    await source.close();
+    throw error;
+  }
+  if (multicast === undefined && config.multicastInterface !== undefined) logger.warn(`--multicast-interface: ${destination.address} is not a multicast group, ignoring it`);
 
   const streamId = randomInt(1, 2 ** 32 - 1);
   const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, startedAt: Date.now(), elapsedSeconds: 0 };
   const encoder = createFrameEncoder(config, { streamId, datagramSize, fec, fps, logger, onScaled: () => stats.framesScaled++ });
   logger.info(
-    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec, streamId, sendBuffer: buffers.send },
-    `sending to ${destination.address}:${destination.port} (${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
+    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec, streamId, sendBuffer: buffers.send, multicast },
+    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
   );
 
   let fatal: Error | undefined;

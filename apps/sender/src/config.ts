@@ -22,7 +22,9 @@ export const ENV_PREFIX = "SENDER";
 
 export const senderOptions = {
   source: { schema: text({ hint: "a camera index like 0, a video file path, or test" }), default: "0", value: "SRC", help: "camera index, video file, or test (the built-in test pattern)" },
-  host: { schema: text({ hint: "a host name or IP address" }), default: "127.0.0.1", value: "HOST", help: "where the receiver listens" },
+  host: { schema: text({ hint: "a host name or IP address" }), default: "127.0.0.1", value: "HOST", help: "where the receiver listens, or a multicast group (224.0.0.0/4, e.g. 239.255.0.1) that any number of receivers join" },
+  ttl: { schema: integer(1, 255), default: 1, value: "HOPS", help: "multicast only: routers a datagram to a group may cross (1 = this LAN only)" },
+  multicastInterface: { ...commonOptions.multicastInterface, help: "multicast only: send to the group out of the interface with this IPv4 address; default: the one the route to the group picks" },
   port: { ...commonOptions.port, help: "the receiver's UDP port" },
   protocol: commonOptions.protocol,
   codec: { schema: oneOf(["raw", "jpeg"] as const), default: "raw", value: "NAME", help: "raw BGR pixels, or jpeg (v1 only)" },

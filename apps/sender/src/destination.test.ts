@@ -8,6 +8,14 @@ describe("destination defaults", () => {
     expect(chooseDatagramSize(9_000, await resolveDestination("192.0.2.10", 9505))).toBe(9_000);
   });
 
+  it("a multicast group is not loopback: one-packet datagrams, so FEC is on by default", async () => {
+    const group = await resolveDestination("239.255.0.1", 9505);
+    expect(group).toMatchObject({ address: "239.255.0.1", isLoopback: false, isMulticast: true });
+    expect(chooseDatagramSize("auto", group)).toBe(1_472);
+    expect(chooseFecOverhead("auto", chooseDatagramSize("auto", group))).toBe(0.1);
+    expect((await resolveDestination("127.0.0.1", 9505)).isMulticast).toBe(false);
+  });
+
   it("auto FEC: 10% parity on one-packet datagrams, none on loopback-sized ones, as asked otherwise", () => {
     expect(chooseFecOverhead("auto", 1_472)).toBe(0.1);
     expect(chooseFecOverhead("auto", 65_507)).toBe(0);

@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { UserError } from "@udpcam/appkit";
+import { UserError, isMulticastIpv4 } from "@udpcam/appkit";
 import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 
 /** What fits in one 1500-byte Ethernet packet: 1500 - 20 (IPv4) - 8 (UDP). */
@@ -11,6 +11,11 @@ export interface Destination {
   readonly address: string;
   readonly port: number;
   readonly isLoopback: boolean;
+  /**
+   * A group (224.0.0.0/4): never loopback-sized, even when receivers on this machine join it,
+   * because the group may also be joined across the LAN (1,472-byte datagrams and FEC by default).
+   */
+  readonly isMulticast: boolean;
 }
 
 export async function resolveDestination(host: string, port: number): Promise<Destination> {
@@ -20,7 +25,7 @@ export async function resolveDestination(host: string, port: number): Promise<De
   } catch (error) {
     throw new UserError(`--host: cannot resolve "${host}" (${(error as NodeJS.ErrnoException).code ?? "lookup failed"}), use an IPv4 address or a known host name`);
   }
-  return { address, port, isLoopback: address.startsWith("127.") };
+  return { address, port, isLoopback: address.startsWith("127."), isMulticast: isMulticastIpv4(address) };
 }
 
 /** --datagram-size auto: whole frames' worth to this machine, no IP fragmentation elsewhere. */

@@ -9,4 +9,5 @@ export { runApp, type ProcessIo, type RunningApp } from "./run.js";
 export { resolveKey, MIN_KEY_LENGTH } from "./config/key.js";
 export { commonOptions, checkLegacyKey, DEFAULT_PORT } from "./config/common-options.js";
 export { RateMeter } from "./rate-meter.js";
+export { IPV4_ADDRESS, isIpv4Address, isMulticastIpv4 } from "./ipv4.js";
 export { runConfiguredApp, type AppDeps, type ConfiguredApp, type ParsedConfig } from "./run-configured.js";

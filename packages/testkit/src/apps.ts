@@ -17,8 +17,12 @@ export function senderArgv(args: readonly string[], nodeFlags: readonly string[]
 }
 
 /** Starts the receiver; resolves once it listens (a receiver that does not is killed). */
-export async function startReceiver(args: readonly string[], options: ChildOptions = {}): Promise<Child> {
-  const receiver = spawnChild(process.execPath, receiverArgv(args), { name: "receiver", ...options });
+export function startReceiver(args: readonly string[], options: ChildOptions = {}): Promise<Child> {
+  return untilListening(spawnChild(process.execPath, receiverArgv(args), { name: "receiver", ...options }));
+}
+
+/** Resolves with the receiver once it listens; kills it if it exits or times out first. */
+export async function untilListening(receiver: Child): Promise<Child> {
   try {
     await receiver.waitFor(RECEIVER_LISTENING);
   } catch (error) {

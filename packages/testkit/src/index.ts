@@ -3,6 +3,18 @@ export { freePort, readJson, tempDir, waitForFile } from "./files.js";
 export { killAllChildren, spawnChild, type Child, type ChildOptions } from "./child.js";
 export { RECEIVER_LISTENING, receiverArgv, senderArgv, startReceiver, startSender } from "./apps.js";
 export {
+  LAN_MULTICAST_ROUTE,
+  addIngressLoss,
+  createLan,
+  ingressLossCount,
+  spawnIn,
+  startReceiverIn,
+  startSenderIn,
+  type Lan,
+  type LanHost,
+  type LanResult,
+} from "./netns.js";
+export {
   legacyCounters,
   readReceiverStats,
   readSenderStats,

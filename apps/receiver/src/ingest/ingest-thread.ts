@@ -5,10 +5,11 @@
  * to overflow the socket buffer).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { UserError, requestBufferSizes } from "@udpcam/appkit";
+import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
 import { createLegacyAssembler, createV1Assembler, type FrameAssembler } from "./frame-assembler.js";
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
+import { joinGroup, type GroupMembership } from "./multicast.js";
 import { bindSocket } from "./socket.js";
 import { kernelDrops } from "./socket-drops.js";
 
@@ -33,8 +34,15 @@ function createAssembler(boundPort: number): FrameAssembler {
 
 async function main(): Promise<void> {
   let socket;
+  let membership: GroupMembership | undefined;
   try {
     socket = await bindSocket(settings.host, settings.port);
+    try {
+      if (isMulticastIpv4(settings.host)) membership = joinGroup(socket, settings.host, settings);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
   } catch (error) {
     post({ type: "bind-failed", code: UserError.isInstance(error) ? "USER" : (error as NodeJS.ErrnoException).code, message: (error as Error).message });
     port?.close();
@@ -68,12 +76,13 @@ async function main(): Promise<void> {
   const expireTimer = setInterval(() => assembler.expire(performance.now()), EXPIRE_EVERY_MS);
   const countersTimer = setInterval(() => post({ type: "counters", counters: counters() }), COUNTERS_EVERY_MS);
   const address = socket.address();
-  post({ type: "listening", address: address.address, port: address.port, receiveBuffer: buffers.receive });
+  post({ type: "listening", address: address.address, port: address.port, receiveBuffer: buffers.receive, group: membership?.description });
 
   port?.on("message", (command: IngestCommand) => {
     if (command.type !== "close") return;
     clearInterval(expireTimer);
     clearInterval(countersTimer);
+    membership?.leave();
     socket.close(() => {
       post({ type: "closed", counters: counters() });
       port.close();

@@ -7,6 +7,8 @@ export interface Ingest {
   readonly address: string;
   readonly port: number;
   readonly receiveBuffer: number;
+  /** The multicast group joined, for the log ("joined 239.255.0.1 on 10.0.0.2"); undefined for unicast. */
+  readonly group: string | undefined;
   /** The latest counters (at most 100 ms old). */
   counters(): IngestCounters;
   /** Whether the ingest thread is running (for health checks). */
@@ -41,6 +43,7 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
             address: message.address,
             port: message.port,
             receiveBuffer: message.receiveBuffer,
+            group: message.group,
             counters: () => latest,
             get alive() {
               return alive;

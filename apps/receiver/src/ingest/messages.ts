@@ -9,6 +9,9 @@ import { createReassembler, type FrameEvent, type LegacyCounters, type LegacyMod
 export interface IngestSettings {
   readonly host: string;
   readonly port: number;
+  /** When `host` is a multicast group: the interface to join it on, and the one sender to accept (SSM). */
+  readonly multicastInterface: string | undefined;
+  readonly sourceAddress: string | undefined;
   readonly protocol: "v1" | "legacy";
   readonly legacyMode: LegacyMode;
   readonly key: string | undefined;
@@ -62,7 +65,7 @@ export interface IngestedFrame {
 
 /** Messages from the ingest thread to the main thread. */
 export type IngestMessage =
-  | { readonly type: "listening"; readonly address: string; readonly port: number; readonly receiveBuffer: number }
+  | { readonly type: "listening"; readonly address: string; readonly port: number; readonly receiveBuffer: number; readonly group: string | undefined }
   | { readonly type: "bind-failed"; readonly code: string | undefined; readonly message: string }
   | { readonly type: "frame"; readonly ingested: IngestedFrame }
   | { readonly type: "counters"; readonly counters: IngestCounters }

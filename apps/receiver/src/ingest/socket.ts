@@ -1,10 +1,14 @@
 import { createSocket, type Socket } from "node:dgram";
-import { UserError } from "@udpcam/appkit";
+import { UserError, isMulticastIpv4 } from "@udpcam/appkit";
 
-/** Binds the receiving socket, turning the usual mistakes into one clear line. */
+/**
+ * Binds the receiving socket, turning the usual mistakes into one clear line. A multicast
+ * group is bound (address and port, so only that group's datagrams arrive) with
+ * SO_REUSEADDR: every receiver of the group on this machine binds the same port.
+ */
 export function bindSocket(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: "udp4", reuseAddr: false });
+    const socket = createSocket({ type: "udp4", reuseAddr: isMulticastIpv4(host) });
     const onError = (error: NodeJS.ErrnoException): void => {
       socket.close();
       reject(describeBindError(error, host, port));

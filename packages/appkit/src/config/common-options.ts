@@ -6,6 +6,7 @@ import { MIN_KEY_LENGTH } from "./key.js";
 import type { OptionTable } from "./load.js";
 import { LOG_LEVELS } from "../logger.js";
 import { integer, oneOf, optional, text } from "./values.js";
+import { IPV4_ADDRESS } from "../ipv4.js";
 
 export const DEFAULT_PORT = 9505;
 
@@ -28,6 +29,12 @@ export const commonOptions = {
   stats: { schema: optional(text()), default: undefined, value: "FILE", help: "write the final counters as JSON to this file when stopping" },
   logLevel: { schema: oneOf(LOG_LEVELS), default: "info", value: "LEVEL", help: `log detail: ${LOG_LEVELS.join(", ")}` },
   logFormat: { schema: oneOf(["pretty", "json"] as const), default: "pretty", value: "FORMAT", help: "pretty (for people) or json (one object a line)" },
+  multicastInterface: {
+    schema: optional(text({ hint: "an IPv4 address of this machine, like 192.0.2.5", pattern: IPV4_ADDRESS })),
+    default: undefined,
+    value: "ADDR",
+    help: "multicast only: the interface (by its IPv4 address) the group is used on; default: the one the routing table picks",
+  },
 } satisfies OptionTable;
 
 /** The legacy format has no room for a tag: a key with it is a mistake on either side. */
