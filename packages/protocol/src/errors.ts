@@ -21,6 +21,14 @@ export const ProtocolErrorCode = {
   Inconsistent: "INCONSISTENT",
   /** The frame is larger than the receiver accepts (`maxFrameBytes`). */
   TooLarge: "TOO_LARGE",
+  /** RTP: a payload type other than the one expected (26, JPEG, unless configured). */
+  PayloadType: "PAYLOAD_TYPE",
+  /** RTP/JPEG: a JPEG type this library does not rebuild (RFC 2435 types 0, 1, 64 and 65 are). */
+  UnsupportedType: "UNSUPPORTED_TYPE",
+  /** RTP/JPEG: Q 128-255 with no in-band tables, and none received earlier for that Q. */
+  TablesMissing: "TABLES_MISSING",
+  /** RTP/JPEG: a fragment past the end of its frame (as the marker packet sets it). */
+  OffsetPastEnd: "OFFSET_PAST_END",
 } as const;
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
 

@@ -5,7 +5,9 @@ import { decodeDatagram } from "./header.js";
 import { createLegacyReassembler, decodeLegacyDatagram } from "./legacy.js";
 import { packetizeFrame } from "./packetize.js";
 import { createReassembler } from "./reassembler.js";
+import { decodeRtpJpeg } from "./rtp-jpeg-header.js";
 import { fuzzReassembler } from "./testing/fuzz.js";
+import { fuzzRtpJpegReassembler } from "./testing/rtp-jpeg.js";
 import { firstDifference } from "./testing/random.js";
 
 function decodesOrThrowsOurs(decode: (bytes: Uint8Array) => unknown, bytes: Uint8Array): boolean {
@@ -86,5 +88,18 @@ describe("fuzz (fixed budget)", () => {
     const { emitted, malformed } = fuzzReassembler(100_000, 1);
     expect(emitted).toBeGreaterThan(100);
     expect(malformed).toBeGreaterThan(10_000);
+  }, 60_000);
+});
+
+describe("RTP/JPEG fuzz (fixed budget)", () => {
+  it("any bytes decode as RTP/JPEG or throw ProtocolError", () => {
+    const rtpish = fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 19, maxLength: 300 }).map((b) => Uint8Array.of(0x80, 26, ...b)));
+    fc.assert(fc.property(rtpish, (bytes) => decodesOrThrowsOurs(decodeRtpJpeg, bytes)), { numRuns: 5000 });
+  });
+
+  it("50,000 real, mutated and random packets: decode or throw ours, bounded, clean streams emit only what was sent", () => {
+    const { emitted, malformed } = fuzzRtpJpegReassembler(50_000, 3);
+    expect(emitted).toBeGreaterThan(100);
+    expect(malformed).toBeGreaterThan(5_000);
   }, 60_000);
 });

@@ -62,5 +62,23 @@ export {
   type StreamEndedEvent,
   type StreamStartedEvent,
 } from "./reassembler.js";
-export { serialAdd, serialCompare, serialDiff, serialNewer, serialOlderOrEqual, SERIAL_MODULUS } from "./serial.js";
+export { serial16Add, serial16Diff, serialAdd, serialCompare, serialDiff, serialNewer, serialOlderOrEqual, SERIAL_MODULUS } from "./serial.js";
 export { chunkCount, chunkLength, chunkOffset, fecLayout, groupDataCount, parityCount, DEFAULT_FEC_GROUP_SIZE, MAX_CHUNKS_PER_FRAME, type FecLayout } from "./slots.js";
+export { decodeRtpJpeg, encodeRtpJpeg, isRtpDecodeFailure, isSupportedRtpJpegType, tryDecodeRtpJpeg, RtpJpegOffset, RtpOffset, RTP_HEADER_BYTES, RTP_JPEG_CLOCK_HZ, RTP_JPEG_HEADER_BYTES, RTP_JPEG_MAX_SCAN_BYTES, RTP_JPEG_MAX_SIDE, RTP_JPEG_PAYLOAD_TYPE, RTP_VERSION, type RtpJpegPacket } from "./rtp-jpeg-header.js";
+export { packetizeRtpJpeg, rtpTimestamp, MIN_RTP_DATAGRAM_BYTES, RTP_JPEG_SENT_Q, type RtpJpegFrameToSend, type RtpPacketizeOptions } from "./rtp-jpeg-packetize.js";
+export {
+  createRtpJpegReassembler,
+  DEFAULT_RTP_MAX_BUFFERED_BYTES,
+  DEFAULT_RTP_MAX_FRAMES_IN_FLIGHT,
+  DEFAULT_RTP_MAX_STREAMS,
+  DEFAULT_RTP_REORDER_WINDOW,
+  type RtpJpegCounters,
+  type RtpJpegEvent,
+  type RtpJpegFrameEvent,
+  type RtpJpegReassembler,
+  type RtpJpegReassemblerOptions,
+} from "./rtp-jpeg-reassembler.js";
+export { parseRtpJpegSource, type RtpJpegSource } from "./jpeg-parse.js";
+export { jfifHeader, type JfifLayout } from "./jfif.js";
+export { scaledQuantTables, STANDARD_HUFFMAN_TABLES, ZIGZAG, type HuffmanTable } from "./jpeg-tables.js";
+export { rtpJpegSdp, type RtpJpegSdpOptions } from "./sdp.js";

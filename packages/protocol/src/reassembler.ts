@@ -100,7 +100,8 @@ const TAG_COUNTER: Readonly<Record<Exclude<TagVerdict, "accepted">, "datagramsAu
   unauthenticated: "datagramsUnauthenticated",
 };
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+/** An option's value or its default, checked (RangeError naming it). */
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
   return v;

@@ -119,9 +119,13 @@ export function fuzzReassembler(count: number, seed: number): { emitted: number;
 const EXTREMES = [0, 1, 0x7f, 0x80, 0xff];
 const CODES = new Set<string>(PROTOCOL_ERROR_CODES);
 
-function mutate(random: () => number, original: Uint8Array): Uint8Array {
+/**
+ * A copy of `original` cut, extended, or with one to three bytes flipped, set to an extreme or
+ * random; the bytes edited are within the first `headerBytes` most of the time.
+ */
+export function mutate(random: () => number, original: Uint8Array, headerBytes = 44, extremes: readonly number[] = EXTREMES): Uint8Array {
   const kind = (random() * 5) | 0;
-  if (kind === 0) return original.subarray(0, (random() * original.length) | 0);
+  if (kind === 0) return original.slice(0, (random() * original.length) | 0);
   if (kind === 1) {
     const longer = new Uint8Array(original.length + 1 + ((random() * 40) | 0));
     longer.set(original);
@@ -131,9 +135,9 @@ function mutate(random: () => number, original: Uint8Array): Uint8Array {
   const edits = 1 + ((random() * 3) | 0);
   for (let e = 0; e < edits; e++) {
     // Header bytes most of the time: that is where the checks are.
-    const at = random() < 0.7 ? (random() * Math.min(44, copy.length)) | 0 : (random() * copy.length) | 0;
+    const at = random() < 0.7 ? (random() * Math.min(headerBytes, copy.length)) | 0 : (random() * copy.length) | 0;
     if (kind === 2) copy[at]! ^= 1 << ((random() * 8) | 0);
-    else if (kind === 3) copy[at] = EXTREMES[(random() * EXTREMES.length) | 0]!;
+    else if (kind === 3) copy[at] = extremes[(random() * extremes.length) | 0]!;
     else copy[at] = (random() * 256) | 0;
   }
   return copy;
