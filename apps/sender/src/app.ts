@@ -4,12 +4,12 @@ import { writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
-import { VideoError, openSource, type FrameSource } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
 import { configureMulticast } from "./multicast.js";
 import { sendSpread } from "./pacer.js";
+import { openSenderSource } from "./source.js";
 import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
 
 const SEND_BUFFER_BYTES = 8 << 20;
@@ -21,7 +21,6 @@ const SEND_BUFFER_BYTES = 8 << 20;
 const PACING_SHARE = { v1: 0.8, legacy: 0.5 } as const;
 /** What may go out at once ahead of the even schedule: one 46 KB legacy datagram at a time. */
 const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: LEGACY_DATAGRAM_BYTES } as const;
-const VIDEO_USER_ERRORS = new Set(["CAMERA_NOT_FOUND", "FILE_NOT_FOUND", "FILE_UNREADABLE", "INVALID_OPTION"]);
 
 export type SenderDeps = AppDeps;
 
@@ -36,9 +35,10 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     );
   }
 
-  const source = await openFrameSource(config);
+  const opened = await openSenderSource(config, logger);
+  const { source } = opened;
   const fps = config.fps ?? source.fps;
-  logger.info({ source: source.description, fps }, `source: ${source.description}`);
+  logger.info({ source: source.description, fps, passthrough: opened.passthrough }, `source: ${source.description}`);
 
   const socket = createSocket("udp4");
   // Buffer sizes can be set only once the socket has a file descriptor.
@@ -55,8 +55,8 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   if (multicast === undefined && config.multicastInterface !== undefined) logger.warn(`--multicast-interface: ${destination.address} is not a multicast group, ignoring it`);
 
   const streamId = randomInt(1, 2 ** 32 - 1);
-  const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, startedAt: Date.now(), elapsedSeconds: 0 };
-  const encoder = createFrameEncoder(config, { streamId, datagramSize, fec, fps, logger, onScaled: () => stats.framesScaled++ });
+  const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, framesPassedThrough: 0, sourceReconnects: 0, startedAt: Date.now(), elapsedSeconds: 0 };
+  const encoder = createFrameEncoder(config, { streamId, datagramSize, fec, fps, logger, onScaled: () => stats.framesScaled++, onPassedThrough: () => stats.framesPassedThrough++ });
   logger.info(
     { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec, streamId, sendBuffer: buffers.send, multicast },
     `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
@@ -138,6 +138,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     await sendsDrained();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
+    stats.sourceReconnects = opened.reconnects();
     if (config.stats !== undefined) await writeFile(config.stats, JSON.stringify(stats, null, 2) + "\n");
     deps.stdout.write(`udpcam sender: ${formatSenderSummary(stats)}\n`);
     if (fatal !== undefined) throw fatal;
@@ -159,14 +160,3 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     },
   };
 }
-
-async function openFrameSource(config: SenderConfig): Promise<FrameSource> {
-  const size = config.source.kind === "file" ? {} : { width: config.width ?? 640, height: config.height ?? 480 };
-  try {
-    return await openSource(config.source, { ...size, ...(config.fps === undefined ? {} : { fps: config.fps }), pace: "realtime" });
-  } catch (error) {
-    if (VideoError.isInstance(error) && VIDEO_USER_ERRORS.has(error.code)) throw new UserError(`--source: ${error.message}`, { cause: error });
-    throw error;
-  }
-}
-

@@ -51,7 +51,7 @@ describe("sender config", () => {
     { argv: ["--fec", "2"], error: '--fec: got "2", use auto or a number from 0 to 1' },
     { argv: ["--width", "320"], error: "--height: give --width and --height together" },
     { argv: ["--protocol", "legacy", "--codec", "jpeg"], error: "--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1" },
-    { argv: ["--source", ""], error: '--source: got "", use a camera index like 0, a video file path, or test' },
+    { argv: ["--source", ""], error: '--source: got "", use a camera index like 0, a video file path, rtsp://... or http(s)://..., or test' },
   ])("rejects $argv with one line naming the option", ({ argv, error }) => {
     expect(parse(argv)).toEqual({ kind: "errors", errors: [error] });
   });

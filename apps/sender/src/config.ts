@@ -17,11 +17,25 @@ import {
   type ParsedConfig,
 } from "@udpcam/appkit";
 import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES } from "@udpcam/protocol";
+// The URL rules alone: the config stays free of OpenCV.
+import { isNetworkUrl } from "@udpcam/video/url";
 
 export const ENV_PREFIX = "SENDER";
 
 export const senderOptions = {
-  source: { schema: text({ hint: "a camera index like 0, a video file path, or test" }), default: "0", value: "SRC", help: "camera index, video file, or test (the built-in test pattern)" },
+  source: {
+    schema: text({ hint: "a camera index like 0, a video file path, rtsp://... or http(s)://..., or test" }),
+    default: "0",
+    value: "SRC",
+    help: "camera index, video file, network camera (rtsp://HOST/PATH, or http(s)://... serving MJPEG), or test (the built-in test pattern)",
+  },
+  sourceTimeout: { schema: decimal(0.5, 600), default: 10, value: "S", help: "network cameras: give up opening after S seconds (exit 2); a camera silent this long mid-stream is reconnected" },
+  jpegPassthrough: {
+    schema: oneOf(["auto", "off"] as const),
+    default: "auto",
+    value: "MODE",
+    help: "auto: with --codec jpeg and no resize, send a source's own JPEG bytes (MJPG file, MJPEG camera) with no decode and re-encode; off: always decode and re-encode",
+  },
   host: { schema: text({ hint: "a host name or IP address" }), default: "127.0.0.1", value: "HOST", help: "where the receiver listens, or a multicast group (224.0.0.0/4, e.g. 239.255.0.1) that any number of receivers join" },
   ttl: { schema: integer(1, 255), default: 1, value: "HOPS", help: "multicast only: routers a datagram to a group may cross (1 = this LAN only)" },
   multicastInterface: { ...commonOptions.multicastInterface, help: "multicast only: send to the group out of the interface with this IPv4 address; default: the one the route to the group picks" },
@@ -52,7 +66,8 @@ export type SenderOptions = ConfigOf<typeof senderOptions>;
 export type SourceSpec =
   | { readonly kind: "camera"; readonly index: number }
   | { readonly kind: "test" }
-  | { readonly kind: "file"; readonly path: string };
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "network"; readonly url: string };
 
 export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" | "stats"> {
   readonly source: SourceSpec;
@@ -96,5 +111,6 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
 function parseSource(source: string, cwd: string): SourceSpec {
   if (/^\d+$/.test(source)) return { kind: "camera", index: Number(source) };
   if (source === "test") return { kind: "test" };
+  if (isNetworkUrl(source)) return { kind: "network", url: source.trim() };
   return { kind: "file", path: isAbsolute(source) ? source : resolve(cwd, source) };
 }

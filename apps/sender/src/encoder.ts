@@ -1,12 +1,15 @@
 import type { Logger } from "@udpcam/appkit";
 import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
 import { createHmacAuthenticator } from "@udpcam/protocol/node";
-import { encodeJpegAsync, resizeFrameAsync, type Frame } from "@udpcam/video";
+import { encodeJpegAsync, resizeFrameAsync, type Frame, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 
 export interface FrameEncoder {
-  /** One source frame in, the datagrams that carry it out (scaling and JPEG run off the event loop). */
-  encode(frame: Frame): Promise<Uint8Array[]>;
+  /**
+   * One source frame in, the datagrams that carry it out (scaling and JPEG run off the event
+   * loop). A `JpegFrame` (a source's own JPEG, passed through) goes out as it is.
+   */
+  encode(frame: Frame | JpegFrame): Promise<Uint8Array[]>;
 }
 
 export interface EncoderContext {
@@ -16,6 +19,7 @@ export interface EncoderContext {
   readonly fps: number;
   readonly logger: Logger;
   readonly onScaled: () => void;
+  readonly onPassedThrough: () => void;
 }
 
 export function createFrameEncoder(config: SenderConfig, context: EncoderContext): FrameEncoder {
@@ -26,6 +30,7 @@ function legacyEncoder(context: EncoderContext): FrameEncoder {
   let noticed = false;
   return {
     async encode(frame) {
+      if ("kind" in frame) throw new Error("the legacy protocol carries raw frames: JPEG pass-through is for v1 only");
       if (frame.width !== LEGACY_FRAME_WIDTH || frame.height !== LEGACY_FRAME_HEIGHT) {
         if (!noticed) {
           context.logger.warn(`the legacy protocol carries only ${LEGACY_FRAME_WIDTH}x${LEGACY_FRAME_HEIGHT} frames: scaling ${frame.width}x${frame.height} frames to that size`);
@@ -43,17 +48,27 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
   const authenticator = config.key === undefined ? undefined : createHmacAuthenticator(config.key);
   let frameNumber = 0;
   return {
-    async encode(frame) {
-      if (config.width !== undefined && config.height !== undefined && (frame.width !== config.width || frame.height !== config.height)) {
-        frame = await resizeFrameAsync(frame, config.width, config.height);
-        context.onScaled();
+    async encode(input) {
+      let payload: Uint8Array;
+      let frame: { readonly width: number; readonly height: number; readonly captureTime: number };
+      if ("kind" in input) {
+        context.onPassedThrough();
+        frame = input;
+        payload = input.jpeg;
+      } else {
+        let pixels = input;
+        if (config.width !== undefined && config.height !== undefined && (pixels.width !== config.width || pixels.height !== config.height)) {
+          pixels = await resizeFrameAsync(pixels, config.width, config.height);
+          context.onScaled();
+        }
+        frame = pixels;
+        payload = config.codec === "jpeg" ? await encodeJpegAsync(pixels, config.quality) : pixels.bytes;
       }
-      const payload = config.codec === "jpeg" ? await encodeJpegAsync(frame, config.quality) : frame.bytes;
       const datagrams = packetizeFrame(
         {
           streamId: context.streamId,
           frameNumber,
-          codec: config.codec === "jpeg" ? "jpeg" : "raw-bgr24",
+          codec: config.codec === "jpeg" || "kind" in input ? "jpeg" : "raw-bgr24",
           width: frame.width,
           height: frame.height,
           fps: context.fps,

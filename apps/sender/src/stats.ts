@@ -5,6 +5,10 @@ export interface SenderStats {
   bytesSent: number;
   sendErrors: number;
   framesScaled: number;
+  /** Frames whose JPEG bytes came from the source and went out as they were (no decode, no re-encode). */
+  framesPassedThrough: number;
+  /** Outages of a network camera the sender reconnected from. */
+  sourceReconnects: number;
   startedAt: number;
   elapsedSeconds: number;
 }
@@ -19,6 +23,8 @@ export function formatSenderSummary(stats: SenderStats): string {
     `sent ${stats.framesSent} frames in ${stats.elapsedSeconds.toFixed(1)} s (${(stats.framesSent / seconds).toFixed(1)} fps)`,
     `${stats.datagramsSent} datagrams, ${(stats.bytesSent / 1e6).toFixed(1)} MB (${((stats.bytesSent * 8) / seconds / 1e6).toFixed(1)} Mbit/s)`,
     stats.sendErrors > 0 ? `${stats.sendErrors} send errors` : undefined,
+    stats.framesPassedThrough > 0 ? `${stats.framesPassedThrough} JPEG frames passed through` : undefined,
+    stats.sourceReconnects > 0 ? `source reconnected ${stats.sourceReconnects} times` : undefined,
   ]
     .filter((part) => part !== undefined)
     .join(", ");

@@ -46,6 +46,8 @@ const SENDER_FIELDS = {
   bytesSent: "number",
   sendErrors: "number",
   framesScaled: "number",
+  framesPassedThrough: "number",
+  sourceReconnects: "number",
   startedAt: "number",
   elapsedSeconds: "number",
 } as const satisfies Fields<SenderStats>;

@@ -9,6 +9,8 @@ export type VideoErrorCode =
   | "FILE_NOT_FOUND"
   /** A file that exists but cannot be opened or decoded as video. */
   | "FILE_UNREADABLE"
+  /** A network camera (RTSP, HTTP) that does not answer, or answers with no video, within the timeout. */
+  | "SOURCE_UNREACHABLE"
   /** A fourcc this package does not offer (see `SUPPORTED_FOURCCS`). */
   | "CODEC_UNSUPPORTED"
   /** A supported fourcc/container pair that OpenCV's FFmpeg cannot open here. */

@@ -3,11 +3,14 @@ export { BYTES_PER_PIXEL, assertFrame, createFrame, frameByteLength, type Frame,
 export { PATTERN_MIN_HEIGHT, PATTERN_MIN_WIDTH, renderPatternFrame } from "./source/pattern.js";
 export { DEFAULT_JPEG_QUALITY, decodeJpeg, decodeJpegAsync, encodeJpeg, encodeJpegAsync } from "./codec/jpeg.js";
 export { resizeFrame, resizeFrameAsync } from "./codec/resize.js";
-export { DEFAULT_FPS, type FrameSource, type Pace } from "./source/source.js";
+export { DEFAULT_FPS, type FrameSource, type Pace, type SourceKind } from "./source/source.js";
 export { openTestPattern, type TestPatternOptions } from "./source/test-pattern.js";
 export { openCamera, type CameraOptions } from "./source/camera.js";
 export { openVideoFile, type VideoFileOptions } from "./source/video-file.js";
-export { openSource, parseSourceSpec, type SourceOptions, type SourceSpec } from "./source/open-source.js";
+export { openJpegSource, openSource, parseSourceSpec, type SourceOptions, type SourceSpec } from "./source/open-source.js";
+export { DEFAULT_OPEN_TIMEOUT_MS, RECONNECT_BACKOFF_MS, openNetworkCamera, type NetworkCameraEvent, type NetworkCameraOptions, type NetworkCounters } from "./source/network-camera.js";
+export { isNetworkUrl, redactUrl } from "./source/url.js";
+export type { JpegFrame, JpegSource } from "./source/jpeg-frame.js";
 export {
   checkRecording,
   openRecording,

@@ -7,8 +7,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { VideoError } from "../errors.js";
 import type { Frame } from "../frame.js";
 
+export type SourceKind = "camera" | "file" | "test" | "network";
+
 export interface FrameSource extends AsyncIterable<Frame> {
-  readonly kind: "camera" | "file" | "test";
+  readonly kind: SourceKind;
   /** Size of every frame this source gives (what the camera really delivers, not what was asked). */
   readonly width: number;
   readonly height: number;
@@ -51,8 +53,9 @@ export class Pacer {
   }
 }
 
-export abstract class BaseSource implements FrameSource {
-  abstract readonly kind: "camera" | "file" | "test";
+/** The read queue and close for any source; `T` is what it gives: a `Frame` (pixels) or a `JpegFrame`. */
+export abstract class BaseSource<T = Frame> implements AsyncIterable<T> {
+  abstract readonly kind: SourceKind;
   abstract readonly width: number;
   abstract readonly height: number;
   abstract readonly fps: number;
@@ -61,10 +64,10 @@ export abstract class BaseSource implements FrameSource {
   protected closed = false;
   protected sequence = 0;
 
-  protected abstract produce(): Promise<Frame | undefined>;
+  protected abstract produce(): Promise<T | undefined>;
   protected abstract release(): void;
 
-  read(): Promise<Frame | undefined> {
+  read(): Promise<T | undefined> {
     const result = this.queue.then(() => (this.closed ? undefined : this.produce()));
     this.queue = result.catch(() => undefined);
     return result;
@@ -77,7 +80,7 @@ export abstract class BaseSource implements FrameSource {
     this.release();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Frame, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     try {
       for (;;) {
         const frame = await this.read();
