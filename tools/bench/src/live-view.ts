@@ -3,7 +3,7 @@
 // and raw streams on loopback. Writes docs/benchmarks/live-view.md.
 // Usage: node dist/live-view.js [--quick]. A benchmark, not a test: the exit code stays 0.
 import { connect, type Socket } from "node:net";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -286,8 +286,17 @@ async function main(): Promise<void> {
     "",
   ];
   mkdirSync(join(REPO_ROOT, "docs/benchmarks"), { recursive: true });
-  writeFileSync(OUT, lines.join("\n"));
+  lines.push("<!-- analysis -->", "");
+  writeFileSync(OUT, keepAnalysis(lines.join("\n")));
   log(`wrote ${OUT}`);
+}
+
+/** Keeps the hand-written notes below the `<!-- analysis -->` marker of the previous file. */
+function keepAnalysis(generated: string): string {
+  if (!existsSync(OUT)) return generated;
+  const previous = readFileSync(OUT, "utf8");
+  const at = previous.indexOf("<!-- analysis -->");
+  return at < 0 ? generated : generated.replace(/<!-- analysis -->\n*$/, previous.slice(at));
 }
 
 try {
