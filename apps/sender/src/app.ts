@@ -7,6 +7,7 @@ import { LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
+import { writeSdpFile } from "./rtp-encoder.js";
 import { configureMulticast } from "./multicast.js";
 import { sendSpread } from "./pacer.js";
 import { openSenderSource } from "./source.js";
@@ -18,9 +19,9 @@ const SEND_BUFFER_BYTES = 8 << 20;
  * original server writes and shows each frame between reads, with the system's
  * small default receive buffer: legacy frames leave it half the interval quiet.
  */
-const PACING_SHARE = { v1: 0.8, legacy: 0.5 } as const;
+const PACING_SHARE = { v1: 0.8, legacy: 0.5, rtp: 0.8 } as const;
 /** What may go out at once ahead of the even schedule: one 46 KB legacy datagram at a time. */
-const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: LEGACY_DATAGRAM_BYTES } as const;
+const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: LEGACY_DATAGRAM_BYTES, rtp: 128 * 1024 } as const;
 
 export type SenderDeps = AppDeps;
 
@@ -61,6 +62,10 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec, streamId, sendBuffer: buffers.send, multicast },
     `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
   );
+  if (config.sdp !== undefined) {
+    await writeSdpFile(config.sdp, { address: destination.address, port: destination.port, fps, ...(multicast === undefined ? {} : { ttl: config.ttl }) });
+    logger.info({ sdp: config.sdp }, `session description in ${config.sdp}: ffplay -protocol_whitelist file,udp,rtp ${config.sdp}`);
+  }
 
   let fatal: Error | undefined;
   let sendsInFlight = 0;

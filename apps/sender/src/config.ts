@@ -41,7 +41,7 @@ export const senderOptions = {
   multicastInterface: { ...commonOptions.multicastInterface, help: "multicast only: send to the group out of the interface with this IPv4 address; default: the one the route to the group picks" },
   port: { ...commonOptions.port, help: "the receiver's UDP port" },
   protocol: commonOptions.protocol,
-  codec: { schema: oneOf(["raw", "jpeg"] as const), default: "raw", value: "NAME", help: "raw BGR pixels, or jpeg (v1 only)" },
+  codec: { schema: oneOf(["raw", "jpeg"] as const), default: "raw", value: "NAME", help: "raw BGR pixels, or jpeg (v1; rtp always sends JPEG)" },
   quality: { schema: integer(1, 100), default: 80, value: "N", help: "JPEG quality" },
   width: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this width (test pattern: its width; default 640)" },
   height: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this height (test pattern: its height; default 480)" },
@@ -57,6 +57,7 @@ export const senderOptions = {
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
   stats: commonOptions.stats,
+  sdp: { schema: optional(text({ hint: "a file path" })), default: undefined, value: "FILE", help: "rtp only: write the stream's session description here, for ffplay, ffmpeg -i, VLC or GStreamer's sdpdemux to open" },
   logLevel: commonOptions.logLevel,
   logFormat: commonOptions.logFormat,
 } satisfies OptionTable;
@@ -69,7 +70,9 @@ export type SourceSpec =
   | { readonly kind: "file"; readonly path: string }
   | { readonly kind: "network"; readonly url: string };
 
-export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" | "stats"> {
+export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" | "stats" | "sdp"> {
+  /** Absolute path of the SDP file to write (rtp only). */
+  readonly sdp: string | undefined;
   readonly source: SourceSpec;
   readonly stats: string | undefined;
 }
@@ -94,6 +97,8 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
+  if (options.protocol === "rtp" && options.fec !== "auto" && options.fec > 0) errors.push("--fec: RTP/JPEG carries no forward error correction, drop --fec or use --protocol v1");
+  if (options.protocol !== "rtp" && options.sdp !== undefined) errors.push("--sdp: a session description is for --protocol rtp, add it or drop --sdp");
   if (options.protocol === "legacy") {
     if (options.codec !== "raw") errors.push('--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1');
   }
@@ -104,7 +109,13 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
 
   return {
     kind: "ok",
-    config: { ...options, key, source: parseSource(source, input.cwd), stats: stats === undefined ? undefined : resolve(input.cwd, stats) },
+    config: {
+      ...options,
+      key,
+      source: parseSource(source, input.cwd),
+      stats: stats === undefined ? undefined : resolve(input.cwd, stats),
+      sdp: options.sdp === undefined ? undefined : resolve(input.cwd, options.sdp),
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegac
 import { createHmacAuthenticator } from "@udpcam/protocol/node";
 import { encodeJpegAsync, resizeFrameAsync, type Frame, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
+import { rtpEncoder } from "./rtp-encoder.js";
 
 export interface FrameEncoder {
   /**
@@ -23,6 +24,7 @@ export interface EncoderContext {
 }
 
 export function createFrameEncoder(config: SenderConfig, context: EncoderContext): FrameEncoder {
+  if (config.protocol === "rtp") return rtpEncoder(config, context);
   return config.protocol === "legacy" ? legacyEncoder(context) : v1Encoder(config, context);
 }
 

@@ -13,10 +13,10 @@ export const DEFAULT_PORT = 9505;
 export const commonOptions = {
   port: { schema: integer(1, 65535), default: DEFAULT_PORT, value: "N", help: "UDP port: where the receiver listens" },
   protocol: {
-    schema: oneOf(["v1", "legacy"] as const),
+    schema: oneOf(["v1", "legacy", "rtp"] as const),
     default: "v1",
     value: "NAME",
-    help: "v1 (ours) or legacy (the original scripts' 20 x 46,081-byte datagrams, 640x480 raw only)",
+    help: "v1 (ours), legacy (the original scripts' 20 x 46,081-byte datagrams, 640x480 raw only) or rtp (RTP/JPEG, RFC 2435: what GStreamer, ffmpeg and VLC speak; no FEC, no key)",
   },
   key: {
     schema: optional(text({ hint: `a shared secret of at least ${MIN_KEY_LENGTH} characters`, pattern: new RegExp(`^.{${MIN_KEY_LENGTH},}$`, "s") })),
@@ -37,9 +37,9 @@ export const commonOptions = {
   },
 } satisfies OptionTable;
 
-/** The legacy format has no room for a tag: a key with it is a mistake on either side. */
-export function checkLegacyKey(protocol: "v1" | "legacy", key: string | undefined, errors: string[]): void {
-  if (protocol === "legacy" && key !== undefined) {
-    errors.push("--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key");
+/** The legacy and RTP formats have no room for a tag: a key with them is a mistake on either side. */
+export function checkLegacyKey(protocol: "v1" | "legacy" | "rtp", key: string | undefined, errors: string[]): void {
+  if (protocol !== "v1" && key !== undefined) {
+    errors.push(`--key: the ${protocol === "rtp" ? "RTP/JPEG" : "legacy"} protocol has no room for an authentication tag, use --protocol v1 or drop the key`);
   }
 }
