@@ -51,7 +51,7 @@ describe("receiver config", () => {
 
   it.each([
     { argv: ["--port", "99999"], error: '--port: got "99999", use a whole number from 1 to 65535' },
-    { argv: ["--protocol", "rtp"], error: '--protocol: got "rtp", use one of: v1, legacy' },
+    { argv: ["--protocol", "srt"], error: '--protocol: got "srt", use one of: v1, legacy, rtp' },
     { argv: ["--display", "maybe"], error: '--display: got "maybe", use one of: auto, on, off' },
     { argv: ["--fourcc", "DIVXX"], error: '--fourcc: got "DIVXX", use four characters like DIVX, MJPG or XVID' },
     { argv: ["--idle-exit=-1"], error: '--idle-exit: got "-1", use a number from 0.1 to 86400' },

@@ -9,10 +9,12 @@ import type { ProtocolCounters } from "./ingest/messages.js";
 
 type V1Counter = "datagramsAuthRequired" | "datagramsUntagged" | "datagramsUnauthenticated" | "datagramsLegacyLike";
 type LegacyCounter = "datagramsV1Like";
+type RtpCounter = "datagramsV1Like";
 
 export type WireProblem =
   | { readonly format: "v1"; readonly counter: V1Counter; readonly message: string }
-  | { readonly format: "legacy"; readonly counter: LegacyCounter; readonly message: string };
+  | { readonly format: "legacy"; readonly counter: LegacyCounter; readonly message: string }
+  | { readonly format: "rtp"; readonly counter: RtpCounter; readonly message: string };
 
 export const WIRE_PROBLEMS: readonly WireProblem[] = [
   {
@@ -43,10 +45,16 @@ export const WIRE_PROBLEMS: readonly WireProblem[] = [
     counter: "datagramsV1Like",
     message: "udpcam v1 datagrams arrive and are dropped while --protocol is legacy: receive them with --protocol v1 (the default)",
   },
+  {
+    format: "rtp",
+    counter: "datagramsV1Like",
+    message: "udpcam v1 datagrams arrive and are dropped while --protocol is rtp: receive them with --protocol v1 (the default)",
+  },
 ];
 
 function count(protocol: ProtocolCounters, problem: WireProblem): number {
   if (problem.format === "v1") return protocol.format === "v1" ? protocol[problem.counter] : 0;
+  if (problem.format === "rtp") return protocol.format === "rtp" ? protocol[problem.counter] : 0;
   return protocol.format === "legacy" ? protocol[problem.counter] : 0;
 }
 

@@ -214,6 +214,7 @@ export class ReceiverMetrics {
 export function refusedByReason(stats: ReceiverStats): Record<string, number> {
   const p = stats.protocol;
   if (p.format === "legacy") return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate };
+  if (p.format === "rtp") return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate, late: p.datagramsLate };
   return {
     malformed: p.datagramsMalformed,
     duplicate: p.datagramsDuplicate,

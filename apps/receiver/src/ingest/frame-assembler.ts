@@ -8,6 +8,7 @@ import {
   Codec,
   createLegacyReassembler,
   createReassembler,
+  createRtpJpegReassembler,
   looksLikeLegacyDatagram,
   looksLikeV1,
   LEGACY_FRAME_HEIGHT,
@@ -118,6 +119,39 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
     },
     expire() {},
     counters: () => ({ ...reassembler.counters, format: "legacy", framesDroppedForKernelLoss }),
+    streamCounters: () => perStream.list(),
+  };
+}
+
+export interface RtpAssemblerSettings {
+  readonly maxFrameBytes: number;
+  readonly frameTimeout: number;
+}
+
+/**
+ * RTP/JPEG (RFC 2435): each SSRC a stream, JPEG files rebuilt whole or not at all. RTP
+ * timestamps count on the sender's media clock, not the epoch (there is no RTCP sender report
+ * to map them), so a frame's time is when it completed here.
+ */
+export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembler {
+  const reassembler = createRtpJpegReassembler({ maxFrameBytes: settings.maxFrameBytes, frameTimeoutMs: settings.frameTimeout });
+  let datagramsV1Like = 0;
+  const perStream = new StreamCounts();
+  return {
+    senderClock: false,
+    push(datagram, now) {
+      if (looksLikeV1(datagram)) datagramsV1Like++;
+      const frames: FrameEvent[] = [];
+      for (const event of reassembler.push(datagram, now)) {
+        perStream.count(event);
+        if (event.type === "frame") frames.push({ ...event, timestampMs: Date.now() });
+      }
+      return frames;
+    },
+    expire(now) {
+      for (const event of reassembler.expire(now)) perStream.count(event);
+    },
+    counters: () => ({ ...reassembler.counters, format: "rtp", datagramsV1Like }),
     streamCounters: () => perStream.list(),
   };
 }

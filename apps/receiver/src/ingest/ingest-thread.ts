@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
-import { createLegacyAssembler, createV1Assembler, type FrameAssembler } from "./frame-assembler.js";
+import { createLegacyAssembler, createRtpAssembler, createV1Assembler, type FrameAssembler } from "./frame-assembler.js";
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
 import { joinGroup, type GroupMembership } from "./multicast.js";
 import { bindSocket } from "./socket.js";
@@ -29,6 +29,7 @@ function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
 
 function createAssembler(boundPort: number): FrameAssembler {
   if (settings.protocol === "legacy") return createLegacyAssembler({ mode: settings.legacyMode, kernelDrops: () => kernelDrops(boundPort) });
+  if (settings.protocol === "rtp") return createRtpAssembler(settings);
   return createV1Assembler(settings);
 }
 

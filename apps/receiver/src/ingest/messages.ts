@@ -3,7 +3,7 @@
  * on the main thread. Frames are the protocol package's own `FrameEvent`, and
  * counters keep the protocol's own types.
  */
-import { createReassembler, type FrameEvent, type LegacyCounters, type LegacyMode, type ReassemblerCounters } from "@udpcam/protocol";
+import { createReassembler, type FrameEvent, type LegacyCounters, type LegacyMode, type ReassemblerCounters, type RtpJpegCounters } from "@udpcam/protocol";
 
 /** What the ingest thread needs to listen and reassemble. */
 export interface IngestSettings {
@@ -12,7 +12,7 @@ export interface IngestSettings {
   /** When `host` is a multicast group: the interface to join it on, and the one sender to accept (SSM). */
   readonly multicastInterface: string | undefined;
   readonly sourceAddress: string | undefined;
-  readonly protocol: "v1" | "legacy";
+  readonly protocol: "v1" | "legacy" | "rtp";
   readonly legacyMode: LegacyMode;
   readonly key: string | undefined;
   readonly maxFrameBytes: number;
@@ -31,6 +31,11 @@ export type ProtocolCounters =
       readonly format: "legacy";
       /** Complete frames not emitted because the kernel dropped datagrams while they arrived (strict mode). */
       readonly framesDroppedForKernelLoss: number;
+    })
+  | (RtpJpegCounters & {
+      readonly format: "rtp";
+      /** Refused (as RTP version 1), and shaped like udpcam v1 datagrams: the sender may use --protocol v1. */
+      readonly datagramsV1Like: number;
     });
 
 /** One stream's frame totals as the reassembler saw them (before the stream gate). */
@@ -94,6 +99,10 @@ export function frameTotals(protocol: ProtocolCounters): {
   if (protocol.format === "v1") {
     const { framesComplete, framesRecovered, framesDropped, framesLate } = protocol;
     return { framesComplete, framesRecovered, framesDropped, framesLate };
+  }
+  if (protocol.format === "rtp") {
+    const { framesComplete, framesDropped, framesLate } = protocol;
+    return { framesComplete, framesRecovered: 0, framesDropped, framesLate };
   }
   return {
     framesComplete: protocol.framesComplete,
