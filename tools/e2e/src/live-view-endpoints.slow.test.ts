@@ -25,6 +25,7 @@ import {
 import { useCleanup } from "./harness.js";
 import {
   apiStreams,
+  patternArgs,
   eventually,
   parsePrometheus,
   sampleValue,
@@ -34,24 +35,6 @@ import {
 
 const cleanup = useCleanup();
 const KEY = "live-view-test-key-0123456789";
-
-function pattern(port: number, codec: "jpeg" | "raw", frames: number, extra: readonly string[] = []): string[] {
-  return [
-    "--source",
-    "test",
-    "--codec",
-    codec,
-    "--fps",
-    "25",
-    "--frames",
-    String(frames),
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    ...extra,
-  ];
-}
 
 describe("live view: /metrics", () => {
   it("parses as Prometheus text, and its counters agree with --stats at the end of a run (refusals by reason included)", async () => {
@@ -78,10 +61,10 @@ describe("live view: /metrics", () => {
     const garbage = createSocket("udp4");
     cleanup.add(() => garbage.close());
     for (let i = 0; i < 5; i++) garbage.send(Buffer.from(`not a datagram ${i}`), port, "127.0.0.1");
-    const forger = startSender(pattern(port, "jpeg", 5, ["--key", "a-different-key-0123456789"]));
+    const forger = startSender(patternArgs(port, "jpeg", 5, ["--key", "a-different-key-0123456789"]));
     cleanup.kill(forger);
     expect(await forger.exited).toBe(0);
-    const sender = startSender(pattern(port, "jpeg", 100, ["--key", KEY]));
+    const sender = startSender(patternArgs(port, "jpeg", 100, ["--key", KEY]));
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
     // Ingest reports its counters every 100 ms; the receiver stops after 2 s of silence.
@@ -155,7 +138,7 @@ describe("live view: /streams/ID.mjpeg", () => {
         "90",
       ]);
       cleanup.kill(receiver);
-      const sender = startSender(pattern(port, codec, 750));
+      const sender = startSender(patternArgs(port, codec, 750));
       cleanup.kill(sender);
       const id = await eventually("the stream", async () => (await apiStreams(base))[0]?.id);
       const FRAMES = 10;

@@ -12,7 +12,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { freePort, inspectRecording, judgeRecording, readReceiverStats, startSender, tempDir } from "@udpcam/testkit";
 import { useCleanup } from "./harness.js";
-import { apiStreams, eventually, rssKiB, sampleValue, scrape, startLiveReceiver } from "./live-view-harness.js";
+import {
+  apiStreams,
+  eventually,
+  patternArgs,
+  rssKiB,
+  sampleValue,
+  scrape,
+  startLiveReceiver,
+} from "./live-view-harness.js";
 
 const cleanup = useCleanup();
 const FRAMES = 200;
@@ -53,24 +61,7 @@ describe("live view under stuck viewers", () => {
     ]);
     cleanup.kill(receiver);
     const pid = receiver.child.pid ?? 0;
-    const sender = startSender([
-      "--source",
-      "test",
-      "--codec",
-      "jpeg",
-      "--width",
-      "1280",
-      "--height",
-      "720",
-      "--fps",
-      "25",
-      "--frames",
-      String(FRAMES),
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-    ]);
+    const sender = startSender(patternArgs(port, "jpeg", FRAMES, ["--width", "1280", "--height", "720"]));
     cleanup.kill(sender);
     const id = await eventually("the stream", async () => (await apiStreams(base))[0]?.id);
     const baselineKiB = rssKiB(pid);

@@ -14,6 +14,30 @@ import { startReceiver, type Child } from "@udpcam/testkit";
 export const CHROMIUM = "/usr/bin/chromium";
 const LIVE_VIEW_LINE = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"live view on /;
 
+/** The sender's arguments for the test pattern at 25 fps to 127.0.0.1:port. */
+export function patternArgs(
+  port: number,
+  codec: "jpeg" | "raw",
+  frames: number,
+  extra: readonly string[] = [],
+): string[] {
+  return [
+    "--source",
+    "test",
+    "--codec",
+    codec,
+    "--fps",
+    "25",
+    "--frames",
+    String(frames),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    ...extra,
+  ];
+}
+
 /** A receiver on 127.0.0.1 with the live view on a port of the system's choice. */
 export async function startLiveReceiver(args: readonly string[]): Promise<{ receiver: Child; base: string }> {
   const receiver = await startReceiver(["--host", "127.0.0.1", "--http", "127.0.0.1:0", ...args]);

@@ -9,6 +9,7 @@ import { freePort, startSender } from "@udpcam/testkit";
 import { useCleanup } from "./harness.js";
 import {
   apiStreams,
+  patternArgs,
   eventually,
   launchChromium,
   openPage,
@@ -26,24 +27,6 @@ afterAll(async () => {
   await browser.close();
 });
 
-function pattern(port: number, codec: "jpeg" | "raw", extra: readonly string[] = []): string[] {
-  return [
-    "--source",
-    "test",
-    "--codec",
-    codec,
-    "--fps",
-    "25",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--frames",
-    "750",
-    ...extra,
-  ];
-}
-
 describe("live view page", () => {
   it.each([
     { codec: "jpeg" as const, size: ["--width", "640", "--height", "480"] },
@@ -54,7 +37,7 @@ describe("live view page", () => {
       const port = await freePort();
       const { receiver, base } = await startLiveReceiver(["--port", String(port), "--output", "none"]);
       cleanup.kill(receiver);
-      const sender = startSender(pattern(port, codec, size));
+      const sender = startSender(patternArgs(port, codec, 750, size));
       cleanup.kill(sender);
       const [stream] = await eventually("a stream in /api/streams", async () => {
         const streams = await apiStreams(base);
@@ -101,9 +84,9 @@ describe("live view page", () => {
       "separate",
     ]);
     cleanup.kill(receiver);
-    const jpeg = startSender(pattern(port, "jpeg", ["--width", "320", "--height", "240"]));
+    const jpeg = startSender(patternArgs(port, "jpeg", 750, ["--width", "320", "--height", "240"]));
     cleanup.kill(jpeg);
-    const raw = startSender(pattern(port, "raw", ["--width", "320", "--height", "240"]));
+    const raw = startSender(patternArgs(port, "raw", 750, ["--width", "320", "--height", "240"]));
     cleanup.kill(raw);
     const page = await openPage(browser, `${base}/`);
     cleanup.add(() => void page.close());
