@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createFrame } from "@udpcam/video";
+import { createFrame, decodeJpeg } from "@udpcam/video";
 import { describe, expect, it } from "vitest";
 import {
   freePort,
@@ -15,6 +15,7 @@ import {
   isIntact,
   isStrictlyIncreasing,
   readReceiverStats,
+  RECEIVER_MAIN,
   receiverArgv,
   spawnChild,
   startReceiver,
@@ -141,6 +142,10 @@ describe("live view: /streams/ID.mjpeg", () => {
       const sender = startSender(patternArgs(port, codec, 750));
       cleanup.kill(sender);
       const id = await eventually("the stream", async () => (await apiStreams(base))[0]?.id);
+      // The newest frame alone (a raw stream nobody watches is encoded for this request).
+      const snapshot = await fetch(`${base}/streams/${id}.jpg`);
+      expect(snapshot.headers.get("content-type")).toBe("image/jpeg");
+      expect(isIntact(inspectFrame(decodeJpeg(new Uint8Array(await snapshot.arrayBuffer()))))).toBe(true);
       const FRAMES = 10;
       const { width, height } = { width: 640, height: 480 };
       const ffmpeg = spawn(
@@ -182,6 +187,30 @@ describe("live view: /streams/ID.mjpeg", () => {
 });
 
 describe("live view: binding and tokens", () => {
+  it("a receiver with no window says how to watch in a browser instead", async () => {
+    const receiver = spawnChild(
+      process.execPath,
+      [
+        RECEIVER_MAIN,
+        "--log-format",
+        "json",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(await freePort()),
+        "--output",
+        "none",
+        "--display",
+        "auto",
+      ],
+      { name: "receiver", env: { DISPLAY: undefined }, timeoutMs: 30_000 },
+    );
+    cleanup.kill(receiver);
+    await receiver.waitFor(/"msg":"to watch in a browser instead, start the receiver with --http 8080/);
+    receiver.signal("SIGINT");
+    expect(await receiver.exited).toBe(0);
+  });
+
   it("a non-loopback bind without a token: exit 2 and one line that says what to do", async () => {
     const receiver = spawnChild(
       process.execPath,
