@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { EMPTY_INGEST_COUNTERS } from "../ingest/messages.js";
+import { emptyReceiverStats, type ReceiverStats } from "../stats.js";
+import { ReceiverMetrics, refusedByReason } from "./metrics.js";
+import { ViewerRegistry } from "./viewers.js";
+
+function metrics(stats: ReceiverStats, viewers = new ViewerRegistry()) {
+  return new ReceiverMetrics({
+    stats: () => stats,
+    streams: () => [],
+    viewers,
+    unauthorized: () => 2,
+    health: () => ({ alive: true, msSinceLastDatagram: 1500 }),
+  });
+}
+
+describe("receiver metrics", () => {
+  it("shows the stats as udpcam_receiver_* counters and gauges, read at each scrape", async () => {
+    const stats = emptyReceiverStats(0);
+    const m = metrics(stats);
+    stats.datagramsReceived = 10;
+    stats.bytesReceived = 14_720;
+    stats.framesComplete = 4;
+    stats.framesRecorded = 3;
+    stats.sinks = { recording: { delivered: 3, skipped: 1, undecodable: 0 } };
+    const { body, contentType } = await m.scrape();
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(body).toMatch(
+      /^# TYPE udpcam_receiver_datagrams_received_total counter\nudpcam_receiver_datagrams_received_total 10$/m,
+    );
+    expect(body).toMatch(/^udpcam_receiver_received_bytes_total 14720$/m);
+    expect(body).toMatch(/^udpcam_receiver_frames_complete_total 4$/m);
+    expect(body).toMatch(/^udpcam_receiver_frames_recorded_total 3$/m);
+    expect(body).toMatch(/^udpcam_receiver_sink_frames_skipped_total\{sink="recording"\} 1$/m);
+    expect(body).toMatch(/^udpcam_receiver_http_unauthorized_requests_total 2$/m);
+    expect(body).toMatch(/^udpcam_receiver_last_datagram_age_seconds 1\.5$/m);
+    stats.datagramsReceived = 25;
+    expect((await m.scrape()).body).toMatch(/^udpcam_receiver_datagrams_received_total 25$/m);
+  });
+
+  it("feeds the latency histogram in seconds", async () => {
+    const m = metrics(emptyReceiverStats(0));
+    for (const ms of [0.5, 3, 3, 40, 7000]) m.observeLatency(ms);
+    const { body } = await m.scrape();
+    expect(body).toMatch(/^udpcam_receiver_frame_latency_seconds_bucket\{le="0\.001"\} 1$/m);
+    expect(body).toMatch(/^udpcam_receiver_frame_latency_seconds_bucket\{le="0\.005"\} 3$/m);
+    expect(body).toMatch(/^udpcam_receiver_frame_latency_seconds_bucket\{le="5"\} 4$/m);
+    expect(body).toMatch(/^udpcam_receiver_frame_latency_seconds_count 5$/m);
+  });
+
+  it("counts each viewer's frames, and keeps those of viewers that left under viewer=departed", async () => {
+    const viewers = new ViewerRegistry();
+    const m = metrics(emptyReceiverStats(0), viewers);
+    const a = viewers.add("websocket", 0xab);
+    const b = viewers.add("mjpeg", 0xab);
+    a.framesSent = 5;
+    a.framesDropped = 2;
+    b.framesSent = 7;
+    let body = (await m.scrape()).body;
+    expect(body).toMatch(/^udpcam_receiver_viewers\{stream="000000ab",kind="websocket"\} 1$/m);
+    expect(body).toMatch(
+      /^udpcam_receiver_viewer_frames_dropped_total\{viewer="ws-1",kind="websocket",stream="000000ab"\} 2$/m,
+    );
+    viewers.remove(a);
+    body = (await m.scrape()).body;
+    expect(body).not.toMatch(/viewer="ws-1"/);
+    expect(body).toMatch(
+      /^udpcam_receiver_viewer_frames_dropped_total\{viewer="departed",kind="websocket",stream=""\} 2$/m,
+    );
+    expect(body).toMatch(
+      /^udpcam_receiver_viewer_frames_sent_total\{viewer="mjpeg-2",kind="mjpeg",stream="000000ab"\} 7$/m,
+    );
+  });
+
+  it("names the refusals of each wire format, authentication failures among them", () => {
+    const stats = emptyReceiverStats(0);
+    stats.protocol = {
+      ...EMPTY_INGEST_COUNTERS.protocol,
+      datagramsUnauthenticated: 3,
+      datagramsUntagged: 1,
+    } as ReceiverStats["protocol"];
+    expect(refusedByReason(stats)).toMatchObject({ unauthenticated: 3, untagged: 1, auth_required: 0, malformed: 0 });
+  });
+});
