@@ -15,6 +15,7 @@ import { startLiveViewServer } from "./http/server.js";
 import { DisplaySink } from "./sinks/display-sink.js";
 import { LiveViewSink } from "./sinks/live-view-sink.js";
 import { RecordingSink } from "./sinks/recording-sink.js";
+import { RtpRelaySink } from "./sinks/rtp-relay-sink.js";
 import type { Sink } from "./sinks/sink.js";
 import { applyIngestCounters, emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
 import { asUserError } from "./user-errors.js";
@@ -53,7 +54,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       ? undefined
       : new RecordingSink({ path: output, fourcc: config.fourcc, segmentSeconds: config.segmentSeconds, perStream: config.streams === "separate" }, logger.child({ component: "recorder" }));
   const liveView = config.http === undefined ? undefined : new LiveViewSink(config.http.quality, logger.child({ component: "live-view" }));
-  const sinks: Sink[] = [displaySink, ...(recordingSink === undefined ? [] : [recordingSink]), ...(liveView === undefined ? [] : [liveView])];
+  const relay = config.relay === undefined ? undefined : await RtpRelaySink.open(config.relay, undefined, logger.child({ component: "relay" }));
+  const sinks: Sink[] = [displaySink, ...(recordingSink === undefined ? [] : [recordingSink]), ...(liveView === undefined ? [] : [liveView]), ...(relay === undefined ? [] : [relay])];
   const delivery = new Delivery(
     sinks,
     stats,

@@ -19,6 +19,7 @@ import {
   type ParsedConfig,
 } from "@udpcam/appkit";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/protocol";
+import { parseRelaySettings, type RelaySettings } from "./config-relay.js";
 
 export const ENV_PREFIX = "RECEIVER";
 
@@ -48,6 +49,8 @@ export const receiverOptions = {
   httpToken: { schema: optional(text({ hint: "a non-empty text" })), default: undefined, value: "TOKEN", help: "viewers must send this as a bearer token or ?token=; needed (or --http-insecure) to bind an address other than loopback", secret: true },
   httpInsecure: { schema: flag(), default: false, isSwitch: true, help: "allow --http on a non-loopback address without a token (anyone who reaches it sees the video)" },
   httpQuality: { schema: integer(1, 100), default: 80, value: "Q", help: "JPEG quality of raw (BGR) streams encoded for viewers" },
+  relay: { schema: optional(text({ hint: "rtp://HOST:PORT, like rtp://127.0.0.1:5004" })), default: undefined, value: "rtp://HOST:PORT", help: "re-emit every delivered JPEG frame as RTP/JPEG (RFC 2435) to HOST:PORT (unicast or a multicast group), for ffplay, VLC, GStreamer or a media server; skips whole frames when it cannot keep up" },
+  relaySdp: { schema: optional(text({ hint: "a file path" })), default: undefined, value: "FILE", help: "write the relay's session description (SDP) here, for players to open" },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
   logLevel: commonOptions.logLevel,
@@ -65,7 +68,9 @@ export interface HttpSettings {
   readonly quality: number;
 }
 
-export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats" | "keyFile" | "http" | "httpToken" | "httpInsecure" | "httpQuality"> {
+export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats" | "keyFile" | "http" | "httpToken" | "httpInsecure" | "httpQuality" | "relay" | "relaySdp"> {
+  /** Undefined unless --relay is given. */
+  readonly relay: RelaySettings | undefined;
   /** Absolute path, or undefined for no recording. */
   readonly output: string | undefined;
   readonly stats: string | undefined;
@@ -90,13 +95,14 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const loaded = loadConfig(receiverOptions, ENV_PREFIX, input);
   if (loaded.kind === "help") return { kind: "help", text: receiverHelp() };
   if (loaded.kind === "errors") return loaded;
-  const { output, stats, keyFile, http, httpToken, httpInsecure, httpQuality, ...options } = loaded.config;
+  const { output, stats, keyFile, http, httpToken, httpInsecure, httpQuality, relay, relaySdp, ...options } = loaded.config;
   const errors: string[] = [];
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
   checkMulticastOptions(options, errors);
   const httpSettings = http === undefined ? undefined : parseHttpSettings(http, { token: httpToken, insecure: httpInsecure, quality: httpQuality }, errors);
+  const relaySettings = parseRelaySettings(relay, relaySdp, input.cwd, errors);
   if (errors.length > 0) return { kind: "errors", errors };
 
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(input.cwd, path));
@@ -108,6 +114,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
       output: output === "none" ? undefined : absolute(output),
       stats: stats === undefined ? undefined : absolute(stats),
       http: httpSettings,
+      relay: relaySettings,
       x11: { display: input.env["DISPLAY"], xauthority: input.env["XAUTHORITY"] },
     },
   };
