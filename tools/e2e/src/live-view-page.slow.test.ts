@@ -73,7 +73,7 @@ describe("live view page", () => {
     120_000,
   );
 
-  it("two senders with --streams separate: two tiles; one stops: its tile goes", async () => {
+  it("two senders with --streams separate start: two tiles appear; one stops: its tile goes", async () => {
     const port = await freePort();
     const { receiver, base } = await startLiveReceiver([
       "--port",
@@ -84,12 +84,18 @@ describe("live view page", () => {
       "separate",
     ]);
     cleanup.kill(receiver);
+    // The page is open before any stream: it says so, and the tiles come without a reload.
+    const page = await openPage(browser, `${base}/`);
+    cleanup.add(() => void page.close());
+    await eventually(
+      "the page's first poll",
+      async () => (await page.evaluate<number>("window.udpcam.polls")) > 0 || undefined,
+    );
+    expect(await page.locator("#empty").isVisible()).toBe(true);
     const jpeg = startSender(patternArgs(port, "jpeg", 750, ["--width", "320", "--height", "240"]));
     cleanup.kill(jpeg);
     const raw = startSender(patternArgs(port, "raw", 750, ["--width", "320", "--height", "240"]));
     cleanup.kill(raw);
-    const page = await openPage(browser, `${base}/`);
-    cleanup.add(() => void page.close());
 
     const ids = await eventually("two tiles painting", async () => {
       const tiles = await tileCounters(page);
