@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 
 node scripts/test-summary.mjs --clear || exit 1
-pnpm exec turbo run lint typecheck test release:check --output-logs=errors-only --concurrency=1
+pnpm exec turbo run lint typecheck test release:check --continue --output-logs=errors-only --concurrency=1
 status=$?
 node scripts/test-summary.mjs
 exit "$status"
