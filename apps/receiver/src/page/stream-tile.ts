@@ -98,6 +98,9 @@ export class StreamTile extends HTMLElement {
     this.#canvas.height = 480;
     this.#overlay.className = "overlay";
     picture.append(this.#canvas, this.#overlay);
+    // A click on the picture hides the figures (and shows them again).
+    picture.title = "click to hide or show the figures";
+    picture.addEventListener("click", () => (this.#overlay.hidden = !this.#overlay.hidden));
     this.#plotCanvas.className = "plot";
     this.#plotCanvas.width = 480;
     this.#plotCanvas.height = 64;
