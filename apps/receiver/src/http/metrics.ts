@@ -135,12 +135,10 @@ export class ReceiverMetrics {
       return [...counts.values()];
     });
     const perViewer = (pick: (c: { framesSent: number; framesDropped: number }) => number) => () => [
-      ...source.viewers
-        .live()
-        .map((viewer) => ({
-          labels: { viewer: viewer.id, kind: viewer.kind, stream: streamHexId(viewer.streamId) },
-          value: pick(viewer),
-        })),
+      ...source.viewers.live().map((viewer) => ({
+        labels: { viewer: viewer.id, kind: viewer.kind, stream: streamHexId(viewer.streamId) },
+        value: pick(viewer),
+      })),
       // Viewers that left, summed per kind, so that each counter's sum never goes down.
       ...Object.entries(source.viewers.departed).map(([kind, counters]) => ({
         labels: { viewer: "departed", kind, stream: "" },
@@ -214,7 +212,8 @@ export class ReceiverMetrics {
 export function refusedByReason(stats: ReceiverStats): Record<string, number> {
   const p = stats.protocol;
   if (p.format === "legacy") return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate };
-  if (p.format === "rtp") return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate, late: p.datagramsLate };
+  if (p.format === "rtp")
+    return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate, late: p.datagramsLate };
   return {
     malformed: p.datagramsMalformed,
     duplicate: p.datagramsDuplicate,
