@@ -23,9 +23,9 @@ function config(argv: string[], env: Record<string, string | undefined> = {}, fi
 }
 
 describe("receiver config", () => {
-  it("defaults like the original server: port 9505, output.avi in the user's directory, DIVX", () => {
+  it("defaults like the original server: port 9505, output.avi in the user's directory, DIVX for raw (fourcc auto)", () => {
     const c = config([]);
-    expect(c).toMatchObject({ port: 9505, protocol: "v1", legacyMode: "strict", output: `${cwd}/output.avi`, fourcc: "DIVX", display: "auto", streams: "first" });
+    expect(c).toMatchObject({ port: 9505, protocol: "v1", legacyMode: "strict", output: `${cwd}/output.avi`, fourcc: "auto", display: "auto", streams: "first" });
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe("receiver config", () => {
     { argv: ["--port", "99999"], error: '--port: got "99999", use a whole number from 1 to 65535' },
     { argv: ["--protocol", "srt"], error: '--protocol: got "srt", use one of: v1, legacy, rtp' },
     { argv: ["--display", "maybe"], error: '--display: got "maybe", use one of: auto, on, off' },
-    { argv: ["--fourcc", "DIVXX"], error: '--fourcc: got "DIVXX", use four characters like DIVX, MJPG or XVID' },
+    { argv: ["--fourcc", "DIVXX"], error: '--fourcc: got "DIVXX", use auto, or four characters like DIVX, MJPG or XVID' },
     { argv: ["--idle-exit=-1"], error: '--idle-exit: got "-1", use a number from 0.1 to 86400' },
     { argv: ["--idle-exit", "-1"], error: '--idle-exit: a value that starts with "-" must be joined with "=", like --idle-exit=-1; see --help' },
     { argv: ["--frames", "0"], error: '--frames: got "0", use a whole number from 1 to 9007199254740991' },

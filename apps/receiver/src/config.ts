@@ -36,7 +36,12 @@ export const receiverOptions = {
   protocol: commonOptions.protocol,
   legacyMode: { schema: oneOf(["strict", "seed"] as const), default: "strict", value: "MODE", help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not" },
   output: { schema: text({ hint: "a file path, or none" }), default: "output.avi", value: "FILE", help: "recording (.avi, .mkv, .mp4 or .mov); none = do not record" },
-  fourcc: { schema: text({ hint: "four characters like DIVX, MJPG or XVID", pattern: /^[ -~]{4}$/ }), default: "DIVX", value: "CODE", help: "recording codec (FourCC); MJPG into .avi stores JPEG streams as they arrive, with no re-encoding" },
+  fourcc: {
+    schema: text({ hint: "auto, or four characters like DIVX, MJPG or XVID", pattern: /^(auto|[ -~]{4})$/ }),
+    default: "auto",
+    value: "CODE",
+    help: "recording codec (FourCC); auto = MJPG for JPEG streams (into .avi stored as they arrive, no re-encoding), DIVX for raw ones like the original server",
+  },
   segmentSeconds: { schema: integer(0, 86_400), default: 0, value: "S", help: "start a new file every S seconds (output-000.avi, output-001.avi...) so a crash loses at most the last segment; 0 = one file" },
   streams: { schema: oneOf(["first", "separate"] as const), default: "first", value: "POLICY", help: "several senders at once: first records only the first stream and refuses others; separate records each to its own file (output-<stream id>.avi)" },
   display: { schema: oneOf(["auto", "on", "off"] as const), default: "auto", value: "MODE", help: "show frames in a window: auto = when a display exists" },

@@ -19,7 +19,7 @@ export {
   type RecordingOptions,
   type RecordingTotals,
 } from "./record/recording.js";
-export { DEFAULT_FOURCC, SUPPORTED_FOURCCS, recordingStoresJpeg } from "./record/formats.js";
+export { AUTO_FOURCC, DEFAULT_FOURCC, SUPPORTED_FOURCCS, chooseFourcc, recordingStoresJpeg } from "./record/formats.js";
 export { streamRecordingPath } from "./record/file-names.js";
 // The OpenCV recorder on its own (frames only, no pass-through): tests in packages/testkit record clips with it.
 export { openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";

@@ -5,11 +5,12 @@
  */
 import type { Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
-import { openRecording, recordingStoresJpeg, streamRecordingPath, type Recording, type RecordInput } from "@udpcam/video";
+import { AUTO_FOURCC, chooseFourcc, openRecording, recordingStoresJpeg, streamRecordingPath, type Recording, type RecordInput } from "@udpcam/video";
 import type { DeliveredFrame, Sink } from "./sink.js";
 
 export interface RecordingSinkOptions {
   readonly path: string;
+  /** A FourCC, or `auto`: chosen per stream from its codec (`chooseFourcc`). */
   readonly fourcc: string;
   readonly segmentSeconds: number;
   /** One file per stream (output-<stream id>.avi) instead of one file for all. */
@@ -27,14 +28,12 @@ export class RecordingSink implements Sink {
   readonly name = "recording";
   readonly #recordings = new Map<string, Promise<Recording>>();
   readonly #opened: Recording[] = [];
-  readonly #storesJpeg: boolean;
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
 
   constructor(
     private readonly options: RecordingSinkOptions,
     private readonly logger: Logger,
   ) {
-    this.#storesJpeg = recordingStoresJpeg(options);
   }
 
   accepts(): boolean {
@@ -52,7 +51,7 @@ export class RecordingSink implements Sink {
 
   async deliver(frame: DeliveredFrame): Promise<void> {
     const recording = await this.#recordingFor(frame);
-    await recording.write(await this.#input(frame));
+    await recording.write(await this.#input(frame, recording));
   }
 
   async close(): Promise<void> {
@@ -74,9 +73,9 @@ export class RecordingSink implements Sink {
     this.#totals = { framesWritten, framesDropped, files };
   }
 
-  #input(frame: DeliveredFrame): Promise<RecordInput> | RecordInput {
+  #input(frame: DeliveredFrame, recording: Recording): Promise<RecordInput> | RecordInput {
     const { event } = frame;
-    if (this.#storesJpeg && event.codec === "jpeg") {
+    if (recording.storesJpeg && event.codec === "jpeg") {
       return { kind: "jpeg", bytes: event.payload, width: event.width, height: event.height, sequence: event.frameNumber, captureTime: frame.captureTime };
     }
     return frame.pixels().then((pixels) => ({ kind: "pixels", frame: pixels }));
@@ -86,13 +85,16 @@ export class RecordingSink implements Sink {
     const path = this.#pathFor(frame.event);
     let recording = this.#recordings.get(path);
     if (recording === undefined) {
-      const { fourcc, segmentSeconds } = this.options;
+      const { segmentSeconds } = this.options;
+      const fourcc = chooseFourcc(path, this.options.fourcc, frame.event.codec);
+      const how = recordingStoresJpeg({ path, fourcc }) ? `${fourcc}, JPEG frames stored as they arrive` : fourcc;
+      const chosen = this.options.fourcc === AUTO_FOURCC ? ", chosen by --fourcc auto" : "";
       recording = openRecording({ path, fourcc, fps: frame.fps, segmentSeconds }).then((opened) => {
         this.#opened.push(opened);
         return opened;
       });
       this.#recordings.set(path, recording);
-      this.logger.info({ path, fps: frame.fps }, `recording to ${path} at ${frame.fps} fps${this.#storesJpeg ? " (JPEG frames stored as they arrive)" : ""}`);
+      this.logger.info({ path, fps: frame.fps, fourcc }, `recording to ${path} at ${frame.fps} fps (${how}${chosen})`);
     }
     return recording;
   }

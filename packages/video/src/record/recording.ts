@@ -20,7 +20,7 @@ import { resizeFrameAsync } from "../codec/resize.js";
 import { VideoError } from "../errors.js";
 import { assertFrame, frameByteLength, type Frame, type FrameMeta } from "../frame.js";
 import { prepareEncoding } from "./encoder-spawn.js";
-import { checkContainer, recordingStoresJpeg } from "./formats.js";
+import { AUTO_FOURCC, checkContainer, chooseFourcc, recordingStoresJpeg } from "./formats.js";
 import { jpegSize } from "./mjpeg-avi-layout.js";
 import { openMjpegAviWriter } from "./mjpeg-avi.js";
 import { MjpegSegments } from "./mjpeg-segments.js";
@@ -287,6 +287,12 @@ async function probePassThrough(path: string): Promise<void> {
  * encoder process, so the first recording starts warm.
  */
 export async function checkRecording(options: { readonly path: string; readonly fourcc: string }): Promise<void> {
+  if (options.fourcc === AUTO_FOURCC) {
+    // Either codec may arrive: both choices must work.
+    const choices = new Set([chooseFourcc(options.path, AUTO_FOURCC, "jpeg"), chooseFourcc(options.path, AUTO_FOURCC, "raw-bgr24")]);
+    for (const fourcc of choices) await checkRecording({ path: options.path, fourcc });
+    return;
+  }
   const { path, fourcc } = options;
   if (!recordingStoresJpeg(options)) {
     await prepareEncoding(path, fourcc, 25);
