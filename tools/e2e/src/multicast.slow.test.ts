@@ -179,6 +179,25 @@ describe("multicast inside network namespaces", () => {
     expect(c.verdict.intact).toBeGreaterThanOrEqual(Math.ceil(0.95 * FRAMES));
   }, 120_000);
 
+  it("two receivers on one host share the group's port: both record every frame", async ({ skip }) => {
+    const { sender, receivers } = hostsOrSkip(skip);
+    const [host] = receivers;
+    if (host === undefined) throw new Error("a receiver host expected");
+    const frames = 25;
+    const peers = [];
+    for (let i = 0; i < 2; i++) {
+      // Each in its own folder: the file names come from the host's address.
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      peers.push(await receiverOf(host, dir.path));
+    }
+    await sendToGroup(sender, frames, ["--source", "test", "--codec", "jpeg", "--fps", "25"]);
+    for (const peer of peers) {
+      expect(await peer.child.exited).toBe(0);
+      expect(judgeRecording(await inspectRecording(peer.output)).intact).toBe(frames);
+    }
+  }, 60_000);
+
   it("a source-specific join takes the named sender's stream and nothing from another source", async ({ skip }) => {
     const { sender, receivers } = hostsOrSkip(skip);
     const [right, wrong] = receivers;
