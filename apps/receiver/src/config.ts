@@ -88,7 +88,7 @@ export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats"
 export const receiverHelp = () =>
   renderHelp(receiverOptions, {
     usage: "pnpm --filter receiver start -- [options]",
-    summary: "Receives frames from a udpcam sender (or the original Python client with --protocol legacy), shows them and records them.\nNever shows or records a torn frame.",
+    summary: "Receives frames from a udpcam sender (or the original Python client with --protocol legacy, or RTP/JPEG from GStreamer\nor ffmpeg with --protocol rtp), shows them and records them. Never shows or records a torn frame.",
     envPrefix: ENV_PREFIX,
     footer: "Example: pnpm --filter receiver start -- --output camera.avi --display off --stats stats.json",
   });

@@ -80,7 +80,7 @@ export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" |
 export const senderHelp = () =>
   renderHelp(senderOptions, {
     usage: "pnpm --filter sender start -- [options]",
-    summary: "Reads frames from a camera, a video file or a test pattern and sends them over UDP to a udpcam receiver\n(or to the original Python server with --protocol legacy).",
+    summary: "Reads frames from a camera, a video file or a test pattern and sends them over UDP to a udpcam receiver\n(or to the original Python server with --protocol legacy, or as RTP/JPEG to GStreamer, ffmpeg or VLC with --protocol rtp).",
     envPrefix: ENV_PREFIX,
     footer: "Example: pnpm --filter sender start -- --source test --codec jpeg --host 192.0.2.10",
   });

@@ -17,9 +17,11 @@ export {
 export {
   legacyCounters,
   readReceiverStats,
+  rtpCounters,
   readSenderStats,
   v1Counters,
   type LegacyCounters,
+  type RtpCounters,
   type ReceiverStats,
   type SenderStats,
   type V1Counters,

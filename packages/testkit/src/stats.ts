@@ -12,6 +12,8 @@ type ProtocolCounters = ReceiverStats["protocol"];
 export type V1Counters = Extract<ProtocolCounters, { readonly format: "v1" }>;
 /** The protocol counters of a legacy (original scripts') stream. */
 export type LegacyCounters = Extract<ProtocolCounters, { readonly format: "legacy" }>;
+/** The protocol counters of an RTP/JPEG stream. */
+export type RtpCounters = Extract<ProtocolCounters, { readonly format: "rtp" }>;
 
 type Kind = "number" | "string" | "object" | "array";
 /** What each field of T holds. `satisfies` makes a field added to or taken from T a compile error here. */
@@ -91,6 +93,24 @@ const LEGACY_FIELDS = {
   bytesEmitted: "number",
 } as const satisfies Fields<LegacyCounters>;
 
+const RTP_FIELDS = {
+  format: "string",
+  datagramsAccepted: "number",
+  datagramsDuplicate: "number",
+  datagramsMalformed: "number",
+  malformedByCode: "object",
+  datagramsV1Like: "number",
+  datagramsLate: "number",
+  framesComplete: "number",
+  framesDropped: "number",
+  framesLate: "number",
+  bytesReceived: "number",
+  bytesEmitted: "number",
+  streams: "number",
+  framesInFlight: "number",
+  bufferedBytes: "number",
+} as const satisfies Fields<RtpCounters>;
+
 function kindOf(value: unknown): Kind | "other" {
   if (Array.isArray(value)) return "array";
   if (value !== null && typeof value === "object") return "object";
@@ -133,4 +153,10 @@ export function v1Counters(stats: ReceiverStats): V1Counters {
 export function legacyCounters(stats: ReceiverStats): LegacyCounters {
   if (stats.protocol.format !== "legacy") throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not legacy`);
   return checked<LegacyCounters>(stats.protocol, LEGACY_FIELDS, "stats.protocol");
+}
+
+/** The protocol counters of an RTP/JPEG stream; throws if the receiver ran another format or a counter is missing. */
+export function rtpCounters(stats: ReceiverStats): RtpCounters {
+  if (stats.protocol.format !== "rtp") throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not rtp`);
+  return checked<RtpCounters>(stats.protocol, RTP_FIELDS, "stats.protocol");
 }

@@ -13,10 +13,10 @@ import {
   inspectRecording,
   judgeRecording,
   readReceiverStats,
+  rtpCounters,
   startReceiver,
   tempDir,
   writePatternClip,
-  type ReceiverStats,
 } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { udpSocket, useCleanup } from "./harness.js";
@@ -79,11 +79,6 @@ async function receiveFrom(
   await netsim?.close();
   const recorded = await inspectRecording(output, { tolerateCutOff: true });
   return { recorded, verdict: judgeRecording(recorded), stats: readReceiverStats(statsFile), lost };
-}
-
-function rtpCounters(stats: ReceiverStats) {
-  if (stats.protocol.format !== "rtp") throw new Error(`protocol counters are for ${stats.protocol.format}`);
-  return stats.protocol;
 }
 
 describe("real RTP/JPEG senders -> udpcam receiver --protocol rtp", () => {
