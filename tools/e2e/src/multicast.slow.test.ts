@@ -217,19 +217,26 @@ describe("multicast inside network namespaces", () => {
     expect(readReceiverStats(other.stats).datagramsReceived).toBe(0);
   }, 60_000);
 
-  it("the legacy format goes to a group too: two receivers record every frame", async ({ skip }) => {
-    const { sender, receivers } = hostsOrSkip(skip);
-    const dir = tempDir();
-    cleanup.add(dir.remove);
-    const frames = 25;
-    const peers = [];
-    for (const host of receivers.slice(0, 2)) peers.push(await receiverOf(host, dir.path, ["--protocol", "legacy"]));
-    await sendToGroup(sender, frames, ["--source", "test", "--protocol", "legacy", "--fps", "10"]);
-    for (const peer of peers) {
-      expect(await peer.child.exited).toBe(0);
-      const recorded = await inspectRecording(peer.output);
-      expect(recorded.map((f) => f.number)).toEqual(Array.from({ length: frames }, (_, i) => i));
-      expect(judgeRecording(recorded).intact).toBe(frames);
-    }
-  }, 60_000);
+  it.for([
+    { protocol: "legacy", senderArgs: ["--fps", "10"] },
+    { protocol: "rtp", senderArgs: ["--fps", "25"] },
+  ])(
+    "the $protocol format goes to a group too: two receivers record every frame",
+    { timeout: 60_000 },
+    async ({ protocol, senderArgs }, { skip }) => {
+      const { sender, receivers } = hostsOrSkip(skip);
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      const frames = 25;
+      const peers = [];
+      for (const host of receivers.slice(0, 2)) peers.push(await receiverOf(host, dir.path, ["--protocol", protocol]));
+      await sendToGroup(sender, frames, ["--source", "test", "--protocol", protocol, ...senderArgs]);
+      for (const peer of peers) {
+        expect(await peer.child.exited).toBe(0);
+        const recorded = await inspectRecording(peer.output);
+        expect(recorded.map((f) => f.number)).toEqual(Array.from({ length: frames }, (_, i) => i));
+        expect(judgeRecording(recorded).intact).toBe(frames);
+      }
+    },
+  );
 });
