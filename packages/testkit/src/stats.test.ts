@@ -19,7 +19,7 @@ function statsFile(value: unknown): string {
   return path;
 }
 
-const SENDER: SenderStats = { streamId: 1, framesSent: 2, datagramsSent: 3, bytesSent: 4, sendErrors: 0, framesScaled: 0, startedAt: 5, elapsedSeconds: 6 };
+const SENDER: SenderStats = { streamId: 1, framesSent: 2, datagramsSent: 3, bytesSent: 4, sendErrors: 0, framesScaled: 0, framesPassedThrough: 0, sourceReconnects: 0, startedAt: 5, elapsedSeconds: 6 };
 
 describe("readReceiverStats", () => {
   it("reads what the receiver writes, with its v1 protocol counters", () => {
