@@ -1,5 +1,5 @@
 /**
- * The one place that loads `@u4/opencv4nodejs`. Everything else imports `cv` from here.
+ * The one place that loads `@u4/opencv4nodejs`, at its first use. Everything else imports `cv` from here.
  *
  * Loading the binding must not print anything: its build helper `@u4/opencv-build`
  * logs colored `Info:` lines (and `Error:` lines when the current folder has no
@@ -28,10 +28,31 @@ quietDefault("QT_LOGGING_RULES", "*=false");
 quietDefault("OPENCV4NODEJS_DISABLE_AUTOBUILD", "1");
 
 const req = createRequire(import.meta.url);
-const cvEntry = req.resolve("@u4/opencv4nodejs");
-(createRequire(cvEntry)("@u4/opencv-build") as { Log: { silence: boolean } }).Log.silence = true;
+let binding: typeof OpenCV | undefined;
 
-export const cv = req("@u4/opencv4nodejs") as typeof OpenCV;
+function loadBinding(): typeof OpenCV {
+  if (binding === undefined) {
+    const cvEntry = req.resolve("@u4/opencv4nodejs");
+    (createRequire(cvEntry)("@u4/opencv-build") as { Log: { silence: boolean } }).Log.silence = true;
+    binding = req("@u4/opencv4nodejs") as typeof OpenCV;
+  }
+  return binding;
+}
+
+/**
+ * The binding, loaded at its first use rather than at import: OpenCV, FFmpeg and Qt
+ * take some 100 MB of a process's memory, and a receiver that stores JPEG frames as
+ * they arrive, with no window, never needs them.
+ */
+export const cv: typeof OpenCV = new Proxy({} as typeof OpenCV, {
+  get: (_target, property) => Reflect.get(loadBinding(), property) as unknown,
+  has: (_target, property) => Reflect.has(loadBinding(), property),
+});
+
+/** Whether anything in this process has used OpenCV yet (for tests of the lazy load). */
+export function opencvLoaded(): boolean {
+  return binding !== undefined;
+}
 
 /** `cv::CAP_PROP_BACKEND`, which the binding does not export; `VideoWriter.get` of it is -1 when not opened. */
 export const CAP_PROP_BACKEND = 42;
