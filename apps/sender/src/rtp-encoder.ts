@@ -15,7 +15,7 @@ import {
   serial16Add,
   type RtpJpegSdpOptions,
 } from "@udpcam/protocol";
-import { encodeJpegAsync, resizeFrameAsync } from "@udpcam/video";
+import { decodeJpegAsync, encodeJpegAsync, resizeFrameAsync, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 import type { EncoderContext, FrameEncoder } from "./encoder.js";
 
@@ -52,14 +52,28 @@ export function rtpEncoder(config: SenderConfig, context: EncoderContext): Frame
       throw error;
     }
   };
+  let reencoding = false;
+  /** A source's own JPEG as it is, or undefined (said once) when RFC 2435 cannot carry it: it is decoded and encoded again. */
+  const passThrough = (input: JpegFrame): Uint8Array[] | undefined => {
+    if (reencoding) return undefined;
+    try {
+      return packetize(input.jpeg, input.captureTime, "the source's own JPEG is");
+    } catch (error) {
+      if (!UserError.isInstance(error)) throw error;
+      reencoding = true;
+      context.logger.info(`${error.message}: decoding the source's JPEGs and encoding them again at quality ${config.quality}`);
+      return undefined;
+    }
+  };
   return {
     async encode(input) {
       let packets: Uint8Array[];
-      if ("kind" in input) {
+      const passed = "kind" in input ? passThrough(input) : undefined;
+      if (passed !== undefined) {
         context.onPassedThrough();
-        packets = packetize(input.jpeg, input.captureTime, "the source's own JPEG is");
+        packets = passed;
       } else {
-        let pixels = input;
+        let pixels = "kind" in input ? await decodeJpegAsync(input.jpeg, { captureTime: input.captureTime }) : input;
         if (
           config.width !== undefined &&
           config.height !== undefined &&

@@ -1,6 +1,6 @@
 /**
  * The sender's source: opened from --source, as JPEG bytes when they can be passed through
- * (--codec jpeg, v1, no resize, a source that delivers JPEG), else as decoded frames. Network
+ * (--codec jpeg with v1, or rtp; no resize; a source that delivers JPEG), else as decoded frames. Network
  * cameras report their outages here, once each, and count their reconnections.
  */
 import { UserError, type Logger } from "@udpcam/appkit";
@@ -79,8 +79,9 @@ export async function openSenderSource(config: SenderConfig, logger: Logger): Pr
 function wantsPassthrough(config: SenderConfig): boolean {
   return (
     config.jpegPassthrough === "auto" &&
-    config.codec === "jpeg" &&
-    config.protocol === "v1" &&
+    // RTP/JPEG always carries JPEG; the legacy format carries raw frames only.
+    (config.codec === "jpeg" || config.protocol === "rtp") &&
+    config.protocol !== "legacy" &&
     (config.source.kind === "file" || config.source.kind === "network")
   );
 }

@@ -149,6 +149,8 @@ function finish(
     for (const tableClass of [0, 1] as const) {
       const table = huffman.get((tableClass << 4) | (tableClass === 0 ? selectors >> 4 : selectors & 15));
       const standard = standardHuffmanTable(tableClass, chromaComponent);
+      // No DHT at all is Motion-JPEG's convention for "the standard tables" (AVI1), which is what RFC 2435 rebuilds.
+      if (table === undefined && huffman.size === 0) continue;
       if (
         table === undefined ||
         !sameBytes(table.counts, standard.counts) ||

@@ -83,6 +83,13 @@ describe("parseRtpJpegSource", () => {
     expect(() => parseRtpJpegSource(jpeg)).toThrow(message);
   });
 
+  it("takes a JPEG with no DHT (Motion-JPEG's way of saying: the standard tables)", () => {
+    const dht = segments(JPEG_YUV420, 0xc4).reduce((sum, table) => sum + table.length + 4, 0);
+    const start = JPEG_YUV420.findIndex((b, i) => b === 0xff && JPEG_YUV420[i + 1] === 0xc4);
+    const without = new Uint8Array([...JPEG_YUV420.subarray(0, start), ...JPEG_YUV420.subarray(start + dht)]);
+    expect(hex(parseRtpJpegSource(without).scan)).toBe(hex(parseRtpJpegSource(JPEG_YUV420).scan));
+  });
+
   it("accepts 1280x720 and 1920x1080 (720 / 8 = 90, 1080 / 8 = 135)", () => {
     expect(parseRtpJpegSource(sized(1280, 720)).height).toBe(720);
     expect(parseRtpJpegSource(sized(1920, 1080)).height).toBe(1080);

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { INTACT_MIN_PSNR, freePort, startSender, tempDir } from "@udpcam/testkit";
+import { INTACT_MIN_PSNR, freePort, startSender, tempDir, writePatternClip } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
 import { ffmpegSdpReader, gstRtpReader, inspectRawFrames, stopPeer, waitForUdpPort } from "./rtp-peers.js";
@@ -42,6 +42,26 @@ function expectEveryFrame(output: string, width: number, height: number): void {
 }
 
 describe("udpcam sender --protocol rtp -> real RTP/JPEG peers", () => {
+  it("a file's own JPEGs that RFC 2435 cannot carry (optimised Huffman tables) are decoded and encoded again, and GStreamer decodes every frame", async () => {
+    const dir = tempDir();
+    cleanup.add(dir.remove);
+    const clip = join(dir.path, "clip.avi");
+    // OpenCV's VideoWriter (FFmpeg's mjpeg) writes optimised Huffman tables.
+    await writePatternClip(clip, { width: 320, height: 240, frames: FRAMES });
+    const port = await freePort();
+    const output = join(dir.path, "gst.bgr");
+    const gst = gstRtpReader(port, output);
+    cleanup.kill(gst);
+    await waitForUdpPort(port);
+    const sender = startSender(["--source", clip, "--protocol", "rtp", "--host", "127.0.0.1", "--port", String(port), "--fps", "25"]);
+    cleanup.kill(sender);
+    expect(await sender.exited, sender.stderr()).toBe(0);
+    expect(sender.stderr()).toContain("Huffman tables other than the standard ones (an optimised JPEG); RTP/JPEG rebuilds the standard tables: decoding the source's JPEGs and encoding them again at quality 80");
+    for (let i = 0; i < 100 && bytesIn(output) < 320 * 240 * 3 * FRAMES; i++) await new Promise((done) => setTimeout(done, 50));
+    expect(await stopPeer(gst), gst.stderr()).toBe(0);
+    expectEveryFrame(output, 320, 240);
+  });
+
   for (const { quality, width, height, datagramSize } of CASES) {
     const args = [
       "--quality",
