@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     { width: 1280, height: 720, clip: clip720 },
   ];
   // Netsim emulates a 1,500-MTU link: udpcam runs with what it picks for such a host (1,472-byte datagrams, 10% FEC).
-  const lossImpls: ImplId[] = ["ours-raw-1472", "ours-jpeg-1472", "seed-default", "seed-8mb", "gst-raw", "gst-jpeg"];
+  const lossImpls: ImplId[] = ["ours-raw-1472", "ours-jpeg-1472", "ours-rtp", "seed-default", "seed-8mb", "gst-raw", "gst-jpeg"];
   const matrix: { impl: Impl; width: number; height: number; loss: number; summary: Summary }[] = [];
   for (const size of sizes) {
     for (const loss of LOSSES) {
@@ -176,6 +176,15 @@ async function main(): Promise<void> {
     const evidence = t.details.map((d) => `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs best peer ${d.bestPeer}`).join("; ");
     push(`| under loss, zero torn and more intact than every peer: ${IMPLS[t.id].label} | ${mark(t.pass)} | ${evidence} |`);
   }
+  // RTP/JPEG has no FEC: the claim is GStreamer's intact count at equal loss, with nothing torn.
+  const rtpCells = matrix
+    .filter((m) => m.impl.id === "ours-rtp" && m.loss > 0)
+    .map((cell) => {
+      const gst = matrix.find((m) => m.impl.id === "gst-jpeg" && m.width === cell.width && m.loss === cell.loss)?.summary.intact ?? 0;
+      return { cell, gst, pass: cell.summary.runs.every((r) => r.torn === 0) && cell.summary.intact >= gst };
+    });
+  const rtpEvidence = rtpCells.map((d) => `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs GStreamer ${d.gst}`).join("; ");
+  push(`| RTP/JPEG under loss (no FEC): zero torn and as many intact as GStreamer RTP/JPEG | ${mark(rtpCells.every((d) => d.pass))} | ${rtpEvidence} |`);
   push(
     `| raw 640x480 recorded as DIVX: sustain at least the seed's rate (8 MB buffer), every frame intact | ${mark(rawRatePass)} | udpcam ${f0(oursRaw?.sustained?.fps)} fps${oursRaw?.sustained?.aimed ? ` (paced at ${oursRaw.sustained.aimed})` : " (flat out)"}; seed ${f0(seed8?.sustained?.fps)} fps${seed8?.sustained?.aimed ? ` (paced at ${seed8.sustained.aimed})` : seed8?.sustained ? " (flat out)" : " (no clean rate)"} |`,
     `| raw 640x480, recording off: at least 70% of the dgram ceiling (65,507 B) | ${mark(offPass)} | ${f0((recordOffClip.bytesPerS ?? 0) / 1e6)} MB/s = ${pct(offShare(recordOffClip))} of ${f0(ceiling65507.bytesPerS / 1e6)} MB/s reading the clip; ${f0((recordOffTest.bytesPerS ?? 0) / 1e6)} MB/s = ${pct(offShare(recordOffTest))} from \`--source test\` |`,

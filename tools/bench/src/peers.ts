@@ -31,7 +31,7 @@ const EIGHT_MB = 8 << 20;
 /** The sender's highest --fps: with it, pacing is moot and it sends as fast as it can. */
 const FLAT_OUT_FPS = 1000;
 
-export type ImplId = "ours-raw" | "ours-raw-1472" | "ours-jpeg" | "ours-jpeg-1472" | "seed-default" | "seed-8mb" | "gst-raw" | "gst-jpeg";
+export type ImplId = "ours-raw" | "ours-raw-1472" | "ours-jpeg" | "ours-jpeg-1472" | "ours-rtp" | "seed-default" | "seed-8mb" | "gst-raw" | "gst-jpeg";
 
 export interface Impl {
   readonly id: ImplId;
@@ -45,6 +45,8 @@ export interface Impl {
   readonly anyRate: boolean;
   /** Extra receiver options (ours). */
   readonly receiverArgs?: readonly string[];
+  /** Extra sender options (ours). */
+  readonly senderArgs?: readonly string[];
 }
 
 export const IMPLS: Record<ImplId, Impl> = {
@@ -55,6 +57,8 @@ export const IMPLS: Record<ImplId, Impl> = {
   // Defaults for any other host (what a 1,500-MTU link gets): 1,472-byte datagrams, --fec auto = 10%.
   "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true },
   "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%; recorded as MJPG)", codec: "jpeg", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
+  // RTP/JPEG (RFC 2435) both ways, as GStreamer's: no FEC, 1,472 B packets (GStreamer's are 1,400 B).
+  "ours-rtp": { id: "ours-rtp", label: "udpcam RTP/JPEG q80 (--protocol rtp: 1,472 B packets, no FEC; recorded as MJPG)", codec: "jpeg", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--protocol", "rtp", "--fourcc", "MJPG"], senderArgs: ["--protocol", "rtp"] },
   "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: LEGACY_DATAGRAM_BYTES, only640: true, anyRate: true },
   "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: LEGACY_DATAGRAM_BYTES, only640: true, anyRate: true },
   "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: GST_PACKET_BYTES, only640: false, anyRate: false },
@@ -177,6 +181,7 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
   if (ours) {
     const args = ["--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
     if (impl.datagramBytes === DEFAULT_MAX_DATAGRAM_BYTES) args.push("--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES));
+    args.push(...(impl.senderArgs ?? []));
     sender = start("sender", process.execPath, senderArgv(args, spec.senderNodeFlags), { timeoutMs, usageFile: usage("tx"), cwd: dir });
   } else if (impl.id.startsWith("seed")) {
     sender = start("seed_client", SYSTEM_PYTHON, [SEED_CLIENT, "--host", "127.0.0.1", "--port", String(sendPort), "--source", spec.clip, "--frames", String(spec.frames), "--fps", String(spec.fps)], {
