@@ -30,6 +30,59 @@ interface Sample {
 
 const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
+/** A counter read from the stats at each scrape: one value, or one per `label` value. */
+type StatCounter =
+  | { readonly name: string; readonly help: string; readonly read: (stats: ReceiverStats) => number }
+  | {
+      readonly name: string;
+      readonly help: string;
+      readonly label: string;
+      readonly read: (stats: ReceiverStats) => Record<string, number>;
+    };
+
+/** The counters taken from the stats, in the order a scrape lists them. */
+const STAT_COUNTERS: readonly StatCounter[] = [
+  { name: "datagrams_received_total", help: "UDP datagrams read from the socket", read: (s) => s.datagramsReceived },
+  { name: "received_bytes_total", help: "UDP payload bytes read from the socket", read: (s) => s.bytesReceived },
+  {
+    name: "datagrams_refused_total",
+    help: "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required)",
+    label: "reason",
+    read: (s) => refusedByReason(s),
+  },
+  {
+    name: "frames_complete_total",
+    help: "Frames reassembled whole (rebuilt ones included)",
+    read: (s) => s.framesComplete,
+  },
+  {
+    name: "frames_recovered_total",
+    help: "Complete frames with at least one chunk rebuilt by FEC",
+    read: (s) => s.framesRecovered,
+  },
+  { name: "frames_dropped_total", help: "Frames given up incomplete", read: (s) => s.framesDropped },
+  {
+    name: "frames_late_total",
+    help: "Frames first seen after a newer frame of their stream",
+    read: (s) => s.framesLate,
+  },
+  { name: "frames_delivered_total", help: "Complete frames handed to the sinks", read: (s) => s.framesDelivered },
+  { name: "frames_recorded_total", help: "Frames written to the recording", read: (s) => s.framesRecorded },
+  {
+    name: "frames_undecodable_total",
+    help: "Complete frames whose JPEG did not decode",
+    read: (s) => s.framesUndecodable,
+  },
+  {
+    name: "sink_frames_skipped_total",
+    help: "Frames a sink skipped because it was busy, by sink",
+    label: "sink",
+    read: (s) => Object.fromEntries(Object.entries(s.sinks).map(([sink, counters]) => [sink, counters.skipped])),
+  },
+  { name: "streams_seen_total", help: "Streams taken", read: (s) => s.streamsSeen },
+  { name: "streams_refused_total", help: "Streams refused (--streams first)", read: (s) => s.streamsRefused },
+];
+
 export class ReceiverMetrics {
   readonly registry = new Registry();
   readonly #latency: Histogram;
@@ -42,72 +95,12 @@ export class ReceiverMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    const stat = (read: (stats: ReceiverStats) => number) => () => read(source.stats());
 
-    this.#counter(
-      "datagrams_received_total",
-      "UDP datagrams read from the socket",
-      stat((s) => s.datagramsReceived),
-    );
-    this.#counter(
-      "received_bytes_total",
-      "UDP payload bytes read from the socket",
-      stat((s) => s.bytesReceived),
-    );
-    this.#counters(
-      "datagrams_refused_total",
-      "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required)",
-      "reason",
-      () => refusedByReason(source.stats()),
-    );
-    this.#counter(
-      "frames_complete_total",
-      "Frames reassembled whole (rebuilt ones included)",
-      stat((s) => s.framesComplete),
-    );
-    this.#counter(
-      "frames_recovered_total",
-      "Complete frames with at least one chunk rebuilt by FEC",
-      stat((s) => s.framesRecovered),
-    );
-    this.#counter(
-      "frames_dropped_total",
-      "Frames given up incomplete",
-      stat((s) => s.framesDropped),
-    );
-    this.#counter(
-      "frames_late_total",
-      "Frames first seen after a newer frame of their stream",
-      stat((s) => s.framesLate),
-    );
-    this.#counter(
-      "frames_delivered_total",
-      "Complete frames handed to the sinks",
-      stat((s) => s.framesDelivered),
-    );
-    this.#counter(
-      "frames_recorded_total",
-      "Frames written to the recording",
-      stat((s) => s.framesRecorded),
-    );
-    this.#counter(
-      "frames_undecodable_total",
-      "Complete frames whose JPEG did not decode",
-      stat((s) => s.framesUndecodable),
-    );
-    this.#counters("sink_frames_skipped_total", "Frames a sink skipped because it was busy, by sink", "sink", () =>
-      Object.fromEntries(Object.entries(source.stats().sinks).map(([sink, counters]) => [sink, counters.skipped])),
-    );
-    this.#counter(
-      "streams_seen_total",
-      "Streams taken",
-      stat((s) => s.streamsSeen),
-    );
-    this.#counter(
-      "streams_refused_total",
-      "Streams refused (--streams first)",
-      stat((s) => s.streamsRefused),
-    );
+    for (const counter of STAT_COUNTERS) {
+      if ("label" in counter)
+        this.#counters(counter.name, counter.help, counter.label, () => counter.read(source.stats()));
+      else this.#counter(counter.name, counter.help, () => counter.read(source.stats()));
+    }
     this.#counter("http_unauthorized_requests_total", "HTTP requests refused for a missing or wrong token", () =>
       source.unauthorized(),
     );
