@@ -54,12 +54,17 @@ const SENDER_FIELDS = {
   elapsedSeconds: "number",
 } as const satisfies Fields<SenderStats>;
 
-const V1_FIELDS = {
+/** The fields every format's protocol counters have. */
+const PROTOCOL_FIELDS = {
   format: "string",
   datagramsAccepted: "number",
   datagramsDuplicate: "number",
   datagramsMalformed: "number",
   malformedByCode: "object",
+} as const;
+
+const V1_FIELDS = {
+  ...PROTOCOL_FIELDS,
   datagramsLegacyLike: "number",
   datagramsLate: "number",
   datagramsSurplus: "number",
@@ -79,11 +84,7 @@ const V1_FIELDS = {
 } as const satisfies Fields<V1Counters>;
 
 const LEGACY_FIELDS = {
-  format: "string",
-  datagramsAccepted: "number",
-  datagramsDuplicate: "number",
-  datagramsMalformed: "number",
-  malformedByCode: "object",
+  ...PROTOCOL_FIELDS,
   datagramsV1Like: "number",
   framesComplete: "number",
   framesTorn: "number",
@@ -94,11 +95,7 @@ const LEGACY_FIELDS = {
 } as const satisfies Fields<LegacyCounters>;
 
 const RTP_FIELDS = {
-  format: "string",
-  datagramsAccepted: "number",
-  datagramsDuplicate: "number",
-  datagramsMalformed: "number",
-  malformedByCode: "object",
+  ...PROTOCOL_FIELDS,
   datagramsV1Like: "number",
   datagramsLate: "number",
   framesComplete: "number",
@@ -145,18 +142,20 @@ export function readSenderStats(path: string): SenderStats {
 
 /** The protocol counters of a v1 stream; throws if the receiver ran another format or a counter is missing. */
 export function v1Counters(stats: ReceiverStats): V1Counters {
-  if (stats.protocol.format !== "v1") throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not v1`);
-  return checked<V1Counters>(stats.protocol, V1_FIELDS, "stats.protocol");
+  return protocolCounters<V1Counters>(stats, "v1", V1_FIELDS);
 }
 
 /** The protocol counters of a legacy stream; throws if the receiver ran another format or a counter is missing. */
 export function legacyCounters(stats: ReceiverStats): LegacyCounters {
-  if (stats.protocol.format !== "legacy") throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not legacy`);
-  return checked<LegacyCounters>(stats.protocol, LEGACY_FIELDS, "stats.protocol");
+  return protocolCounters<LegacyCounters>(stats, "legacy", LEGACY_FIELDS);
 }
 
 /** The protocol counters of an RTP/JPEG stream; throws if the receiver ran another format or a counter is missing. */
 export function rtpCounters(stats: ReceiverStats): RtpCounters {
-  if (stats.protocol.format !== "rtp") throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not rtp`);
-  return checked<RtpCounters>(stats.protocol, RTP_FIELDS, "stats.protocol");
+  return protocolCounters<RtpCounters>(stats, "rtp", RTP_FIELDS);
+}
+
+function protocolCounters<T extends ProtocolCounters>(stats: ReceiverStats, format: T["format"], fields: Fields<T>): T {
+  if (stats.protocol.format !== format) throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not ${format}`);
+  return checked<T>(stats.protocol, fields, "stats.protocol");
 }
