@@ -2,24 +2,22 @@
 import type { Frame } from "../frame.js";
 import { matToFrame } from "../mat.js";
 import type { cv, Mat } from "../opencv.js";
-import { BaseSource, Pacer, type Pace } from "./source.js";
+import { PacedCaptureSource } from "./paced-capture.js";
+import type { Pace } from "./source.js";
 
-export class CaptureSource extends BaseSource {
-  private pacer: Pacer | undefined;
-
+export class CaptureSource extends PacedCaptureSource<Frame> {
   constructor(
     readonly kind: "camera" | "file",
-    private readonly capture: InstanceType<typeof cv.VideoCapture>,
-    readonly width: number,
-    readonly height: number,
-    readonly fps: number,
-    readonly description: string,
+    capture: InstanceType<typeof cv.VideoCapture>,
+    width: number,
+    height: number,
+    fps: number,
+    description: string,
     pace: Pace,
     /** Frames in the file as its header says (may be approximate); undefined for cameras. */
     readonly frameCount: number | undefined,
   ) {
-    super();
-    this.pacer = pace === "realtime" ? new Pacer(1000 / fps) : undefined;
+    super(capture, width, height, fps, description, pace);
   }
 
   protected async produce(): Promise<Frame | undefined> {
@@ -37,10 +35,5 @@ export class CaptureSource extends BaseSource {
     const captureTime = Date.now();
     if (mat.empty) return undefined;
     return matToFrame(mat, { captureTime, sequence: this.sequence++ });
-  }
-
-  protected release(): void {
-    this.pacer = undefined;
-    this.capture.release();
   }
 }

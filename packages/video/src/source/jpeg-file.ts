@@ -2,24 +2,23 @@
 import { cv } from "../opencv.js";
 import { firstRawJpeg } from "./ffmpeg-capture.js";
 import type { JpegFrame, JpegSource } from "./jpeg-frame.js";
-import { BaseSource, checkFps, DEFAULT_FPS, Pacer, type Pace } from "./source.js";
+import { PacedCaptureSource } from "./paced-capture.js";
+import { checkFps, DEFAULT_FPS, type Pace } from "./source.js";
 import { openVideoFile } from "./video-file.js";
 
-class JpegFileSource extends BaseSource<JpegFrame> implements JpegSource {
+class JpegFileSource extends PacedCaptureSource<JpegFrame> implements JpegSource {
   readonly kind = "file" as const;
-  private pacer: Pacer | undefined;
 
   constructor(
-    private readonly capture: InstanceType<typeof cv.VideoCapture>,
-    readonly width: number,
-    readonly height: number,
-    readonly fps: number,
-    readonly description: string,
+    capture: InstanceType<typeof cv.VideoCapture>,
+    width: number,
+    height: number,
+    fps: number,
+    description: string,
     pace: Pace,
     private first: Uint8Array | undefined,
   ) {
-    super();
-    this.pacer = pace === "realtime" ? new Pacer(1000 / fps) : undefined;
+    super(capture, width, height, fps, description, pace);
   }
 
   protected async produce(): Promise<JpegFrame | undefined> {
@@ -40,11 +39,6 @@ class JpegFileSource extends BaseSource<JpegFrame> implements JpegSource {
       captureTime: Date.now(),
       sequence: this.sequence++,
     };
-  }
-
-  protected release(): void {
-    this.pacer = undefined;
-    this.capture.release();
   }
 }
 
