@@ -1,26 +1,9 @@
+import { configTester } from "@udpcam/appkit/testing";
 import { describe, expect, it } from "vitest";
 import { parseReceiverConfig } from "./config.js";
 
 const cwd = "/home/user/videos";
-
-function parse(argv: string[], env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
-  return parseReceiverConfig({
-    argv,
-    env,
-    cwd,
-    readFile: (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`);
-      return text;
-    },
-  });
-}
-
-function config(argv: string[], env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
-  const result = parse(argv, env, files);
-  if (result.kind !== "ok") throw new Error(`expected a config, got ${JSON.stringify(result)}`);
-  return result.config;
-}
+const { parse, config } = configTester(parseReceiverConfig, cwd);
 
 describe("receiver config", () => {
   it("defaults like the original server: port 9505, output.avi in the user's directory, DIVX for raw (fourcc auto)", () => {

@@ -1,26 +1,9 @@
+import { configTester } from "@udpcam/appkit/testing";
 import { describe, expect, it } from "vitest";
 import { parseSenderConfig } from "./config.js";
 
 const cwd = "/home/user/videos";
-
-function parse(argv: string[], env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
-  return parseSenderConfig({
-    argv,
-    env,
-    cwd,
-    readFile: (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`);
-      return text;
-    },
-  });
-}
-
-function config(argv: string[], env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
-  const result = parse(argv, env, files);
-  if (result.kind !== "ok") throw new Error(`expected a config, got ${JSON.stringify(result)}`);
-  return result.config;
-}
+const { parse, config } = configTester(parseSenderConfig, cwd);
 
 describe("sender config", () => {
   it("defaults like the original client: camera 0 to 127.0.0.1:9505, raw frames", () => {
