@@ -2,6 +2,7 @@ export { NETSIM_CLI, RECEIVER_MAIN, REPO_ROOT, SEED_CLIENT, SEED_SERVER, SENDER_
 export { freePort, readJson, tempDir, waitForFile } from "./files.js";
 export { killAllChildren, spawnChild, type Child, type ChildOptions } from "./child.js";
 export { RECEIVER_LISTENING, receiverArgv, senderArgv, startReceiver, startSender } from "./apps.js";
+export { loopbackReceiveArgs, receiveArgs, type ReceiveOptions } from "./args.js";
 export {
   LAN_MULTICAST_ROUTE,
   addIngressLoss,
