@@ -3,31 +3,33 @@
 // and raw streams on loopback. Writes docs/benchmarks/live-view.md.
 // Usage: node dist/live-view.js [--quick]. A benchmark, not a test: the exit code stays 0.
 import { connect, type Socket } from "node:net";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { flag, type OptionTable } from "@udpcam/appkit";
-import { REPO_ROOT, freePort, killAllChildren, startReceiver, startSender, type Child } from "@udpcam/testkit";
+import {
+  REPO_ROOT,
+  freePort,
+  killAllChildren,
+  loopbackReceiveArgs,
+  startReceiver,
+  startSender,
+  type Child,
+} from "@udpcam/testkit";
 import { chromium, type Browser } from "playwright-core";
-import { readCommandLine } from "./options.js";
+import { readQuick } from "./options.js";
+import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { median } from "./summary.js";
 
-const OPTIONS = {
-  quick: {
-    schema: flag(),
-    default: false,
-    isSwitch: true,
-    help: "short runs, for development (figures not for comparison)",
+const quick = readQuick(
+  "bench live-view",
+  {
+    usage: "node tools/bench/dist/live-view.js [--quick]",
+    summary:
+      "The live view: capture-to-paint latency in headless Chromium, and the receiver's CPU per frame with 0, 1 and 10 viewers; writes docs/benchmarks/live-view.md.",
   },
-} satisfies OptionTable;
-
-const { quick } = readCommandLine("bench live-view", OPTIONS, {
-  usage: "node tools/bench/dist/live-view.js [--quick]",
-  summary:
-    "The live view: capture-to-paint latency in headless Chromium, and the receiver's CPU per frame with 0, 1 and 10 viewers; writes docs/benchmarks/live-view.md.",
-  envPrefix: "BENCH",
-});
+  "short runs, for development (figures not for comparison)",
+);
 
 const OUT = join(REPO_ROOT, "docs/benchmarks/live-view.md");
 const FPS = 25;
@@ -46,16 +48,7 @@ const log = (line: string): void => void process.stderr.write(`bench live-view: 
 type Codec = "jpeg" | "raw";
 
 async function liveReceiver(port: number): Promise<{ receiver: Child; base: string }> {
-  const receiver = await startReceiver([
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--output",
-    "none",
-    "--http",
-    "127.0.0.1:0",
-  ]);
+  const receiver = await startReceiver([...loopbackReceiveArgs(port, { output: "none" }), "--http", "127.0.0.1:0"]);
   const match = await receiver.waitFor(/"url":"(http:\/\/[^"]+)\/"/);
   return { receiver, base: match[1] ?? "" };
 }
@@ -285,24 +278,9 @@ async function main(): Promise<void> {
     }),
     "",
   ];
-  mkdirSync(join(REPO_ROOT, "docs/benchmarks"), { recursive: true });
-  lines.push("<!-- analysis -->", "");
-  writeFileSync(OUT, keepAnalysis(lines.join("\n")));
+  lines.push(ANALYSIS_MARKER, "");
+  writeReport(OUT, lines);
   log(`wrote ${OUT}`);
 }
 
-/** Keeps the hand-written notes below the `<!-- analysis -->` marker of the previous file. */
-function keepAnalysis(generated: string): string {
-  if (!existsSync(OUT)) return generated;
-  const previous = readFileSync(OUT, "utf8");
-  const at = previous.indexOf("<!-- analysis -->");
-  return at < 0 ? generated : generated.replace(/<!-- analysis -->\n*$/, previous.slice(at));
-}
-
-try {
-  await main();
-} catch (error) {
-  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-} finally {
-  killAllChildren();
-}
+await runBench(main, log, killAllChildren);

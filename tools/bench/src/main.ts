@@ -3,13 +3,14 @@
 // Usage: node dist/main.js [--quick] [--profiles-only] (--help lists what they do).
 // A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, type Impl, type ImplId } from "./peers.js";
+import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { ceiling, clean, highestRate, measure, profile, profileMarkdown, type BenchSetup, type Ceiling, type ProfileResult, type RateResult } from "./runs.js";
 import { median, type Summary } from "./summary.js";
 
@@ -242,9 +243,8 @@ async function main(): Promise<void> {
 
   push("## Where the time goes (udpcam, `node --cpu-prof`, self time, top 8)", "");
   push(...profileMarkdown(profiled));
-  push("<!-- analysis -->", "");
-  mkdirSync(join(REPO_ROOT, "docs/benchmarks"), { recursive: true });
-  writeFileSync(OUT, mergeAnalysis(lines.join("\n")));
+  push(ANALYSIS_MARKER, "");
+  writeReport(OUT, lines);
   log(`${elapsed()} wrote ${OUT}`);
 }
 
@@ -257,18 +257,4 @@ function wireBytes(impl: Impl, width: number, height: number, s: Summary): numbe
   return width === 640 ? 23_196 : 58_123; // q80 sizes from docs/benchmarks/video.md
 }
 
-/** Keeps the hand-written analysis below the `<!-- analysis -->` marker of the previous file. */
-function mergeAnalysis(generated: string): string {
-  if (!existsSync(OUT)) return generated;
-  const previous = readFileSync(OUT, "utf8");
-  const at = previous.indexOf("<!-- analysis -->");
-  return at < 0 ? generated : generated.replace(/<!-- analysis -->\n*$/, previous.slice(at));
-}
-
-try {
-  await main();
-} catch (error) {
-  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-} finally {
-  cleanup();
-}
+await runBench(main, log, cleanup);

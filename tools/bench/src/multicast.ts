@@ -4,10 +4,9 @@
 // docs/benchmarks/multicast.md. Usage: node dist/multicast.js [--quick].
 // A benchmark, not a test: a missed figure is written down, the exit code stays 0.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join } from "node:path";
-import { flag, type OptionTable } from "@udpcam/appkit";
 import {
   REPO_ROOT,
   createLan,
@@ -15,7 +14,9 @@ import {
   inspectRecording,
   judgeRecording,
   killAllChildren,
+  loopbackReceiveArgs,
   readSenderStats,
+  receiveArgs,
   senderArgv,
   startReceiver,
   startReceiverIn,
@@ -25,24 +26,19 @@ import {
   type LanHost,
 } from "@udpcam/testkit";
 import { finish, start, type Usage } from "./proc.js";
-import { readCommandLine } from "./options.js";
+import { readQuick } from "./options.js";
+import { runBench, writeReport } from "./report.js";
 import { median } from "./summary.js";
 
-const OPTIONS = {
-  quick: {
-    schema: flag(),
-    default: false,
-    isSwitch: true,
-    help: "short runs, for development (figures not for comparison)",
+const quick = readQuick(
+  "bench multicast",
+  {
+    usage: "node tools/bench/dist/multicast.js [--quick]",
+    summary:
+      "Multicast to 1, 3 and 6 receivers in network namespaces, and the sender's CPU with JPEG pass-through against decode + re-encode; writes docs/benchmarks/multicast.md.",
   },
-} satisfies OptionTable;
-
-const { quick } = readCommandLine("bench multicast", OPTIONS, {
-  usage: "node tools/bench/dist/multicast.js [--quick]",
-  summary:
-    "Multicast to 1, 3 and 6 receivers in network namespaces, and the sender's CPU with JPEG pass-through against decode + re-encode; writes docs/benchmarks/multicast.md.",
-  envPrefix: "BENCH",
-});
+  "short runs, for development (figures not for comparison)",
+);
 
 const OUT = join(REPO_ROOT, "docs/benchmarks/multicast.md");
 const RUNS = quick ? 1 : 3;
@@ -95,18 +91,8 @@ async function fanout(net: Lan, receivers: number): Promise<FanoutRun> {
   for (const host of others.slice(0, receivers)) {
     const output = join(dir, `fanout-${receivers}-${host.address}.avi`);
     const args = [
-      "--host",
-      GROUP,
-      "--port",
-      String(GROUP_PORT),
-      "--multicast-interface",
-      host.address,
-      "--output",
-      output,
-      "--fourcc",
-      "MJPG",
-      "--idle-exit",
-      "2",
+      ...["--host", GROUP, "--multicast-interface", host.address],
+      ...receiveArgs(GROUP_PORT, { output, fourcc: "MJPG", idleExit: 2 }),
     ];
     peers.push({ child: await startReceiverIn(host, args), output });
   }
@@ -155,16 +141,7 @@ async function senderCpu(
   passthrough: boolean,
 ): Promise<{ usage: Usage | undefined; passedThrough: number }> {
   const port = await freePort();
-  const receiver = await startReceiver([
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--output",
-    "none",
-    "--idle-exit",
-    "1",
-  ]);
+  const receiver = await startReceiver(loopbackReceiveArgs(port, { output: "none", idleExit: 1 }));
   const stats = join(dir, `passthrough-${runCount}.json`);
   const args = senderArgv([
     ...[
@@ -281,15 +258,8 @@ async function main(): Promise<void> {
     "Pass-through costs about the same at any size (a packet read and a copy); decode + re-encode grows with the pixels. What goes on the wire differs too: pass-through sends the source's JPEG at the source's quality, re-encoding sends `--quality`'s.",
     "",
   );
-  mkdirSync(join(REPO_ROOT, "docs/benchmarks"), { recursive: true });
-  writeFileSync(OUT, lines.join("\n"));
+  writeReport(OUT, lines);
   log(`wrote ${OUT}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-} finally {
-  cleanup();
-}
+await runBench(main, log, cleanup);

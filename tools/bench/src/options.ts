@@ -46,3 +46,9 @@ export function readCommandLine<T extends OptionTable>(name: string, table: T, h
   for (const error of result.errors) process.stderr.write(`${name}: ${error}\n`);
   process.exit(2);
 }
+
+/** The command line of a benchmark whose one option is --quick (help `quickHelp`): whether it was given. */
+export function readQuick(name: string, help: Omit<HelpText, "envPrefix">, quickHelp: string): boolean {
+  const table = { quick: { schema: flag(), default: false, isSwitch: true, help: quickHelp } } satisfies OptionTable;
+  return readCommandLine(name, table, { ...help, envPrefix: ENV_PREFIX }).quick;
+}

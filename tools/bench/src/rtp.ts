@@ -3,30 +3,25 @@
 // same clip, same netsim link, so that they can be run without the whole benchmark. Writes
 // docs/benchmarks/rtp.md. Usage: node dist/rtp.js [--quick].
 // A benchmark, not a test: a missed figure is written down, the exit code stays 0.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { flag, type OptionTable } from "@udpcam/appkit";
 import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
-import { readCommandLine } from "./options.js";
+import { readQuick } from "./options.js";
 import { IMPLS, NETSIM_SEED, type ImplId } from "./peers.js";
+import { ANALYSIS_MARKER, writeReport } from "./report.js";
 import { measure, type BenchSetup } from "./runs.js";
 import type { Summary } from "./summary.js";
 
-const OPTIONS = {
-  quick: {
-    schema: flag(),
-    default: false,
-    isSwitch: true,
-    help: "one run each and short clips (figures not for comparison)",
+const quick = readQuick(
+  "bench rtp",
+  {
+    usage: "node tools/bench/dist/rtp.js [--quick]",
+    summary:
+      "udpcam RTP/JPEG against GStreamer RTP/JPEG and udpcam v1 through netsim at 0, 0.2% and 1% loss; writes docs/benchmarks/rtp.md.",
   },
-} satisfies OptionTable;
-const { quick } = readCommandLine("bench rtp", OPTIONS, {
-  usage: "node tools/bench/dist/rtp.js [--quick]",
-  summary:
-    "udpcam RTP/JPEG against GStreamer RTP/JPEG and udpcam v1 through netsim at 0, 0.2% and 1% loss; writes docs/benchmarks/rtp.md.",
-  envPrefix: "BENCH",
-});
+  "one run each and short clips (figures not for comparison)",
+);
 
 const OUT = join(REPO_ROOT, "docs/benchmarks/rtp.md");
 const RUNS = quick ? 1 : 3;
@@ -78,22 +73,11 @@ async function main(): Promise<void> {
       return `| ${(loss * 100).toFixed(1)}% | ${IMPLS[id].label} | ${s.intact} | ${s.torn} | ${s.lost} | ${latency} | ${f1(s.senderMsPerFrame)} | ${f1(s.receiverMsPerFrame)} |${s.failures.length > 0 ? ` run failed: ${s.failures[0]?.slice(0, 120) ?? ""}` : ""}`;
     }),
     "",
-    ANALYSIS,
+    ANALYSIS_MARKER,
     "",
   ];
-  mkdirSync(join(REPO_ROOT, "docs/benchmarks"), { recursive: true });
-  writeFileSync(OUT, keepAnalysis(lines.join("\n")));
+  writeReport(OUT, lines);
   log(`wrote ${OUT}`);
-}
-
-/** The hand-written notes below this marker in the previous file are kept. */
-const ANALYSIS = "<!-- analysis -->";
-
-function keepAnalysis(generated: string): string {
-  if (!existsSync(OUT)) return generated;
-  const previous = readFileSync(OUT, "utf8");
-  const at = previous.indexOf(ANALYSIS);
-  return at < 0 ? generated : generated.slice(0, generated.indexOf(ANALYSIS)) + previous.slice(at);
 }
 
 try {

@@ -1,0 +1,37 @@
+// What every benchmark entry point does alike at its end: its Markdown written to
+// docs/benchmarks/ with the hand-written notes of the file it replaces kept, and its run
+// wrapped so that a failure is logged, never thrown (a benchmark's exit code stays 0).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** The line of a report below which the notes are written by hand, and kept from run to run. */
+export const ANALYSIS_MARKER = "<!-- analysis -->";
+
+/** Writes `lines` to `out`; from the marker on (if `lines` has it), the previous file's notes are kept. */
+export function writeReport(out: string, lines: readonly string[]): void {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, keepAnalysis(out, lines.join("\n")));
+}
+
+function keepAnalysis(out: string, generated: string): string {
+  const mark = generated.indexOf(ANALYSIS_MARKER);
+  if (mark < 0 || !existsSync(out)) return generated;
+  const previous = readFileSync(out, "utf8");
+  const at = previous.indexOf(ANALYSIS_MARKER);
+  return at < 0 ? generated : generated.slice(0, mark) + previous.slice(at);
+}
+
+/** Runs a benchmark's `main`: a failure is logged with its stack; `cleanup` runs in any case. */
+export async function runBench(
+  main: () => Promise<void>,
+  log: (line: string) => void,
+  cleanup: () => void,
+): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    cleanup();
+  }
+}
