@@ -10,12 +10,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createFrame, decodeJpeg } from "@udpcam/video";
 import { describe, expect, it } from "vitest";
 import {
+  RECEIVER_MAIN,
   freePort,
   inspectFrame,
   isIntact,
   isStrictlyIncreasing,
+  loopbackReceiveArgs,
   readReceiverStats,
-  RECEIVER_MAIN,
+  receiveArgs,
   receiverArgv,
   spawnChild,
   startReceiver,
@@ -44,18 +46,8 @@ describe("live view: /metrics", () => {
     const port = await freePort();
     const statsFile = join(dir.path, "stats.json");
     const { receiver, base } = await startLiveReceiver([
-      "--port",
-      String(port),
-      "--key",
-      KEY,
-      "--output",
-      join(dir.path, "rec.avi"),
-      "--fourcc",
-      "MJPG",
-      "--stats",
-      statsFile,
-      "--idle-exit",
-      "2",
+      ...receiveArgs(port, { output: join(dir.path, "rec.avi"), fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
+      ...["--key", KEY],
     ]);
     cleanup.kill(receiver);
     // Refused datagrams: garbage (malformed) and a sender with the wrong key (unauthenticated).
@@ -131,12 +123,8 @@ describe("live view: /streams/ID.mjpeg", () => {
     async (codec) => {
       const port = await freePort();
       const { receiver, base } = await startLiveReceiver([
-        "--port",
-        String(port),
-        "--output",
-        "none",
-        "--http-quality",
-        "90",
+        ...receiveArgs(port, { output: "none" }),
+        ...["--http-quality", "90"],
       ]);
       cleanup.kill(receiver);
       const sender = startSender(patternArgs(port, codec, 750));
@@ -230,16 +218,8 @@ describe("live view: binding and tokens", () => {
     const token = "a-token-of-the-test-4711";
     const port = await freePort();
     const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      "none",
-      "--http",
-      "0.0.0.0:0",
-      "--http-token",
-      token,
+      ...loopbackReceiveArgs(port, { output: "none" }),
+      ...["--http", "0.0.0.0:0", "--http-token", token],
     ]);
     cleanup.kill(receiver);
     const match = await receiver.waitFor(/"url":"http:\/\/0\.0\.0\.0:(\d+)\/"/);

@@ -10,7 +10,15 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { freePort, inspectRecording, judgeRecording, readReceiverStats, startSender, tempDir } from "@udpcam/testkit";
+import {
+  freePort,
+  inspectRecording,
+  judgeRecording,
+  readReceiverStats,
+  receiveArgs,
+  startSender,
+  tempDir,
+} from "@udpcam/testkit";
 import { useCleanup } from "./harness.js";
 import {
   apiStreams,
@@ -47,18 +55,9 @@ describe("live view under stuck viewers", () => {
     const port = await freePort();
     const output = join(dir.path, "rec.avi");
     const statsFile = join(dir.path, "stats.json");
-    const { receiver, base } = await startLiveReceiver([
-      "--port",
-      String(port),
-      "--output",
-      output,
-      "--fourcc",
-      "MJPG",
-      "--stats",
-      statsFile,
-      "--idle-exit",
-      "2",
-    ]);
+    const { receiver, base } = await startLiveReceiver(
+      receiveArgs(port, { output, fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
+    );
     cleanup.kill(receiver);
     const pid = receiver.child.pid ?? 0;
     const sender = startSender(patternArgs(port, "jpeg", FRAMES, ["--width", "1280", "--height", "720"]));

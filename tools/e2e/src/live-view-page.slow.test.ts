@@ -5,7 +5,7 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startSender } from "@udpcam/testkit";
+import { freePort, receiveArgs, startSender } from "@udpcam/testkit";
 import { useCleanup } from "./harness.js";
 import {
   apiStreams,
@@ -35,7 +35,7 @@ describe("live view page", () => {
     "a $codec stream: its tile shows the stream, the frame number on screen advances, the page counts paints and latency",
     async ({ codec, size }) => {
       const port = await freePort();
-      const { receiver, base } = await startLiveReceiver(["--port", String(port), "--output", "none"]);
+      const { receiver, base } = await startLiveReceiver(receiveArgs(port, { output: "none" }));
       cleanup.kill(receiver);
       const sender = startSender(patternArgs(port, codec, 750, size));
       cleanup.kill(sender);
@@ -76,12 +76,8 @@ describe("live view page", () => {
   it("two senders with --streams separate start: two tiles appear; one stops: its tile goes", async () => {
     const port = await freePort();
     const { receiver, base } = await startLiveReceiver([
-      "--port",
-      String(port),
-      "--output",
-      "none",
-      "--streams",
-      "separate",
+      ...receiveArgs(port, { output: "none" }),
+      ...["--streams", "separate"],
     ]);
     cleanup.kill(receiver);
     // The page is open before any stream: it says so, and the tiles come without a reload.

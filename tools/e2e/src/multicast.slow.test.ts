@@ -13,6 +13,7 @@ import {
   inspectRecording,
   judgeRecording,
   readReceiverStats,
+  receiveArgs,
   startReceiverIn,
   startSenderIn,
   tempDir,
@@ -63,18 +64,8 @@ async function receiverOf(
   const output = join(dir, `${host.address}.avi`);
   const stats = join(dir, `${host.address}.json`);
   const child = await startReceiverIn(host, [
-    "--host",
-    GROUP,
-    "--port",
-    String(PORT),
-    "--multicast-interface",
-    host.address,
-    "--output",
-    output,
-    "--stats",
-    stats,
-    "--idle-exit",
-    "2",
+    ...["--host", GROUP, "--multicast-interface", host.address],
+    ...receiveArgs(PORT, { output, stats, idleExit: 2 }),
     ...extra,
   ]);
   cleanup.kill(child);

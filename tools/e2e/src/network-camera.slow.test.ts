@@ -9,11 +9,12 @@ import { createServer as createTcpServer, type AddressInfo, type Socket as TcpSo
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  SYSTEM_PYTHON,
   REPO_ROOT,
+  SYSTEM_PYTHON,
   freePort,
   inspectRecording,
   isIntact,
+  loopbackReceiveArgs,
   readReceiverStats,
   readSenderStats,
   runsOf,
@@ -76,20 +77,9 @@ describe("network cameras as the source", () => {
     const receiverStats = join(dir.path, "receiver.json");
     const senderStats = join(dir.path, "sender.json");
     // MJPG stores the JPEG as it comes: FFmpeg's probe hands over a second of frames at once when it opens.
-    const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      output,
-      "--fourcc",
-      "MJPG",
-      "--stats",
-      receiverStats,
-      "--idle-exit",
-      "8",
-    ]);
+    const receiver = await startReceiver(
+      loopbackReceiveArgs(port, { output, fourcc: "MJPG", stats: receiverStats, idleExit: 8 }),
+    );
     cleanup.kill(receiver);
     const frames = 120;
     const sender = startSender([
@@ -151,18 +141,7 @@ describe("network cameras as the source", () => {
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const senderStats = join(dir.path, "sender.json");
-    const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      output,
-      "--fourcc",
-      "MJPG",
-      "--idle-exit",
-      "1.5",
-    ]);
+    const receiver = await startReceiver(loopbackReceiveArgs(port, { output, fourcc: "MJPG", idleExit: 1.5 }));
     cleanup.kill(receiver);
     const frames = 40;
     const sender = startSender([

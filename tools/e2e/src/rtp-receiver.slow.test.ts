@@ -12,6 +12,7 @@ import {
   freePort,
   inspectRecording,
   judgeRecording,
+  loopbackReceiveArgs,
   readReceiverStats,
   rtpCounters,
   startReceiver,
@@ -46,20 +47,8 @@ async function receiveFrom(
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
   const receiver = await startReceiver([
-    "--protocol",
-    "rtp",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--output",
-    output,
-    "--fourcc",
-    "MJPG",
-    "--stats",
-    statsFile,
-    "--idle-exit",
-    "2",
+    ...["--protocol", "rtp"],
+    ...loopbackReceiveArgs(port, { output, fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
     ...(options.receiverArgs ?? []),
   ]);
   cleanup.kill(receiver);

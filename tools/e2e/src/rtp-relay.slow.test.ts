@@ -9,6 +9,7 @@ import {
   freePort,
   inspectRecording,
   judgeRecording,
+  loopbackReceiveArgs,
   readReceiverStats,
   startReceiver,
   startSender,
@@ -31,20 +32,7 @@ describe("udpcam receiver --relay", () => {
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver([
-      ...[
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--output",
-        output,
-        "--fourcc",
-        "MJPG",
-        "--stats",
-        statsFile,
-        "--idle-exit",
-        "2",
-      ],
+      ...loopbackReceiveArgs(port, { output, fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
       ...["--relay", `rtp://127.0.0.1:${relayPort}`, "--relay-sdp", sdp],
     ]);
     cleanup.kill(receiver);
