@@ -173,13 +173,14 @@ export class ReceiverMetrics {
     );
   }
 
+  #options(name: string, help: string, labelNames: string[]) {
+    return { name: `udpcam_receiver_${name}`, help, labelNames, registers: [this.registry] };
+  }
+
   /** A counter set from `read` at each scrape (the receiver counts; prom-client only shows). */
   #family(name: string, help: string, labelNames: string[], read: () => Sample[]): void {
     new Counter({
-      name: `udpcam_receiver_${name}`,
-      help,
-      labelNames,
-      registers: [this.registry],
+      ...this.#options(name, help, labelNames),
       collect() {
         this.reset();
         for (const { labels, value } of read()) this.inc(labels, value);
@@ -189,10 +190,7 @@ export class ReceiverMetrics {
 
   #gauge(name: string, help: string, labelNames: string[], read: () => Sample[]): void {
     new Gauge({
-      name: `udpcam_receiver_${name}`,
-      help,
-      labelNames,
-      registers: [this.registry],
+      ...this.#options(name, help, labelNames),
       collect() {
         this.reset();
         for (const { labels, value } of read()) this.set(labels, value);
