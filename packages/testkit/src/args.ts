@@ -25,3 +25,32 @@ export function receiveArgs(port: number, options: ReceiveOptions): string[] {
 export function loopbackReceiveArgs(port: number, options: ReceiveOptions): string[] {
   return ["--host", "127.0.0.1", ...receiveArgs(port, options)];
 }
+
+export interface SourceOptions {
+  /** --source: a file, a URL, or "test" (the pattern). */
+  readonly source: string;
+  readonly codec?: "jpeg" | "raw";
+  readonly width?: number;
+  readonly height?: number;
+  readonly fps?: number;
+  readonly frames?: number;
+}
+
+/** The sender's `--source S`, then `--codec`, `--width`, `--height`, `--fps` and `--frames` where given. */
+export function sourceArgs(options: SourceOptions): string[] {
+  const given = (flag: string, value: string | number | undefined): string[] =>
+    value === undefined ? [] : [flag, String(value)];
+  return [
+    ...["--source", options.source],
+    ...given("--codec", options.codec),
+    ...given("--width", options.width),
+    ...given("--height", options.height),
+    ...given("--fps", options.fps),
+    ...given("--frames", options.frames),
+  ];
+}
+
+/** The sender's `--host 127.0.0.1 --port P`. */
+export function loopbackTargetArgs(port: number): string[] {
+  return ["--host", "127.0.0.1", "--port", String(port)];
+}

@@ -2,7 +2,14 @@ export { NETSIM_CLI, RECEIVER_MAIN, REPO_ROOT, SEED_CLIENT, SEED_SERVER, SENDER_
 export { freePort, readJson, tempDir, waitForFile } from "./files.js";
 export { killAllChildren, spawnChild, type Child, type ChildOptions } from "./child.js";
 export { RECEIVER_LISTENING, receiverArgv, senderArgv, startReceiver, startSender } from "./apps.js";
-export { loopbackReceiveArgs, receiveArgs, type ReceiveOptions } from "./args.js";
+export {
+  loopbackReceiveArgs,
+  loopbackTargetArgs,
+  receiveArgs,
+  sourceArgs,
+  type ReceiveOptions,
+  type SourceOptions,
+} from "./args.js";
 export {
   LAN_MULTICAST_ROUTE,
   addIngressLoss,

@@ -15,9 +15,11 @@ import {
   judgeRecording,
   killAllChildren,
   loopbackReceiveArgs,
+  loopbackTargetArgs,
   readSenderStats,
   receiveArgs,
   senderArgv,
+  sourceArgs,
   startReceiver,
   startReceiverIn,
   writePatternClip,
@@ -99,20 +101,7 @@ async function fanout(net: Lan, receivers: number): Promise<FanoutRun> {
   const stats = join(dir, `fanout-${receivers}.json`);
   const before = txBytes(senderHost);
   const args = senderArgv([
-    ...[
-      "--source",
-      "test",
-      "--codec",
-      "jpeg",
-      "--width",
-      "640",
-      "--height",
-      "480",
-      "--fps",
-      "25",
-      "--frames",
-      String(FANOUT_FRAMES),
-    ],
+    ...sourceArgs({ source: "test", codec: "jpeg", width: 640, height: 480, fps: 25, frames: FANOUT_FRAMES }),
     ...["--host", GROUP, "--port", String(GROUP_PORT), "--multicast-interface", senderHost.address, "--stats", stats],
   ]);
   const sender = start("sender", "ip", ["netns", "exec", senderHost.namespace, process.execPath, ...args], {
@@ -144,22 +133,9 @@ async function senderCpu(
   const receiver = await startReceiver(loopbackReceiveArgs(port, { output: "none", idleExit: 1 }));
   const stats = join(dir, `passthrough-${runCount}.json`);
   const args = senderArgv([
-    ...[
-      "--source",
-      clip,
-      "--codec",
-      "jpeg",
-      "--fps",
-      "100",
-      "--frames",
-      String(frames),
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--stats",
-      stats,
-    ],
+    ...sourceArgs({ source: clip, codec: "jpeg", fps: 100, frames }),
+    ...loopbackTargetArgs(port),
+    ...["--stats", stats],
     ...(passthrough ? [] : ["--jpeg-passthrough", "off"]),
   ]);
   const sender = start("sender", process.execPath, args, { timeoutMs: 120_000, usageFile: usageFile() });

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { decodeJpeg } from "@udpcam/video";
 import { readPatternFrameNumber } from "@udpcam/video/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startReceiver, type Child } from "@udpcam/testkit";
+import { loopbackTargetArgs, sourceArgs, startReceiver, type Child } from "@udpcam/testkit";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const LIVE_VIEW_LINE = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"live view on /;
@@ -21,21 +21,7 @@ export function patternArgs(
   frames: number,
   extra: readonly string[] = [],
 ): string[] {
-  return [
-    "--source",
-    "test",
-    "--codec",
-    codec,
-    "--fps",
-    "25",
-    "--frames",
-    String(frames),
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    ...extra,
-  ];
+  return [...sourceArgs({ source: "test", codec, fps: 25, frames }), ...loopbackTargetArgs(port), ...extra];
 }
 
 /** A receiver on 127.0.0.1 with the live view on a port of the system's choice. */

@@ -14,6 +14,7 @@ import {
   judgeRecording,
   readReceiverStats,
   receiveArgs,
+  sourceArgs,
   startReceiverIn,
   startSenderIn,
   tempDir,
@@ -113,18 +114,8 @@ describe("multicast inside network namespaces", () => {
     for (const host of receivers) expect(joinedGroups(host)).toContain(GROUP);
 
     const send = await sendToGroup(sender, FRAMES, [
-      "--source",
-      "test",
-      "--codec",
-      "jpeg",
-      "--width",
-      "640",
-      "--height",
-      "480",
-      "--fps",
-      "25",
-      "--ttl",
-      "1",
+      ...sourceArgs({ source: "test", codec: "jpeg", width: 640, height: 480, fps: 25 }),
+      ...["--ttl", "1"],
     ]);
     // A group is not loopback: one-packet datagrams and 10% FEC by default.
     const sending = logLines(send.stderr()).find((line) => line.msg.startsWith("sending to"));

@@ -15,9 +15,11 @@ import {
   inspectRecording,
   isIntact,
   loopbackReceiveArgs,
+  loopbackTargetArgs,
   readReceiverStats,
   readSenderStats,
   runsOf,
+  sourceArgs,
   spawnChild,
   startReceiver,
   startSender,
@@ -145,18 +147,9 @@ describe("network cameras as the source", () => {
     cleanup.kill(receiver);
     const frames = 40;
     const sender = startSender([
-      "--source",
-      camera.url,
-      "--codec",
-      "jpeg",
-      "--frames",
-      String(frames),
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--stats",
-      senderStats,
+      ...sourceArgs({ source: camera.url, codec: "jpeg", frames }),
+      ...loopbackTargetArgs(port),
+      ...["--stats", senderStats],
     ]);
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
