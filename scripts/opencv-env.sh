@@ -7,3 +7,5 @@ export OPENCV_LIB_DIR=/usr/lib/x86_64-linux-gnu
 export OPENCV_BIN_DIR=/usr/bin
 # node-gyp cannot download Node's headers here; Debian's node ships them.
 if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+# node-gyp compiles the binding on one core unless told: use every core.
+export JOBS="${JOBS:-max}"
