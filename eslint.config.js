@@ -40,7 +40,13 @@ export default tseslint.config(
   },
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "tools/e2e/vitest.config.ts"], defaultProject: "tsconfig.base.json" }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "tools/e2e/vitest.config.ts"],
+          defaultProject: "tsconfig.base.json",
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/consistent-type-imports": "error",
@@ -63,7 +69,17 @@ export default tseslint.config(
     rules: { "no-restricted-imports": "off" },
   },
   {
-    files: ["apps/*/src/config.ts", "packages/appkit/src/run.ts", "apps/*/src/**/*.test.ts", "**/bench/**", "scripts/**", "tools/**", "**/*.config.*", "packages/video/src/opencv.ts", "packages/video/src/**/*.test.ts"],
+    files: [
+      "apps/*/src/config.ts",
+      "packages/appkit/src/run.ts",
+      "apps/*/src/**/*.test.ts",
+      "**/bench/**",
+      "scripts/**",
+      "tools/**",
+      "**/*.config.*",
+      "packages/video/src/opencv.ts",
+      "packages/video/src/**/*.test.ts",
+    ],
     rules: { "no-restricted-syntax": "off" },
   },
   {

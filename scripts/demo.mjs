@@ -51,18 +51,42 @@ function waitForLine(app, pattern) {
 }
 
 const port = await freePort();
-console.log(`udpcam demo: streaming ${FRAMES} frames of the 640x480 test pattern at ${FPS} fps over UDP on 127.0.0.1:${port}`);
+console.log(
+  `udpcam demo: streaming ${FRAMES} frames of the 640x480 test pattern at ${FPS} fps over UDP on 127.0.0.1:${port}`,
+);
 
 const receiverStats = join(work, "receiver.json");
 const senderStats = join(work, "sender.json");
 const receiver = start("receiver", [
-  "--host", "127.0.0.1", "--port", String(port), "--output", output,
-  "--idle-exit", "1", "--stats", receiverStats, "--log-format", "json",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "--output",
+  output,
+  "--idle-exit",
+  "1",
+  "--stats",
+  receiverStats,
+  "--log-format",
+  "json",
 ]);
 await waitForLine(receiver, /"msg":"listening/);
 const sender = start("sender", [
-  "--source", "test", "--host", "127.0.0.1", "--port", String(port), "--fps", String(FPS),
-  "--frames", String(FRAMES), "--stats", senderStats, "--log-format", "json",
+  "--source",
+  "test",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "--fps",
+  String(FPS),
+  "--frames",
+  String(FRAMES),
+  "--stats",
+  senderStats,
+  "--log-format",
+  "json",
 ]);
 
 const senderCode = await sender.exited;
@@ -79,13 +103,34 @@ const sent = JSON.parse(readFileSync(senderStats, "utf8"));
 const received = JSON.parse(readFileSync(receiverStats, "utf8"));
 rmSync(work, { recursive: true, force: true });
 
-const probe = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,codec_name,width,height", "-of", "csv=p=0", output], { encoding: "utf8" });
+const probe = spawnSync(
+  "ffprobe",
+  [
+    "-v",
+    "error",
+    "-count_frames",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "stream=nb_read_frames,codec_name,width,height",
+    "-of",
+    "csv=p=0",
+    output,
+  ],
+  { encoding: "utf8" },
+);
 
-console.log(`  frames sent:      ${sent.framesSent} (${sent.datagramsSent} datagrams, ${(sent.bytesSent / 1e6).toFixed(1)} MB)`);
-console.log(`  frames received:  ${received.framesComplete} complete, ${received.framesRecovered} rebuilt by FEC, ${received.framesDropped} dropped`);
+console.log(
+  `  frames sent:      ${sent.framesSent} (${sent.datagramsSent} datagrams, ${(sent.bytesSent / 1e6).toFixed(1)} MB)`,
+);
+console.log(
+  `  frames received:  ${received.framesComplete} complete, ${received.framesRecovered} rebuilt by FEC, ${received.framesDropped} dropped`,
+);
 console.log(`  frames recorded:  ${received.framesRecorded} -> ${output}`);
 if (received.latencyMs?.p50 !== undefined) {
-  console.log(`  latency:          p50 ${received.latencyMs.p50.toFixed(1)} ms, p99 ${received.latencyMs.p99.toFixed(1)} ms`);
+  console.log(
+    `  latency:          p50 ${received.latencyMs.p50.toFixed(1)} ms, p99 ${received.latencyMs.p99.toFixed(1)} ms`,
+  );
 }
 if (probe.status === 0) console.log(`  ffprobe:          ${probe.stdout.trim()} (codec,width,height,frames)`);
 console.log("Play it with: ffplay output.avi   (or any video player)");

@@ -35,7 +35,14 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     );
   }
   const display = await asUserError(
-    () => openDisplay({ mode: config.display, display: config.x11.display, xauthority: config.x11.xauthority, title: "udpcam", onNotice: (message) => logger.info(message) }),
+    () =>
+      openDisplay({
+        mode: config.display,
+        display: config.x11.display,
+        xauthority: config.x11.xauthority,
+        title: "udpcam",
+        onNotice: (message) => logger.info(message),
+      }),
     () => "--display",
   );
 
@@ -52,10 +59,29 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   const recordingSink =
     output === undefined
       ? undefined
-      : new RecordingSink({ path: output, fourcc: config.fourcc, segmentSeconds: config.segmentSeconds, perStream: config.streams === "separate" }, logger.child({ component: "recorder" }));
-  const liveView = config.http === undefined ? undefined : new LiveViewSink(config.http.quality, logger.child({ component: "live-view" }));
-  const relay = config.relay === undefined ? undefined : await RtpRelaySink.open(config.relay, undefined, logger.child({ component: "relay" }));
-  const sinks: Sink[] = [displaySink, ...(recordingSink === undefined ? [] : [recordingSink]), ...(liveView === undefined ? [] : [liveView]), ...(relay === undefined ? [] : [relay])];
+      : new RecordingSink(
+          {
+            path: output,
+            fourcc: config.fourcc,
+            segmentSeconds: config.segmentSeconds,
+            perStream: config.streams === "separate",
+          },
+          logger.child({ component: "recorder" }),
+        );
+  const liveView =
+    config.http === undefined
+      ? undefined
+      : new LiveViewSink(config.http.quality, logger.child({ component: "live-view" }));
+  const relay =
+    config.relay === undefined
+      ? undefined
+      : await RtpRelaySink.open(config.relay, undefined, logger.child({ component: "relay" }));
+  const sinks: Sink[] = [
+    displaySink,
+    ...(recordingSink === undefined ? [] : [recordingSink]),
+    ...(liveView === undefined ? [] : [liveView]),
+    ...(relay === undefined ? [] : [relay]),
+  ];
   const delivery = new Delivery(
     sinks,
     stats,
@@ -81,7 +107,11 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       frameTimeout: config.frameTimeout,
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
     },
-    { onFrame: (ingested) => delivery.accept(ingested), onCounters: (counters) => onCounters(counters), onFailure: (error) => fail(error) },
+    {
+      onFrame: (ingested) => delivery.accept(ingested),
+      onCounters: (counters) => onCounters(counters),
+      onFailure: (error) => fail(error),
+    },
   );
   if (ingest.receiveBuffer < LEGACY_FRAME_BYTES) {
     logger.warn(
@@ -89,16 +119,31 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     );
   }
   logger.info(
-    { address: ingest.address, port: ingest.port, protocol: config.protocol, receiveBuffer: ingest.receiveBuffer, group: ingest.group },
+    {
+      address: ingest.address,
+      port: ingest.port,
+      protocol: config.protocol,
+      receiveBuffer: ingest.receiveBuffer,
+      group: ingest.group,
+    },
     `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
   );
 
   if (liveView !== undefined && config.http !== undefined) {
-    const server = await startLiveViewServer(config.http, { sink: liveView, stats: () => syncSinkStats(), streams: delivery.streams, ingest, logger }).catch(async (error: unknown) => {
+    const server = await startLiveViewServer(config.http, {
+      sink: liveView,
+      stats: () => syncSinkStats(),
+      streams: delivery.streams,
+      ingest,
+      logger,
+    }).catch(async (error: unknown) => {
       await ingest.close();
       throw error;
     });
-    logger.info({ url: server.url }, `live view on ${server.url}${config.http.token === undefined ? "" : " (add ?token=... to the address)"}`);
+    logger.info(
+      { url: server.url },
+      `live view on ${server.url}${config.http.token === undefined ? "" : " (add ?token=... to the address)"}`,
+    );
   } else if (display.status === "headless") {
     logger.info("to watch in a browser instead, start the receiver with --http 8080 and open http://127.0.0.1:8080/");
   }
@@ -106,7 +151,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   const wireWatch = new WireWatch();
   function onCounters(counters: IngestCounters): void {
     applyIngestCounters(stats, counters);
-    for (const problem of wireWatch.check(counters.protocol)) logger.warn({ counter: problem.counter }, problem.message);
+    for (const problem of wireWatch.check(counters.protocol))
+      logger.warn({ counter: problem.counter }, problem.message);
     const idleMs = counters.msSinceLastDatagram;
     if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {
       void close(`no datagram for ${config.idleExit} s`);
@@ -123,7 +169,13 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   }
   const statusTimer = setInterval(() => {
     syncSinkStats();
-    deps.status.update(formatReceiverStatus(stats, meter.sample(stats.framesComplete, stats.bytesReceived, Date.now()), delivery.latency));
+    deps.status.update(
+      formatReceiverStatus(
+        stats,
+        meter.sample(stats.framesComplete, stats.bytesReceived, Date.now()),
+        delivery.latency,
+      ),
+    );
   }, 1000);
 
   function fail(error: unknown): void {

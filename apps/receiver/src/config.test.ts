@@ -8,11 +8,25 @@ const { parse, config } = configTester(parseReceiverConfig, cwd);
 describe("receiver config", () => {
   it("defaults like the original server: port 9505, output.avi in the user's directory, DIVX for raw (fourcc auto)", () => {
     const c = config([]);
-    expect(c).toMatchObject({ port: 9505, protocol: "v1", legacyMode: "strict", output: `${cwd}/output.avi`, fourcc: "auto", display: "auto", streams: "first" });
+    expect(c).toMatchObject({
+      port: 9505,
+      protocol: "v1",
+      legacyMode: "strict",
+      output: `${cwd}/output.avi`,
+      fourcc: "auto",
+      display: "auto",
+      streams: "first",
+    });
   });
 
   it.each([
-    { name: "flag beats env and file", argv: ["--port", "1", "--config", "c.json"], env: { RECEIVER_PORT: "2" }, file: '{"port": 3}', port: 1 },
+    {
+      name: "flag beats env and file",
+      argv: ["--port", "1", "--config", "c.json"],
+      env: { RECEIVER_PORT: "2" },
+      file: '{"port": 3}',
+      port: 1,
+    },
     { name: "env beats file", argv: ["--config", "c.json"], env: { RECEIVER_PORT: "2" }, file: '{"port": 3}', port: 2 },
     { name: "file beats default", argv: ["--config", "c.json"], env: {}, file: '{"port": 3}', port: 3 },
   ])("precedence: $name", ({ argv, env, file, port }) => {
@@ -20,12 +34,17 @@ describe("receiver config", () => {
   });
 
   it("resolves relative paths against the user's directory and keeps absolute ones", () => {
-    expect(config(["--output", "rec/a.avi", "--stats", "/tmp/s.json"])).toMatchObject({ output: `${cwd}/rec/a.avi`, stats: "/tmp/s.json" });
+    expect(config(["--output", "rec/a.avi", "--stats", "/tmp/s.json"])).toMatchObject({
+      output: `${cwd}/rec/a.avi`,
+      stats: "/tmp/s.json",
+    });
     expect(config(["--output", "none"]).output).toBeUndefined();
   });
 
   it("reads the key from a file relative to the user's directory", () => {
-    expect(config(["--key-file", "k.txt"], {}, { [`${cwd}/k.txt`]: "0123456789abcdef0123\n" }).key).toBe("0123456789abcdef0123");
+    expect(config(["--key-file", "k.txt"], {}, { [`${cwd}/k.txt`]: "0123456789abcdef0123\n" }).key).toBe(
+      "0123456789abcdef0123",
+    );
   });
 
   it("takes DISPLAY and XAUTHORITY for the window", () => {
@@ -36,13 +55,25 @@ describe("receiver config", () => {
     { argv: ["--port", "99999"], error: '--port: got "99999", use a whole number from 1 to 65535' },
     { argv: ["--protocol", "srt"], error: '--protocol: got "srt", use one of: v1, legacy, rtp' },
     { argv: ["--display", "maybe"], error: '--display: got "maybe", use one of: auto, on, off' },
-    { argv: ["--fourcc", "DIVXX"], error: '--fourcc: got "DIVXX", use auto, or four characters like DIVX, MJPG or XVID' },
+    {
+      argv: ["--fourcc", "DIVXX"],
+      error: '--fourcc: got "DIVXX", use auto, or four characters like DIVX, MJPG or XVID',
+    },
     { argv: ["--idle-exit=-1"], error: '--idle-exit: got "-1", use a number from 0.1 to 86400' },
-    { argv: ["--idle-exit", "-1"], error: '--idle-exit: a value that starts with "-" must be joined with "=", like --idle-exit=-1; see --help' },
+    {
+      argv: ["--idle-exit", "-1"],
+      error: '--idle-exit: a value that starts with "-" must be joined with "=", like --idle-exit=-1; see --help',
+    },
     { argv: ["--frames", "0"], error: '--frames: got "0", use a whole number from 1 to 9007199254740991' },
     { argv: ["--key", "short"], error: "--key: invalid value" },
-    { argv: ["--key-file", "missing.txt"], error: "--key-file: cannot read missing.txt (ENOENT: no such file, open '/home/user/videos/missing.txt')" },
-    { argv: ["--protocol", "legacy", "--key", "0123456789abcdef"], error: "--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key" },
+    {
+      argv: ["--key-file", "missing.txt"],
+      error: "--key-file: cannot read missing.txt (ENOENT: no such file, open '/home/user/videos/missing.txt')",
+    },
+    {
+      argv: ["--protocol", "legacy", "--key", "0123456789abcdef"],
+      error: "--key: the legacy protocol has no room for an authentication tag, use --protocol v1 or drop the key",
+    },
   ])("rejects $argv with one line naming the option", ({ argv, error }) => {
     expect(parse(argv)).toEqual({ kind: "errors", errors: [error] });
   });
@@ -58,10 +89,21 @@ describe("receiver config", () => {
     const result = parse(["--", "--help"]);
     expect(result.kind).toBe("help");
     const text = result.kind === "help" ? result.text : "";
-    for (const flag of ["--host", "--port", "--protocol", "--output", "--fourcc", "--display", "--frames", "--idle-exit", "--stats", "--key"]) {
+    for (const flag of [
+      "--host",
+      "--port",
+      "--protocol",
+      "--output",
+      "--fourcc",
+      "--display",
+      "--frames",
+      "--idle-exit",
+      "--stats",
+      "--key",
+    ]) {
       expect(text).toContain(flag);
     }
-    expect(text).toContain('RECEIVER_PORT; default 9505');
+    expect(text).toContain("RECEIVER_PORT; default 9505");
     expect(text).toContain('default "output.avi"');
   });
 });

@@ -24,8 +24,16 @@ import { parseRelaySettings, type RelaySettings } from "./config-relay.js";
 export const ENV_PREFIX = "RECEIVER";
 
 export const receiverOptions = {
-  host: { schema: text({ hint: "an IP address to listen on, like 0.0.0.0 or 127.0.0.1" }), default: "0.0.0.0", value: "ADDR", help: "address to listen on (0.0.0.0 = every interface), or a multicast group to join (e.g. 239.255.0.1)" },
-  multicastInterface: { ...commonOptions.multicastInterface, help: "multicast only: join the group on the interface with this IPv4 address; default: the one the route to the group picks" },
+  host: {
+    schema: text({ hint: "an IP address to listen on, like 0.0.0.0 or 127.0.0.1" }),
+    default: "0.0.0.0",
+    value: "ADDR",
+    help: "address to listen on (0.0.0.0 = every interface), or a multicast group to join (e.g. 239.255.0.1)",
+  },
+  multicastInterface: {
+    ...commonOptions.multicastInterface,
+    help: "multicast only: join the group on the interface with this IPv4 address; default: the one the route to the group picks",
+  },
   sourceAddress: {
     schema: optional(text({ hint: "the sender's IPv4 address, like 192.0.2.10", pattern: IPV4_ADDRESS })),
     default: undefined,
@@ -34,28 +42,104 @@ export const receiverOptions = {
   },
   port: { ...commonOptions.port, help: "UDP port to listen on" },
   protocol: commonOptions.protocol,
-  legacyMode: { schema: oneOf(["strict", "seed"] as const), default: "strict", value: "MODE", help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not" },
-  output: { schema: text({ hint: "a file path, or none" }), default: "output.avi", value: "FILE", help: "recording (.avi, .mkv, .mp4 or .mov); none = do not record" },
+  legacyMode: {
+    schema: oneOf(["strict", "seed"] as const),
+    default: "strict",
+    value: "MODE",
+    help: "legacy only: strict keeps only frames whose 20 parts all arrived; seed shows whatever the slots hold, torn or not",
+  },
+  output: {
+    schema: text({ hint: "a file path, or none" }),
+    default: "output.avi",
+    value: "FILE",
+    help: "recording (.avi, .mkv, .mp4 or .mov); none = do not record",
+  },
   fourcc: {
     schema: text({ hint: "auto, or four characters like DIVX, MJPG or XVID", pattern: /^(auto|[ -~]{4})$/ }),
     default: "auto",
     value: "CODE",
     help: "recording codec (FourCC); auto = MJPG for JPEG streams (into .avi stored as they arrive, no re-encoding), DIVX for raw ones like the original server",
   },
-  segmentSeconds: { schema: integer(0, 86_400), default: 0, value: "S", help: "start a new file every S seconds (output-000.avi, output-001.avi...) so a crash loses at most the last segment; 0 = one file" },
-  streams: { schema: oneOf(["first", "separate"] as const), default: "first", value: "POLICY", help: "several senders at once: first records only the first stream and refuses others; separate records each to its own file (output-<stream id>.avi)" },
-  display: { schema: oneOf(["auto", "on", "off"] as const), default: "auto", value: "MODE", help: "show frames in a window: auto = when a display exists" },
-  frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after recording N frames" },
-  idleExit: { schema: optional(decimal(0.1, 86_400)), default: undefined, value: "S", help: "stop after S seconds with no datagram, once one has arrived" },
+  segmentSeconds: {
+    schema: integer(0, 86_400),
+    default: 0,
+    value: "S",
+    help: "start a new file every S seconds (output-000.avi, output-001.avi...) so a crash loses at most the last segment; 0 = one file",
+  },
+  streams: {
+    schema: oneOf(["first", "separate"] as const),
+    default: "first",
+    value: "POLICY",
+    help: "several senders at once: first records only the first stream and refuses others; separate records each to its own file (output-<stream id>.avi)",
+  },
+  display: {
+    schema: oneOf(["auto", "on", "off"] as const),
+    default: "auto",
+    value: "MODE",
+    help: "show frames in a window: auto = when a display exists",
+  },
+  frames: {
+    schema: optional(integer(1, Number.MAX_SAFE_INTEGER)),
+    default: undefined,
+    value: "N",
+    help: "stop after recording N frames",
+  },
+  idleExit: {
+    schema: optional(decimal(0.1, 86_400)),
+    default: undefined,
+    value: "S",
+    help: "stop after S seconds with no datagram, once one has arrived",
+  },
   stats: commonOptions.stats,
-  frameTimeout: { schema: integer(10, 60_000), default: DEFAULT_FRAME_TIMEOUT_MS, value: "MS", help: "give up on an incomplete frame after MS milliseconds" },
-  maxFrameBytes: { schema: integer(1024, 1 << 30), default: DEFAULT_MAX_FRAME_BYTES, value: "BYTES", help: "refuse frames larger than this (memory bound)" },
-  http: { schema: optional(text({ hint: "[HOST:]PORT, like 8080 or 0.0.0.0:8080" })), default: undefined, value: "[HOST:]PORT", help: "serve a live view in the browser, /metrics and /healthz on this port (HOST default 127.0.0.1); off by default" },
-  httpToken: { schema: optional(text({ hint: "a non-empty text" })), default: undefined, value: "TOKEN", help: "viewers must send this as a bearer token or ?token=; needed (or --http-insecure) to bind an address other than loopback", secret: true },
-  httpInsecure: { schema: flag(), default: false, isSwitch: true, help: "allow --http on a non-loopback address without a token (anyone who reaches it sees the video)" },
-  httpQuality: { schema: integer(1, 100), default: 80, value: "Q", help: "JPEG quality of raw (BGR) streams encoded for viewers" },
-  relay: { schema: optional(text({ hint: "rtp://HOST:PORT, like rtp://127.0.0.1:5004" })), default: undefined, value: "rtp://HOST:PORT", help: "re-emit every delivered JPEG frame as RTP/JPEG (RFC 2435) to HOST:PORT (unicast or a multicast group), for ffplay, VLC, GStreamer or a media server; skips whole frames when it cannot keep up" },
-  relaySdp: { schema: optional(text({ hint: "a file path" })), default: undefined, value: "FILE", help: "write the relay's session description (SDP) here, for players to open" },
+  frameTimeout: {
+    schema: integer(10, 60_000),
+    default: DEFAULT_FRAME_TIMEOUT_MS,
+    value: "MS",
+    help: "give up on an incomplete frame after MS milliseconds",
+  },
+  maxFrameBytes: {
+    schema: integer(1024, 1 << 30),
+    default: DEFAULT_MAX_FRAME_BYTES,
+    value: "BYTES",
+    help: "refuse frames larger than this (memory bound)",
+  },
+  http: {
+    schema: optional(text({ hint: "[HOST:]PORT, like 8080 or 0.0.0.0:8080" })),
+    default: undefined,
+    value: "[HOST:]PORT",
+    help: "serve a live view in the browser, /metrics and /healthz on this port (HOST default 127.0.0.1); off by default",
+  },
+  httpToken: {
+    schema: optional(text({ hint: "a non-empty text" })),
+    default: undefined,
+    value: "TOKEN",
+    help: "viewers must send this as a bearer token or ?token=; needed (or --http-insecure) to bind an address other than loopback",
+    secret: true,
+  },
+  httpInsecure: {
+    schema: flag(),
+    default: false,
+    isSwitch: true,
+    help: "allow --http on a non-loopback address without a token (anyone who reaches it sees the video)",
+  },
+  httpQuality: {
+    schema: integer(1, 100),
+    default: 80,
+    value: "Q",
+    help: "JPEG quality of raw (BGR) streams encoded for viewers",
+  },
+  relay: {
+    schema: optional(text({ hint: "rtp://HOST:PORT, like rtp://127.0.0.1:5004" })),
+    default: undefined,
+    value: "rtp://HOST:PORT",
+    help: "re-emit every delivered JPEG frame as RTP/JPEG (RFC 2435) to HOST:PORT (unicast or a multicast group), for ffplay, VLC, GStreamer or a media server; skips whole frames when it cannot keep up",
+  },
+  relaySdp: {
+    schema: optional(text({ hint: "a file path" })),
+    default: undefined,
+    value: "FILE",
+    help: "write the relay's session description (SDP) here, for players to open",
+  },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
   logLevel: commonOptions.logLevel,
@@ -73,7 +157,10 @@ export interface HttpSettings {
   readonly quality: number;
 }
 
-export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats" | "keyFile" | "http" | "httpToken" | "httpInsecure" | "httpQuality" | "relay" | "relaySdp"> {
+export interface ReceiverConfig extends Omit<
+  ReceiverOptions,
+  "output" | "stats" | "keyFile" | "http" | "httpToken" | "httpInsecure" | "httpQuality" | "relay" | "relaySdp"
+> {
   /** Undefined unless --relay is given. */
   readonly relay: RelaySettings | undefined;
   /** Absolute path, or undefined for no recording. */
@@ -88,7 +175,8 @@ export interface ReceiverConfig extends Omit<ReceiverOptions, "output" | "stats"
 export const receiverHelp = () =>
   renderHelp(receiverOptions, {
     usage: "pnpm --filter receiver start -- [options]",
-    summary: "Receives frames from a udpcam sender (or the original Python client with --protocol legacy, or RTP/JPEG from GStreamer\nor ffmpeg with --protocol rtp), shows them and records them. Never shows or records a torn frame.",
+    summary:
+      "Receives frames from a udpcam sender (or the original Python client with --protocol legacy, or RTP/JPEG from GStreamer\nor ffmpeg with --protocol rtp), shows them and records them. Never shows or records a torn frame.",
     envPrefix: ENV_PREFIX,
     footer: "Example: pnpm --filter receiver start -- --output camera.avi --display off --stats stats.json",
   });
@@ -100,13 +188,17 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const loaded = loadConfig(receiverOptions, ENV_PREFIX, input);
   if (loaded.kind === "help") return { kind: "help", text: receiverHelp() };
   if (loaded.kind === "errors") return loaded;
-  const { output, stats, keyFile, http, httpToken, httpInsecure, httpQuality, relay, relaySdp, ...options } = loaded.config;
+  const { output, stats, keyFile, http, httpToken, httpInsecure, httpQuality, relay, relaySdp, ...options } =
+    loaded.config;
   const errors: string[] = [];
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
   checkMulticastOptions(options, errors);
-  const httpSettings = http === undefined ? undefined : parseHttpSettings(http, { token: httpToken, insecure: httpInsecure, quality: httpQuality }, errors);
+  const httpSettings =
+    http === undefined
+      ? undefined
+      : parseHttpSettings(http, { token: httpToken, insecure: httpInsecure, quality: httpQuality }, errors);
   const relaySettings = parseRelaySettings(relay, relaySdp, input.cwd, errors);
   if (errors.length > 0) return { kind: "errors", errors };
 
@@ -126,10 +218,19 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
 }
 
 /** The multicast options need a group in --host; a group needs an IPv4 address. */
-function checkMulticastOptions(options: Pick<ReceiverOptions, "host" | "multicastInterface" | "sourceAddress">, errors: string[]): void {
+function checkMulticastOptions(
+  options: Pick<ReceiverOptions, "host" | "multicastInterface" | "sourceAddress">,
+  errors: string[],
+): void {
   if (isMulticastIpv4(options.host)) return;
-  for (const [flag, value] of [["--multicast-interface", options.multicastInterface], ["--source-address", options.sourceAddress]] as const) {
-    if (value !== undefined) errors.push(`${flag}: only with a multicast group in --host (224.0.0.0 to 239.255.255.255), got --host ${options.host}`);
+  for (const [flag, value] of [
+    ["--multicast-interface", options.multicastInterface],
+    ["--source-address", options.sourceAddress],
+  ] as const) {
+    if (value !== undefined)
+      errors.push(
+        `${flag}: only with a multicast group in --host (224.0.0.0 to 239.255.255.255), got --host ${options.host}`,
+      );
   }
 }
 
@@ -147,12 +248,16 @@ export function parseHttpSettings(
   const match = /^(?:(?:\[([^\]]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(spec.trim());
   const port = Number(match?.[3]);
   if (match === null || port > 65_535) {
-    errors.push(`--http: got ${JSON.stringify(spec)}, use [HOST:]PORT like 8080, 127.0.0.1:8080 or [::1]:8080 (port 0 to 65535)`);
+    errors.push(
+      `--http: got ${JSON.stringify(spec)}, use [HOST:]PORT like 8080, 127.0.0.1:8080 or [::1]:8080 (port 0 to 65535)`,
+    );
     return undefined;
   }
   const host = match[1] ?? match[2] ?? "127.0.0.1";
   if (!isLoopbackHost(host) && options.token === undefined && !options.insecure) {
-    errors.push(`--http ${spec}: binding ${host} (not loopback) shows the video to anyone who reaches it; set --http-token TOKEN, or --http-insecure to allow it without one`);
+    errors.push(
+      `--http ${spec}: binding ${host} (not loopback) shows the video to anyone who reaches it; set --http-token TOKEN, or --http-insecure to allow it without one`,
+    );
     return undefined;
   }
   return { host, port, token: options.token, quality: options.quality };

@@ -66,7 +66,11 @@ function ms(value: number | undefined): string {
   return value === undefined ? "-" : value.toFixed(1);
 }
 
-export function formatReceiverStatus(stats: ReceiverStats, rate: { fps: number; mbps: number }, latency: LatencyWindow): string {
+export function formatReceiverStatus(
+  stats: ReceiverStats,
+  rate: { fps: number; mbps: number },
+  latency: LatencyWindow,
+): string {
   const finished = stats.framesComplete + stats.framesDropped;
   const loss = finished === 0 ? 0 : (100 * stats.framesDropped) / finished;
   return (

@@ -3,7 +3,18 @@ import { describe, expect, it } from "vitest";
 import { WIRE_PROBLEMS, WireWatch } from "./wire-warnings.js";
 import { EMPTY_INGEST_COUNTERS, type ProtocolCounters } from "./ingest/messages.js";
 
-const v1 = (counts: Partial<Record<"datagramsAuthRequired" | "datagramsUntagged" | "datagramsUnauthenticated" | "datagramsMalformed" | "datagramsLegacyLike", number>>): ProtocolCounters => {
+const v1 = (
+  counts: Partial<
+    Record<
+      | "datagramsAuthRequired"
+      | "datagramsUntagged"
+      | "datagramsUnauthenticated"
+      | "datagramsMalformed"
+      | "datagramsLegacyLike",
+      number
+    >
+  >,
+): ProtocolCounters => {
   const empty = EMPTY_INGEST_COUNTERS.protocol;
   if (empty.format !== "v1") throw new Error("the empty counters are v1's");
   return { ...empty, ...counts };
@@ -20,18 +31,25 @@ describe("WireWatch", () => {
     const watch = new WireWatch();
     expect(watch.check(v1({ datagramsAuthRequired: 3 })).map((p) => p.counter)).toEqual(["datagramsAuthRequired"]);
     expect(watch.check(v1({ datagramsAuthRequired: 50 }))).toEqual([]);
-    expect(watch.check(v1({ datagramsAuthRequired: 51, datagramsUntagged: 1, datagramsUnauthenticated: 2 })).map((p) => p.counter)).toEqual([
-      "datagramsUntagged",
-      "datagramsUnauthenticated",
-    ]);
-    expect(watch.check(v1({ datagramsAuthRequired: 52, datagramsUntagged: 2, datagramsUnauthenticated: 3 }))).toEqual([]);
+    expect(
+      watch
+        .check(v1({ datagramsAuthRequired: 51, datagramsUntagged: 1, datagramsUnauthenticated: 2 }))
+        .map((p) => p.counter),
+    ).toEqual(["datagramsUntagged", "datagramsUnauthenticated"]);
+    expect(watch.check(v1({ datagramsAuthRequired: 52, datagramsUntagged: 2, datagramsUnauthenticated: 3 }))).toEqual(
+      [],
+    );
   });
 
   it("points a sender of the other wire format to --protocol", () => {
     const watch = new WireWatch();
-    expect(watch.check(v1({ datagramsMalformed: 4, datagramsLegacyLike: 4 })).map((p) => p.message)).toEqual([expect.stringMatching(/--protocol legacy/)]);
+    expect(watch.check(v1({ datagramsMalformed: 4, datagramsLegacyLike: 4 })).map((p) => p.message)).toEqual([
+      expect.stringMatching(/--protocol legacy/),
+    ]);
     const legacy = { ...createLegacyReassembler().counters, format: "legacy" as const, framesDroppedForKernelLoss: 0 };
-    expect(watch.check({ ...legacy, datagramsV1Like: 2 }).map((p) => p.message)).toEqual([expect.stringMatching(/--protocol v1/)]);
+    expect(watch.check({ ...legacy, datagramsV1Like: 2 }).map((p) => p.message)).toEqual([
+      expect.stringMatching(/--protocol v1/),
+    ]);
     expect(watch.check({ ...legacy, datagramsV1Like: 3 })).toEqual([]);
   });
 

@@ -38,17 +38,20 @@ export const WIRE_PROBLEMS: readonly WireProblem[] = [
   {
     format: "v1",
     counter: "datagramsLegacyLike",
-    message: "datagrams in the original scripts' format (46,081 bytes, index 0..19) arrive and are dropped: receive them with --protocol legacy",
+    message:
+      "datagrams in the original scripts' format (46,081 bytes, index 0..19) arrive and are dropped: receive them with --protocol legacy",
   },
   {
     format: "legacy",
     counter: "datagramsV1Like",
-    message: "udpcam v1 datagrams arrive and are dropped while --protocol is legacy: receive them with --protocol v1 (the default)",
+    message:
+      "udpcam v1 datagrams arrive and are dropped while --protocol is legacy: receive them with --protocol v1 (the default)",
   },
   {
     format: "rtp",
     counter: "datagramsV1Like",
-    message: "udpcam v1 datagrams arrive and are dropped while --protocol is rtp: receive them with --protocol v1 (the default)",
+    message:
+      "udpcam v1 datagrams arrive and are dropped while --protocol is rtp: receive them with --protocol v1 (the default)",
   },
 ];
 

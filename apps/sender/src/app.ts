@@ -53,18 +53,55 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     await source.close();
     throw error;
   }
-  if (multicast === undefined && config.multicastInterface !== undefined) logger.warn(`--multicast-interface: ${destination.address} is not a multicast group, ignoring it`);
+  if (multicast === undefined && config.multicastInterface !== undefined)
+    logger.warn(`--multicast-interface: ${destination.address} is not a multicast group, ignoring it`);
 
   const streamId = randomInt(1, 2 ** 32 - 1);
-  const stats: SenderStats = { streamId, framesSent: 0, datagramsSent: 0, bytesSent: 0, sendErrors: 0, framesScaled: 0, framesPassedThrough: 0, sourceReconnects: 0, startedAt: Date.now(), elapsedSeconds: 0 };
-  const encoder = createFrameEncoder(config, { streamId, datagramSize, fec, fps, logger, onScaled: () => stats.framesScaled++, onPassedThrough: () => stats.framesPassedThrough++ });
+  const stats: SenderStats = {
+    streamId,
+    framesSent: 0,
+    datagramsSent: 0,
+    bytesSent: 0,
+    sendErrors: 0,
+    framesScaled: 0,
+    framesPassedThrough: 0,
+    sourceReconnects: 0,
+    startedAt: Date.now(),
+    elapsedSeconds: 0,
+  };
+  const encoder = createFrameEncoder(config, {
+    streamId,
+    datagramSize,
+    fec,
+    fps,
+    logger,
+    onScaled: () => stats.framesScaled++,
+    onPassedThrough: () => stats.framesPassedThrough++,
+  });
   logger.info(
-    { destination: `${destination.address}:${destination.port}`, protocol: config.protocol, codec: config.codec, datagramSize, fec, streamId, sendBuffer: buffers.send, multicast },
+    {
+      destination: `${destination.address}:${destination.port}`,
+      protocol: config.protocol,
+      codec: config.codec,
+      datagramSize,
+      fec,
+      streamId,
+      sendBuffer: buffers.send,
+      multicast,
+    },
     `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
   );
   if (config.sdp !== undefined) {
-    await writeSdpFile(config.sdp, { address: destination.address, port: destination.port, fps, ...(multicast === undefined ? {} : { ttl: config.ttl }) });
-    logger.info({ sdp: config.sdp }, `session description in ${config.sdp}: ffplay -protocol_whitelist file,udp,rtp ${config.sdp}`);
+    await writeSdpFile(config.sdp, {
+      address: destination.address,
+      port: destination.port,
+      fps,
+      ...(multicast === undefined ? {} : { ttl: config.ttl }),
+    });
+    logger.info(
+      { sdp: config.sdp },
+      `session description in ${config.sdp}: ffplay -protocol_whitelist file,udp,rtp ${config.sdp}`,
+    );
   }
 
   let fatal: Error | undefined;
@@ -91,7 +128,9 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       if (error === null || error === undefined) return;
       stats.sendErrors++;
       if ((error as NodeJS.ErrnoException).code === "EMSGSIZE") {
-        fatal ??= new UserError(`--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use ${PATH_SAFE_DATAGRAM_BYTES}`);
+        fatal ??= new UserError(
+          `--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use ${PATH_SAFE_DATAGRAM_BYTES}`,
+        );
       } else if (stats.sendErrors === 1) {
         logger.warn(`send failed: ${error.message} (counting further failures quietly)`);
       }
@@ -123,7 +162,12 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
         // of the window instead of slowing the frame rate.
         const dueAt = clock.now();
         const datagrams = await encoder.encode(frame);
-        await sendSpread(datagrams, { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes }, send, clock);
+        await sendSpread(
+          datagrams,
+          { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes },
+          send,
+          clock,
+        );
         await sendsDrained();
         stats.framesSent++;
         logger.debug({ frame: frame.sequence, datagrams: datagrams.length }, "frame sent");

@@ -7,7 +7,15 @@ const { parse, config } = configTester(parseSenderConfig, cwd);
 
 describe("sender config", () => {
   it("defaults like the original client: camera 0 to 127.0.0.1:9505, raw frames", () => {
-    expect(config([])).toMatchObject({ source: { kind: "camera", index: 0 }, host: "127.0.0.1", port: 9505, protocol: "v1", codec: "raw", datagramSize: "auto", fec: "auto" });
+    expect(config([])).toMatchObject({
+      source: { kind: "camera", index: 0 },
+      host: "127.0.0.1",
+      port: 9505,
+      protocol: "v1",
+      codec: "raw",
+      datagramSize: "auto",
+      fec: "auto",
+    });
   });
 
   it.each([
@@ -28,13 +36,22 @@ describe("sender config", () => {
   });
 
   it.each([
-    { argv: ["--datagram-size", "70000"], error: '--datagram-size: got "70000", use auto or a whole number from 64 to 65507' },
+    {
+      argv: ["--datagram-size", "70000"],
+      error: '--datagram-size: got "70000", use auto or a whole number from 64 to 65507',
+    },
     { argv: ["--codec", "h264"], error: '--codec: got "h264", use one of: raw, jpeg' },
     { argv: ["--quality", "0"], error: '--quality: got "0", use a whole number from 1 to 100' },
     { argv: ["--fec", "2"], error: '--fec: got "2", use auto or a number from 0 to 1' },
     { argv: ["--width", "320"], error: "--height: give --width and --height together" },
-    { argv: ["--protocol", "legacy", "--codec", "jpeg"], error: "--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1" },
-    { argv: ["--source", ""], error: '--source: got "", use a camera index like 0, a video file path, rtsp://... or http(s)://..., or test' },
+    {
+      argv: ["--protocol", "legacy", "--codec", "jpeg"],
+      error: "--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1",
+    },
+    {
+      argv: ["--source", ""],
+      error: '--source: got "", use a camera index like 0, a video file path, rtsp://... or http(s)://..., or test',
+    },
   ])("rejects $argv with one line naming the option", ({ argv, error }) => {
     expect(parse(argv)).toEqual({ kind: "errors", errors: [error] });
   });

@@ -29,35 +29,88 @@ export const senderOptions = {
     value: "SRC",
     help: "camera index, video file, network camera (rtsp://HOST/PATH, or http(s)://... serving MJPEG), or test (the built-in test pattern)",
   },
-  sourceTimeout: { schema: decimal(0.5, 600), default: 10, value: "S", help: "network cameras: give up opening after S seconds (exit 2); a camera silent this long mid-stream is reconnected" },
+  sourceTimeout: {
+    schema: decimal(0.5, 600),
+    default: 10,
+    value: "S",
+    help: "network cameras: give up opening after S seconds (exit 2); a camera silent this long mid-stream is reconnected",
+  },
   jpegPassthrough: {
     schema: oneOf(["auto", "off"] as const),
     default: "auto",
     value: "MODE",
     help: "auto: with --codec jpeg and no resize, send a source's own JPEG bytes (MJPG file, MJPEG camera) with no decode and re-encode; off: always decode and re-encode",
   },
-  host: { schema: text({ hint: "a host name or IP address" }), default: "127.0.0.1", value: "HOST", help: "where the receiver listens, or a multicast group (224.0.0.0/4, e.g. 239.255.0.1) that any number of receivers join" },
-  ttl: { schema: integer(1, 255), default: 1, value: "HOPS", help: "multicast only: routers a datagram to a group may cross (1 = this LAN only)" },
-  multicastInterface: { ...commonOptions.multicastInterface, help: "multicast only: send to the group out of the interface with this IPv4 address; default: the one the route to the group picks" },
+  host: {
+    schema: text({ hint: "a host name or IP address" }),
+    default: "127.0.0.1",
+    value: "HOST",
+    help: "where the receiver listens, or a multicast group (224.0.0.0/4, e.g. 239.255.0.1) that any number of receivers join",
+  },
+  ttl: {
+    schema: integer(1, 255),
+    default: 1,
+    value: "HOPS",
+    help: "multicast only: routers a datagram to a group may cross (1 = this LAN only)",
+  },
+  multicastInterface: {
+    ...commonOptions.multicastInterface,
+    help: "multicast only: send to the group out of the interface with this IPv4 address; default: the one the route to the group picks",
+  },
   port: { ...commonOptions.port, help: "the receiver's UDP port" },
   protocol: commonOptions.protocol,
-  codec: { schema: oneOf(["raw", "jpeg"] as const), default: "raw", value: "NAME", help: "raw BGR pixels, or jpeg (v1; rtp always sends JPEG)" },
+  codec: {
+    schema: oneOf(["raw", "jpeg"] as const),
+    default: "raw",
+    value: "NAME",
+    help: "raw BGR pixels, or jpeg (v1; rtp always sends JPEG)",
+  },
   quality: { schema: integer(1, 100), default: 80, value: "N", help: "JPEG quality" },
-  width: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this width (test pattern: its width; default 640)" },
-  height: { schema: optional(integer(16, 8192)), default: undefined, value: "PX", help: "resize frames to this height (test pattern: its height; default 480)" },
-  fps: { schema: optional(decimal(0.1, 1000)), default: undefined, value: "N", help: "frames per second to send (default: the source's own rate; test pattern 25)" },
-  frames: { schema: optional(integer(1, Number.MAX_SAFE_INTEGER)), default: undefined, value: "N", help: "stop after sending N frames" },
+  width: {
+    schema: optional(integer(16, 8192)),
+    default: undefined,
+    value: "PX",
+    help: "resize frames to this width (test pattern: its width; default 640)",
+  },
+  height: {
+    schema: optional(integer(16, 8192)),
+    default: undefined,
+    value: "PX",
+    help: "resize frames to this height (test pattern: its height; default 480)",
+  },
+  fps: {
+    schema: optional(decimal(0.1, 1000)),
+    default: undefined,
+    value: "N",
+    help: "frames per second to send (default: the source's own rate; test pattern 25)",
+  },
+  frames: {
+    schema: optional(integer(1, Number.MAX_SAFE_INTEGER)),
+    default: undefined,
+    value: "N",
+    help: "stop after sending N frames",
+  },
   datagramSize: {
     schema: autoOr(integer(MIN_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES)),
     default: "auto",
     value: "BYTES",
     help: `largest datagram; auto = ${MAX_DATAGRAM_BYTES} to this machine, ${DEFAULT_MAX_DATAGRAM_BYTES} (no IP fragmentation on a 1500 MTU) elsewhere`,
   },
-  fec: { schema: autoOr(decimal(0, 1)), default: "auto", value: "RATIO", help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.1 for datagrams of one packet, 0 for loopback-sized ones" },
+  fec: {
+    schema: autoOr(decimal(0, 1)),
+    default: "auto",
+    value: "RATIO",
+    help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.1 for datagrams of one packet, 0 for loopback-sized ones",
+  },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
   stats: commonOptions.stats,
-  sdp: { schema: optional(text({ hint: "a file path" })), default: undefined, value: "FILE", help: "rtp only: write the stream's session description here, for ffplay, ffmpeg -i, VLC or GStreamer's sdpdemux to open" },
+  sdp: {
+    schema: optional(text({ hint: "a file path" })),
+    default: undefined,
+    value: "FILE",
+    help: "rtp only: write the stream's session description here, for ffplay, ffmpeg -i, VLC or GStreamer's sdpdemux to open",
+  },
   logLevel: commonOptions.logLevel,
   logFormat: commonOptions.logFormat,
 } satisfies OptionTable;
@@ -80,7 +133,8 @@ export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" |
 export const senderHelp = () =>
   renderHelp(senderOptions, {
     usage: "pnpm --filter sender start -- [options]",
-    summary: "Reads frames from a camera, a video file or a test pattern and sends them over UDP to a udpcam receiver\n(or to the original Python server with --protocol legacy, or as RTP/JPEG to GStreamer, ffmpeg or VLC with --protocol rtp).",
+    summary:
+      "Reads frames from a camera, a video file or a test pattern and sends them over UDP to a udpcam receiver\n(or to the original Python server with --protocol legacy, or as RTP/JPEG to GStreamer, ffmpeg or VLC with --protocol rtp).",
     envPrefix: ENV_PREFIX,
     footer: "Example: pnpm --filter sender start -- --source test --codec jpeg --host 192.0.2.10",
   });
@@ -97,10 +151,13 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
-  if (options.protocol === "rtp" && options.fec !== "auto" && options.fec > 0) errors.push("--fec: RTP/JPEG carries no forward error correction, drop --fec or use --protocol v1");
-  if (options.protocol !== "rtp" && options.sdp !== undefined) errors.push("--sdp: a session description is for --protocol rtp, add it or drop --sdp");
+  if (options.protocol === "rtp" && options.fec !== "auto" && options.fec > 0)
+    errors.push("--fec: RTP/JPEG carries no forward error correction, drop --fec or use --protocol v1");
+  if (options.protocol !== "rtp" && options.sdp !== undefined)
+    errors.push("--sdp: a session description is for --protocol rtp, add it or drop --sdp");
   if (options.protocol === "legacy") {
-    if (options.codec !== "raw") errors.push('--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1');
+    if (options.codec !== "raw")
+      errors.push("--codec: the legacy protocol carries raw 640x480 frames only, use --codec raw or --protocol v1");
   }
   if ((options.width === undefined) !== (options.height === undefined)) {
     errors.push(`--${options.width === undefined ? "width" : "height"}: give --width and --height together`);

@@ -24,6 +24,8 @@ describe("destination defaults", () => {
   });
 
   it("names --host when a name does not resolve", async () => {
-    await expect(resolveDestination("no-such-host.invalid", 9505)).rejects.toThrow(/^--host: cannot resolve "no-such-host.invalid"/);
+    await expect(resolveDestination("no-such-host.invalid", 9505)).rejects.toThrow(
+      /^--host: cannot resolve "no-such-host.invalid"/,
+    );
   });
 });

@@ -23,7 +23,9 @@ export async function resolveDestination(host: string, port: number): Promise<De
   try {
     ({ address } = await lookup(host, { family: 4 }));
   } catch (error) {
-    throw new UserError(`--host: cannot resolve "${host}" (${(error as NodeJS.ErrnoException).code ?? "lookup failed"}), use an IPv4 address or a known host name`);
+    throw new UserError(
+      `--host: cannot resolve "${host}" (${(error as NodeJS.ErrnoException).code ?? "lookup failed"}), use an IPv4 address or a known host name`,
+    );
   }
   return { address, port, isLoopback: address.startsWith("127."), isMulticast: isMulticastIpv4(address) };
 }

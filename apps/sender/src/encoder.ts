@@ -35,7 +35,9 @@ function legacyEncoder(context: EncoderContext): FrameEncoder {
       if ("kind" in frame) throw new Error("the legacy protocol carries raw frames: JPEG pass-through is for v1 only");
       if (frame.width !== LEGACY_FRAME_WIDTH || frame.height !== LEGACY_FRAME_HEIGHT) {
         if (!noticed) {
-          context.logger.warn(`the legacy protocol carries only ${LEGACY_FRAME_WIDTH}x${LEGACY_FRAME_HEIGHT} frames: scaling ${frame.width}x${frame.height} frames to that size`);
+          context.logger.warn(
+            `the legacy protocol carries only ${LEGACY_FRAME_WIDTH}x${LEGACY_FRAME_HEIGHT} frames: scaling ${frame.width}x${frame.height} frames to that size`,
+          );
           noticed = true;
         }
         context.onScaled();
@@ -59,7 +61,11 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
         payload = input.jpeg;
       } else {
         let pixels = input;
-        if (config.width !== undefined && config.height !== undefined && (pixels.width !== config.width || pixels.height !== config.height)) {
+        if (
+          config.width !== undefined &&
+          config.height !== undefined &&
+          (pixels.width !== config.width || pixels.height !== config.height)
+        ) {
           pixels = await resizeFrameAsync(pixels, config.width, config.height);
           context.onScaled();
         }

@@ -20,7 +20,12 @@ describe("sendSpread", () => {
     const clock = fakeClock();
     const datagrams = Array.from({ length: 640 }, (_, i) => new Uint8Array(1440).fill(i & 0xff));
     const sentAt: { time: number; first: number }[] = [];
-    await sendSpread(datagrams, { windowMs: 32, burstBytes: PACING_BURST_BYTES }, (d) => sentAt.push({ time: clock.time, first: d[0] ?? -1 }), clock);
+    await sendSpread(
+      datagrams,
+      { windowMs: 32, burstBytes: PACING_BURST_BYTES },
+      (d) => sentAt.push({ time: clock.time, first: d[0] ?? -1 }),
+      clock,
+    );
 
     expect(sentAt.map((s) => s.first)).toEqual(datagrams.map((d) => d[0]));
     const total = 640 * 1440;
@@ -36,7 +41,12 @@ describe("sendSpread", () => {
   it("sends at once when the window is zero (as fast as possible)", async () => {
     const clock = fakeClock();
     const times: number[] = [];
-    await sendSpread(Array.from({ length: 100 }, () => new Uint8Array(65_000)), { windowMs: 0, burstBytes: PACING_BURST_BYTES }, () => times.push(clock.time), clock);
+    await sendSpread(
+      Array.from({ length: 100 }, () => new Uint8Array(65_000)),
+      { windowMs: 0, burstBytes: PACING_BURST_BYTES },
+      () => times.push(clock.time),
+      clock,
+    );
     expect(times).toHaveLength(100);
     expect(new Set(times)).toEqual(new Set([0]));
   });

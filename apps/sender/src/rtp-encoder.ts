@@ -61,7 +61,9 @@ export function rtpEncoder(config: SenderConfig, context: EncoderContext): Frame
     } catch (error) {
       if (!UserError.isInstance(error)) throw error;
       reencoding = true;
-      context.logger.info(`${error.message}: decoding the source's JPEGs and encoding them again at quality ${config.quality}`);
+      context.logger.info(
+        `${error.message}: decoding the source's JPEGs and encoding them again at quality ${config.quality}`,
+      );
       return undefined;
     }
   };

@@ -1,6 +1,16 @@
 export { UserError } from "./errors.js";
 export * from "./config/values.js";
-export { loadConfig, flagName, envName, type OptionDef, type OptionTable, type ConfigOf, type ConfigInput, type LoadResult, type Source } from "./config/load.js";
+export {
+  loadConfig,
+  flagName,
+  envName,
+  type OptionDef,
+  type OptionTable,
+  type ConfigOf,
+  type ConfigInput,
+  type LoadResult,
+  type Source,
+} from "./config/load.js";
 export { renderHelp, type HelpText } from "./config/help.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogFormat, type LogLevel } from "./logger.js";
 export { StatusLine, type StatusStream } from "./status-line.js";

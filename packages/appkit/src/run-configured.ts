@@ -29,9 +29,16 @@ export interface ConfiguredApp<C extends { readonly logLevel: LogLevel; readonly
 }
 
 /** An app's whole main: parse the config (help, or every error and exit 2), then run it. */
-export function runConfiguredApp<C extends { readonly logLevel: LogLevel; readonly logFormat: LogFormat }>(app: ConfiguredApp<C>): void {
+export function runConfiguredApp<C extends { readonly logLevel: LogLevel; readonly logFormat: LogFormat }>(
+  app: ConfiguredApp<C>,
+): void {
   runApp(app.name, async (io) => {
-    const parsed = app.parse({ argv: io.argv, env: io.env, cwd: io.cwd, readFile: (path) => readFileSync(path, "utf8") });
+    const parsed = app.parse({
+      argv: io.argv,
+      env: io.env,
+      cwd: io.cwd,
+      readFile: (path) => readFileSync(path, "utf8"),
+    });
     if (parsed.kind === "help") {
       io.stdout.write(parsed.text);
       return 0;

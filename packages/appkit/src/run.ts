@@ -59,7 +59,9 @@ export function runApp(name: string, start: (io: ProcessIo) => Promise<RunningAp
         process.stderr.write(`${name}: ${error.message}\n`);
         exitSoon(2);
       } else {
-        process.stderr.write(`${name}: internal error, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        process.stderr.write(
+          `${name}: internal error, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
         exitSoon(1);
       }
     };
@@ -73,15 +75,12 @@ export function runApp(name: string, start: (io: ProcessIo) => Promise<RunningAp
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
 
-  start(io).then(
-    async (started) => {
-      if (typeof started === "number") return exitSoon(started);
-      app = started;
-      if (stopRequested !== undefined) void app.close(stopRequested);
-      const code = await app.done;
-      app = undefined;
-      exitSoon(code);
-    },
-    crash,
-  );
+  start(io).then(async (started) => {
+    if (typeof started === "number") return exitSoon(started);
+    app = started;
+    if (stopRequested !== undefined) void app.close(stopRequested);
+    const code = await app.done;
+    app = undefined;
+    exitSoon(code);
+  }, crash);
 }

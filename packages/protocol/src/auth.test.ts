@@ -4,7 +4,11 @@ import { checkAuthenticator, verifyTag, type Authenticator } from "./auth.js";
 /** Accepts a tag equal to the first byte of the signed bytes, repeated tagBytes times. */
 function echo(tagBytes = 2): Authenticator {
   const sign = (bytes: Uint8Array) => new Uint8Array(tagBytes).fill(bytes[0] ?? 0);
-  return { tagBytes, sign, verify: (bytes, tag) => tag.length === tagBytes && tag.every((b, i) => b === sign(bytes)[i]) };
+  return {
+    tagBytes,
+    sign,
+    verify: (bytes, tag) => tag.length === tagBytes && tag.every((b, i) => b === sign(bytes)[i]),
+  };
 }
 
 const signed = Uint8Array.of(7, 8, 9);

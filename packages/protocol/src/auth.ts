@@ -31,9 +31,13 @@ export function checkAuthenticator(authenticator: Authenticator | undefined, nam
  */
 export type TagVerdict = "accepted" | "auth-required" | "untagged" | "unauthenticated";
 
-export function verifyTag(datagram: Pick<Datagram, "tag" | "tagBytes" | "signed">, authenticator: Authenticator | undefined): TagVerdict {
+export function verifyTag(
+  datagram: Pick<Datagram, "tag" | "tagBytes" | "signed">,
+  authenticator: Authenticator | undefined,
+): TagVerdict {
   if (authenticator === undefined) return datagram.tag === undefined ? "accepted" : "auth-required";
   if (datagram.tag === undefined) return "untagged";
-  if (datagram.tagBytes !== authenticator.tagBytes || !authenticator.verify(datagram.signed, datagram.tag)) return "unauthenticated";
+  if (datagram.tagBytes !== authenticator.tagBytes || !authenticator.verify(datagram.signed, datagram.tag))
+    return "unauthenticated";
   return "accepted";
 }

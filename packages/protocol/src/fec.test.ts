@@ -93,7 +93,12 @@ describe("Cauchy Reed-Solomon", () => {
   });
 
   it("refuses groups past the coefficient table", () => {
-    expect(() => encodeParity(Array.from({ length: 129 }, () => new Uint8Array(1)), [new Uint8Array(1)])).toThrow(RangeError);
+    expect(() =>
+      encodeParity(
+        Array.from({ length: 129 }, () => new Uint8Array(1)),
+        [new Uint8Array(1)],
+      ),
+    ).toThrow(RangeError);
   });
 });
 

@@ -46,9 +46,15 @@ export function encodeParity(data: readonly Uint8Array[], parity: readonly Uint8
 }
 
 /** encodeParity on `simd`, or on the JavaScript loop when it is undefined. */
-export function encodeParityWith(simd: GfSimd | undefined, data: readonly Uint8Array[], parity: readonly Uint8Array[]): void {
+export function encodeParityWith(
+  simd: GfSimd | undefined,
+  data: readonly Uint8Array[],
+  parity: readonly Uint8Array[],
+): void {
   if (data.length > MAX_FEC_GROUP_DATA || parity.length > MAX_FEC_GROUP_PARITY) {
-    throw new RangeError(`encodeParity: at most ${MAX_FEC_GROUP_DATA} data and ${MAX_FEC_GROUP_PARITY} parity chunks per group, got ${data.length} and ${parity.length}`);
+    throw new RangeError(
+      `encodeParity: at most ${MAX_FEC_GROUP_DATA} data and ${MAX_FEC_GROUP_PARITY} parity chunks per group, got ${data.length} and ${parity.length}`,
+    );
   }
   const n = commonLength("encodeParity", parity, data);
   const k = data.length;
@@ -77,16 +83,22 @@ export function encodeParityWith(simd: GfSimd | undefined, data: readonly Uint8A
  * that they agree and that no data chunk is longer: the SIMD and JavaScript loops would otherwise
  * cut differently.
  */
-function commonLength(what: string, parity: readonly (Uint8Array | undefined)[], data: readonly (Uint8Array | undefined)[]): number {
+function commonLength(
+  what: string,
+  parity: readonly (Uint8Array | undefined)[],
+  data: readonly (Uint8Array | undefined)[],
+): number {
   let n = -1;
   parity.forEach((p, r) => {
     if (p === undefined) return;
-    if (n >= 0 && p.length !== n) throw new RangeError(`${what}: parity chunks must have one length, parity[${r}] has ${p.length} bytes, not ${n}`);
+    if (n >= 0 && p.length !== n)
+      throw new RangeError(`${what}: parity chunks must have one length, parity[${r}] has ${p.length} bytes, not ${n}`);
     n = p.length;
   });
   if (n < 0) return 0;
   data.forEach((d, j) => {
-    if (d !== undefined && d.length > n) throw new RangeError(`${what}: data[${j}] has ${d.length} bytes, more than the ${n}-byte parity`);
+    if (d !== undefined && d.length > n)
+      throw new RangeError(`${what}: data[${j}] has ${d.length} bytes, more than the ${n}-byte parity`);
   });
   return n;
 }
@@ -139,7 +151,8 @@ export function recoverDataWith(
   // Syndromes: each chosen parity chunk minus the contribution of the data chunks that arrived.
   // They equal A * lost, with A[a][b] = C[rows[a]][lost[b]]; so lost = A^-1 * syndromes.
   const a = new Uint8Array(e * e);
-  for (let i = 0; i < e; i++) for (let b = 0; b < e; b++) a[i * e + b] = COEF[rows[i]! * MAX_FEC_GROUP_DATA + lost[b]!]!;
+  for (let i = 0; i < e; i++)
+    for (let b = 0; b < e; b++) a[i * e + b] = COEF[rows[i]! * MAX_FEC_GROUP_DATA + lost[b]!]!;
   if (!invertMatrix(a, e)) throw new Error("recoverData: singular Cauchy submatrix (a bug)");
 
   if (simd === undefined) {
@@ -164,7 +177,8 @@ export function recoverDataWith(
   rows.forEach((r, i) => simd.put(p + i, parity[r]!));
   simd.zero(p + e, e);
   const c = new Uint8Array(e * p);
-  for (let i = 0; i < e; i++) for (let q = 0; q < p; q++) c[i * p + q] = COEF[rows[i]! * MAX_FEC_GROUP_DATA + present[q]!]!;
+  for (let i = 0; i < e; i++)
+    for (let q = 0; q < p; q++) c[i * p + q] = COEF[rows[i]! * MAX_FEC_GROUP_DATA + present[q]!]!;
   simd.mulAddRows(c, e, p, 0, p);
   simd.mulAddRows(a, e, e, p, p + e);
   outs.forEach((out, b) => simd.get(p + e + b, out));

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { createBlockPool } from "./block-pool.js";
-import { createFrameState, framePayload, hasChunk, lastBlockWithRoom, markChunk, nextBlockSize, sameLayout, storeChunk, type FrameState } from "./frame-state.js";
+import {
+  createFrameState,
+  framePayload,
+  hasChunk,
+  lastBlockWithRoom,
+  markChunk,
+  nextBlockSize,
+  sameLayout,
+  storeChunk,
+  type FrameState,
+} from "./frame-state.js";
 import { decodeDatagram, type Datagram } from "./header.js";
 import { packetizeFrame } from "./packetize.js";
 import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
@@ -10,8 +20,21 @@ const random = prng(7);
 /** A 10,000-byte JPEG frame cut into 1,000-byte chunks (10 data chunks), with `fecOverhead` parity. */
 function chunksOf(fecOverhead: number, fecGroupSize?: number): { payload: Uint8Array; datagrams: Datagram[] } {
   const payload = randomBytes(random, 10_000);
-  const frame = { streamId: 1, frameNumber: 2, codec: "jpeg", width: 64, height: 48, fps: 25, timestampMs: 1_700_000_000_000, payload } as const;
-  const datagrams = packetizeFrame(frame, { maxDatagramBytes: 1044, fecOverhead, ...(fecGroupSize === undefined ? {} : { fecGroupSize }) }).map((d) => decodeDatagram(d));
+  const frame = {
+    streamId: 1,
+    frameNumber: 2,
+    codec: "jpeg",
+    width: 64,
+    height: 48,
+    fps: 25,
+    timestampMs: 1_700_000_000_000,
+    payload,
+  } as const;
+  const datagrams = packetizeFrame(frame, {
+    maxDatagramBytes: 1044,
+    fecOverhead,
+    ...(fecGroupSize === undefined ? {} : { fecGroupSize }),
+  }).map((d) => decodeDatagram(d));
   return { payload, datagrams };
 }
 
@@ -74,7 +97,15 @@ describe("a frame's state", () => {
     const { datagrams } = chunksOf(0);
     const d = datagrams[0]!;
     expect(sameLayout(d, { ...d, chunkIndex: 3, frameNumber: 9, streamId: 4, tagBytes: 16 })).toBe(true);
-    for (const change of [{ frameBytes: 9999 }, { chunkBytes: 999 }, { codec: "raw-bgr24" }, { width: 1 }, { fps: 30 }, { timestampMs: 0 }, { fecGroups: 2 }] as const) {
+    for (const change of [
+      { frameBytes: 9999 },
+      { chunkBytes: 999 },
+      { codec: "raw-bgr24" },
+      { width: 1 },
+      { fps: 30 },
+      { timestampMs: 0 },
+      { fecGroups: 2 },
+    ] as const) {
       expect(sameLayout(d, { ...d, ...change })).toBe(false);
     }
   });

@@ -5,11 +5,26 @@ import { decodeDatagram, type Datagram } from "./header.js";
 import { packetizeFrame } from "./packetize.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 
-const LIMITS: FrameStoreLimits = { maxFramesInFlight: 2, maxStreams: 2, maxBufferedBytes: 1 << 20, frameTimeoutMs: 100, streamTimeoutMs: 1000 };
+const LIMITS: FrameStoreLimits = {
+  maxFramesInFlight: 2,
+  maxStreams: 2,
+  maxBufferedBytes: 1 << 20,
+  frameTimeoutMs: 100,
+  streamTimeoutMs: 1000,
+};
 
 /** The first datagram of a 3,000-byte frame in 1,000-byte chunks, no parity. */
 function first(streamId: number, frameNumber: number): Datagram {
-  const frame = { streamId, frameNumber, codec: "jpeg", width: 64, height: 48, fps: 25, timestampMs: 0, payload: new Uint8Array(3000) } as const;
+  const frame = {
+    streamId,
+    frameNumber,
+    codec: "jpeg",
+    width: 64,
+    height: 48,
+    fps: 25,
+    timestampMs: 0,
+    payload: new Uint8Array(3000),
+  } as const;
   return decodeDatagram(packetizeFrame(frame, { maxDatagramBytes: 1044, fecOverhead: 0 })[0]!);
 }
 
@@ -55,12 +70,18 @@ describe("createFrameStore", () => {
     open(store, 1, 10, 0);
     open(store, 1, 11, 0);
     expect(open(store, 1, 5, 0, events)).toBe(false);
-    expect(events).toEqual([{ type: "dropped", streamId: 1, frameNumber: 5, reason: "overflow", chunksReceived: 1, chunkCount: 3 }]);
+    expect(events).toEqual([
+      { type: "dropped", streamId: 1, frameNumber: 5, reason: "overflow", chunksReceived: 1, chunkCount: 3 },
+    ]);
     expect(open(store, 1, 12, 0, events)).toBe(true);
     expect(events[1]).toMatchObject({ frameNumber: 10, reason: "overflow" });
     expect(counts.framesDropped).toBe(2);
     const stream = store.stream(1, 0, []);
-    expect([store.outcome(stream, 5), store.outcome(stream, 10), store.outcome(stream, 11)]).toEqual(["dropped", "dropped", undefined]);
+    expect([store.outcome(stream, 5), store.outcome(stream, 10), store.outcome(stream, 11)]).toEqual([
+      "dropped",
+      "dropped",
+      undefined,
+    ]);
   });
 
   it("refuses a frame announcing more than maxBufferedBytes, and holds only what arrived", () => {
@@ -80,7 +101,9 @@ describe("createFrameStore", () => {
     open(store, 2, 0, 1);
     open(store, 2, 1, 2);
     expect(open(store, 1, 1, 3, events)).toBe(true);
-    expect(events.filter((e) => e.type === "dropped")).toMatchObject([{ streamId: 1, frameNumber: 0, reason: "overflow" }]);
+    expect(events.filter((e) => e.type === "dropped")).toMatchObject([
+      { streamId: 1, frameNumber: 0, reason: "overflow" },
+    ]);
   });
 
   it("emits a frame, then drops the older ones it supersedes; later frames stay", () => {
@@ -90,16 +113,26 @@ describe("createFrameStore", () => {
     const events: ReassemblyEvent[] = [];
     const event = { type: "frame" } as FrameEvent;
     store.emit(stream, 2, stream.frames.get(2)!, event, events);
-    expect(events).toEqual([event, { type: "dropped", streamId: 7, frameNumber: 1, reason: "superseded", chunksReceived: 1, chunkCount: 3 }]);
+    expect(events).toEqual([
+      event,
+      { type: "dropped", streamId: 7, frameNumber: 1, reason: "superseded", chunksReceived: 1, chunkCount: 3 },
+    ]);
     expect([...stream.frames.keys()]).toEqual([3]);
-    expect([store.outcome(stream, 2), store.outcome(stream, 1), store.outcome(stream, 0), store.outcome(stream, 4)]).toEqual(["emitted", "dropped", "behind", undefined]);
+    expect([
+      store.outcome(stream, 2),
+      store.outcome(stream, 1),
+      store.outcome(stream, 0),
+      store.outcome(stream, 4),
+    ]).toEqual(["emitted", "dropped", "behind", undefined]);
   });
 
   it("expires frames past frameTimeoutMs and streams past streamTimeoutMs, remembering where they were", () => {
     const { store } = setup();
     open(store, 1, 0, 0);
     open(store, 1, 1, 50);
-    expect(store.expire(100)).toEqual([{ type: "dropped", streamId: 1, frameNumber: 0, reason: "timeout", chunksReceived: 1, chunkCount: 3 }]);
+    expect(store.expire(100)).toEqual([
+      { type: "dropped", streamId: 1, frameNumber: 0, reason: "timeout", chunksReceived: 1, chunkCount: 3 },
+    ]);
     const stream = store.stream(1, 100, []);
     store.emit(stream, 1, stream.frames.get(1)!, { type: "frame" } as FrameEvent, []);
     expect(store.expire(1100)).toEqual([{ type: "stream-ended", streamId: 1, reason: "idle" }]);

@@ -1,5 +1,12 @@
 import { blockBytes, createBlockPool } from "./block-pool.js";
-import { announcedBytes, bookkeepingBytes, lastBlockWithRoom, nextBlockSize, storeChunk, type FrameState } from "./frame-state.js";
+import {
+  announcedBytes,
+  bookkeepingBytes,
+  lastBlockWithRoom,
+  nextBlockSize,
+  storeChunk,
+  type FrameState,
+} from "./frame-state.js";
 import type { DropReason, FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 import { serialDiff, serialOlderOrEqual } from "./serial.js";
 
@@ -54,7 +61,13 @@ export interface FrameStore {
    * budget has no room for the block, even with every other frame dropped.
    */
   place(frame: FrameState, index: number, chunk: Uint8Array, events: ReassemblyEvent[]): boolean;
-  drop(stream: StreamState, frameNumber: number, frame: FrameState, reason: DropReason, events: ReassemblyEvent[]): void;
+  drop(
+    stream: StreamState,
+    frameNumber: number,
+    frame: FrameState,
+    reason: DropReason,
+    events: ReassemblyEvent[],
+  ): void;
   /** Ends a completed frame: releases it, appends `event`, then drops the stream's older frames ("superseded"). */
   emit(stream: StreamState, frameNumber: number, frame: FrameState, event: FrameEvent, events: ReassemblyEvent[]): void;
   /** Drops frames past frameTimeoutMs and forgets streams past streamTimeoutMs. */
@@ -86,11 +99,24 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
     pool.recycle(frame.blocks);
   }
 
-  function drop(stream: StreamState, frameNumber: number, frame: FrameState, reason: DropReason, events: ReassemblyEvent[]): void {
+  function drop(
+    stream: StreamState,
+    frameNumber: number,
+    frame: FrameState,
+    reason: DropReason,
+    events: ReassemblyEvent[],
+  ): void {
     release(stream, frameNumber, frame);
     remember(stream, frameNumber, false);
     counts.framesDropped++;
-    events.push({ type: "dropped", streamId: stream.streamId, frameNumber, reason, chunksReceived: frame.received, chunkCount: frame.first.chunkCount });
+    events.push({
+      type: "dropped",
+      streamId: stream.streamId,
+      frameNumber,
+      reason,
+      chunksReceived: frame.received,
+      chunkCount: frame.first.chunkCount,
+    });
   }
 
   function forget(stream: StreamState, reason: "idle" | "evicted", events: ReassemblyEvent[]): void {
@@ -131,7 +157,8 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
     while (bufferedBytes + bytes > maxBufferedBytes) {
       let victim: [StreamState, number, FrameState] | undefined;
       for (const s of streams.values()) {
-        for (const [n, f] of s.frames) if (f !== frame && (victim === undefined || f.firstArrivalMs < victim[2].firstArrivalMs)) victim = [s, n, f];
+        for (const [n, f] of s.frames)
+          if (f !== frame && (victim === undefined || f.firstArrivalMs < victim[2].firstArrivalMs)) victim = [s, n, f];
       }
       if (victim === undefined) return false;
       drop(victim[0], victim[1], victim[2], "overflow", events);
@@ -147,10 +174,17 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
       if (stream === undefined) {
         if (streams.size >= maxStreams) {
           let idlest: StreamState | undefined;
-          for (const s of streams.values()) if (idlest === undefined || s.lastActivityMs < idlest.lastActivityMs) idlest = s;
+          for (const s of streams.values())
+            if (idlest === undefined || s.lastActivityMs < idlest.lastActivityMs) idlest = s;
           forget(idlest!, "evicted", events);
         }
-        stream = { streamId, frames: new Map(), finished: new Map(), lastEmitted: retired.get(streamId), lastActivityMs: nowMs };
+        stream = {
+          streamId,
+          frames: new Map(),
+          finished: new Map(),
+          lastEmitted: retired.get(streamId),
+          lastActivityMs: nowMs,
+        };
         retired.delete(streamId);
         streams.set(streamId, stream);
         events.push({ type: "stream-started", streamId });
@@ -171,10 +205,21 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
     },
 
     open(stream, frameNumber, frame, events) {
-      if (announcedBytes(frame.first) > maxBufferedBytes || !makeRoom(stream, frameNumber, events) || !grow(frame, bookkeepingBytes(frame), events)) {
+      if (
+        announcedBytes(frame.first) > maxBufferedBytes ||
+        !makeRoom(stream, frameNumber, events) ||
+        !grow(frame, bookkeepingBytes(frame), events)
+      ) {
         counts.framesDropped++;
         remember(stream, frameNumber, false);
-        events.push({ type: "dropped", streamId: stream.streamId, frameNumber, reason: "overflow", chunksReceived: 1, chunkCount: frame.first.chunkCount });
+        events.push({
+          type: "dropped",
+          streamId: stream.streamId,
+          frameNumber,
+          reason: "overflow",
+          chunksReceived: 1,
+          chunkCount: frame.first.chunkCount,
+        });
         return false;
       }
       stream.frames.set(frameNumber, frame);
@@ -202,7 +247,8 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
       remember(stream, frameNumber, true);
       stream.lastEmitted = frameNumber;
       events.push(event);
-      for (const [n, older] of [...stream.frames]) if (serialDiff(n, frameNumber) < 0) drop(stream, n, older, "superseded", events);
+      for (const [n, older] of [...stream.frames])
+        if (serialDiff(n, frameNumber) < 0) drop(stream, n, older, "superseded", events);
     },
 
     expire(nowMs) {
@@ -212,7 +258,8 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
           forget(stream, "idle", events);
           continue;
         }
-        for (const [n, frame] of [...stream.frames]) if (nowMs - frame.firstArrivalMs >= frameTimeoutMs) drop(stream, n, frame, "timeout", events);
+        for (const [n, frame] of [...stream.frames])
+          if (nowMs - frame.firstArrivalMs >= frameTimeoutMs) drop(stream, n, frame, "timeout", events);
       }
       return events;
     },

@@ -27,27 +27,45 @@ const v1ish = fc.oneof(
 
 describe("any bytes", () => {
   it("decode as v1 or throw ProtocolError", () => {
-    fc.assert(fc.property(v1ish, (bytes) => decodesOrThrowsOurs(decodeDatagram, bytes)), { numRuns: 5000 });
+    fc.assert(
+      fc.property(v1ish, (bytes) => decodesOrThrowsOurs(decodeDatagram, bytes)),
+      { numRuns: 5000 },
+    );
   });
 
   it("decode as legacy or throw ProtocolError", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => decodesOrThrowsOurs(decodeLegacyDatagram, bytes)));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => decodesOrThrowsOurs(decodeLegacyDatagram, bytes)),
+    );
   });
 
   it("leave the reassemblers usable", () => {
     fc.assert(
-      fc.property(fc.array(v1ish, { maxLength: 30 }), fc.uint8Array({ minLength: 1, maxLength: 5000 }), (garbage, payload) => {
-        const r = createReassembler();
-        const legacy = createLegacyReassembler();
-        for (const bytes of garbage) {
-          r.push(bytes, 0);
-          legacy.push(bytes);
-        }
-        const frame = { streamId: 7, frameNumber: 1_000_000, codec: "jpeg" as const, width: 1, height: 1, fps: 1, timestampMs: 0, payload };
-        const out = packetizeFrame(frame).flatMap((d) => r.push(d, 0));
-        const got = out.find((e) => e.type === "frame");
-        return got !== undefined && got.type === "frame" && firstDifference(got.payload, payload) === -1;
-      }),
+      fc.property(
+        fc.array(v1ish, { maxLength: 30 }),
+        fc.uint8Array({ minLength: 1, maxLength: 5000 }),
+        (garbage, payload) => {
+          const r = createReassembler();
+          const legacy = createLegacyReassembler();
+          for (const bytes of garbage) {
+            r.push(bytes, 0);
+            legacy.push(bytes);
+          }
+          const frame = {
+            streamId: 7,
+            frameNumber: 1_000_000,
+            codec: "jpeg" as const,
+            width: 1,
+            height: 1,
+            fps: 1,
+            timestampMs: 0,
+            payload,
+          };
+          const out = packetizeFrame(frame).flatMap((d) => r.push(d, 0));
+          const got = out.find((e) => e.type === "frame");
+          return got !== undefined && got.type === "frame" && firstDifference(got.payload, payload) === -1;
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -63,13 +81,28 @@ describe("packetize -> shuffle -> reassemble", () => {
         fc.integer({ min: 1, max: 128 }),
         fc.integer(),
         (payload, maxDatagramBytes, fecOverhead, fecGroupSize, seed) => {
-          const frame = { streamId: 1, frameNumber: 2, codec: "jpeg" as const, width: 3, height: 4, fps: 5, timestampMs: 6, payload };
+          const frame = {
+            streamId: 1,
+            frameNumber: 2,
+            codec: "jpeg" as const,
+            width: 3,
+            height: 4,
+            fps: 5,
+            timestampMs: 6,
+            payload,
+          };
           const datagrams = packetizeFrame(frame, { maxDatagramBytes, fecOverhead, fecGroupSize });
           const first = decodeDatagram(datagrams[0]!);
           // Lose one data chunk of each group that has parity.
           const lost = new Set<number>();
           if (first.fecParityPerGroup > 0) for (let g = 0; g < first.fecGroups; g++) lost.add(g);
-          const shuffled = fc.sample(fc.shuffledSubarray(datagrams.filter((_, i) => !lost.has(i)), { minLength: datagrams.length - lost.size }), { seed, numRuns: 1 })[0]!;
+          const shuffled = fc.sample(
+            fc.shuffledSubarray(
+              datagrams.filter((_, i) => !lost.has(i)),
+              { minLength: datagrams.length - lost.size },
+            ),
+            { seed, numRuns: 1 },
+          )[0]!;
           const r = createReassembler();
           const frames = shuffled.flatMap((d) => r.push(d, 0)).filter((e) => e.type === "frame");
           expect(frames).toHaveLength(1);
@@ -93,8 +126,14 @@ describe("fuzz (fixed budget)", () => {
 
 describe("RTP/JPEG fuzz (fixed budget)", () => {
   it("any bytes decode as RTP/JPEG or throw ProtocolError", () => {
-    const rtpish = fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 19, maxLength: 300 }).map((b) => Uint8Array.of(0x80, 26, ...b)));
-    fc.assert(fc.property(rtpish, (bytes) => decodesOrThrowsOurs(decodeRtpJpeg, bytes)), { numRuns: 5000 });
+    const rtpish = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.uint8Array({ minLength: 19, maxLength: 300 }).map((b) => Uint8Array.of(0x80, 26, ...b)),
+    );
+    fc.assert(
+      fc.property(rtpish, (bytes) => decodesOrThrowsOurs(decodeRtpJpeg, bytes)),
+      { numRuns: 5000 },
+    );
   });
 
   it("50,000 real, mutated and random packets: decode or throw ours, bounded, clean streams emit only what was sent", () => {

@@ -55,7 +55,8 @@ describe("SIMD mulAdd against the JavaScript loop", () => {
 
   it("agrees on every length from 0 to 100 and every offset mod 4", () => {
     for (let length = 0; length <= 100; length++) {
-      for (let shift = 0; shift < 4; shift++) expectSameMulAdd(length, (length * 37 + shift) % 256, shift, (shift * 3) % 4, length * 4 + shift);
+      for (let shift = 0; shift < 4; shift++)
+        expectSameMulAdd(length, (length * 37 + shift) % 256, shift, (shift * 3) % 4, length * 4 + shift);
     }
   });
 
@@ -204,14 +205,31 @@ describe("encodeParity and recoverData: SIMD and JavaScript give the same bytes"
 
   it("refuses parity chunks of different lengths and data longer than parity, on both", () => {
     for (const kernel of [simd, undefined]) {
-      expect(() => encodeParityWith(kernel, [new Uint8Array(4)], [new Uint8Array(4), new Uint8Array(5)])).toThrow(/parity\[1\] has 5 bytes, not 4/);
-      expect(() => encodeParityWith(kernel, [new Uint8Array(4), new Uint8Array(6)], [new Uint8Array(5)])).toThrow(/data\[1\] has 6 bytes, more than the 5-byte parity/);
-      expect(() => recoverDataWith(kernel, [undefined, new Uint8Array(4)], [new Uint8Array(4), new Uint8Array(3)], () => new Uint8Array(4))).toThrow(RangeError);
+      expect(() => encodeParityWith(kernel, [new Uint8Array(4)], [new Uint8Array(4), new Uint8Array(5)])).toThrow(
+        /parity\[1\] has 5 bytes, not 4/,
+      );
+      expect(() => encodeParityWith(kernel, [new Uint8Array(4), new Uint8Array(6)], [new Uint8Array(5)])).toThrow(
+        /data\[1\] has 6 bytes, more than the 5-byte parity/,
+      );
+      expect(() =>
+        recoverDataWith(
+          kernel,
+          [undefined, new Uint8Array(4)],
+          [new Uint8Array(4), new Uint8Array(3)],
+          () => new Uint8Array(4),
+        ),
+      ).toThrow(RangeError);
     }
   });
 
   it("refuses groups past the coefficient table", () => {
-    expect(() => encodeParityWith(simd, Array.from({ length: MAX_FEC_GROUP_DATA + 1 }, () => new Uint8Array(1)), [new Uint8Array(1)])).toThrow(RangeError);
+    expect(() =>
+      encodeParityWith(
+        simd,
+        Array.from({ length: MAX_FEC_GROUP_DATA + 1 }, () => new Uint8Array(1)),
+        [new Uint8Array(1)],
+      ),
+    ).toThrow(RangeError);
   });
 });
 
@@ -222,7 +240,11 @@ describe("fallback to the JavaScript loop", () => {
   });
 
   it("when the module does not validate (no SIMD), or compiling it throws (a CSP without 'wasm-unsafe-eval')", () => {
-    const real = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean; Module: unknown; Instance: unknown } }).WebAssembly;
+    const real = (
+      globalThis as unknown as {
+        WebAssembly: { validate(bytes: Uint8Array): boolean; Module: unknown; Instance: unknown };
+      }
+    ).WebAssembly;
     const api = { validate: (bytes: Uint8Array) => real.validate(bytes), Module: real.Module, Instance: real.Instance };
     vi.stubGlobal("WebAssembly", api);
     expect(createGfSimd()).toBeDefined();
@@ -256,7 +278,9 @@ describe("fallback to the JavaScript loop", () => {
     fresh.encodeParity(data, parity);
     expect(parity).toEqual(withSimd);
     const out = data.map((d) => new Uint8Array(d.length));
-    expect(fresh.recoverData([undefined, data[1], undefined, ...data.slice(3, 9), undefined], parity, (j) => out[j]!)).toBe(3);
+    expect(
+      fresh.recoverData([undefined, data[1], undefined, ...data.slice(3, 9), undefined], parity, (j) => out[j]!),
+    ).toBe(3);
     for (const j of [0, 2, 9]) expect(out[j]).toEqual(data[j]);
   });
 });

@@ -75,7 +75,8 @@ export function createGfSimd(wasm: Uint8Array = GF256_SIMD_WASM): GfSimd | undef
   try {
     if (api === undefined || !api.validate(wasm)) return undefined;
     const raw = new api.Instance(new api.Module(wasm)).exports;
-    if (typeof raw.mul_add !== "function" || typeof raw.mul_add_rows !== "function" || typeof raw.memory !== "object") return undefined;
+    if (typeof raw.mul_add !== "function" || typeof raw.mul_add_rows !== "function" || typeof raw.memory !== "object")
+      return undefined;
     exports = raw as unknown as Exports;
   } catch {
     // CompileError, or an EvalError/CompileError from a CSP that forbids compiling WebAssembly.
@@ -101,12 +102,14 @@ export function createGfSimd(wasm: Uint8Array = GF256_SIMD_WASM): GfSimd | undef
   }
 
   function at(slot: number): number {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= slots) throw new RangeError(`GfSimd: slot ${slot} outside the ${slots} laid out`);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= slots)
+      throw new RangeError(`GfSimd: slot ${slot} outside the ${slots} laid out`);
     return SLOTS_AT + slot * stride;
   }
 
   function layout(count: number, size: number): void {
-    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(size) || size < 0) throw new RangeError(`GfSimd.layout: bad ${count} slots of ${size} bytes`);
+    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(size) || size < 0)
+      throw new RangeError(`GfSimd.layout: bad ${count} slots of ${size} bytes`);
     slots = count;
     bytesPerSlot = size;
     stride = (size + 15) & ~15;
@@ -136,7 +139,9 @@ export function createGfSimd(wasm: Uint8Array = GF256_SIMD_WASM): GfSimd | undef
     mulAddRows(coef, rows, cols, src, dst) {
       if (rows === 0 || cols === 0 || stride === 0) return;
       if (rows * cols > MAX_SIMD_COEFFICIENTS || coef.length < rows * cols) {
-        throw new RangeError(`GfSimd.mulAddRows: ${rows} x ${cols} coefficients, ${coef.length} given, at most ${MAX_SIMD_COEFFICIENTS}`);
+        throw new RangeError(
+          `GfSimd.mulAddRows: ${rows} x ${cols} coefficients, ${coef.length} given, at most ${MAX_SIMD_COEFFICIENTS}`,
+        );
       }
       at(src + cols - 1);
       at(dst + rows - 1);

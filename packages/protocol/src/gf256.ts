@@ -57,7 +57,11 @@ export function mulAdd(dst: Uint8Array, src: Uint8Array, c: number): void {
     } else {
       for (let w = 0; w < words; w++) {
         const v = s32[w]!;
-        d32[w]! ^= MUL[base | (v & 0xff)]! | (MUL[base | ((v >>> 8) & 0xff)]! << 8) | (MUL[base | ((v >>> 16) & 0xff)]! << 16) | (MUL[base | (v >>> 24)]! << 24);
+        d32[w]! ^=
+          MUL[base | (v & 0xff)]! |
+          (MUL[base | ((v >>> 8) & 0xff)]! << 8) |
+          (MUL[base | ((v >>> 16) & 0xff)]! << 16) |
+          (MUL[base | (v >>> 24)]! << 24);
       }
     }
     i = words << 2;

@@ -205,7 +205,10 @@ describe("encode rejects out-of-range fields by name", () => {
 
 describe("ProtocolError", () => {
   it("is recognised across copies of the package by its Symbol.for marker", () => {
-    const foreign = Object.assign(new Error("x"), { [Symbol.for("@udpcam/protocol.ProtocolError")]: true, code: "TRUNCATED" });
+    const foreign = Object.assign(new Error("x"), {
+      [Symbol.for("@udpcam/protocol.ProtocolError")]: true,
+      code: "TRUNCATED",
+    });
     expect(ProtocolError.isInstance(foreign)).toBe(true);
     expect(ProtocolError.isInstance(new Error("x"))).toBe(false);
     expect(ProtocolError.isInstance(null)).toBe(false);

@@ -138,7 +138,8 @@ interface Problem {
 }
 
 function uint(field: FieldName, value: number, min: number, max: number): Problem | undefined {
-  if (!Number.isInteger(value) || value < min || value > max) return { field, message: `${field} must be an integer from ${min} to ${max}, got ${String(value)}` };
+  if (!Number.isInteger(value) || value < min || value > max)
+    return { field, message: `${field} must be an integer from ${min} to ${max}, got ${String(value)}` };
   return undefined;
 }
 
@@ -160,25 +161,43 @@ export function headerProblem(h: DatagramHeader): Problem | undefined {
     uint("width", h.width, 1, 0xffff) ??
     uint("height", h.height, 1, 0xffff);
   if (simple) return simple;
-  if (!isCodec(h.codec)) return { field: "codec", message: `codec must be one of raw-bgr24, jpeg, got ${String(h.codec)}` };
-  if (!(h.fps >= 0 && Math.round(h.fps * 1000) <= MAX_MILLI_FPS)) return { field: "fps", message: `fps must be from 0 to ${MAX_MILLI_FPS / 1000}, got ${String(h.fps)}` };
+  if (!isCodec(h.codec))
+    return { field: "codec", message: `codec must be one of raw-bgr24, jpeg, got ${String(h.codec)}` };
+  if (!(h.fps >= 0 && Math.round(h.fps * 1000) <= MAX_MILLI_FPS))
+    return { field: "fps", message: `fps must be from 0 to ${MAX_MILLI_FPS / 1000}, got ${String(h.fps)}` };
   if (!(h.timestampMs >= 0 && Math.round(h.timestampMs * 1000) <= MAX_TIMESTAMP_US)) {
-    return { field: "timestampMs", message: `timestampMs must be from 0 to ${MAX_TIMESTAMP_US / 1000}, got ${String(h.timestampMs)}` };
+    return {
+      field: "timestampMs",
+      message: `timestampMs must be from 0 to ${MAX_TIMESTAMP_US / 1000}, got ${String(h.timestampMs)}`,
+    };
   }
   const k = chunkCount(h.frameBytes, h.chunkBytes);
-  if (h.chunkCount !== k) return { field: "chunkCount", message: `chunkCount must be ceil(frameBytes ${h.frameBytes} / chunkBytes ${h.chunkBytes}) = ${k}, got ${h.chunkCount}` };
+  if (h.chunkCount !== k)
+    return {
+      field: "chunkCount",
+      message: `chunkCount must be ceil(frameBytes ${h.frameBytes} / chunkBytes ${h.chunkBytes}) = ${k}, got ${h.chunkCount}`,
+    };
   const layout = layoutProblem(h.chunkCount, { groups: h.fecGroups, parityPerGroup: h.fecParityPerGroup });
   if (layout) return { field: "fecGroups", message: layout };
   const total = h.chunkCount + h.fecGroups * h.fecParityPerGroup;
-  if (h.chunkIndex >= total) return { field: "chunkIndex", message: `chunkIndex must be below ${total} (data + parity chunks), got ${h.chunkIndex}` };
+  if (h.chunkIndex >= total)
+    return {
+      field: "chunkIndex",
+      message: `chunkIndex must be below ${total} (data + parity chunks), got ${h.chunkIndex}`,
+    };
   if (h.codec === "raw-bgr24" && h.frameBytes !== h.width * h.height * 3) {
-    return { field: "frameBytes", message: `a raw-bgr24 frame of ${h.width}x${h.height} is ${h.width * h.height * 3} bytes, frameBytes is ${h.frameBytes}` };
+    return {
+      field: "frameBytes",
+      message: `a raw-bgr24 frame of ${h.width}x${h.height} is ${h.width * h.height * 3} bytes, frameBytes is ${h.frameBytes}`,
+    };
   }
   return undefined;
 }
 
 /** Bytes of the payload of the chunk the header describes. */
-export function payloadLength(h: Pick<DatagramHeader, "chunkIndex" | "chunkCount" | "frameBytes" | "chunkBytes">): number {
+export function payloadLength(
+  h: Pick<DatagramHeader, "chunkIndex" | "chunkCount" | "frameBytes" | "chunkBytes">,
+): number {
   return h.chunkIndex < h.chunkCount ? chunkLength(h.chunkIndex, h.frameBytes, h.chunkBytes) : h.chunkBytes;
 }
 
@@ -218,9 +237,11 @@ export function encodeDatagram(header: DatagramHeader, payload: Uint8Array, tag?
   const problem = headerProblem(header);
   if (problem) throw new RangeError(problem.message);
   const expected = payloadLength(header);
-  if (payload.length !== expected) throw new RangeError(`payload must be ${expected} bytes for chunk ${header.chunkIndex}, got ${payload.length}`);
+  if (payload.length !== expected)
+    throw new RangeError(`payload must be ${expected} bytes for chunk ${header.chunkIndex}, got ${payload.length}`);
   const tagLength = tag?.length ?? 0;
-  if (tagLength !== header.tagBytes) throw new RangeError(`tag must be tagBytes = ${header.tagBytes} bytes, got ${tagLength}`);
+  if (tagLength !== header.tagBytes)
+    throw new RangeError(`tag must be tagBytes = ${header.tagBytes} bytes, got ${tagLength}`);
   const out = new Uint8Array(HEADER_BYTES + expected + tagLength);
   writeHeader(new DataView(out.buffer, out.byteOffset, out.byteLength), header);
   out.set(payload, HEADER_BYTES);
@@ -265,29 +286,57 @@ export function isDecodeFailure(result: Datagram | DecodeFailure): result is Dec
  */
 export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
   const length = bytes.length;
-  if (length < 2) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (length < 2)
+    return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
   if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) {
     return failure(ProtocolErrorCode.BadMagic, 0, `expected 0x5543 ("UC"), got 0x${hex(bytes[0]!)}${hex(bytes[1]!)}`);
   }
-  if (length < 3) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
-  if (bytes[2] !== VERSION) return failure(ProtocolErrorCode.UnsupportedVersion, Offset.version, `version ${bytes[2]!}, this library speaks ${VERSION}`);
-  if (length < HEADER_BYTES) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (length < 3)
+    return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
+  if (bytes[2] !== VERSION)
+    return failure(
+      ProtocolErrorCode.UnsupportedVersion,
+      Offset.version,
+      `version ${bytes[2]!}, this library speaks ${VERSION}`,
+    );
+  if (length < HEADER_BYTES)
+    return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, length);
   const flags = view.getUint8(Offset.flags);
-  if (flags & RESERVED_FLAGS) return failure(ProtocolErrorCode.ReservedBits, Offset.flags, `flags 0x${hex(flags)} set reserved bits 0x${hex(flags & RESERVED_FLAGS)}`);
+  if (flags & RESERVED_FLAGS)
+    return failure(
+      ProtocolErrorCode.ReservedBits,
+      Offset.flags,
+      `flags 0x${hex(flags)} set reserved bits 0x${hex(flags & RESERVED_FLAGS)}`,
+    );
   const reserved = view.getUint8(Offset.reserved);
-  if (reserved !== 0) return failure(ProtocolErrorCode.ReservedBits, Offset.reserved, `reserved byte is 0x${hex(reserved)}, must be 0`);
+  if (reserved !== 0)
+    return failure(ProtocolErrorCode.ReservedBits, Offset.reserved, `reserved byte is 0x${hex(reserved)}, must be 0`);
   const tagBytes = view.getUint8(Offset.tagBytes);
-  if ((flags & FLAG_TAGGED) !== 0 !== tagBytes > 0) {
-    return failure(ProtocolErrorCode.OutOfRange, Offset.tagBytes, `tag bytes ${tagBytes} with the tag flag ${flags & FLAG_TAGGED ? "set" : "clear"}`);
+  if (((flags & FLAG_TAGGED) !== 0) !== tagBytes > 0) {
+    return failure(
+      ProtocolErrorCode.OutOfRange,
+      Offset.tagBytes,
+      `tag bytes ${tagBytes} with the tag flag ${flags & FLAG_TAGGED ? "set" : "clear"}`,
+    );
   }
   const codecWire = view.getUint8(Offset.codec);
   const codec = codecFromWire(codecWire);
-  if (codec === undefined) return failure(ProtocolErrorCode.UnknownCodec, Offset.codec, `codec ${codecWire} is unknown (0 = raw-bgr24, 1 = jpeg)`);
+  if (codec === undefined)
+    return failure(
+      ProtocolErrorCode.UnknownCodec,
+      Offset.codec,
+      `codec ${codecWire} is unknown (0 = raw-bgr24, 1 = jpeg)`,
+    );
   const high = view.getUint32(Offset.timestampHigh);
   const us = high * TWO_32 + view.getUint32(Offset.timestampLow);
-  if (us > MAX_TIMESTAMP_US) return failure(ProtocolErrorCode.OutOfRange, Offset.timestampHigh, `capture time high word 0x${high.toString(16)} is past 2^53 µs`);
+  if (us > MAX_TIMESTAMP_US)
+    return failure(
+      ProtocolErrorCode.OutOfRange,
+      Offset.timestampHigh,
+      `capture time high word 0x${high.toString(16)} is past 2^53 µs`,
+    );
 
   const end = length - tagBytes;
   // One object, built once: this runs for every datagram received.
@@ -314,8 +363,18 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
   if (problem) return failure(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
 
   const expected = HEADER_BYTES + payloadLength(datagram) + tagBytes;
-  if (length < expected) return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, chunk ${datagram.chunkIndex} needs ${expected}`);
-  if (length > expected) return failure(ProtocolErrorCode.TrailingBytes, expected, `${length - expected} bytes after the ${expected} that chunk ${datagram.chunkIndex} needs`);
+  if (length < expected)
+    return failure(
+      ProtocolErrorCode.Truncated,
+      length,
+      `${length} bytes, chunk ${datagram.chunkIndex} needs ${expected}`,
+    );
+  if (length > expected)
+    return failure(
+      ProtocolErrorCode.TrailingBytes,
+      expected,
+      `${length - expected} bytes after the ${expected} that chunk ${datagram.chunkIndex} needs`,
+    );
   return datagram;
 }
 

@@ -43,7 +43,13 @@ export {
   type LegacyReassembler,
   type LegacyReassemblerOptions,
 } from "./legacy.js";
-export { packetizeFrame, DEFAULT_FEC_OVERHEAD, MIN_DATAGRAM_BYTES, type FrameToSend, type PacketizeOptions } from "./packetize.js";
+export {
+  packetizeFrame,
+  DEFAULT_FEC_OVERHEAD,
+  MIN_DATAGRAM_BYTES,
+  type FrameToSend,
+  type PacketizeOptions,
+} from "./packetize.js";
 export {
   createReassembler,
   DEFAULT_FRAME_TIMEOUT_MS,
@@ -62,10 +68,52 @@ export {
   type StreamEndedEvent,
   type StreamStartedEvent,
 } from "./reassembler.js";
-export { serial16Add, serial16Diff, serialAdd, serialCompare, serialDiff, serialNewer, serialOlderOrEqual, SERIAL_MODULUS } from "./serial.js";
-export { chunkCount, chunkLength, chunkOffset, fecLayout, groupDataCount, parityCount, DEFAULT_FEC_GROUP_SIZE, MAX_CHUNKS_PER_FRAME, type FecLayout } from "./slots.js";
-export { decodeRtpJpeg, encodeRtpJpeg, isRtpDecodeFailure, isSupportedRtpJpegType, tryDecodeRtpJpeg, RtpJpegOffset, RtpOffset, RTP_HEADER_BYTES, RTP_JPEG_CLOCK_HZ, RTP_JPEG_HEADER_BYTES, RTP_JPEG_MAX_SCAN_BYTES, RTP_JPEG_MAX_SIDE, RTP_JPEG_PAYLOAD_TYPE, RTP_VERSION, type RtpJpegPacket } from "./rtp-jpeg-header.js";
-export { packetizeRtpJpeg, rtpTimestamp, MIN_RTP_DATAGRAM_BYTES, RTP_JPEG_SENT_Q, type RtpJpegFrameToSend, type RtpPacketizeOptions } from "./rtp-jpeg-packetize.js";
+export {
+  serial16Add,
+  serial16Diff,
+  serialAdd,
+  serialCompare,
+  serialDiff,
+  serialNewer,
+  serialOlderOrEqual,
+  SERIAL_MODULUS,
+} from "./serial.js";
+export {
+  chunkCount,
+  chunkLength,
+  chunkOffset,
+  fecLayout,
+  groupDataCount,
+  parityCount,
+  DEFAULT_FEC_GROUP_SIZE,
+  MAX_CHUNKS_PER_FRAME,
+  type FecLayout,
+} from "./slots.js";
+export {
+  decodeRtpJpeg,
+  encodeRtpJpeg,
+  isRtpDecodeFailure,
+  isSupportedRtpJpegType,
+  tryDecodeRtpJpeg,
+  RtpJpegOffset,
+  RtpOffset,
+  RTP_HEADER_BYTES,
+  RTP_JPEG_CLOCK_HZ,
+  RTP_JPEG_HEADER_BYTES,
+  RTP_JPEG_MAX_SCAN_BYTES,
+  RTP_JPEG_MAX_SIDE,
+  RTP_JPEG_PAYLOAD_TYPE,
+  RTP_VERSION,
+  type RtpJpegPacket,
+} from "./rtp-jpeg-header.js";
+export {
+  packetizeRtpJpeg,
+  rtpTimestamp,
+  MIN_RTP_DATAGRAM_BYTES,
+  RTP_JPEG_SENT_Q,
+  type RtpJpegFrameToSend,
+  type RtpPacketizeOptions,
+} from "./rtp-jpeg-packetize.js";
 export {
   createRtpJpegReassembler,
   DEFAULT_RTP_MAX_BUFFERED_BYTES,

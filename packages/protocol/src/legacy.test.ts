@@ -59,7 +59,9 @@ describe("legacy datagrams", () => {
     const frame = randomBytes(random, LEGACY_FRAME_BYTES);
     const datagrams = packetizeLegacyFrame(frame);
     expect(datagrams.map((d) => [d.length, d[0]])).toEqual(Array.from({ length: 20 }, (_, i) => [46_081, i]));
-    datagrams.forEach((d, i) => expect(firstDifference(d.subarray(1), frame.subarray(i * 46_080, (i + 1) * 46_080))).toBe(-1));
+    datagrams.forEach((d, i) =>
+      expect(firstDifference(d.subarray(1), frame.subarray(i * 46_080, (i + 1) * 46_080))).toBe(-1),
+    );
     expect(() => packetizeLegacyFrame(new Uint8Array(100))).toThrow(RangeError);
     expect(() => encodeLegacyDatagram(20, new Uint8Array(LEGACY_CHUNK_BYTES))).toThrow("index");
   });
@@ -93,8 +95,22 @@ describe("looksLikeLegacyDatagram", () => {
   });
 
   it("is false for v1 datagrams, whose first byte is 0x55, and looksLikeV1 tells v1 of that length apart", () => {
-    const v1 = packetizeFrame({ streamId: 1, frameNumber: 0, codec: "jpeg", width: 1, height: 1, fps: 25, timestampMs: 0, payload: new Uint8Array(LEGACY_DATAGRAM_BYTES - 44) }, { maxDatagramBytes: 65_507, fecOverhead: 0 });
-    expect(v1.map((d) => [d.length, looksLikeLegacyDatagram(d), looksLikeV1(d)])).toEqual([[LEGACY_DATAGRAM_BYTES, false, true]]);
+    const v1 = packetizeFrame(
+      {
+        streamId: 1,
+        frameNumber: 0,
+        codec: "jpeg",
+        width: 1,
+        height: 1,
+        fps: 25,
+        timestampMs: 0,
+        payload: new Uint8Array(LEGACY_DATAGRAM_BYTES - 44),
+      },
+      { maxDatagramBytes: 65_507, fecOverhead: 0 },
+    );
+    expect(v1.map((d) => [d.length, looksLikeLegacyDatagram(d), looksLikeV1(d)])).toEqual([
+      [LEGACY_DATAGRAM_BYTES, false, true],
+    ]);
   });
 
   it("reads only the length and the first byte (a view into a larger buffer)", () => {
@@ -114,7 +130,12 @@ describe("legacy reassembly, strict", () => {
       [1, false],
     ]);
     out.forEach((f, i) => expect(firstDifference(f.payload, frames[i]!)).toBe(-1));
-    expect(r.counters).toMatchObject({ datagramsAccepted: 40, framesComplete: 2, framesDropped: 0, bytesEmitted: 2 * LEGACY_FRAME_BYTES });
+    expect(r.counters).toMatchObject({
+      datagramsAccepted: 40,
+      framesComplete: 2,
+      framesDropped: 0,
+      bytesEmitted: 2 * LEGACY_FRAME_BYTES,
+    });
   });
 
   it("drops a frame with a lost chunk instead of showing it torn", () => {
@@ -153,7 +174,12 @@ describe("legacy reassembly, strict", () => {
   it("ignores the same index twice in a row", () => {
     const r = createLegacyReassembler();
     const a = packetizeLegacyFrame(tagged(3));
-    const out = emitted(push(r, a.flatMap((d) => [d, d])));
+    const out = emitted(
+      push(
+        r,
+        a.flatMap((d) => [d, d]),
+      ),
+    );
     expect(out).toHaveLength(1);
     expect(r.counters.datagramsDuplicate).toBe(20);
   });
@@ -161,7 +187,16 @@ describe("legacy reassembly, strict", () => {
   it("counts malformed datagrams by code, and v1 datagrams apart", () => {
     const r = createLegacyReassembler();
     r.push(new Uint8Array(10));
-    const v1 = packetizeFrame({ streamId: 1, frameNumber: 0, codec: "jpeg", width: 1, height: 1, fps: 25, timestampMs: 0, payload: new Uint8Array(100) });
+    const v1 = packetizeFrame({
+      streamId: 1,
+      frameNumber: 0,
+      codec: "jpeg",
+      width: 1,
+      height: 1,
+      fps: 25,
+      timestampMs: 0,
+      payload: new Uint8Array(100),
+    });
     for (const d of v1) r.push(d);
     expect(r.counters).toMatchObject({ datagramsMalformed: 1 + v1.length, datagramsV1Like: v1.length });
     expect(r.counters.malformedByCode.TRUNCATED).toBe(1 + v1.length);

@@ -49,7 +49,12 @@ export function decodeLegacyDatagram(bytes: Uint8Array): LegacyDatagram {
 
 /** `decodeLegacyDatagram` returning the failure as data instead of throwing. */
 export function tryDecodeLegacyDatagram(bytes: Uint8Array): LegacyDatagram | DecodeFailure {
-  if (bytes.length < LEGACY_DATAGRAM_BYTES) return { code: ProtocolErrorCode.Truncated, offset: bytes.length, message: `${bytes.length} bytes, a legacy datagram is ${LEGACY_DATAGRAM_BYTES}` };
+  if (bytes.length < LEGACY_DATAGRAM_BYTES)
+    return {
+      code: ProtocolErrorCode.Truncated,
+      offset: bytes.length,
+      message: `${bytes.length} bytes, a legacy datagram is ${LEGACY_DATAGRAM_BYTES}`,
+    };
   if (bytes.length > LEGACY_DATAGRAM_BYTES) {
     return {
       code: ProtocolErrorCode.TrailingBytes,
@@ -58,14 +63,21 @@ export function tryDecodeLegacyDatagram(bytes: Uint8Array): LegacyDatagram | Dec
     };
   }
   const index = bytes[0]!;
-  if (index >= LEGACY_CHUNK_COUNT) return { code: ProtocolErrorCode.OutOfRange, offset: 0, message: `chunk index ${index}, legacy frames have ${LEGACY_CHUNK_COUNT} chunks (0..19)` };
+  if (index >= LEGACY_CHUNK_COUNT)
+    return {
+      code: ProtocolErrorCode.OutOfRange,
+      offset: 0,
+      message: `chunk index ${index}, legacy frames have ${LEGACY_CHUNK_COUNT} chunks (0..19)`,
+    };
   return { index, payload: bytes.subarray(1) };
 }
 
 /** One seed datagram: `index` then `chunk` (exactly 46,080 bytes). */
 export function encodeLegacyDatagram(index: number, chunk: Uint8Array): Uint8Array {
-  if (!Number.isInteger(index) || index < 0 || index >= LEGACY_CHUNK_COUNT) throw new RangeError(`index must be an integer from 0 to ${LEGACY_CHUNK_COUNT - 1}, got ${String(index)}`);
-  if (chunk.length !== LEGACY_CHUNK_BYTES) throw new RangeError(`chunk must be ${LEGACY_CHUNK_BYTES} bytes, got ${chunk.length}`);
+  if (!Number.isInteger(index) || index < 0 || index >= LEGACY_CHUNK_COUNT)
+    throw new RangeError(`index must be an integer from 0 to ${LEGACY_CHUNK_COUNT - 1}, got ${String(index)}`);
+  if (chunk.length !== LEGACY_CHUNK_BYTES)
+    throw new RangeError(`chunk must be ${LEGACY_CHUNK_BYTES} bytes, got ${chunk.length}`);
   const out = new Uint8Array(LEGACY_DATAGRAM_BYTES);
   out[0] = index;
   out.set(chunk, 1);
@@ -74,9 +86,11 @@ export function encodeLegacyDatagram(index: number, chunk: Uint8Array): Uint8Arr
 
 /** The seed client's 20 datagrams for one 640x480 BGR frame (921,600 bytes). */
 export function packetizeLegacyFrame(bgr: Uint8Array): Uint8Array[] {
-  if (bgr.length !== LEGACY_FRAME_BYTES) throw new RangeError(`bgr must be ${LEGACY_FRAME_BYTES} bytes (640x480x3), got ${bgr.length}`);
+  if (bgr.length !== LEGACY_FRAME_BYTES)
+    throw new RangeError(`bgr must be ${LEGACY_FRAME_BYTES} bytes (640x480x3), got ${bgr.length}`);
   const out: Uint8Array[] = [];
-  for (let i = 0; i < LEGACY_CHUNK_COUNT; i++) out.push(encodeLegacyDatagram(i, bgr.subarray(i * LEGACY_CHUNK_BYTES, (i + 1) * LEGACY_CHUNK_BYTES)));
+  for (let i = 0; i < LEGACY_CHUNK_COUNT; i++)
+    out.push(encodeLegacyDatagram(i, bgr.subarray(i * LEGACY_CHUNK_BYTES, (i + 1) * LEGACY_CHUNK_BYTES)));
   return out;
 }
 
@@ -140,14 +154,18 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function createLegacyReassembler(options: LegacyReassemblerOptions = {}): LegacyReassembler {
   const mode = options.mode ?? "strict";
-  if (mode !== "strict" && mode !== "seed") throw new RangeError(`mode must be "strict" or "seed", got ${String(mode)}`);
+  if (mode !== "strict" && mode !== "seed")
+    throw new RangeError(`mode must be "strict" or "seed", got ${String(mode)}`);
   let buffer = new Uint8Array(LEGACY_FRAME_BYTES);
   if (mode === "seed") buffer.fill(LEGACY_INITIAL_FILL);
   const filled = new Uint8Array(LEGACY_CHUNK_COUNT);
   let filledCount = 0;
   let previous = -1;
   let frameNumber = 0;
-  const malformedByCode = Object.fromEntries(PROTOCOL_ERROR_CODES.map((code) => [code, 0])) as Record<ProtocolErrorCode, number>;
+  const malformedByCode = Object.fromEntries(PROTOCOL_ERROR_CODES.map((code) => [code, 0])) as Record<
+    ProtocolErrorCode,
+    number
+  >;
   const c: Mutable<Omit<LegacyCounters, "malformedByCode">> = {
     datagramsAccepted: 0,
     datagramsDuplicate: 0,

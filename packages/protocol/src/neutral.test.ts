@@ -19,7 +19,8 @@ describe("runtime neutrality", () => {
     expect(modules).toEqual(expect.arrayContaining(["index.ts", "hmac-authenticator.ts"]));
     for (const name of modules) {
       const code = readFileSync(new URL(name, nodeDir), "utf8");
-      for (const [, target] of code.matchAll(/from\s+["']([^"']+)["']/g)) expect(target).toMatch(/^(node:crypto|\.\.?\/[\w-]+\.js)$/);
+      for (const [, target] of code.matchAll(/from\s+["']([^"']+)["']/g))
+        expect(target).toMatch(/^(node:crypto|\.\.?\/[\w-]+\.js)$/);
     }
   });
 

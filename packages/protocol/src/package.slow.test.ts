@@ -45,14 +45,21 @@ describe("the published package", () => {
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
     expect(tarball).toBeDefined();
 
-    const listing = run("tar", ["-tzf", join(work, tarball!)], work).trim().split("\n").sort();
+    const listing = run("tar", ["-tzf", join(work, tarball!)], work)
+      .trim()
+      .split("\n")
+      .sort();
     expect(listing).toContain("package/dist/index.js");
     expect(listing).toContain("package/dist/index.d.ts");
     expect(listing).toContain("package/dist/node/index.js");
     expect(listing).toContain("package/dist/node/index.d.ts");
     expect(listing).toContain("package/package.json");
     expect(listing.filter((f) => /\.test\.|\/bench\/|\/testing\//.test(f))).toEqual([]);
-    expect(listing.every((f) => /^package\/(dist\/(node\/)?[\w.-]+\.(js|d\.ts|js\.map|d\.ts\.map)|package\.json|README\.md)$/.test(f))).toBe(true);
+    expect(
+      listing.every((f) =>
+        /^package\/(dist\/(node\/)?[\w.-]+\.(js|d\.ts|js\.map|d\.ts\.map)|package\.json|README\.md)$/.test(f),
+      ),
+    ).toBe(true);
 
     const project = join(work, "consumer");
     run("mkdir", ["-p", project], work);
@@ -61,6 +68,15 @@ describe("the published package", () => {
     run("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, tarball!)], project);
     writeFileSync(join(project, "main.mjs"), CONSUMER);
     const out = JSON.parse(run(process.execPath, ["main.mjs"], project)) as Record<string, unknown>;
-    expect(out).toEqual({ datagrams: 40, largest: 1472, limit: 1472, frames: 1, same: true, recovered: true, threw: "TRUNCATED", tagBytes: true });
+    expect(out).toEqual({
+      datagrams: 40,
+      largest: 1472,
+      limit: 1472,
+      frames: 1,
+      same: true,
+      recovered: true,
+      threw: "TRUNCATED",
+      tagBytes: true,
+    });
   }, 180_000);
 });

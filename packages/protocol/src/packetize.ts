@@ -1,8 +1,23 @@
 import { checkAuthenticator, type Authenticator } from "./auth.js";
 import { encodeParity, MAX_FEC_GROUP_DATA } from "./fec.js";
 import type { FrameMetadata } from "./frame.js";
-import { DEFAULT_MAX_DATAGRAM_BYTES, HEADER_BYTES, headerProblem, MAX_DATAGRAM_BYTES, Offset, writeHeader, type DatagramHeader } from "./header.js";
-import { chunkCount, chunkLength, DEFAULT_FEC_GROUP_SIZE, fecLayout, MAX_CHUNKS_PER_FRAME, parityCount } from "./slots.js";
+import {
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  HEADER_BYTES,
+  headerProblem,
+  MAX_DATAGRAM_BYTES,
+  Offset,
+  writeHeader,
+  type DatagramHeader,
+} from "./header.js";
+import {
+  chunkCount,
+  chunkLength,
+  DEFAULT_FEC_GROUP_SIZE,
+  fecLayout,
+  MAX_CHUNKS_PER_FRAME,
+  parityCount,
+} from "./slots.js";
 
 /** One frame to send. */
 export interface FrameToSend extends FrameMetadata {
@@ -29,12 +44,21 @@ function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions
   const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
   const fecOverhead = options.fecOverhead ?? DEFAULT_FEC_OVERHEAD;
   const fecGroupSize = options.fecGroupSize ?? DEFAULT_FEC_GROUP_SIZE;
-  if (!Number.isInteger(maxDatagramBytes) || maxDatagramBytes < MIN_DATAGRAM_BYTES || maxDatagramBytes > MAX_DATAGRAM_BYTES) {
-    throw new RangeError(`maxDatagramBytes must be an integer from ${MIN_DATAGRAM_BYTES} to ${MAX_DATAGRAM_BYTES}, got ${String(maxDatagramBytes)}`);
+  if (
+    !Number.isInteger(maxDatagramBytes) ||
+    maxDatagramBytes < MIN_DATAGRAM_BYTES ||
+    maxDatagramBytes > MAX_DATAGRAM_BYTES
+  ) {
+    throw new RangeError(
+      `maxDatagramBytes must be an integer from ${MIN_DATAGRAM_BYTES} to ${MAX_DATAGRAM_BYTES}, got ${String(maxDatagramBytes)}`,
+    );
   }
-  if (!(fecOverhead >= 0 && fecOverhead <= 1)) throw new RangeError(`fecOverhead must be from 0 to 1, got ${String(fecOverhead)}`);
+  if (!(fecOverhead >= 0 && fecOverhead <= 1))
+    throw new RangeError(`fecOverhead must be from 0 to 1, got ${String(fecOverhead)}`);
   if (!Number.isInteger(fecGroupSize) || fecGroupSize < 1 || fecGroupSize > MAX_FEC_GROUP_DATA) {
-    throw new RangeError(`fecGroupSize must be an integer from 1 to ${MAX_FEC_GROUP_DATA}, got ${String(fecGroupSize)}`);
+    throw new RangeError(
+      `fecGroupSize must be an integer from 1 to ${MAX_FEC_GROUP_DATA}, got ${String(fecGroupSize)}`,
+    );
   }
   checkAuthenticator(options.authenticator, "authenticator");
   return { maxDatagramBytes, fecOverhead, fecGroupSize };
@@ -104,9 +128,11 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
   if (parityPerGroup > 0) {
     for (let g = 0; g < groups; g++) {
       const data: Uint8Array[] = [];
-      for (let i = g; i < dataChunks; i += groups) data.push(datagrams[i]!.subarray(HEADER_BYTES, datagrams[i]!.length - tagBytes));
+      for (let i = g; i < dataChunks; i += groups)
+        data.push(datagrams[i]!.subarray(HEADER_BYTES, datagrams[i]!.length - tagBytes));
       const parity: Uint8Array[] = [];
-      for (let r = 0; r < parityPerGroup; r++) parity.push(datagrams[dataChunks + r * groups + g]!.subarray(HEADER_BYTES, HEADER_BYTES + chunkBytes));
+      for (let r = 0; r < parityPerGroup; r++)
+        parity.push(datagrams[dataChunks + r * groups + g]!.subarray(HEADER_BYTES, HEADER_BYTES + chunkBytes));
       encodeParity(data, parity);
     }
   }
@@ -115,7 +141,8 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
     for (const datagram of datagrams) {
       const end = datagram.length - tagBytes;
       const tag = authenticator.sign(datagram.subarray(0, end));
-      if (tag.length !== tagBytes) throw new RangeError(`authenticator.sign returned ${tag.length} bytes, tagBytes is ${tagBytes}`);
+      if (tag.length !== tagBytes)
+        throw new RangeError(`authenticator.sign returned ${tag.length} bytes, tagBytes is ${tagBytes}`);
       datagram.set(tag, end);
     }
   }

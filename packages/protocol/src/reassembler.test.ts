@@ -4,18 +4,42 @@ import type { Authenticator } from "./auth.js";
 import { decodeDatagram, encodeDatagram, HEADER_BYTES } from "./header.js";
 import { packetizeLegacyFrame, LEGACY_FRAME_BYTES } from "./legacy.js";
 import { packetizeFrame, type FrameToSend, type PacketizeOptions } from "./packetize.js";
-import { createReassembler, type FrameEvent, type Reassembler, type ReassemblerCounters, type ReassemblyEvent } from "./reassembler.js";
+import {
+  createReassembler,
+  type FrameEvent,
+  type Reassembler,
+  type ReassemblerCounters,
+  type ReassemblyEvent,
+} from "./reassembler.js";
 import { fecLayout } from "./slots.js";
 import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
 
 const random = prng(42);
 
 function jpegFrame(frameNumber: number, streamId = 0xabcd1234, size = 40_000): FrameToSend {
-  return { streamId, frameNumber, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1_700_000_000_000 + frameNumber * 40, payload: randomBytes(random, size) };
+  return {
+    streamId,
+    frameNumber,
+    codec: "jpeg",
+    width: 640,
+    height: 480,
+    fps: 25,
+    timestampMs: 1_700_000_000_000 + frameNumber * 40,
+    payload: randomBytes(random, size),
+  };
 }
 
 function rawFrame(frameNumber: number, streamId = 0x5eed): FrameToSend {
-  return { streamId, frameNumber, codec: "raw-bgr24", width: 640, height: 480, fps: 30, timestampMs: 1_700_000_000_000, payload: randomBytes(random, 640 * 480 * 3) };
+  return {
+    streamId,
+    frameNumber,
+    codec: "raw-bgr24",
+    width: 640,
+    height: 480,
+    fps: 30,
+    timestampMs: 1_700_000_000_000,
+    payload: randomBytes(random, 640 * 480 * 3),
+  };
 }
 
 function pushAll(r: Reassembler, datagrams: readonly Uint8Array[], now = 0): ReassemblyEvent[] {
@@ -28,7 +52,16 @@ function frames(events: readonly ReassemblyEvent[]): FrameEvent[] {
 
 /** Every datagram pushed lands in exactly one datagram counter. */
 function datagramTotal(c: ReassemblerCounters): number {
-  return c.datagramsAccepted + c.datagramsDuplicate + c.datagramsMalformed + c.datagramsLate + c.datagramsSurplus + c.datagramsUnauthenticated + c.datagramsUntagged + c.datagramsAuthRequired;
+  return (
+    c.datagramsAccepted +
+    c.datagramsDuplicate +
+    c.datagramsMalformed +
+    c.datagramsLate +
+    c.datagramsSurplus +
+    c.datagramsUnauthenticated +
+    c.datagramsUntagged +
+    c.datagramsAuthRequired
+  );
 }
 
 function hmac(key: string): Authenticator {
@@ -45,7 +78,13 @@ describe("packetizeFrame", () => {
     expect(Math.max(...datagrams.map((d) => d.length))).toBe(1472);
     const decoded = datagrams.map((d) => decodeDatagram(d));
     expect(decoded.map((d) => d.chunkIndex)).toEqual([...Array(32).keys()]);
-    expect(decoded[0]).toMatchObject({ chunkCount: 29, chunkBytes: 1428, fecGroups: 1, fecParityPerGroup: 3, frameBytes: 40_000 });
+    expect(decoded[0]).toMatchObject({
+      chunkCount: 29,
+      chunkBytes: 1428,
+      fecGroups: 1,
+      fecParityPerGroup: 3,
+      frameBytes: 40_000,
+    });
     // Data chunks are the frame's bytes in order.
     const joined = new Uint8Array(40_000);
     for (const d of decoded.slice(0, 29)) joined.set(d.payload, d.chunkIndex * 1428);
@@ -61,12 +100,22 @@ describe("packetizeFrame", () => {
   it.each<[string, Partial<FrameToSend>, PacketizeOptions, string]>([
     ["an empty payload", { payload: new Uint8Array(0) }, {}, "payload must not be empty"],
     ["a bad stream id", { streamId: -1 }, {}, "streamId"],
-    ["raw bytes that do not match the size", { codec: "raw-bgr24", payload: new Uint8Array(100) }, {}, "raw-bgr24 frame of 640x480"],
+    [
+      "raw bytes that do not match the size",
+      { codec: "raw-bgr24", payload: new Uint8Array(100) },
+      {},
+      "raw-bgr24 frame of 640x480",
+    ],
     ["a tiny datagram", {}, { maxDatagramBytes: 63 }, "maxDatagramBytes"],
     ["a huge datagram", {}, { maxDatagramBytes: 65_508 }, "maxDatagramBytes"],
     ["overhead above 1", {}, { fecOverhead: 1.5 }, "fecOverhead"],
     ["a group of 129", {}, { fecGroupSize: 129 }, "fecGroupSize"],
-    ["a bad authenticator", {}, { authenticator: { tagBytes: 0, sign: () => new Uint8Array(0), verify: () => true } }, "authenticator.tagBytes"],
+    [
+      "a bad authenticator",
+      {},
+      { authenticator: { tagBytes: 0, sign: () => new Uint8Array(0), verify: () => true } },
+      "authenticator.tagBytes",
+    ],
   ])("rejects %s with a RangeError naming it", (_name, change, options, message) => {
     const frame = { ...jpegFrame(1), ...change };
     expect(() => packetizeFrame(frame, options)).toThrow(RangeError);
@@ -85,11 +134,28 @@ describe("createReassembler: delivery", () => {
     const frame = jpegFrame(7);
     const events = pushAll(r, packetizeFrame(frame), 123);
     const [out] = frames(events);
-    expect(out).toMatchObject({ streamId: 0xabcd1234, frameNumber: 7, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: frame.timestampMs, recovered: false, firstArrivalMs: 123 });
+    expect(out).toMatchObject({
+      streamId: 0xabcd1234,
+      frameNumber: 7,
+      codec: "jpeg",
+      width: 640,
+      height: 480,
+      fps: 25,
+      timestampMs: frame.timestampMs,
+      recovered: false,
+      firstArrivalMs: 123,
+    });
     expect(firstDifference(out!.payload, frame.payload)).toBe(-1);
     expect(events.map((e) => e.type)).toEqual(["stream-started", "frame"]);
     // The parity after the data is surplus, not an error.
-    expect(r.counters).toMatchObject({ framesComplete: 1, datagramsAccepted: 29, datagramsSurplus: 3, bytesEmitted: 40_000, framesInFlight: 0, bufferedBytes: 0 });
+    expect(r.counters).toMatchObject({
+      framesComplete: 1,
+      datagramsAccepted: 29,
+      datagramsSurplus: 3,
+      bytesEmitted: 40_000,
+      framesInFlight: 0,
+      bufferedBytes: 0,
+    });
   });
 
   it("accepts chunks in any order and ignores duplicates", () => {
@@ -100,7 +166,9 @@ describe("createReassembler: delivery", () => {
     const out = frames(pushAll(r, order));
     expect(out).toHaveLength(1);
     expect(firstDifference(out[0]!.payload, frame.payload)).toBe(-1);
-    expect(r.counters.datagramsDuplicate + r.counters.datagramsSurplus).toBe(order.length - r.counters.datagramsAccepted);
+    expect(r.counters.datagramsDuplicate + r.counters.datagramsSurplus).toBe(
+      order.length - r.counters.datagramsAccepted,
+    );
     expect(datagramTotal(r.counters)).toBe(order.length);
   });
 
@@ -150,7 +218,9 @@ describe("createReassembler: delivery", () => {
     const kept = datagrams.filter((_, i) => i > 3);
     expect(frames(pushAll(r, kept, 1000))).toEqual([]);
     expect(r.expire(1499)).toEqual([]);
-    expect(r.expire(1500)).toEqual([{ type: "dropped", streamId: 0xabcd1234, frameNumber: 4, reason: "timeout", chunksReceived: 28, chunkCount: 29 }]);
+    expect(r.expire(1500)).toEqual([
+      { type: "dropped", streamId: 0xabcd1234, frameNumber: 4, reason: "timeout", chunksReceived: 28, chunkCount: 29 },
+    ]);
     expect(r.counters).toMatchObject({ framesDropped: 1, framesInFlight: 0, bufferedBytes: 0 });
     // Its stragglers are late now.
     expect(pushAll(r, datagrams.slice(0, 4), 1600)).toEqual([]);
@@ -236,20 +306,23 @@ describe("createReassembler: bad input and limits", () => {
     const r = createReassembler({ maxFramesInFlight: 4 });
     const events = Array.from({ length: 20 }, (_, n) => r.push(packetizeFrame(jpegFrame(n, 9, 5000))[0]!, 0)).flat();
     expect(r.counters.framesInFlight).toBe(4);
-    expect(events.filter((e) => e.type === "dropped").map((e) => [e.frameNumber, e.type === "dropped" && e.reason])).toEqual(
-      Array.from({ length: 16 }, (_, n) => [n, "overflow"]),
-    );
+    expect(
+      events.filter((e) => e.type === "dropped").map((e) => [e.frameNumber, e.type === "dropped" && e.reason]),
+    ).toEqual(Array.from({ length: 16 }, (_, n) => [n, "overflow"]));
     // An older frame than all in flight is refused rather than evicting a newer one.
     const stale = createReassembler({ maxFramesInFlight: 1 });
     stale.push(packetizeFrame(jpegFrame(5, 9, 5000))[0]!, 0);
-    expect(stale.push(packetizeFrame(jpegFrame(4, 9, 5000))[0]!, 0)).toMatchObject([{ type: "dropped", frameNumber: 4, reason: "overflow" }]);
+    expect(stale.push(packetizeFrame(jpegFrame(4, 9, 5000))[0]!, 0)).toMatchObject([
+      { type: "dropped", frameNumber: 4, reason: "overflow" },
+    ]);
     expect(stale.counters.framesInFlight).toBe(1);
   });
 
   it("keeps at most maxBufferedBytes in incomplete frames, shedding the longest-waiting frame of any stream", () => {
     const r = createReassembler({ maxBufferedBytes: 100_000 });
     // Each frame gets all but its last chunk: about 40 KB held, so two fit.
-    for (let n = 0; n < 10; n++) pushAll(r, packetizeFrame(jpegFrame(n, 9, 40_000), { fecOverhead: 0 }).slice(0, -1), n);
+    for (let n = 0; n < 10; n++)
+      pushAll(r, packetizeFrame(jpegFrame(n, 9, 40_000), { fecOverhead: 0 }).slice(0, -1), n);
     expect(r.counters.bufferedBytes).toBeLessThanOrEqual(100_000);
     expect(r.counters.bufferedBytes).toBeGreaterThan(2 * 38_000);
     expect(r.counters.framesInFlight).toBe(2);
@@ -259,7 +332,9 @@ describe("createReassembler: bad input and limits", () => {
     expect(events.filter((e) => e.type === "dropped").map((e) => [e.streamId, e.frameNumber])).toEqual([[9, 8]]);
     expect(firstDifference(frames(events)[0]!.payload, other.payload)).toBe(-1);
     // A frame larger than the whole budget is refused.
-    expect(r.push(packetizeFrame(jpegFrame(1, 10, 120_000))[0]!, 30)).toMatchObject([{ type: "dropped", reason: "overflow" }]);
+    expect(r.push(packetizeFrame(jpegFrame(1, 10, 120_000))[0]!, 30)).toMatchObject([
+      { type: "dropped", reason: "overflow" },
+    ]);
   });
 
   it("tracks at most maxStreams, evicting the least recently active", () => {
@@ -307,7 +382,22 @@ function forgedStart(streamId: number, frameBytes: number): Uint8Array {
   const chunkCount = Math.ceil(frameBytes / chunkBytes);
   const layout = fecLayout(chunkCount, 0.1);
   return encodeDatagram(
-    { streamId, frameNumber: 1, frameBytes, chunkIndex: 0, chunkCount, chunkBytes, fecGroups: layout.groups, fecParityPerGroup: layout.parityPerGroup, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1, tagBytes: 0 },
+    {
+      streamId,
+      frameNumber: 1,
+      frameBytes,
+      chunkIndex: 0,
+      chunkCount,
+      chunkBytes,
+      fecGroups: layout.groups,
+      fecParityPerGroup: layout.parityPerGroup,
+      codec: "jpeg",
+      width: 640,
+      height: 480,
+      fps: 25,
+      timestampMs: 1,
+      tagBytes: 0,
+    },
     new Uint8Array(chunkBytes),
   );
 }
@@ -345,7 +435,10 @@ describe("createReassembler: memory follows what arrives, not what is announced"
     const datagrams = packetizeFrame(frame);
     // Data and parity mixed, the last (short) data chunk and a burst of others lost.
     const k = decodeDatagram(datagrams[0]!).chunkCount;
-    const kept = shuffle(random, datagrams.filter((_, i) => i !== k - 1 && (i < 200 || i >= 210)));
+    const kept = shuffle(
+      random,
+      datagrams.filter((_, i) => i !== k - 1 && (i < 200 || i >= 210)),
+    );
     let peak = 0;
     const events = kept.flatMap((d, i) => {
       const out = r.push(d, 0);

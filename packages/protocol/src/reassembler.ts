@@ -11,7 +11,14 @@ import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
  * frame-store.ts; one frame's bookkeeping is frame-state.ts; chunk storage is block-pool.ts.
  */
 
-export type { DropReason, DroppedEvent, FrameEvent, ReassemblyEvent, StreamEndedEvent, StreamStartedEvent } from "./reassembly-events.js";
+export type {
+  DropReason,
+  DroppedEvent,
+  FrameEvent,
+  ReassemblyEvent,
+  StreamEndedEvent,
+  StreamStartedEvent,
+} from "./reassembly-events.js";
 
 export interface ReassemblerOptions {
   /** Larger frames are refused (TOO_LARGE) before any allocation. Default 64 MiB. */
@@ -94,7 +101,9 @@ export const DEFAULT_STREAM_TIMEOUT_MS = 10_000;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The counter each refused tag lands in. */
-const TAG_COUNTER: Readonly<Record<Exclude<TagVerdict, "accepted">, "datagramsAuthRequired" | "datagramsUntagged" | "datagramsUnauthenticated">> = {
+const TAG_COUNTER: Readonly<
+  Record<Exclude<TagVerdict, "accepted">, "datagramsAuthRequired" | "datagramsUntagged" | "datagramsUnauthenticated">
+> = {
   "auth-required": "datagramsAuthRequired",
   untagged: "datagramsUntagged",
   unauthenticated: "datagramsUnauthenticated",
@@ -120,7 +129,10 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   const authenticator = options.authenticator;
   checkAuthenticator(authenticator, "authenticator");
 
-  const malformedByCode = Object.fromEntries(PROTOCOL_ERROR_CODES.map((code) => [code, 0])) as Record<ProtocolErrorCode, number>;
+  const malformedByCode = Object.fromEntries(PROTOCOL_ERROR_CODES.map((code) => [code, 0])) as Record<
+    ProtocolErrorCode,
+    number
+  >;
   const c: Mutable<Omit<ReassemblerCounters, "malformedByCode" | "streams" | "framesInFlight" | "bufferedBytes">> = {
     datagramsAccepted: 0,
     datagramsDuplicate: 0,
@@ -208,7 +220,19 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     }
     c.bytesEmitted += payload.length;
     const { codec, width, height, fps, timestampMs } = frame.first;
-    const event: FrameEvent = { type: "frame", streamId: stream.streamId, frameNumber: n, codec, width, height, fps, timestampMs, payload, recovered: rebuilt > 0, firstArrivalMs: frame.firstArrivalMs };
+    const event: FrameEvent = {
+      type: "frame",
+      streamId: stream.streamId,
+      frameNumber: n,
+      codec,
+      width,
+      height,
+      fps,
+      timestampMs,
+      payload,
+      recovered: rebuilt > 0,
+      firstArrivalMs: frame.firstArrivalMs,
+    };
     store.emit(stream, n, frame, event, events);
     return events;
   }
@@ -217,7 +241,13 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     push,
     expire: (nowMs) => store.expire(nowMs),
     get counters(): ReassemblerCounters {
-      return { ...c, malformedByCode: { ...malformedByCode }, streams: store.streams, framesInFlight: store.framesInFlight, bufferedBytes: store.bufferedBytes };
+      return {
+        ...c,
+        malformedByCode: { ...malformedByCode },
+        streams: store.streams,
+        framesInFlight: store.framesInFlight,
+        bufferedBytes: store.bufferedBytes,
+      };
     },
   };
 }

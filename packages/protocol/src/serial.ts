@@ -36,7 +36,7 @@ export function serialCompare(a: number, b: number): number {
 
 /** The signed distance from `b` to `a` for u16 RTP sequence numbers, in [-2^15, 2^15 - 1]: positive when `a` is newer. */
 export function serial16Diff(a: number, b: number): number {
-  return (((a - b) << 16) >> 16);
+  return ((a - b) << 16) >> 16;
 }
 
 /** `a + n` wrapped into u16; `n` may be negative. */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { chunkCount, chunkLength, chunkOffset, fecLayout, groupDataCount, layoutProblem, parityCount } from "./slots.js";
+import {
+  chunkCount,
+  chunkLength,
+  chunkOffset,
+  fecLayout,
+  groupDataCount,
+  layoutProblem,
+  parityCount,
+} from "./slots.js";
 
 describe("slot math", () => {
   it.each([
@@ -21,7 +29,8 @@ describe("slot math", () => {
     const n = 10_007;
     const p = 97;
     const seen = new Uint8Array(n);
-    for (let i = 0; i < chunkCount(n, p); i++) for (let b = 0; b < chunkLength(i, n, p); b++) seen[chunkOffset(i, p) + b]!++;
+    for (let i = 0; i < chunkCount(n, p); i++)
+      for (let b = 0; b < chunkLength(i, n, p); b++) seen[chunkOffset(i, p) + b]!++;
     expect(seen.every((x) => x === 1)).toBe(true);
   });
 

@@ -70,12 +70,16 @@ export function parityCount(layout: FecLayout): number {
  */
 export function layoutProblem(dataChunks: number, layout: FecLayout): string | undefined {
   const { groups, parityPerGroup } = layout;
-  if (groups < 1 || groups > dataChunks) return `FEC groups ${groups} must be from 1 to the data chunk count ${dataChunks}`;
+  if (groups < 1 || groups > dataChunks)
+    return `FEC groups ${groups} must be from 1 to the data chunk count ${dataChunks}`;
   if (parityPerGroup === 0 && groups !== 1) return `FEC groups ${groups} must be 1 when there is no parity`;
-  if (parityPerGroup > MAX_FEC_GROUP_PARITY) return `parity per group ${parityPerGroup} is more than ${MAX_FEC_GROUP_PARITY}`;
+  if (parityPerGroup > MAX_FEC_GROUP_PARITY)
+    return `parity per group ${parityPerGroup} is more than ${MAX_FEC_GROUP_PARITY}`;
   const largest = Math.ceil(dataChunks / groups);
-  if (parityPerGroup > 0 && largest > MAX_FEC_GROUP_DATA) return `FEC groups of ${largest} data chunks are more than ${MAX_FEC_GROUP_DATA}`;
+  if (parityPerGroup > 0 && largest > MAX_FEC_GROUP_DATA)
+    return `FEC groups of ${largest} data chunks are more than ${MAX_FEC_GROUP_DATA}`;
   const total = dataChunks + groups * parityPerGroup;
-  if (total > MAX_CHUNKS_PER_FRAME) return `${dataChunks} data + ${groups * parityPerGroup} parity chunks are more than ${MAX_CHUNKS_PER_FRAME}`;
+  if (total > MAX_CHUNKS_PER_FRAME)
+    return `${dataChunks} data + ${groups * parityPerGroup} parity chunks are more than ${MAX_CHUNKS_PER_FRAME}`;
   return undefined;
 }

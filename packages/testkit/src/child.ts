@@ -121,7 +121,11 @@ export function spawnChild(command: string, args: readonly string[], options: Ch
       void exited.then((code) => {
         if (check()) return;
         stop();
-        fail(new Error(`${name} exited (${code}) before ${String(pattern)}; stderr:\n${err.slice(-TAIL_CHARS)}\nstdout:\n${out.slice(-TAIL_CHARS)}`));
+        fail(
+          new Error(
+            `${name} exited (${code}) before ${String(pattern)}; stderr:\n${err.slice(-TAIL_CHARS)}\nstdout:\n${out.slice(-TAIL_CHARS)}`,
+          ),
+        );
       });
     });
 

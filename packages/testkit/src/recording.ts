@@ -45,7 +45,8 @@ function band(frame: Frame, index: number, rows: number): Frame {
 /** PSNR of each band of `rows` rows, top to bottom. */
 export function bandPsnrs(frame: Frame, expected: Frame, rows = Math.floor(frame.height / DEFAULT_BANDS)): number[] {
   const scores: number[] = [];
-  for (let i = 0; i < Math.floor(frame.height / rows); i++) scores.push(psnr(band(frame, i, rows), band(expected, i, rows)));
+  for (let i = 0; i < Math.floor(frame.height / rows); i++)
+    scores.push(psnr(band(frame, i, rows), band(expected, i, rows)));
   return scores;
 }
 
@@ -54,7 +55,9 @@ export function inspectFrame(frame: Frame, bandRows?: number): RecordedFrame {
   const { top, bottom, torn } = inspectPatternFrame(frame);
   const number = top !== undefined && top === bottom ? top : undefined;
   if (number === undefined) return { number, torn, worstBandPsnr: 0, medianBandPsnr: 0 };
-  const sorted = bandPsnrs(frame, renderPatternFrame(number, frame.width, frame.height), bandRows).sort((a, b) => a - b);
+  const sorted = bandPsnrs(frame, renderPatternFrame(number, frame.width, frame.height), bandRows).sort(
+    (a, b) => a - b,
+  );
   return { number, torn, worstBandPsnr: sorted[0] ?? 0, medianBandPsnr: sorted[sorted.length >> 1] ?? 0 };
 }
 
@@ -142,7 +145,10 @@ export function runsOf(numbers: readonly (number | undefined)[]): number[][] {
 }
 
 /** A clip of test-pattern frames 0..frames-1 (MJPG AVI), as a source every sender can read. */
-export async function writePatternClip(path: string, options: { readonly width: number; readonly height: number; readonly frames: number; readonly fps?: number }): Promise<void> {
+export async function writePatternClip(
+  path: string,
+  options: { readonly width: number; readonly height: number; readonly frames: number; readonly fps?: number },
+): Promise<void> {
   const recorder = await openRecorder(path, { fourcc: "MJPG", fps: options.fps ?? 25 });
   try {
     for (let n = 0; n < options.frames; n++) await recorder.write(renderPatternFrame(n, options.width, options.height));
@@ -153,7 +159,22 @@ export async function writePatternClip(path: string, options: { readonly width: 
 
 /** Frames counted by decoding the whole file, as a player would (ffprobe). */
 export function ffprobeFrameCount(path: string): number {
-  const probe = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path], { encoding: "utf8" });
+  const probe = spawnSync(
+    "ffprobe",
+    [
+      "-v",
+      "error",
+      "-count_frames",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=nb_read_frames",
+      "-of",
+      "csv=p=0",
+      path,
+    ],
+    { encoding: "utf8" },
+  );
   if (probe.status !== 0) throw new Error(`ffprobe cannot read ${path}: ${probe.stderr}`);
   return Number(probe.stdout.trim());
 }

@@ -19,7 +19,18 @@ function statsFile(value: unknown): string {
   return path;
 }
 
-const SENDER: SenderStats = { streamId: 1, framesSent: 2, datagramsSent: 3, bytesSent: 4, sendErrors: 0, framesScaled: 0, framesPassedThrough: 0, sourceReconnects: 0, startedAt: 5, elapsedSeconds: 6 };
+const SENDER: SenderStats = {
+  streamId: 1,
+  framesSent: 2,
+  datagramsSent: 3,
+  bytesSent: 4,
+  sendErrors: 0,
+  framesScaled: 0,
+  framesPassedThrough: 0,
+  sourceReconnects: 0,
+  startedAt: 5,
+  elapsedSeconds: 6,
+};
 
 describe("readReceiverStats", () => {
   it("reads what the receiver writes, with its v1 protocol counters", () => {
@@ -31,8 +42,12 @@ describe("readReceiverStats", () => {
 
   it("fails loudly on a field that is missing or of another kind", () => {
     const { framesRecorded: _, ...withoutOne } = emptyReceiverStats(1);
-    expect(() => readReceiverStats(statsFile(withoutOne))).toThrow(/field "framesRecorded" should be a number, found nothing/);
-    expect(() => readReceiverStats(statsFile({ ...emptyReceiverStats(1), files: "out.avi" }))).toThrow(/field "files" should be a array, found a string/);
+    expect(() => readReceiverStats(statsFile(withoutOne))).toThrow(
+      /field "framesRecorded" should be a number, found nothing/,
+    );
+    expect(() => readReceiverStats(statsFile({ ...emptyReceiverStats(1), files: "out.avi" }))).toThrow(
+      /field "files" should be a array, found a string/,
+    );
     expect(() => readReceiverStats(statsFile([1]))).toThrow(/expected a JSON object/);
   });
 

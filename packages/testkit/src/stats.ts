@@ -156,6 +156,7 @@ export function rtpCounters(stats: ReceiverStats): RtpCounters {
 }
 
 function protocolCounters<T extends ProtocolCounters>(stats: ReceiverStats, format: T["format"], fields: Fields<T>): T {
-  if (stats.protocol.format !== format) throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not ${format}`);
+  if (stats.protocol.format !== format)
+    throw new Error(`stats: protocol counters are for ${stats.protocol.format}, not ${format}`);
   return checked<T>(stats.protocol, fields, "stats.protocol");
 }

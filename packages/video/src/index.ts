@@ -1,5 +1,13 @@
 export { VideoError, type VideoErrorCode } from "./errors.js";
-export { BYTES_PER_PIXEL, assertFrame, createFrame, frameByteLength, type Frame, type FrameMeta, type PixelFormat } from "./frame.js";
+export {
+  BYTES_PER_PIXEL,
+  assertFrame,
+  createFrame,
+  frameByteLength,
+  type Frame,
+  type FrameMeta,
+  type PixelFormat,
+} from "./frame.js";
 export { PATTERN_MIN_HEIGHT, PATTERN_MIN_WIDTH, renderPatternFrame } from "./source/pattern.js";
 export { DEFAULT_JPEG_QUALITY, decodeJpeg, decodeJpegAsync, encodeJpeg, encodeJpegAsync } from "./codec/jpeg.js";
 export { resizeFrame, resizeFrameAsync } from "./codec/resize.js";
@@ -7,8 +15,21 @@ export { DEFAULT_FPS, type FrameSource, type Pace, type SourceKind } from "./sou
 export { openTestPattern, type TestPatternOptions } from "./source/test-pattern.js";
 export { openCamera, type CameraOptions } from "./source/camera.js";
 export { openVideoFile, type VideoFileOptions } from "./source/video-file.js";
-export { openJpegSource, openSource, parseSourceSpec, type SourceOptions, type SourceSpec } from "./source/open-source.js";
-export { DEFAULT_OPEN_TIMEOUT_MS, RECONNECT_BACKOFF_MS, openNetworkCamera, type NetworkCameraEvent, type NetworkCameraOptions, type NetworkCounters } from "./source/network-camera.js";
+export {
+  openJpegSource,
+  openSource,
+  parseSourceSpec,
+  type SourceOptions,
+  type SourceSpec,
+} from "./source/open-source.js";
+export {
+  DEFAULT_OPEN_TIMEOUT_MS,
+  RECONNECT_BACKOFF_MS,
+  openNetworkCamera,
+  type NetworkCameraEvent,
+  type NetworkCameraOptions,
+  type NetworkCounters,
+} from "./source/network-camera.js";
 export { isNetworkUrl, redactUrl } from "./source/url.js";
 export type { JpegFrame, JpegSource } from "./source/jpeg-frame.js";
 export {
@@ -24,5 +45,11 @@ export { streamRecordingPath } from "./record/file-names.js";
 // The OpenCV recorder on its own (frames only, no pass-through): tests in packages/testkit record clips with it.
 export { openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";
 export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display/display.js";
-export { parseDisplay, probeDisplay, type DisplayAddress, type DisplayProbe, type DisplayProbeOptions } from "./display/xdisplay.js";
+export {
+  parseDisplay,
+  probeDisplay,
+  type DisplayAddress,
+  type DisplayProbe,
+  type DisplayProbeOptions,
+} from "./display/xdisplay.js";
 export { opencvVersion } from "./opencv.js";

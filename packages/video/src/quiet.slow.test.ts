@@ -19,7 +19,12 @@ delete env.QT_LOGGING_RULES;
 delete env.OPENCV_FFMPEG_LOGLEVEL;
 
 function run(code: string, cwd: string): { stdout: string; stderr: string; status: number | null } {
-  const result = spawnSync(process.execPath, ["--input-type=module", "-e", code], { cwd, env, encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+    cwd,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
 
@@ -29,7 +34,10 @@ describe("quiet", () => {
       [PACKAGE_DIR, "@udpcam/video"],
       [dir, DIST],
     ] as const) {
-      const result = run(`const v = await import(${JSON.stringify(specifier)}); console.log(typeof v.openSource, v.opencvVersion());`, cwd);
+      const result = run(
+        `const v = await import(${JSON.stringify(specifier)}); console.log(typeof v.openSource, v.opencvVersion());`,
+        cwd,
+      );
       expect(result.stderr, `stderr, cwd ${cwd}`).toBe("");
       expect(result.stdout, `stdout, cwd ${cwd}`).toBe("function 4.6.0\n");
       expect(result.status).toBe(0);
@@ -71,11 +79,16 @@ describe("quiet", () => {
     `;
     const result = run(code, dir);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toBe("CAMERA_NOT_FOUND,FILE_NOT_FOUND,JPEG_INVALID,JPEG_INVALID,CODEC_UNSUPPORTED 10 headless\n");
+    expect(result.stdout).toBe(
+      "CAMERA_NOT_FOUND,FILE_NOT_FOUND,JPEG_INVALID,JPEG_INVALID,CODEC_UNSUPPORTED 10 headless\n",
+    );
   });
 
   it("(control) the binding loaded directly does print Info: lines, so the checks above can fail", () => {
-    const result = run(`import { createRequire } from "node:module"; createRequire(${JSON.stringify(join(PACKAGE_DIR, "package.json"))})("@u4/opencv4nodejs");`, PACKAGE_DIR);
+    const result = run(
+      `import { createRequire } from "node:module"; createRequire(${JSON.stringify(join(PACKAGE_DIR, "package.json"))})("@u4/opencv4nodejs");`,
+      PACKAGE_DIR,
+    );
     expect(result.stdout + result.stderr).toContain("Info:");
   });
 });

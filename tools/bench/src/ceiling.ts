@@ -24,7 +24,15 @@ async function receive(port: number, seconds: number): Promise<void> {
   await new Promise((done) => setTimeout(done, seconds * 1000));
   socket.close();
   const elapsed = (lastMs - firstMs) / 1000;
-  process.stdout.write(JSON.stringify({ datagrams, bytes, seconds: elapsed, datagramsPerS: datagrams / elapsed, bytesPerS: bytes / elapsed }) + "\n");
+  process.stdout.write(
+    JSON.stringify({
+      datagrams,
+      bytes,
+      seconds: elapsed,
+      datagramsPerS: datagrams / elapsed,
+      bytesPerS: bytes / elapsed,
+    }) + "\n",
+  );
 }
 
 async function send(port: number, size: number, seconds: number): Promise<void> {

@@ -6,12 +6,30 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
+import {
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  LEGACY_CHUNK_COUNT,
+  LEGACY_DATAGRAM_BYTES,
+  LEGACY_FRAME_HEIGHT,
+  LEGACY_FRAME_WIDTH,
+  MAX_DATAGRAM_BYTES,
+} from "@udpcam/protocol";
 import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, type Impl, type ImplId } from "./peers.js";
 import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
-import { ceiling, clean, highestRate, measure, profile, profileMarkdown, type BenchSetup, type Ceiling, type ProfileResult, type RateResult } from "./runs.js";
+import {
+  ceiling,
+  clean,
+  highestRate,
+  measure,
+  profile,
+  profileMarkdown,
+  type BenchSetup,
+  type Ceiling,
+  type ProfileResult,
+  type RateResult,
+} from "./runs.js";
 import { median, type Summary } from "./summary.js";
 
 const { quick, profilesOnly } = readCommandLine("bench", BENCH_OPTIONS, BENCH_HELP);
@@ -42,9 +60,36 @@ const setup: BenchSetup = { dir, runs: RUNS, progress: (line) => log(`${elapsed(
 
 async function profiles(clip640: string, clip720: string): Promise<ProfileResult[]> {
   return [
-    await profile(setup, "raw 640x480, flat out, recording DIVX", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true }),
-    await profile(setup, "raw 640x480, flat out, recording off", { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false }),
-    await profile(setup, "JPEG 1280x720 at 60 fps, recording MJPG as it arrives", { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true }),
+    await profile(setup, "raw 640x480, flat out, recording DIVX", {
+      impl: IMPLS["ours-raw"],
+      clip: clip640,
+      width: 640,
+      height: 480,
+      fps: 0,
+      frames: RATE_FRAMES_640,
+      loss: undefined,
+      record: true,
+    }),
+    await profile(setup, "raw 640x480, flat out, recording off", {
+      impl: IMPLS["ours-raw"],
+      clip: clip640,
+      width: 640,
+      height: 480,
+      fps: 0,
+      frames: RATE_FRAMES_640,
+      loss: undefined,
+      record: false,
+    }),
+    await profile(setup, "JPEG 1280x720 at 60 fps, recording MJPG as it arrives", {
+      impl: IMPLS["ours-jpeg"],
+      clip: clip720,
+      width: 1280,
+      height: 720,
+      fps: 60,
+      frames: RATE_FRAMES_720,
+      loss: undefined,
+      record: true,
+    }),
   ];
 }
 
@@ -88,14 +133,31 @@ async function main(): Promise<void> {
     { width: 1280, height: 720, clip: clip720 },
   ];
   // Netsim emulates a 1,500-MTU link: udpcam runs with what it picks for such a host (1,472-byte datagrams, 10% FEC).
-  const lossImpls: ImplId[] = ["ours-raw-1472", "ours-jpeg-1472", "ours-rtp", "seed-default", "seed-8mb", "gst-raw", "gst-jpeg"];
+  const lossImpls: ImplId[] = [
+    "ours-raw-1472",
+    "ours-jpeg-1472",
+    "ours-rtp",
+    "seed-default",
+    "seed-8mb",
+    "gst-raw",
+    "gst-jpeg",
+  ];
   const matrix: { impl: Impl; width: number; height: number; loss: number; summary: Summary }[] = [];
   for (const size of sizes) {
     for (const loss of LOSSES) {
       for (const id of lossImpls) {
         const impl = IMPLS[id];
         if (impl.only640 && (size.width !== LEGACY_FRAME_WIDTH || size.height !== LEGACY_FRAME_HEIGHT)) continue;
-        const summary = await measure(setup, { impl, clip: size.clip, width: size.width, height: size.height, fps: 25, frames: LOSS_FRAMES, loss, record: true });
+        const summary = await measure(setup, {
+          impl,
+          clip: size.clip,
+          width: size.width,
+          height: size.height,
+          fps: 25,
+          frames: LOSS_FRAMES,
+          loss,
+          record: true,
+        });
         matrix.push({ impl, width: size.width, height: size.height, loss, summary });
       }
     }
@@ -107,24 +169,79 @@ async function main(): Promise<void> {
     const impl = IMPLS[id];
     if (id === "seed-default") {
       // Flat out only: it tears at 25 fps already.
-      const flatOut = await measure(setup, { impl, clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: true });
-      rates.push({ impl, width: 640, height: 480, record: true, flatOut, sustained: clean(flatOut) ? { fps: flatOut.intactFps, aimed: 0, summary: flatOut } : undefined, tried: [0] });
+      const flatOut = await measure(setup, {
+        impl,
+        clip: clip640,
+        width: 640,
+        height: 480,
+        fps: 0,
+        frames: RATE_FRAMES_640,
+        loss: undefined,
+        record: true,
+      });
+      rates.push({
+        impl,
+        width: 640,
+        height: 480,
+        record: true,
+        flatOut,
+        sustained: clean(flatOut) ? { fps: flatOut.intactFps, aimed: 0, summary: flatOut } : undefined,
+        tried: [0],
+      });
       continue;
     }
     rates.push(await highestRate(setup, impl, clip640, 640, 480, RATE_FRAMES_640));
   }
-  for (const id of ["ours-jpeg", "gst-jpeg"] as const) rates.push(await highestRate(setup, IMPLS[id], clip640, 640, 480, RATE_FRAMES_640));
-  for (const id of ["ours-jpeg", "gst-jpeg"] as const) rates.push(await highestRate(setup, IMPLS[id], clip720, 1280, 720, RATE_FRAMES_720));
+  for (const id of ["ours-jpeg", "gst-jpeg"] as const)
+    rates.push(await highestRate(setup, IMPLS[id], clip640, 640, 480, RATE_FRAMES_640));
+  for (const id of ["ours-jpeg", "gst-jpeg"] as const)
+    rates.push(await highestRate(setup, IMPLS[id], clip720, 1280, 720, RATE_FRAMES_720));
 
   // Recording off: how much of the ceiling our raw path moves (the clip, and the built-in pattern as a cheaper source).
-  const recordOffClip = await measure(setup, { impl: IMPLS["ours-raw"], clip: clip640, width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
-  const recordOffTest = await measure(setup, { impl: IMPLS["ours-raw"], clip: "test", width: 640, height: 480, fps: 0, frames: RATE_FRAMES_640, loss: undefined, record: false });
+  const recordOffClip = await measure(setup, {
+    impl: IMPLS["ours-raw"],
+    clip: clip640,
+    width: 640,
+    height: 480,
+    fps: 0,
+    frames: RATE_FRAMES_640,
+    loss: undefined,
+    record: false,
+  });
+  const recordOffTest = await measure(setup, {
+    impl: IMPLS["ours-raw"],
+    clip: "test",
+    width: 640,
+    height: 480,
+    fps: 0,
+    frames: RATE_FRAMES_640,
+    loss: undefined,
+    record: false,
+  });
 
   // Latency, plain loopback, loopback defaults.
-  const latency = await measure(setup, { impl: IMPLS["ours-jpeg"], clip: clip640, width: 640, height: 480, fps: 25, frames: LATENCY_FRAMES, loss: undefined, record: true });
+  const latency = await measure(setup, {
+    impl: IMPLS["ours-jpeg"],
+    clip: clip640,
+    width: 640,
+    height: 480,
+    fps: 25,
+    frames: LATENCY_FRAMES,
+    loss: undefined,
+    record: true,
+  });
 
   // 1280x720 JPEG at 60 fps.
-  const hd60 = await measure(setup, { impl: IMPLS["ours-jpeg"], clip: clip720, width: 1280, height: 720, fps: 60, frames: RATE_FRAMES_720, loss: undefined, record: true });
+  const hd60 = await measure(setup, {
+    impl: IMPLS["ours-jpeg"],
+    clip: clip720,
+    width: 1280,
+    height: 720,
+    fps: 60,
+    frames: RATE_FRAMES_720,
+    loss: undefined,
+    record: true,
+  });
 
   // Profiles of our two apps where the rate is decided.
   const profiled = await profiles(clip640, clip720);
@@ -136,24 +253,36 @@ async function main(): Promise<void> {
     const details = cells.map((cell) => {
       const peers = matrix.filter((m) => !ours(m.impl.id) && m.width === cell.width && m.loss === cell.loss);
       const bestPeer = Math.max(0, ...peers.map((p) => p.summary.intact));
-      return { cell, bestPeer, pass: cell.summary.torn === 0 && cell.summary.runs.every((r) => r.torn === 0) && cell.summary.intact > bestPeer };
+      return {
+        cell,
+        bestPeer,
+        pass: cell.summary.torn === 0 && cell.summary.runs.every((r) => r.torn === 0) && cell.summary.intact > bestPeer,
+      };
     });
     return { id, details, pass: details.every((d) => d.pass) };
   });
-  const rate = (id: ImplId, width: number, record = true): RateResult | undefined => rates.find((r) => r.impl.id === id && r.width === width && r.record === record);
+  const rate = (id: ImplId, width: number, record = true): RateResult | undefined =>
+    rates.find((r) => r.impl.id === id && r.width === width && r.record === record);
   const oursRaw = rate("ours-raw", 640);
   const seed8 = rate("seed-8mb", 640);
-  const rawRatePass = oursRaw?.sustained !== undefined && (seed8?.sustained === undefined || oursRaw.sustained.fps >= seed8.sustained.fps);
+  const rawRatePass =
+    oursRaw?.sustained !== undefined &&
+    (seed8?.sustained === undefined || oursRaw.sustained.fps >= seed8.sustained.fps);
   const offShare = (s: Summary): number => (s.bytesPerS ?? 0) / ceiling65507.bytesPerS;
   const offClean = (s: Summary): boolean => s.runs.every((r) => r.complete === r.sent);
   const offPass = offShare(recordOffClip) >= 0.7 && offClean(recordOffClip);
-  const hd60Pass = hd60.runs.every((r) => r.failure === undefined && r.intact === r.sent && r.torn === 0 && r.sent === RATE_FRAMES_720);
+  const hd60Pass = hd60.runs.every(
+    (r) => r.failure === undefined && r.intact === r.sent && r.torn === 0 && r.sent === RATE_FRAMES_720,
+  );
   const latencyPass = latency.latencyP99 !== undefined && latency.latencyP99 < 20 && latency.lost === 0;
 
   // ---- write
   const loadAtEnd = loadavg();
   const gitHead = version("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"]);
-  const dirty = version("git", ["-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no", "apps", "packages"]) === "" ? "" : " (apps/ or packages/ modified in the working tree)";
+  const dirty =
+    version("git", ["-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no", "apps", "packages"]) === ""
+      ? ""
+      : " (apps/ or packages/ modified in the working tree)";
   const lines: string[] = [];
   const push = (...more: string[]): void => void lines.push(...more);
   push(
@@ -174,18 +303,34 @@ async function main(): Promise<void> {
     "| --- | --- | --- |",
   );
   for (const t of lossTargets) {
-    const evidence = t.details.map((d) => `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs best peer ${d.bestPeer}`).join("; ");
-    push(`| under loss, zero torn and more intact than every peer: ${IMPLS[t.id].label} | ${mark(t.pass)} | ${evidence} |`);
+    const evidence = t.details
+      .map(
+        (d) =>
+          `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs best peer ${d.bestPeer}`,
+      )
+      .join("; ");
+    push(
+      `| under loss, zero torn and more intact than every peer: ${IMPLS[t.id].label} | ${mark(t.pass)} | ${evidence} |`,
+    );
   }
   // RTP/JPEG has no FEC: the claim is GStreamer's intact count at equal loss, with nothing torn.
   const rtpCells = matrix
     .filter((m) => m.impl.id === "ours-rtp" && m.loss > 0)
     .map((cell) => {
-      const gst = matrix.find((m) => m.impl.id === "gst-jpeg" && m.width === cell.width && m.loss === cell.loss)?.summary.intact ?? 0;
+      const gst =
+        matrix.find((m) => m.impl.id === "gst-jpeg" && m.width === cell.width && m.loss === cell.loss)?.summary
+          .intact ?? 0;
       return { cell, gst, pass: cell.summary.runs.every((r) => r.torn === 0) && cell.summary.intact >= gst };
     });
-  const rtpEvidence = rtpCells.map((d) => `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs GStreamer ${d.gst}`).join("; ");
-  push(`| RTP/JPEG under loss (no FEC): zero torn and as many intact as GStreamer RTP/JPEG | ${mark(rtpCells.every((d) => d.pass))} | ${rtpEvidence} |`);
+  const rtpEvidence = rtpCells
+    .map(
+      (d) =>
+        `${d.cell.width}x${d.cell.height} ${(d.cell.loss * 100).toFixed(1)}%: ${d.cell.summary.intact} intact, ${d.cell.summary.torn} torn vs GStreamer ${d.gst}`,
+    )
+    .join("; ");
+  push(
+    `| RTP/JPEG under loss (no FEC): zero torn and as many intact as GStreamer RTP/JPEG | ${mark(rtpCells.every((d) => d.pass))} | ${rtpEvidence} |`,
+  );
   push(
     `| raw 640x480 recorded as DIVX: sustain at least the seed's rate (8 MB buffer), every frame intact | ${mark(rawRatePass)} | udpcam ${f0(oursRaw?.sustained?.fps)} fps${oursRaw?.sustained?.aimed ? ` (paced at ${oursRaw.sustained.aimed})` : " (flat out)"}; seed ${f0(seed8?.sustained?.fps)} fps${seed8?.sustained?.aimed ? ` (paced at ${seed8.sustained.aimed})` : seed8?.sustained ? " (flat out)" : " (no clean rate)"} |`,
     `| raw 640x480, recording off: at least 70% of the dgram ceiling (65,507 B) | ${mark(offPass)} | ${f0((recordOffClip.bytesPerS ?? 0) / 1e6)} MB/s = ${pct(offShare(recordOffClip))} of ${f0(ceiling65507.bytesPerS / 1e6)} MB/s reading the clip; ${f0((recordOffTest.bytesPerS ?? 0) / 1e6)} MB/s = ${pct(offShare(recordOffTest))} from \`--source test\` |`,
@@ -194,8 +339,19 @@ async function main(): Promise<void> {
     "",
   );
 
-  push("## The dgram ceiling", "", "Two Node processes, one sending flat out, one counting, 8 MB socket buffers, 2 s each.", "", "| datagram | datagrams/s | MB/s |", "| ---: | ---: | ---: |");
-  for (const [size, c] of [[DEFAULT_MAX_DATAGRAM_BYTES, ceiling1472], [MAX_DATAGRAM_BYTES, ceiling65507]] as const) push(`| ${size} B | ${f0(c.datagramsPerS)} | ${f0(c.bytesPerS / 1e6)} |`);
+  push(
+    "## The dgram ceiling",
+    "",
+    "Two Node processes, one sending flat out, one counting, 8 MB socket buffers, 2 s each.",
+    "",
+    "| datagram | datagrams/s | MB/s |",
+    "| ---: | ---: | ---: |",
+  );
+  for (const [size, c] of [
+    [DEFAULT_MAX_DATAGRAM_BYTES, ceiling1472],
+    [MAX_DATAGRAM_BYTES, ceiling65507],
+  ] as const)
+    push(`| ${size} B | ${f0(c.datagramsPerS)} | ${f0(c.bytesPerS / 1e6)} |`);
   push("");
 
   push(
@@ -209,7 +365,9 @@ async function main(): Promise<void> {
   for (const m of matrix) {
     const s = m.summary;
     const latency = s.latencyP50 === undefined ? "not measurable" : `${f1(s.latencyP50)} / ${f1(s.latencyP99)}`;
-    push(`| ${m.width}x${m.height} | ${(m.loss * 100).toFixed(1)}% | ${m.impl.label} | ${s.intact} | ${s.torn} | ${s.lost} | ${latency} | ${f1(s.senderMsPerFrame)} | ${f1(s.receiverMsPerFrame)} | ${f0(s.receiverPeakMiB)} |${s.failures.length > 0 ? ` run failed: ${s.failures[0]?.slice(0, 120) ?? ""}` : ""}`);
+    push(
+      `| ${m.width}x${m.height} | ${(m.loss * 100).toFixed(1)}% | ${m.impl.label} | ${s.intact} | ${s.torn} | ${s.lost} | ${latency} | ${f1(s.senderMsPerFrame)} | ${f1(s.receiverMsPerFrame)} | ${f0(s.receiverPeakMiB)} |${s.failures.length > 0 ? ` run failed: ${s.failures[0]?.slice(0, 120) ?? ""}` : ""}`,
+    );
   }
   push("");
 
@@ -224,9 +382,17 @@ async function main(): Promise<void> {
   for (const r of rates) {
     const s = r.sustained?.summary ?? r.flatOut;
     const wireBytesPerFrame = r.sustained === undefined ? 0 : wireBytes(r.impl, r.width, r.height, s);
-    const share = r.sustained === undefined ? "n/a" : pct((r.sustained.fps * wireBytesPerFrame) / ceilingFor(r.impl.datagramBytes).bytesPerS);
-    const sustained = r.sustained === undefined ? `none (tried ${r.tried.map((t) => (t === 0 ? "flat out" : `${t}`)).join(", ")})` : `${f0(r.sustained.fps)}${r.sustained.aimed ? ` (paced at ${r.sustained.aimed})` : " (flat out)"}`;
-    push(`| ${r.impl.codec} ${r.width}x${r.height} | ${r.impl.label} | ${r.flatOut.intact} / ${r.flatOut.sent}, ${f0(r.flatOut.sendFps)} | ${sustained} | ${share} | ${f2(s.senderMsPerFrame)} | ${f2(s.receiverMsPerFrame)} | ${f0(s.receiverPeakMiB)} |`);
+    const share =
+      r.sustained === undefined
+        ? "n/a"
+        : pct((r.sustained.fps * wireBytesPerFrame) / ceilingFor(r.impl.datagramBytes).bytesPerS);
+    const sustained =
+      r.sustained === undefined
+        ? `none (tried ${r.tried.map((t) => (t === 0 ? "flat out" : `${t}`)).join(", ")})`
+        : `${f0(r.sustained.fps)}${r.sustained.aimed ? ` (paced at ${r.sustained.aimed})` : " (flat out)"}`;
+    push(
+      `| ${r.impl.codec} ${r.width}x${r.height} | ${r.impl.label} | ${r.flatOut.intact} / ${r.flatOut.sent}, ${f0(r.flatOut.sendFps)} | ${sustained} | ${share} | ${f2(s.senderMsPerFrame)} | ${f2(s.receiverMsPerFrame)} | ${f0(s.receiverPeakMiB)} |`,
+    );
   }
   push(
     "",
@@ -235,9 +401,14 @@ async function main(): Promise<void> {
     "| source | frames complete / sent | fps | MB/s received | share of 65,507 B ceiling | sender CPU ms/frame | receiver CPU ms/frame |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
   );
-  for (const [name, s] of [["the clip (MJPG decode per frame)", recordOffClip], ["`--source test` (pattern rendered per frame)", recordOffTest]] as const) {
+  for (const [name, s] of [
+    ["the clip (MJPG decode per frame)", recordOffClip],
+    ["`--source test` (pattern rendered per frame)", recordOffTest],
+  ] as const) {
     const complete = median(s.runs.map((r) => r.complete)) ?? 0;
-    push(`| ${name} | ${complete} / ${s.sent} | ${f0(s.sendFps)} | ${f0((s.bytesPerS ?? 0) / 1e6)} | ${pct(offShare(s))} | ${f2(s.senderMsPerFrame)} | ${f2(s.receiverMsPerFrame)} |`);
+    push(
+      `| ${name} | ${complete} / ${s.sent} | ${f0(s.sendFps)} | ${f0((s.bytesPerS ?? 0) / 1e6)} | ${pct(offShare(s))} | ${f2(s.senderMsPerFrame)} | ${f2(s.receiverMsPerFrame)} |`,
+    );
   }
   push("");
 
@@ -250,7 +421,9 @@ async function main(): Promise<void> {
 
 /** Wire bytes per frame (UDP payload): ours from the receiver's byte count, peers from the frame size. */
 function wireBytes(impl: Impl, width: number, height: number, s: Summary): number {
-  const bytesPerFrame = median(s.runs.map((r) => (r.bytesReceived === undefined || r.complete === 0 ? undefined : r.bytesReceived / r.complete)));
+  const bytesPerFrame = median(
+    s.runs.map((r) => (r.bytesReceived === undefined || r.complete === 0 ? undefined : r.bytesReceived / r.complete)),
+  );
   if (bytesPerFrame !== undefined) return bytesPerFrame;
   if (impl.id.startsWith("seed")) return LEGACY_CHUNK_COUNT * LEGACY_DATAGRAM_BYTES;
   if (impl.codec === "raw") return width * height * 3 * (GST_PACKET_BYTES / GST_PAYLOAD_BYTES);

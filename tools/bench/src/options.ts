@@ -2,13 +2,33 @@
 // the same loader as the apps': defaults < --config file < BENCH_* environment < flags.
 import { readFileSync } from "node:fs";
 import { MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
-import { decimal, flag, integer, loadConfig, oneOf, renderHelp, type ConfigOf, type HelpText, type OptionTable } from "@udpcam/appkit";
+import {
+  decimal,
+  flag,
+  integer,
+  loadConfig,
+  oneOf,
+  renderHelp,
+  type ConfigOf,
+  type HelpText,
+  type OptionTable,
+} from "@udpcam/appkit";
 
 const ENV_PREFIX = "BENCH";
 
 export const BENCH_OPTIONS = {
-  quick: { schema: flag(), default: false, isSwitch: true, help: "one run each and short clips, for development (figures not for comparison)" },
-  profilesOnly: { schema: flag(), default: false, isSwitch: true, help: "only the CPU profiles of udpcam's apps, printed as Markdown; no file written" },
+  quick: {
+    schema: flag(),
+    default: false,
+    isSwitch: true,
+    help: "one run each and short clips, for development (figures not for comparison)",
+  },
+  profilesOnly: {
+    schema: flag(),
+    default: false,
+    isSwitch: true,
+    help: "only the CPU profiles of udpcam's apps, printed as Markdown; no file written",
+  },
 } satisfies OptionTable;
 
 export const BENCH_HELP: HelpText = {
@@ -20,9 +40,19 @@ export const BENCH_HELP: HelpText = {
 };
 
 export const CEILING_OPTIONS = {
-  mode: { schema: oneOf(["recv", "send"] as const), default: undefined, value: "recv|send", help: "count what arrives and print it as JSON, or send flat out" },
+  mode: {
+    schema: oneOf(["recv", "send"] as const),
+    default: undefined,
+    value: "recv|send",
+    help: "count what arrives and print it as JSON, or send flat out",
+  },
   port: { schema: integer(1, 65_535), default: undefined, value: "N", help: "UDP port on 127.0.0.1" },
-  bytes: { schema: integer(1, MAX_DATAGRAM_BYTES), default: MAX_DATAGRAM_BYTES, value: "BYTES", help: "datagram size (send)" },
+  bytes: {
+    schema: integer(1, MAX_DATAGRAM_BYTES),
+    default: MAX_DATAGRAM_BYTES,
+    value: "BYTES",
+    help: "datagram size (send)",
+  },
   seconds: { schema: decimal(0.1, 600), default: 2, value: "S", help: "how long to send, or to listen" },
 } satisfies OptionTable;
 
@@ -37,7 +67,11 @@ export const CEILING_HELP: HelpText = {
  * exits 0; a bad flag prints one line per problem (`name: --flag: ...`) and exits 2.
  */
 export function readCommandLine<T extends OptionTable>(name: string, table: T, help: HelpText): ConfigOf<T> {
-  const result = loadConfig(table, ENV_PREFIX, { argv: process.argv.slice(2), env: process.env, readFile: (path) => readFileSync(path, "utf8") });
+  const result = loadConfig(table, ENV_PREFIX, {
+    argv: process.argv.slice(2),
+    env: process.env,
+    readFile: (path) => readFileSync(path, "utf8"),
+  });
   if (result.kind === "ok") return result.config;
   if (result.kind === "help") {
     process.stdout.write(renderHelp(table, help));

@@ -31,7 +31,16 @@ const EIGHT_MB = 8 << 20;
 /** The sender's highest --fps: with it, pacing is moot and it sends as fast as it can. */
 const FLAT_OUT_FPS = 1000;
 
-export type ImplId = "ours-raw" | "ours-raw-1472" | "ours-jpeg" | "ours-jpeg-1472" | "ours-rtp" | "seed-default" | "seed-8mb" | "gst-raw" | "gst-jpeg";
+export type ImplId =
+  | "ours-raw"
+  | "ours-raw-1472"
+  | "ours-jpeg"
+  | "ours-jpeg-1472"
+  | "ours-rtp"
+  | "seed-default"
+  | "seed-8mb"
+  | "gst-raw"
+  | "gst-jpeg";
 
 export interface Impl {
   readonly id: ImplId;
@@ -51,18 +60,85 @@ export interface Impl {
 
 export const IMPLS: Record<ImplId, Impl> = {
   // Defaults on loopback: --datagram-size auto = 65,507 bytes, --fec auto = none.
-  "ours-raw": { id: "ours-raw", label: "udpcam raw (loopback defaults: 65,507 B datagrams, no FEC)", codec: "raw", datagramBytes: MAX_DATAGRAM_BYTES, only640: false, anyRate: true },
+  "ours-raw": {
+    id: "ours-raw",
+    label: "udpcam raw (loopback defaults: 65,507 B datagrams, no FEC)",
+    codec: "raw",
+    datagramBytes: MAX_DATAGRAM_BYTES,
+    only640: false,
+    anyRate: true,
+  },
   // JPEG streams are recorded with --fourcc MJPG: the frames are stored as they arrive, not re-encoded as DIVX.
-  "ours-jpeg": { id: "ours-jpeg", label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC; recorded as MJPG)", codec: "jpeg", datagramBytes: MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
+  "ours-jpeg": {
+    id: "ours-jpeg",
+    label: "udpcam JPEG q80 (loopback defaults: 65,507 B datagrams, no FEC; recorded as MJPG)",
+    codec: "jpeg",
+    datagramBytes: MAX_DATAGRAM_BYTES,
+    only640: false,
+    anyRate: true,
+    receiverArgs: ["--fourcc", "MJPG"],
+  },
   // Defaults for any other host (what a 1,500-MTU link gets): 1,472-byte datagrams, --fec auto = 10%.
-  "ours-raw-1472": { id: "ours-raw-1472", label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)", codec: "raw", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true },
-  "ours-jpeg-1472": { id: "ours-jpeg-1472", label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%; recorded as MJPG)", codec: "jpeg", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--fourcc", "MJPG"] },
+  "ours-raw-1472": {
+    id: "ours-raw-1472",
+    label: "udpcam raw (network defaults: 1,472 B datagrams, FEC 10%)",
+    codec: "raw",
+    datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,
+    only640: false,
+    anyRate: true,
+  },
+  "ours-jpeg-1472": {
+    id: "ours-jpeg-1472",
+    label: "udpcam JPEG q80 (network defaults: 1,472 B datagrams, FEC 10%; recorded as MJPG)",
+    codec: "jpeg",
+    datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,
+    only640: false,
+    anyRate: true,
+    receiverArgs: ["--fourcc", "MJPG"],
+  },
   // RTP/JPEG (RFC 2435) both ways, as GStreamer's: no FEC, 1,472 B packets (GStreamer's are 1,400 B).
-  "ours-rtp": { id: "ours-rtp", label: "udpcam RTP/JPEG q80 (--protocol rtp: 1,472 B packets, no FEC; recorded as MJPG)", codec: "jpeg", datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, only640: false, anyRate: true, receiverArgs: ["--protocol", "rtp", "--fourcc", "MJPG"], senderArgs: ["--protocol", "rtp"] },
-  "seed-default": { id: "seed-default", label: "seed scripts, default receive buffer", codec: "raw", datagramBytes: LEGACY_DATAGRAM_BYTES, only640: true, anyRate: true },
-  "seed-8mb": { id: "seed-8mb", label: "seed scripts, 8 MB receive buffer", codec: "raw", datagramBytes: LEGACY_DATAGRAM_BYTES, only640: true, anyRate: true },
-  "gst-raw": { id: "gst-raw", label: "GStreamer RTP raw (RFC 4175), 8 MB buffer", codec: "raw", datagramBytes: GST_PACKET_BYTES, only640: false, anyRate: false },
-  "gst-jpeg": { id: "gst-jpeg", label: "GStreamer RTP JPEG q80, 8 MB buffer", codec: "jpeg", datagramBytes: GST_PACKET_BYTES, only640: false, anyRate: false },
+  "ours-rtp": {
+    id: "ours-rtp",
+    label: "udpcam RTP/JPEG q80 (--protocol rtp: 1,472 B packets, no FEC; recorded as MJPG)",
+    codec: "jpeg",
+    datagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,
+    only640: false,
+    anyRate: true,
+    receiverArgs: ["--protocol", "rtp", "--fourcc", "MJPG"],
+    senderArgs: ["--protocol", "rtp"],
+  },
+  "seed-default": {
+    id: "seed-default",
+    label: "seed scripts, default receive buffer",
+    codec: "raw",
+    datagramBytes: LEGACY_DATAGRAM_BYTES,
+    only640: true,
+    anyRate: true,
+  },
+  "seed-8mb": {
+    id: "seed-8mb",
+    label: "seed scripts, 8 MB receive buffer",
+    codec: "raw",
+    datagramBytes: LEGACY_DATAGRAM_BYTES,
+    only640: true,
+    anyRate: true,
+  },
+  "gst-raw": {
+    id: "gst-raw",
+    label: "GStreamer RTP raw (RFC 4175), 8 MB buffer",
+    codec: "raw",
+    datagramBytes: GST_PACKET_BYTES,
+    only640: false,
+    anyRate: false,
+  },
+  "gst-jpeg": {
+    id: "gst-jpeg",
+    label: "GStreamer RTP JPEG q80, 8 MB buffer",
+    codec: "jpeg",
+    datagramBytes: GST_PACKET_BYTES,
+    only640: false,
+    anyRate: false,
+  },
 };
 
 export interface RunSpec {
@@ -121,9 +197,21 @@ export async function runOnce(spec: RunSpec): Promise<RunResult> {
     for (const child of started) child.signal("SIGKILL");
     await Promise.all(started.map((child) => child.exited));
     return {
-      sent: spec.frames, recorded: 0, intact: 0, torn: 0, lost: spec.frames, complete: 0, sendSeconds: 0, sendFps: 0,
-      senderCpuSeconds: undefined, receiverCpuSeconds: undefined, receiverPeakKiB: undefined, latencyP50: undefined, latencyP99: undefined,
-      bytesReceived: undefined, failure: error instanceof Error ? error.message : String(error),
+      sent: spec.frames,
+      recorded: 0,
+      intact: 0,
+      torn: 0,
+      lost: spec.frames,
+      complete: 0,
+      sendSeconds: 0,
+      sendFps: 0,
+      senderCpuSeconds: undefined,
+      receiverCpuSeconds: undefined,
+      receiverPeakKiB: undefined,
+      latencyP50: undefined,
+      latencyP99: undefined,
+      bytesReceived: undefined,
+      failure: error instanceof Error ? error.message : String(error),
     };
   }
 }
@@ -144,19 +232,70 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
   // Receiver.
   let receiver: TimedChild;
   if (ours) {
-    const args = ["--host", "127.0.0.1", "--port", String(port), "--output", spec.record ? output : "none", "--stats", receiverStats, "--idle-exit", "30", ...(impl.receiverArgs ?? [])];
-    receiver = start("receiver", process.execPath, receiverArgv(args, spec.receiverNodeFlags), { timeoutMs, usageFile: usage("rx"), cwd: dir });
+    const args = [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      spec.record ? output : "none",
+      "--stats",
+      receiverStats,
+      "--idle-exit",
+      "30",
+      ...(impl.receiverArgs ?? []),
+    ];
+    receiver = start("receiver", process.execPath, receiverArgv(args, spec.receiverNodeFlags), {
+      timeoutMs,
+      usageFile: usage("rx"),
+      cwd: dir,
+    });
     started.push(receiver);
     await receiver.waitFor(RECEIVER_LISTENING);
   } else if (impl.id.startsWith("seed")) {
-    const args = [SEED_SERVER, "--host", "127.0.0.1", "--port", String(port), "--output", output, "--idle-exit", "1", "--ready-file", ready];
+    const args = [
+      SEED_SERVER,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      output,
+      "--idle-exit",
+      "1",
+      "--ready-file",
+      ready,
+    ];
     if (impl.id === "seed-8mb") args.push("--rcvbuf", String(EIGHT_MB));
-    receiver = start("seed_server", SYSTEM_PYTHON, args, { timeoutMs, usageFile: usage("rx"), env: { DISPLAY: undefined }, cwd: dir });
+    receiver = start("seed_server", SYSTEM_PYTHON, args, {
+      timeoutMs,
+      usageFile: usage("rx"),
+      env: { DISPLAY: undefined },
+      cwd: dir,
+    });
     started.push(receiver);
     await waitForFile(ready, 20_000);
   } else {
     const tail = impl.codec === "raw" ? ["rtpvrawdepay"] : ["rtpjpegdepay", "!", "jpegdec", "max-errors=-1"];
-    const args = ["-e", "udpsrc", "address=127.0.0.1", `port=${port}`, `buffer-size=${EIGHT_MB}`, `caps=${gstRtpCaps(impl, spec.width, spec.height)}`, "!", ...tail, "!", "videoconvert", "!", "video/x-raw,format=BGR", "!", "matroskamux", "!", "filesink", `location=${output}`];
+    const args = [
+      "-e",
+      "udpsrc",
+      "address=127.0.0.1",
+      `port=${port}`,
+      `buffer-size=${EIGHT_MB}`,
+      `caps=${gstRtpCaps(impl, spec.width, spec.height)}`,
+      "!",
+      ...tail,
+      "!",
+      "videoconvert",
+      "!",
+      "video/x-raw,format=BGR",
+      "!",
+      "matroskamux",
+      "!",
+      "filesink",
+      `location=${output}`,
+    ];
     receiver = start("gst receiver", GST, args, { timeoutMs, usageFile: usage("rx"), cwd: dir });
     started.push(receiver);
     await receiver.waitFor(/PLAYING/);
@@ -167,10 +306,25 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
   let netsim: TimedChild | undefined;
   let sendPort = port;
   if (spec.loss !== undefined) {
-    netsim = start("netsim", process.execPath, [NETSIM_CLI, "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${port}`, "--loss", String(spec.loss), "--seed", String(NETSIM_SEED)], {
-      timeoutMs,
-      usageFile: usage("netsim"),
-    });
+    netsim = start(
+      "netsim",
+      process.execPath,
+      [
+        NETSIM_CLI,
+        "--listen",
+        "127.0.0.1:0",
+        "--target",
+        `127.0.0.1:${port}`,
+        "--loss",
+        String(spec.loss),
+        "--seed",
+        String(NETSIM_SEED),
+      ],
+      {
+        timeoutMs,
+        usageFile: usage("netsim"),
+      },
+    );
     started.push(netsim);
     const match = await netsim.waitFor(/listening on [^\s]+:(\d+),/);
     sendPort = Number(match[1]);
@@ -179,18 +333,76 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
   // Sender.
   let sender: TimedChild;
   if (ours) {
-    const args = ["--source", spec.clip, "--fps", String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS), "--frames", String(spec.frames), "--host", "127.0.0.1", "--port", String(sendPort), "--codec", impl.codec, "--stats", senderStats];
-    if (impl.datagramBytes === DEFAULT_MAX_DATAGRAM_BYTES) args.push("--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES));
+    const args = [
+      "--source",
+      spec.clip,
+      "--fps",
+      String(spec.fps > 0 ? spec.fps : FLAT_OUT_FPS),
+      "--frames",
+      String(spec.frames),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(sendPort),
+      "--codec",
+      impl.codec,
+      "--stats",
+      senderStats,
+    ];
+    if (impl.datagramBytes === DEFAULT_MAX_DATAGRAM_BYTES)
+      args.push("--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES));
     args.push(...(impl.senderArgs ?? []));
-    sender = start("sender", process.execPath, senderArgv(args, spec.senderNodeFlags), { timeoutMs, usageFile: usage("tx"), cwd: dir });
-  } else if (impl.id.startsWith("seed")) {
-    sender = start("seed_client", SYSTEM_PYTHON, [SEED_CLIENT, "--host", "127.0.0.1", "--port", String(sendPort), "--source", spec.clip, "--frames", String(spec.frames), "--fps", String(spec.fps)], {
+    sender = start("sender", process.execPath, senderArgv(args, spec.senderNodeFlags), {
       timeoutMs,
       usageFile: usage("tx"),
+      cwd: dir,
     });
+  } else if (impl.id.startsWith("seed")) {
+    sender = start(
+      "seed_client",
+      SYSTEM_PYTHON,
+      [
+        SEED_CLIENT,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(sendPort),
+        "--source",
+        spec.clip,
+        "--frames",
+        String(spec.frames),
+        "--fps",
+        String(spec.fps),
+      ],
+      {
+        timeoutMs,
+        usageFile: usage("tx"),
+      },
+    );
   } else {
-    const encode = impl.codec === "raw" ? ["videoconvert", "!", "video/x-raw,format=BGR", "!", "rtpvrawpay"] : ["jpegenc", "quality=80", "!", "rtpjpegpay"];
-    const args = ["-q", "filesrc", `location=${spec.clip}`, "!", "avidemux", "!", "identity", `eos-after=${spec.frames}`, "!", "jpegdec", "!", ...encode, "!", "udpsink", "host=127.0.0.1", `port=${sendPort}`, `sync=${spec.fps > 0}`];
+    const encode =
+      impl.codec === "raw"
+        ? ["videoconvert", "!", "video/x-raw,format=BGR", "!", "rtpvrawpay"]
+        : ["jpegenc", "quality=80", "!", "rtpjpegpay"];
+    const args = [
+      "-q",
+      "filesrc",
+      `location=${spec.clip}`,
+      "!",
+      "avidemux",
+      "!",
+      "identity",
+      `eos-after=${spec.frames}`,
+      "!",
+      "jpegdec",
+      "!",
+      ...encode,
+      "!",
+      "udpsink",
+      "host=127.0.0.1",
+      `port=${sendPort}`,
+      `sync=${spec.fps > 0}`,
+    ];
     sender = start("gst sender", GST, args, { timeoutMs, usageFile: usage("tx") });
   }
   started.push(sender);

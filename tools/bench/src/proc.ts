@@ -61,7 +61,11 @@ function readUsage(path: string): Usage | undefined {
 }
 
 /** Waits for exit, or signals after graceMs and waits again (then SIGKILL). */
-export async function finish(child: Child, graceMs: number, signal: NodeJS.Signals = "SIGINT"): Promise<number | string> {
+export async function finish(
+  child: Child,
+  graceMs: number,
+  signal: NodeJS.Signals = "SIGINT",
+): Promise<number | string> {
   const first = await Promise.race([child.exited, sleep(graceMs).then(() => undefined)]);
   if (first !== undefined) return first;
   child.signal(signal);

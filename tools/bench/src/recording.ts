@@ -35,7 +35,10 @@ function isIntact(frame: RecordedFrame): boolean {
 
 /** Decodes a whole recording (a missing, empty or cut-off file counts as the frames that decode). */
 export async function classifyRecording(path: string, lossless: boolean): Promise<Classified> {
-  const frames = await inspectRecording(path, { tolerateCutOff: true, ...(lossless ? { bandRows: LOSSLESS_BAND_ROWS } : {}) });
+  const frames = await inspectRecording(path, {
+    tolerateCutOff: true,
+    ...(lossless ? { bandRows: LOSSLESS_BAND_ROWS } : {}),
+  });
   const intact = frames.filter(isIntact);
   return {
     recorded: frames.length,

@@ -47,9 +47,19 @@ export interface Ceiling {
 async function ceilingOnce(setup: BenchSetup, size: number): Promise<Ceiling | undefined> {
   const script = join(REPO_ROOT, "tools/bench/dist/ceiling.js");
   const port = await freePort();
-  const receiver = start("ceiling recv", process.execPath, [script, "--mode", "recv", "--port", String(port), "--seconds", "2.6"], { timeoutMs: 20_000, usageFile: join(setup.dir, "ceiling-rx.time") });
+  const receiver = start(
+    "ceiling recv",
+    process.execPath,
+    [script, "--mode", "recv", "--port", String(port), "--seconds", "2.6"],
+    { timeoutMs: 20_000, usageFile: join(setup.dir, "ceiling-rx.time") },
+  );
   await receiver.waitFor(/listening/);
-  const sender = start("ceiling send", process.execPath, [script, "--mode", "send", "--port", String(port), "--bytes", String(size), "--seconds", "2"], { timeoutMs: 20_000, usageFile: join(setup.dir, "ceiling-tx.time") });
+  const sender = start(
+    "ceiling send",
+    process.execPath,
+    [script, "--mode", "send", "--port", String(port), "--bytes", String(size), "--seconds", "2"],
+    { timeoutMs: 20_000, usageFile: join(setup.dir, "ceiling-tx.time") },
+  );
   await finish(sender, 15_000);
   await finish(receiver, 15_000);
   try {
@@ -65,8 +75,13 @@ export async function ceiling(setup: BenchSetup, size: number): Promise<Ceiling>
     const run = await ceilingOnce(setup, size);
     if (run !== undefined) runs.push(run);
   }
-  const result = { datagramsPerS: median(runs.map((r) => r.datagramsPerS)) ?? 0, bytesPerS: median(runs.map((r) => r.bytesPerS)) ?? 0 };
-  setup.progress(`dgram ceiling ${size} B: ${result.datagramsPerS.toFixed(0)} datagrams/s, ${(result.bytesPerS / 1e6).toFixed(0)} MB/s`);
+  const result = {
+    datagramsPerS: median(runs.map((r) => r.datagramsPerS)) ?? 0,
+    bytesPerS: median(runs.map((r) => r.bytesPerS)) ?? 0,
+  };
+  setup.progress(
+    `dgram ceiling ${size} B: ${result.datagramsPerS.toFixed(0)} datagrams/s, ${(result.bytesPerS / 1e6).toFixed(0)} MB/s`,
+  );
   return result;
 }
 
@@ -86,11 +101,28 @@ export interface RateResult {
 
 export const clean = (s: Summary): boolean => s.cleanRuns * 2 > s.runs.length;
 
-export async function highestRate(setup: BenchSetup, impl: Impl, clip: string, width: number, height: number, frames: number, record = true): Promise<RateResult> {
+export async function highestRate(
+  setup: BenchSetup,
+  impl: Impl,
+  clip: string,
+  width: number,
+  height: number,
+  frames: number,
+  record = true,
+): Promise<RateResult> {
   const base = { impl, clip, width, height, frames, loss: undefined, record };
   const flatOut = await measure(setup, { ...base, fps: 0 });
   const tried = [0];
-  if (clean(flatOut)) return { impl, width, height, record, flatOut, sustained: { fps: flatOut.intactFps, aimed: 0, summary: flatOut }, tried };
+  if (clean(flatOut))
+    return {
+      impl,
+      width,
+      height,
+      record,
+      flatOut,
+      sustained: { fps: flatOut.intactFps, aimed: 0, summary: flatOut },
+      tried,
+    };
   if (!impl.anyRate) return { impl, width, height, record, flatOut, sustained: undefined, tried };
   // Paced below what flat out reached, in steps down.
   const reached = Math.max(flatOut.sendFps, 10);
@@ -98,7 +130,16 @@ export async function highestRate(setup: BenchSetup, impl: Impl, clip: string, w
     const fps = Math.max(5, Math.round(reached * share));
     tried.push(fps);
     const summary = await measure(setup, { ...base, fps, frames: Math.min(frames, Math.max(50, Math.round(fps * 2))) });
-    if (clean(summary)) return { impl, width, height, record, flatOut, sustained: { fps: summary.intactFps, aimed: fps, summary }, tried };
+    if (clean(summary))
+      return {
+        impl,
+        width,
+        height,
+        record,
+        flatOut,
+        sustained: { fps: summary.intactFps, aimed: fps, summary },
+        tried,
+      };
   }
   return { impl, width, height, record, flatOut, sustained: undefined, tried };
 }
@@ -111,16 +152,27 @@ export interface ProfileResult {
   readonly receiver: string[];
 }
 
-export async function profile(setup: BenchSetup, title: string, spec: Omit<RunSpec, "dir" | "senderNodeFlags" | "receiverNodeFlags">): Promise<ProfileResult> {
+export async function profile(
+  setup: BenchSetup,
+  title: string,
+  spec: Omit<RunSpec, "dir" | "senderNodeFlags" | "receiverNodeFlags">,
+): Promise<ProfileResult> {
   const base = join(setup.dir, `prof-${Date.now()}`);
   const dirs = { tx: join(base, "tx"), rx: join(base, "rx") };
   mkdirSync(dirs.tx, { recursive: true });
   mkdirSync(dirs.rx, { recursive: true });
-  await runOnce({ ...spec, dir: setup.dir, senderNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.tx}`], receiverNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.rx}`] });
+  await runOnce({
+    ...spec,
+    dir: setup.dir,
+    senderNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.tx}`],
+    receiverNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dirs.rx}`],
+  });
   removeRecordings(setup.dir);
   const top = (profDir: string): string[] => {
     const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-    return file === undefined ? ["(no profile written)"] : hotspots(join(profDir, file), 8).map((h) => `${(h.share * 100).toFixed(1)}% ${h.name}`);
+    return file === undefined
+      ? ["(no profile written)"]
+      : hotspots(join(profDir, file), 8).map((h) => `${(h.share * 100).toFixed(1)}% ${h.name}`);
   };
   setup.progress(`profiled: ${title}`);
   return { title, sender: top(dirs.tx), receiver: top(dirs.rx) };
@@ -130,7 +182,8 @@ export function profileMarkdown(list: readonly ProfileResult[]): string[] {
   const lines: string[] = [];
   for (const p of list) {
     lines.push(`**${p.title}**`, "", "| sender | receiver |", "| --- | --- |");
-    for (let i = 0; i < Math.max(p.sender.length, p.receiver.length); i++) lines.push(`| ${p.sender[i] ?? ""} | ${p.receiver[i] ?? ""} |`);
+    for (let i = 0; i < Math.max(p.sender.length, p.receiver.length); i++)
+      lines.push(`| ${p.sender[i] ?? ""} | ${p.receiver[i] ?? ""} |`);
     lines.push("");
   }
   return lines;

@@ -41,11 +41,15 @@ export function summarize(runs: readonly RunResult[]): Summary {
     sendFps: m((r) => r.sendFps),
     intactFps: m((r) => (r.sendSeconds > 0 ? r.intact / r.sendSeconds : 0)),
     senderMsPerFrame: mu((r) => (r.senderCpuSeconds === undefined ? undefined : (1000 * r.senderCpuSeconds) / r.sent)),
-    receiverMsPerFrame: mu((r) => (r.receiverCpuSeconds === undefined ? undefined : (1000 * r.receiverCpuSeconds) / r.sent)),
+    receiverMsPerFrame: mu((r) =>
+      r.receiverCpuSeconds === undefined ? undefined : (1000 * r.receiverCpuSeconds) / r.sent,
+    ),
     receiverPeakMiB: mu((r) => (r.receiverPeakKiB === undefined ? undefined : r.receiverPeakKiB / 1024)),
     latencyP50: mu((r) => r.latencyP50),
     latencyP99: mu((r) => r.latencyP99),
-    bytesPerS: mu((r) => (r.bytesReceived === undefined || r.sendSeconds <= 0 ? undefined : r.bytesReceived / r.sendSeconds)),
+    bytesPerS: mu((r) =>
+      r.bytesReceived === undefined || r.sendSeconds <= 0 ? undefined : r.bytesReceived / r.sendSeconds,
+    ),
     cleanRuns: runs.filter((r) => r.failure === undefined && r.sent > 0 && r.intact === r.sent && r.torn === 0).length,
     failures: runs.flatMap((r) => (r.failure === undefined ? [] : [r.failure])),
   };

@@ -31,17 +31,49 @@ describe("udpcam sender -> the original server (legacy protocol)", () => {
     // The original server writes every frame between two reads: with the system's 208 KiB
     // buffer, any pause of a loaded test machine loses datagrams there and it records torn
     // frames whatever the sender does. The claim is for nothing lost: give it room.
-    const server = spawnChild(SYSTEM_PYTHON, [SEED_SERVER, "--port", String(port), "--output", output, "--idle-exit", "1.5", "--rcvbuf", String(4 << 20), "--ready-file", ready], {
-      name: "seed_server",
-      env: { DISPLAY: undefined },
-    });
+    const server = spawnChild(
+      SYSTEM_PYTHON,
+      [
+        SEED_SERVER,
+        "--port",
+        String(port),
+        "--output",
+        output,
+        "--idle-exit",
+        "1.5",
+        "--rcvbuf",
+        String(4 << 20),
+        "--ready-file",
+        ready,
+      ],
+      {
+        name: "seed_server",
+        env: { DISPLAY: undefined },
+      },
+    );
     cleanup.kill(server);
     await waitForFile(ready);
-    const sender = startSender(["--source", "test", "--protocol", "legacy", "--host", "127.0.0.1", "--port", String(port), "--fps", "25", "--frames", "50"]);
+    const sender = startSender([
+      "--source",
+      "test",
+      "--protocol",
+      "legacy",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--fps",
+      "25",
+      "--frames",
+      "50",
+    ]);
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
     expect(await server.exited).toBe(0);
-    expect(JSON.parse(server.stdout().trim())).toEqual({ framesWritten: 50, datagramsReceived: 50 * LEGACY_CHUNK_COUNT });
+    expect(JSON.parse(server.stdout().trim())).toEqual({
+      framesWritten: 50,
+      datagramsReceived: 50 * LEGACY_CHUNK_COUNT,
+    });
 
     const frames = await inspectRecording(output);
     expect(frames).toHaveLength(50);
@@ -60,9 +92,24 @@ describe("the original client -> udpcam receiver (legacy protocol)", () => {
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver(["--protocol", "legacy", "--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1"]);
+    const receiver = await startReceiver([
+      "--protocol",
+      "legacy",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      output,
+      "--stats",
+      statsFile,
+      "--idle-exit",
+      "1",
+    ]);
     cleanup.kill(receiver);
-    const client = spawnChild(SYSTEM_PYTHON, [SEED_CLIENT, "--source", clip, "--port", String(port), ...clientArgs], { name: "seed_client" });
+    const client = spawnChild(SYSTEM_PYTHON, [SEED_CLIENT, "--source", clip, "--port", String(port), ...clientArgs], {
+      name: "seed_client",
+    });
     cleanup.kill(client);
     expect(await client.exited).toBe(0);
     expect(await receiver.exited).toBe(0);

@@ -7,7 +7,16 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES, HEADER_BYTES } from "@udpcam/protocol";
-import { freePort, inspectRecording, readReceiverStats, startReceiver, startSender, tempDir, v1Counters, type Child } from "@udpcam/testkit";
+import {
+  freePort,
+  inspectRecording,
+  readReceiverStats,
+  startReceiver,
+  startSender,
+  tempDir,
+  v1Counters,
+  type Child,
+} from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { LOG_WARN, logLines, sendAll, udpSocket, useCleanup } from "./harness.js";
 
@@ -26,13 +35,48 @@ function expectKeyNeverShown(...processes: Child[]): void {
 }
 
 function senderArgs(port: number): string[] {
-  return ["--source", "test", "--codec", "jpeg", "--fps", "50", "--frames", String(FRAMES), "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port)];
+  return [
+    "--source",
+    "test",
+    "--codec",
+    "jpeg",
+    "--fps",
+    "50",
+    "--frames",
+    String(FRAMES),
+    "--datagram-size",
+    String(DEFAULT_MAX_DATAGRAM_BYTES),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ];
 }
 
-async function receiverIn(dir: string, port: number, args: readonly string[], env: Record<string, string | undefined> = {}) {
+async function receiverIn(
+  dir: string,
+  port: number,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+) {
   const output = join(dir, "out.avi");
   const statsFile = join(dir, "stats.json");
-  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1.5", ...args], { env });
+  const receiver = await startReceiver(
+    [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      output,
+      "--stats",
+      statsFile,
+      "--idle-exit",
+      "1.5",
+      ...args,
+    ],
+    { env },
+  );
   cleanup.kill(receiver);
   return { receiver, output, statsFile };
 }
@@ -40,28 +84,45 @@ async function receiverIn(dir: string, port: number, args: readonly string[], en
 describe("shared key", () => {
   it.each([
     { how: "flags", receiver: { args: ["--key", KEY], env: {} }, sender: { args: ["--key", KEY], env: {} } },
-    { how: "environment", receiver: { args: [], env: { RECEIVER_KEY: KEY } }, sender: { args: [], env: { SENDER_KEY: KEY } } },
-    { how: "key files", receiver: { args: ["--key-file", "KEYFILE"], env: {} }, sender: { args: ["--key-file", "KEYFILE"], env: {} } },
-  ])("the same key on both sides ($how): every frame arrives, the key is never logged", async ({ receiver: r, sender: s }) => {
-    const dir = tempDir();
-    cleanup.add(dir.remove);
-    const keyFile = join(dir.path, "key.txt");
-    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
-    const withFile = (args: readonly string[]) => args.map((a) => (a === "KEYFILE" ? keyFile : a));
-    const port = await freePort();
-    const { receiver, output, statsFile } = await receiverIn(dir.path, port, [...withFile(r.args), "--log-level", "debug"], r.env);
-    const sender = startSender([...senderArgs(port), ...withFile(s.args), "--log-level", "debug"], { env: s.env });
-    cleanup.kill(sender);
-    expect(await sender.exited).toBe(0);
-    expect(await receiver.exited).toBe(0);
+    {
+      how: "environment",
+      receiver: { args: [], env: { RECEIVER_KEY: KEY } },
+      sender: { args: [], env: { SENDER_KEY: KEY } },
+    },
+    {
+      how: "key files",
+      receiver: { args: ["--key-file", "KEYFILE"], env: {} },
+      sender: { args: ["--key-file", "KEYFILE"], env: {} },
+    },
+  ])(
+    "the same key on both sides ($how): every frame arrives, the key is never logged",
+    async ({ receiver: r, sender: s }) => {
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      const keyFile = join(dir.path, "key.txt");
+      writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+      const withFile = (args: readonly string[]) => args.map((a) => (a === "KEYFILE" ? keyFile : a));
+      const port = await freePort();
+      const { receiver, output, statsFile } = await receiverIn(
+        dir.path,
+        port,
+        [...withFile(r.args), "--log-level", "debug"],
+        r.env,
+      );
+      const sender = startSender([...senderArgs(port), ...withFile(s.args), "--log-level", "debug"], { env: s.env });
+      cleanup.kill(sender);
+      expect(await sender.exited).toBe(0);
+      expect(await receiver.exited).toBe(0);
 
-    const frames = await inspectRecording(output);
-    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
-    const counters = v1Counters(readReceiverStats(statsFile));
-    expect(counters.datagramsUnauthenticated + counters.datagramsUntagged).toBe(0);
-    expect(logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN)).toEqual([]);
-    expectKeyNeverShown(receiver, sender);
-  }, 60_000);
+      const frames = await inspectRecording(output);
+      expect(frames.map((f) => f.number)).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
+      const counters = v1Counters(readReceiverStats(statsFile));
+      expect(counters.datagramsUnauthenticated + counters.datagramsUntagged).toBe(0);
+      expect(logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN)).toEqual([]);
+      expectKeyNeverShown(receiver, sender);
+    },
+    60_000,
+  );
 
   it("forged and replayed datagrams are dropped and counted; each frame is recorded once", async () => {
     const dir = tempDir();
@@ -105,25 +166,44 @@ describe("shared key", () => {
   }, 60_000);
 
   it.each([
-    { name: "key at the sender only", receiverArgs: [], senderKey: ["--key", KEY], expected: /tag but no --key is configured.*give the receiver the same --key/ },
-    { name: "key at the receiver only", receiverArgs: ["--key", KEY], senderKey: [], expected: /without an authentication tag.*give the sender the same --key/ },
-    { name: "different keys", receiverArgs: ["--key", KEY], senderKey: ["--key", OTHER_KEY], expected: /does not match --key.*different key/ },
-  ])("$name: nothing is recorded, and the receiver says once what to fix", async ({ receiverArgs, senderKey, expected }) => {
-    const dir = tempDir();
-    cleanup.add(dir.remove);
-    const port = await freePort();
-    const { receiver, statsFile } = await receiverIn(dir.path, port, receiverArgs);
-    const sender = startSender([...senderArgs(port), ...senderKey]);
-    cleanup.kill(sender);
-    expect(await sender.exited).toBe(0);
-    expect(await receiver.exited).toBe(0);
+    {
+      name: "key at the sender only",
+      receiverArgs: [],
+      senderKey: ["--key", KEY],
+      expected: /tag but no --key is configured.*give the receiver the same --key/,
+    },
+    {
+      name: "key at the receiver only",
+      receiverArgs: ["--key", KEY],
+      senderKey: [],
+      expected: /without an authentication tag.*give the sender the same --key/,
+    },
+    {
+      name: "different keys",
+      receiverArgs: ["--key", KEY],
+      senderKey: ["--key", OTHER_KEY],
+      expected: /does not match --key.*different key/,
+    },
+  ])(
+    "$name: nothing is recorded, and the receiver says once what to fix",
+    async ({ receiverArgs, senderKey, expected }) => {
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      const port = await freePort();
+      const { receiver, statsFile } = await receiverIn(dir.path, port, receiverArgs);
+      const sender = startSender([...senderArgs(port), ...senderKey]);
+      cleanup.kill(sender);
+      expect(await sender.exited).toBe(0);
+      expect(await receiver.exited).toBe(0);
 
-    const stats = readReceiverStats(statsFile);
-    expect(stats.framesComplete).toBe(0);
-    expect(stats.framesRecorded).toBe(0);
-    expect(stats.datagramsReceived).toBeGreaterThan(FRAMES);
-    const warnings = logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN);
-    expect(warnings.map((w) => w.msg)).toEqual([expect.stringMatching(expected)]);
-    expectKeyNeverShown(receiver, sender);
-  }, 60_000);
+      const stats = readReceiverStats(statsFile);
+      expect(stats.framesComplete).toBe(0);
+      expect(stats.framesRecorded).toBe(0);
+      expect(stats.datagramsReceived).toBeGreaterThan(FRAMES);
+      const warnings = logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN);
+      expect(warnings.map((w) => w.msg)).toEqual([expect.stringMatching(expected)]);
+      expectKeyNeverShown(receiver, sender);
+    },
+    60_000,
+  );
 });

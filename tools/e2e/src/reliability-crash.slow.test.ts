@@ -18,9 +18,32 @@ async function killedAfterStream(receiverArgs: readonly string[]): Promise<strin
   const dir = tempDir();
   cleanup.add(dir.remove);
   const port = await freePort();
-  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", join(dir.path, "out.avi"), ...receiverArgs]);
+  const receiver = await startReceiver([
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--output",
+    join(dir.path, "out.avi"),
+    ...receiverArgs,
+  ]);
   cleanup.kill(receiver);
-  const sender = startSender(["--source", "test", "--codec", "jpeg", "--fps", String(FPS), "--frames", String(FRAMES), "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port)]);
+  const sender = startSender([
+    "--source",
+    "test",
+    "--codec",
+    "jpeg",
+    "--fps",
+    String(FPS),
+    "--frames",
+    String(FRAMES),
+    "--datagram-size",
+    String(DEFAULT_MAX_DATAGRAM_BYTES),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ]);
   cleanup.kill(sender);
   expect(await sender.exited).toBe(0);
   // Every frame has been sent (and, on loopback, received): now the receiver dies without a word.
@@ -32,7 +55,9 @@ async function killedAfterStream(receiverArgs: readonly string[]): Promise<strin
 describe("receiver killed with SIGKILL", () => {
   it("--segment-seconds 1: every finished segment plays, 25 consecutive frames each; at most ~2 s are lost", async () => {
     const dir = await killedAfterStream(["--segment-seconds", "1"]);
-    const segments = readdirSync(dir).filter((name) => /^out-\d{3}\.avi$/.test(name)).sort();
+    const segments = readdirSync(dir)
+      .filter((name) => /^out-\d{3}\.avi$/.test(name))
+      .sort();
     expect(segments.length).toBeGreaterThanOrEqual(4);
     // The last one was open when the process died: it may be unreadable. All the others were finalized.
     const finished = segments.slice(0, -1);
@@ -47,7 +72,9 @@ describe("receiver killed with SIGKILL", () => {
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i));
     // Lost: the open segment (1 s) plus what waited to be written.
     expect(numbers.length).toBeGreaterThanOrEqual(FRAMES - 2 * FPS);
-    console.log(`SIGKILL, 1 s segments: ${finished.length} finished segments play, frames 0-${numbers.length - 1} of 0-${FRAMES - 1}; open segment ${segments[segments.length - 1]} is ${statSync(join(dir, segments[segments.length - 1]!)).size} bytes`);
+    console.log(
+      `SIGKILL, 1 s segments: ${finished.length} finished segments play, frames 0-${numbers.length - 1} of 0-${FRAMES - 1}; open segment ${segments[segments.length - 1]} is ${statSync(join(dir, segments[segments.length - 1]!)).size} bytes`,
+    );
   }, 60_000);
 
   it("one file, JPEG stored as it arrives (the default): every frame written before the kill plays", async () => {
@@ -71,7 +98,9 @@ describe("receiver killed with SIGKILL", () => {
     const frames = await inspectRecording(path);
     const intactPrefix = frames.findIndex((f, i) => f.number !== i || f.torn);
     const clean = intactPrefix === -1 ? frames.length : intactPrefix;
-    console.log(`SIGKILL, one file: ${bytes} bytes, ffprobe reads ${readable} frames, ${clean} clean from frame 0, of ${FRAMES} sent`);
+    console.log(
+      `SIGKILL, one file: ${bytes} bytes, ffprobe reads ${readable} frames, ${clean} clean from frame 0, of ${FRAMES} sent`,
+    );
     // At most the very last frame read back is damaged (cut by the block boundary).
     expect(clean).toBeGreaterThanOrEqual(frames.length - 1);
     expect(clean).toBeLessThan(FRAMES);

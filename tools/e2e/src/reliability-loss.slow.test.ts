@@ -5,7 +5,17 @@
 import { join } from "node:path";
 import { startNetsim } from "@udpcam/netsim";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
-import { freePort, inspectRecording, judgeRecording, readReceiverStats, startReceiver, startSender, tempDir, type ReceiverStats, type RecordingVerdict } from "@udpcam/testkit";
+import {
+  freePort,
+  inspectRecording,
+  judgeRecording,
+  readReceiverStats,
+  startReceiver,
+  startSender,
+  tempDir,
+  type ReceiverStats,
+  type RecordingVerdict,
+} from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
 
@@ -28,19 +38,52 @@ interface Impairment {
   readonly jitterMs?: number;
 }
 
-async function throughNetsim(impairment: Impairment, senderArgs: readonly string[], frames: number, fps: number): Promise<{ verdict: RecordingVerdict; numbers: (number | undefined)[]; stats: ReceiverStats; lost: number }> {
+async function throughNetsim(
+  impairment: Impairment,
+  senderArgs: readonly string[],
+  frames: number,
+  fps: number,
+): Promise<{ verdict: RecordingVerdict; numbers: (number | undefined)[]; stats: ReceiverStats; lost: number }> {
   const dir = tempDir();
   cleanup.add(dir.remove);
   const port = await freePort();
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
-  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1.5"]);
+  const receiver = await startReceiver([
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--output",
+    output,
+    "--stats",
+    statsFile,
+    "--idle-exit",
+    "1.5",
+  ]);
   cleanup.kill(receiver);
   const netsim = await startNetsim({ target: { host: "127.0.0.1", port }, seed: SEED, ...impairment });
   cleanup.add(() => void netsim.close());
   const sender = startSender([
-    "--source", "test", "--codec", "jpeg", "--width", "640", "--height", "480", "--fps", String(fps), "--frames", String(frames),
-    "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(netsim.port), ...senderArgs,
+    "--source",
+    "test",
+    "--codec",
+    "jpeg",
+    "--width",
+    "640",
+    "--height",
+    "480",
+    "--fps",
+    String(fps),
+    "--frames",
+    String(frames),
+    "--datagram-size",
+    String(DEFAULT_MAX_DATAGRAM_BYTES),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(netsim.port),
+    ...senderArgs,
   ]);
   cleanup.kill(sender);
   expect(await sender.exited).toBe(0);
@@ -48,7 +91,12 @@ async function throughNetsim(impairment: Impairment, senderArgs: readonly string
   const lost = netsim.stats().dropped;
   await netsim.close();
   const recorded = await inspectRecording(output);
-  return { verdict: judgeRecording(recorded), numbers: recorded.map((f) => f.number), stats: readReceiverStats(statsFile), lost };
+  return {
+    verdict: judgeRecording(recorded),
+    numbers: recorded.map((f) => f.number),
+    stats: readReceiverStats(statsFile),
+    lost,
+  };
 }
 
 function report(name: string, frames: number, result: Awaited<ReturnType<typeof throughNetsim>>): void {
@@ -63,27 +111,35 @@ describe("JPEG 640x480 test pattern through netsim, 1472-byte datagrams", () => 
   it.each([
     { loss: 0.002, minIntact: 0.995 },
     { loss: 0.01, minIntact: 0.98 },
-  ])("$loss fragment loss with reordering, FEC 10%: nothing torn, at least $minIntact of frames intact", async ({ loss, minIntact }) => {
-    const result = await throughNetsim({ loss, reorder: 0.01 }, [], FRAMES, ASSERTED_FPS);
-    report(`FEC 10%, loss ${loss}`, FRAMES, result);
-    expect(result.lost).toBeGreaterThan(0);
-    expect(result.verdict.torn).toBe(0);
-    expect(result.verdict.repeated).toBe(0);
-    expect(result.verdict.outOfOrder).toBe(0);
-    // Every frame recorded is intact: a frame is recorded whole or not at all.
-    expect(result.verdict.intact).toBe(result.verdict.recorded);
-    expect(result.verdict.intact).toBeGreaterThanOrEqual(Math.ceil(minIntact * FRAMES));
-  }, 90_000);
+  ])(
+    "$loss fragment loss with reordering, FEC 10%: nothing torn, at least $minIntact of frames intact",
+    async ({ loss, minIntact }) => {
+      const result = await throughNetsim({ loss, reorder: 0.01 }, [], FRAMES, ASSERTED_FPS);
+      report(`FEC 10%, loss ${loss}`, FRAMES, result);
+      expect(result.lost).toBeGreaterThan(0);
+      expect(result.verdict.torn).toBe(0);
+      expect(result.verdict.repeated).toBe(0);
+      expect(result.verdict.outOfOrder).toBe(0);
+      // Every frame recorded is intact: a frame is recorded whole or not at all.
+      expect(result.verdict.intact).toBe(result.verdict.recorded);
+      expect(result.verdict.intact).toBeGreaterThanOrEqual(Math.ceil(minIntact * FRAMES));
+    },
+    90_000,
+  );
 
-  it.each([{ loss: 0.002 }, { loss: 0.01 }])("$loss fragment loss with reordering, FEC off: frames are lost, never torn", async ({ loss }) => {
-    const result = await throughNetsim({ loss, reorder: 0.01 }, ["--fec", "0"], FRAMES, MEASURED_FPS);
-    report(`FEC off, loss ${loss}`, FRAMES, result);
-    expect(result.verdict.torn).toBe(0);
-    expect(result.verdict.repeated).toBe(0);
-    expect(result.verdict.outOfOrder).toBe(0);
-    expect(result.verdict.intact).toBe(result.verdict.recorded);
-    expect(result.stats.framesRecovered).toBe(0);
-  }, 90_000);
+  it.each([{ loss: 0.002 }, { loss: 0.01 }])(
+    "$loss fragment loss with reordering, FEC off: frames are lost, never torn",
+    async ({ loss }) => {
+      const result = await throughNetsim({ loss, reorder: 0.01 }, ["--fec", "0"], FRAMES, MEASURED_FPS);
+      report(`FEC off, loss ${loss}`, FRAMES, result);
+      expect(result.verdict.torn).toBe(0);
+      expect(result.verdict.repeated).toBe(0);
+      expect(result.verdict.outOfOrder).toBe(0);
+      expect(result.verdict.intact).toBe(result.verdict.recorded);
+      expect(result.stats.framesRecovered).toBe(0);
+    },
+    90_000,
+  );
 
   it("duplicates and reordering alone: every frame recorded exactly once, in order", async () => {
     const frames = 100;

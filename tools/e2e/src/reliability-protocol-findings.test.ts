@@ -13,7 +13,14 @@
  * Now a frame holds the chunks that arrived (in blocks that grow with them) and
  * its payload buffer is allocated when it completes; the budget counts what is held.
  */
-import { createReassembler, DEFAULT_MAX_DATAGRAM_BYTES, encodeDatagram, fecLayout, packetizeFrame, type DatagramHeader } from "@udpcam/protocol";
+import {
+  createReassembler,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  encodeDatagram,
+  fecLayout,
+  packetizeFrame,
+  type DatagramHeader,
+} from "@udpcam/protocol";
 import { describe, expect, it } from "vitest";
 
 const MAX_FRAME_BYTES = 64 << 20;
@@ -53,7 +60,16 @@ describe("protocol findings (it.fails until fixed in @udpcam/protocol)", () => {
   it("a real frame in flight survives four forged datagrams announcing huge frames", () => {
     const reassembler = createReassembler({ maxFrameBytes: MAX_FRAME_BYTES });
     const real = packetizeFrame(
-      { streamId: 7, frameNumber: 0, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 1, payload: new Uint8Array(30_000).fill(9) },
+      {
+        streamId: 7,
+        frameNumber: 0,
+        codec: "jpeg",
+        width: 640,
+        height: 480,
+        fps: 25,
+        timestampMs: 1,
+        payload: new Uint8Array(30_000).fill(9),
+      },
       { maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES, fecOverhead: 0 },
     );
     const half = Math.floor(real.length / 2);

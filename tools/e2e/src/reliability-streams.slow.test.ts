@@ -6,14 +6,39 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
-import { freePort, inspectRecording, isStrictlyIncreasing, judgeRecording, readReceiverStats, readSenderStats, runsOf, startReceiver, startSender, tempDir } from "@udpcam/testkit";
+import {
+  freePort,
+  inspectRecording,
+  isStrictlyIncreasing,
+  judgeRecording,
+  readReceiverStats,
+  readSenderStats,
+  runsOf,
+  startReceiver,
+  startSender,
+  tempDir,
+} from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { LOG_WARN, logLines, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 
 function pattern(port: number, fps: number, extra: readonly string[] = []): string[] {
-  return ["--source", "test", "--codec", "jpeg", "--fps", String(fps), "--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES), "--host", "127.0.0.1", "--port", String(port), ...extra];
+  return [
+    "--source",
+    "test",
+    "--codec",
+    "jpeg",
+    "--fps",
+    String(fps),
+    "--datagram-size",
+    String(DEFAULT_MAX_DATAGRAM_BYTES),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    ...extra,
+  ];
 }
 
 describe("restarts", () => {
@@ -23,7 +48,20 @@ describe("restarts", () => {
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "4", "--streams", "first"]);
+    const receiver = await startReceiver([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      output,
+      "--stats",
+      statsFile,
+      "--idle-exit",
+      "4",
+      "--streams",
+      "first",
+    ]);
     cleanup.kill(receiver);
     const first = startSender(pattern(port, 25));
     cleanup.kill(first);
@@ -73,7 +111,18 @@ describe("restarts", () => {
     expect(await first.exited).toBe("SIGKILL");
     // Nobody listens for a while: the datagrams go nowhere (ICMP port unreachable), which must not stop the sender.
     await sleep(1_000);
-    const second = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", secondOutput, "--stats", statsFile, "--idle-exit", "1.5"]);
+    const second = await startReceiver([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      secondOutput,
+      "--stats",
+      statsFile,
+      "--idle-exit",
+      "1.5",
+    ]);
     cleanup.kill(second);
     expect(await sender.exited).toBe(0);
     expect(logLines(sender.stderr()).filter((l) => l.level >= LOG_WARN)).toEqual([]);
@@ -96,19 +145,46 @@ describe("two senders to one receiver", () => {
     cleanup.add(dir.remove);
     const port = await freePort();
     const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", join(dir.path, "out.avi"), "--stats", statsFile, "--idle-exit", "1.5", "--streams", "separate"]);
+    const receiver = await startReceiver([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      join(dir.path, "out.avi"),
+      "--stats",
+      statsFile,
+      "--idle-exit",
+      "1.5",
+      "--streams",
+      "separate",
+    ]);
     cleanup.kill(receiver);
     // Different sizes and lengths, so a frame in the wrong file could not go unnoticed.
     const big = startSender(pattern(port, 25, ["--frames", "60", "--stats", join(dir.path, "big.json")]));
-    const small = startSender(pattern(port, 25, ["--frames", "40", "--width", "320", "--height", "240", "--stats", join(dir.path, "small.json")]));
+    const small = startSender(
+      pattern(port, 25, [
+        "--frames",
+        "40",
+        "--width",
+        "320",
+        "--height",
+        "240",
+        "--stats",
+        join(dir.path, "small.json"),
+      ]),
+    );
     cleanup.kill(big);
     cleanup.kill(small);
     expect(await big.exited).toBe(0);
     expect(await small.exited).toBe(0);
     expect(await receiver.exited).toBe(0);
 
-    const fileOf = (statsName: string) => `out-${readSenderStats(join(dir.path, statsName)).streamId.toString(16).padStart(8, "0")}.avi`;
-    const recordings = readdirSync(dir.path).filter((name) => name.endsWith(".avi")).sort();
+    const fileOf = (statsName: string) =>
+      `out-${readSenderStats(join(dir.path, statsName)).streamId.toString(16).padStart(8, "0")}.avi`;
+    const recordings = readdirSync(dir.path)
+      .filter((name) => name.endsWith(".avi"))
+      .sort();
     expect(recordings).toEqual([fileOf("big.json"), fileOf("small.json")].sort());
     for (const name of recordings) expect(name).toMatch(/^out-[0-9a-f]{8}\.avi$/);
 
@@ -129,7 +205,20 @@ describe("two senders to one receiver", () => {
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1.5", "--streams", "first"]);
+    const receiver = await startReceiver([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--output",
+      output,
+      "--stats",
+      statsFile,
+      "--idle-exit",
+      "1.5",
+      "--streams",
+      "first",
+    ]);
     cleanup.kill(receiver);
     const firstSender = startSender(pattern(port, 25, ["--frames", "75"]));
     cleanup.kill(firstSender);
@@ -145,7 +234,9 @@ describe("two senders to one receiver", () => {
     expect(judgeRecording(frames).intact).toBe(75);
     const stats = readReceiverStats(statsFile);
     expect(stats.streamsRefused).toBe(1);
-    const refusals = logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN && /refusing a second stream/.test(l.msg));
+    const refusals = logLines(receiver.stderr()).filter(
+      (l) => l.level >= LOG_WARN && /refusing a second stream/.test(l.msg),
+    );
     expect(refusals).toHaveLength(1);
     expect(refusals[0]?.msg).toMatch(/use --streams separate/);
     expect(readdirSync(dir.path).filter((name) => name.endsWith(".avi"))).toEqual(["out.avi"]);

@@ -53,11 +53,25 @@ describe("udpcam sender --protocol rtp -> real RTP/JPEG peers", () => {
     const gst = gstRtpReader(port, output);
     cleanup.kill(gst);
     await waitForUdpPort(port);
-    const sender = startSender(["--source", clip, "--protocol", "rtp", "--host", "127.0.0.1", "--port", String(port), "--fps", "25"]);
+    const sender = startSender([
+      "--source",
+      clip,
+      "--protocol",
+      "rtp",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--fps",
+      "25",
+    ]);
     cleanup.kill(sender);
     expect(await sender.exited, sender.stderr()).toBe(0);
-    expect(sender.stderr()).toContain("Huffman tables other than the standard ones (an optimised JPEG); RTP/JPEG rebuilds the standard tables: decoding the source's JPEGs and encoding them again at quality 80");
-    for (let i = 0; i < 100 && bytesIn(output) < 320 * 240 * 3 * FRAMES; i++) await new Promise((done) => setTimeout(done, 50));
+    expect(sender.stderr()).toContain(
+      "Huffman tables other than the standard ones (an optimised JPEG); RTP/JPEG rebuilds the standard tables: decoding the source's JPEGs and encoding them again at quality 80",
+    );
+    for (let i = 0; i < 100 && bytesIn(output) < 320 * 240 * 3 * FRAMES; i++)
+      await new Promise((done) => setTimeout(done, 50));
     expect(await stopPeer(gst), gst.stderr()).toBe(0);
     expectEveryFrame(output, 320, 240);
   });

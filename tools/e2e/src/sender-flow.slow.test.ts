@@ -25,7 +25,20 @@ describe("sender, flat out", () => {
     await new Promise<void>((done) => counter.bind(0, "127.0.0.1", done));
     cleanup.add(() => counter.close());
 
-    const sender = startSender(["--source", "test", "--fps", "1000", "--frames", String(FRAMES), "--codec", "raw", "--host", "127.0.0.1", "--port", String(counter.address().port)]);
+    const sender = startSender([
+      "--source",
+      "test",
+      "--fps",
+      "1000",
+      "--frames",
+      String(FRAMES),
+      "--codec",
+      "raw",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(counter.address().port),
+    ]);
     cleanup.kill(sender);
     let peakKiB = 0;
     const sampler = setInterval(() => {

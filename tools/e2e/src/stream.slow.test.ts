@@ -29,13 +29,28 @@ async function stream(senderArgs: string[], receiverArgs: string[] = []) {
   const port = await freePort();
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
-  const receiver = await startReceiver(["--host", "127.0.0.1", "--port", String(port), "--output", output, "--stats", statsFile, "--idle-exit", "1", ...receiverArgs]);
+  const receiver = await startReceiver([
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--output",
+    output,
+    "--stats",
+    statsFile,
+    "--idle-exit",
+    "1",
+    ...receiverArgs,
+  ]);
   cleanup.kill(receiver);
   const sender = startSender(["--host", "127.0.0.1", "--port", String(port), ...senderArgs]);
   cleanup.kill(sender);
   const [senderExit, receiverExit] = await Promise.all([sender.exited, receiver.exited]);
   expect({ senderExit, senderErr: senderExit === 0 ? "" : sender.stderr() }).toEqual({ senderExit: 0, senderErr: "" });
-  expect({ receiverExit, receiverErr: receiverExit === 0 ? "" : receiver.stderr() }).toEqual({ receiverExit: 0, receiverErr: "" });
+  expect({ receiverExit, receiverErr: receiverExit === 0 ? "" : receiver.stderr() }).toEqual({
+    receiverExit: 0,
+    receiverErr: "",
+  });
   const stats = readReceiverStats(statsFile);
   const frames = await inspectRecording(output);
   return { stats, frames, output, receiver, sender };
@@ -58,7 +73,15 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     { name: "v1 raw, 1472-byte datagrams", fps: 25, args: ["--codec", "raw", "--datagram-size", PATH_SAFE] },
     { name: "v1 jpeg", fps: 50, args: ["--codec", "jpeg", "--quality", "85", "--datagram-size", PATH_SAFE] },
   ])("records every test-pattern frame intact: $name", async ({ fps, args }) => {
-    const { stats, frames, output } = await stream(["--source", "test", "--fps", String(fps), "--frames", "60", ...args]);
+    const { stats, frames, output } = await stream([
+      "--source",
+      "test",
+      "--fps",
+      String(fps),
+      "--frames",
+      "60",
+      ...args,
+    ]);
     expect(stats.framesRecorded).toBe(60);
     expect(frames).toHaveLength(60);
     expect(ffprobeFrameCount(output)).toBe(60);
@@ -67,7 +90,10 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
   });
 
   it("--fourcc MJPG stores a JPEG stream as it arrived: the file's frames are the sender's JPEG bytes", async () => {
-    const { stats, frames, output } = await stream(["--source", "test", "--fps", "50", "--frames", "40", "--codec", "jpeg", "--quality", "85"], ["--fourcc", "MJPG"]);
+    const { stats, frames, output } = await stream(
+      ["--source", "test", "--fps", "50", "--frames", "40", "--codec", "jpeg", "--quality", "85"],
+      ["--fourcc", "MJPG"],
+    );
     expect(stats.framesRecorded).toBe(40);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expectIntact(frames, 30);
@@ -78,26 +104,49 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     const names = readdirSync(copies).sort();
     expect(names).toHaveLength(40);
     names.forEach((name, n) => {
-      expect(Buffer.compare(readFileSync(join(copies, name)), encodeJpeg(renderPatternFrame(n, LEGACY_FRAME_WIDTH, LEGACY_FRAME_HEIGHT), 85)), `frame ${n}`).toBe(0);
+      expect(
+        Buffer.compare(
+          readFileSync(join(copies, name)),
+          encodeJpeg(renderPatternFrame(n, LEGACY_FRAME_WIDTH, LEGACY_FRAME_HEIGHT), 85),
+        ),
+        `frame ${n}`,
+      ).toBe(0);
     });
   });
 
   it("--fourcc MJPG records a raw stream too (encoded to JPEG on the way in)", async () => {
-    const { stats, frames } = await stream(["--source", "test", "--fps", "50", "--frames", "30", "--codec", "raw"], ["--fourcc", "MJPG"]);
+    const { stats, frames } = await stream(
+      ["--source", "test", "--fps", "50", "--frames", "30", "--codec", "raw"],
+      ["--fourcc", "MJPG"],
+    );
     expect(stats.framesRecorded).toBe(30);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expectIntact(frames, 30);
   });
 
   it("carries a size other than 640x480 in-band, and records at the stream's rate", async () => {
-    const { stats, frames } = await stream(["--source", "test", "--width", "320", "--height", "240", "--fps", "30", "--frames", "30"]);
+    const { stats, frames } = await stream([
+      "--source",
+      "test",
+      "--width",
+      "320",
+      "--height",
+      "240",
+      "--fps",
+      "30",
+      "--frames",
+      "30",
+    ]);
     expect(stats.framesRecorded).toBe(30);
     expect(frames).toHaveLength(30);
     expectIntact(frames, INTACT_MIN_PSNR);
   });
 
   it("legacy protocol: the original 20 x 46,081-byte datagrams, strict reassembly", async () => {
-    const { stats, frames } = await stream(["--source", "test", "--protocol", "legacy", "--fps", "25", "--frames", "40"], ["--protocol", "legacy"]);
+    const { stats, frames } = await stream(
+      ["--source", "test", "--protocol", "legacy", "--fps", "25", "--frames", "40"],
+      ["--protocol", "legacy"],
+    );
     expect(stats.framesRecorded).toBe(40);
     expect(frames).toHaveLength(40);
     expectIntact(frames, INTACT_MIN_PSNR);
@@ -113,14 +162,20 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     const clip = join(dir.path, "clip.avi");
     await writePatternClip(clip, { width: LEGACY_FRAME_WIDTH, height: LEGACY_FRAME_HEIGHT, frames: 30, fps: 30 });
 
-    const { stats, frames } = await stream(["--source", clip, "--codec", codec, "--protocol", protocol, "--fps", "30"], ["--protocol", protocol]);
+    const { stats, frames } = await stream(
+      ["--source", clip, "--codec", codec, "--protocol", protocol, "--fps", "30"],
+      ["--protocol", protocol],
+    );
     expect(stats.framesRecorded).toBe(30);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expectIntact(frames, INTACT_MIN_PSNR);
   });
 
   it("receiver --frames N stops after exactly N recorded frames", async () => {
-    const { stats, frames, receiver } = await stream(["--source", "test", "--fps", "50", "--frames", "60"], ["--frames", "20"]);
+    const { stats, frames, receiver } = await stream(
+      ["--source", "test", "--fps", "50", "--frames", "60"],
+      ["--frames", "20"],
+    );
     expect(stats.framesRecorded).toBe(20);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(receiver.stderr()).toMatch(/stopping: 20 frames recorded/);

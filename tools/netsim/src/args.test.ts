@@ -17,18 +17,67 @@ describe("parseCli", () => {
   it("reads every flag", () => {
     const config = run(
       parseCli([
-        "--listen", "127.0.0.1:9600", "--target", "127.0.0.1:9505", "--loss", "0.01", "--mtu", "9000", "--burst", "3",
-        "--reorder", "0.1", "--reorder-gap", "5", "--reorder-max-ms", "20", "--duplicate", "0.2", "--delay", "10", "--jitter", "2.5",
-        "--truncate", "0.3", "--garbage", "0.4", "--rate", "100", "--queue-ms", "50", "--seed", "42", "--buffer", "1048576",
-        "--duration", "1.5", "--idle-exit", "2", "--stats", "out.json",
+        "--listen",
+        "127.0.0.1:9600",
+        "--target",
+        "127.0.0.1:9505",
+        "--loss",
+        "0.01",
+        "--mtu",
+        "9000",
+        "--burst",
+        "3",
+        "--reorder",
+        "0.1",
+        "--reorder-gap",
+        "5",
+        "--reorder-max-ms",
+        "20",
+        "--duplicate",
+        "0.2",
+        "--delay",
+        "10",
+        "--jitter",
+        "2.5",
+        "--truncate",
+        "0.3",
+        "--garbage",
+        "0.4",
+        "--rate",
+        "100",
+        "--queue-ms",
+        "50",
+        "--seed",
+        "42",
+        "--buffer",
+        "1048576",
+        "--duration",
+        "1.5",
+        "--idle-exit",
+        "2",
+        "--stats",
+        "out.json",
       ]),
     );
     expect(config).toEqual({
       netsim: {
         listen: { host: "127.0.0.1", port: 9600 },
         target: { host: "127.0.0.1", port: 9505 },
-        loss: 0.01, mtu: 9000, burst: 3, reorder: 0.1, reorderGap: 5, reorderMaxMs: 20, duplicate: 0.2, delayMs: 10, jitterMs: 2.5,
-        truncate: 0.3, garbage: 0.4, rateMbit: 100, queueMs: 50, seed: 42, socketBufferBytes: 1_048_576,
+        loss: 0.01,
+        mtu: 9000,
+        burst: 3,
+        reorder: 0.1,
+        reorderGap: 5,
+        reorderMaxMs: 20,
+        duplicate: 0.2,
+        delayMs: 10,
+        jitterMs: 2.5,
+        truncate: 0.3,
+        garbage: 0.4,
+        rateMbit: 100,
+        queueMs: 50,
+        seed: 42,
+        socketBufferBytes: 1_048_576,
       },
       durationS: 1.5,
       idleExitS: 2,
@@ -38,7 +87,13 @@ describe("parseCli", () => {
 
   it("fills defaults, leaves the seed to be drawn, and skips pnpm's leading --", () => {
     const config = run(parseCli(["--", "--target", "127.0.0.1:9505"]));
-    expect(config.netsim).toMatchObject({ listen: { host: "127.0.0.1", port: 9600 }, loss: 0, mtu: 1500, reorderGap: 3, socketBufferBytes: 8 << 20 });
+    expect(config.netsim).toMatchObject({
+      listen: { host: "127.0.0.1", port: 9600 },
+      loss: 0,
+      mtu: 1500,
+      reorderGap: 3,
+      socketBufferBytes: 8 << 20,
+    });
     expect(config.netsim.seed).toBeUndefined();
     expect(config.durationS).toBeUndefined();
   });
@@ -79,7 +134,13 @@ describe("parseCli", () => {
 
   it("reads the environment and a --config file, flags first", () => {
     const file = JSON.stringify({ loss: 0.2, seed: 7 });
-    const config = run(parseCli(["--config", "netsim.json", "--seed", "9"], { NETSIM_TARGET: "127.0.0.1:9505", NETSIM_LOSS: "0.1" }, () => file));
+    const config = run(
+      parseCli(
+        ["--config", "netsim.json", "--seed", "9"],
+        { NETSIM_TARGET: "127.0.0.1:9505", NETSIM_LOSS: "0.1" },
+        () => file,
+      ),
+    );
     expect(config.netsim).toMatchObject({ target: { host: "127.0.0.1", port: 9505 }, loss: 0.1, seed: 9 });
   });
 
@@ -94,13 +155,25 @@ describe("helpText", () => {
     const text = helpText();
     expect(text).toContain("  -h, --help ");
     const impairmentFlags = Object.keys(IMPAIRMENT_OPTIONS).map((key) => `--${flagName(key)}`);
-    for (const flag of ["--listen", "--target", "--stats", "--buffer", "--duration", "--idle-exit", ...impairmentFlags]) {
+    for (const flag of [
+      "--listen",
+      "--target",
+      "--stats",
+      "--buffer",
+      "--duration",
+      "--idle-exit",
+      ...impairmentFlags,
+    ]) {
       expect(text).toContain(`  ${flag} `);
     }
-    expect(impairmentFlags).toEqual(expect.arrayContaining(["--delay", "--jitter", "--rate", "--reorder-gap", "--queue-ms"]));
+    expect(impairmentFlags).toEqual(
+      expect.arrayContaining(["--delay", "--jitter", "--rate", "--reorder-gap", "--queue-ms"]),
+    );
     Object.values(IMPAIRMENT_OPTIONS).forEach((option, i) => {
       const line = text.split("\n").find((candidate) => candidate.startsWith(`  ${impairmentFlags[i]} `));
-      expect(line).toContain(option.default === undefined ? "default unset]" : `default ${JSON.stringify(option.default)}]`);
+      expect(line).toContain(
+        option.default === undefined ? "default unset]" : `default ${JSON.stringify(option.default)}]`,
+      );
     });
   });
 });
@@ -120,8 +193,20 @@ describe("parseEndpoint", () => {
 describe("resolveImpairmentOptions", () => {
   it("fills defaults and draws a seed only when none is given", () => {
     expect(resolveImpairmentOptions({}, () => 7)).toEqual({
-      seed: 7, mtu: 1500, loss: 0, burst: 0, reorder: 0, reorderGap: 3, reorderMaxMs: 50, duplicate: 0,
-      delayMs: 0, jitterMs: 0, truncate: 0, garbage: 0, rateMbit: 0, queueMs: 100,
+      seed: 7,
+      mtu: 1500,
+      loss: 0,
+      burst: 0,
+      reorder: 0,
+      reorderGap: 3,
+      reorderMaxMs: 50,
+      duplicate: 0,
+      delayMs: 0,
+      jitterMs: 0,
+      truncate: 0,
+      garbage: 0,
+      rateMbit: 0,
+      queueMs: 100,
     });
     expect(resolveImpairmentOptions({ seed: 0 }, () => 7).seed).toBe(0);
   });

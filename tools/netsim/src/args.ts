@@ -1,9 +1,26 @@
 // netsim's command line, read by appkit's loader as the apps read theirs: defaults <
 // --config file < NETSIM_* environment < flags, every problem as `--flag: what is wrong`.
-import { decimal, flagName, integer, loadConfig, optional, renderHelp, text, type ConfigInput, type OptionTable } from "@udpcam/appkit";
+import {
+  decimal,
+  flagName,
+  integer,
+  loadConfig,
+  optional,
+  renderHelp,
+  text,
+  type ConfigInput,
+  type OptionTable,
+} from "@udpcam/appkit";
 import { z } from "zod";
 import { DEFAULT_SOCKET_BUFFER_BYTES, type Endpoint, type NetsimOptions } from "./netsim.js";
-import { IMPAIRMENT_KEYS, IMPAIRMENT_OPTIONS, type ImpairmentOption, type ImpairmentOptions, NetsimOptionsError, resolveImpairmentOptions } from "./options.js";
+import {
+  IMPAIRMENT_KEYS,
+  IMPAIRMENT_OPTIONS,
+  type ImpairmentOption,
+  type ImpairmentOptions,
+  NetsimOptionsError,
+  resolveImpairmentOptions,
+} from "./options.js";
 
 /** What the command line asks for: help, a run, or the reasons it cannot be run. */
 export type CliRequest =
@@ -28,7 +45,10 @@ const MAX_SECONDS = 31_536_000;
 /** `HOST:PORT` or `[V6]:PORT` as an option value; an unset one is refused as required. */
 function endpoint() {
   return z.unknown().transform((raw, ctx): Endpoint => {
-    const parsed = raw === undefined ? "required, as HOST:PORT (e.g. 127.0.0.1:9505)" : parseEndpoint(typeof raw === "string" ? raw : JSON.stringify(raw));
+    const parsed =
+      raw === undefined
+        ? "required, as HOST:PORT (e.g. 127.0.0.1:9505)"
+        : parseEndpoint(typeof raw === "string" ? raw : JSON.stringify(raw));
     if (typeof parsed !== "string") return parsed;
     ctx.addIssue({ code: "custom", message: parsed });
     return z.NEVER;
@@ -36,34 +56,86 @@ function endpoint() {
 }
 
 const CLI_OPTIONS = {
-  listen: { schema: endpoint(), default: DEFAULT_LISTEN, value: "HOST:PORT", help: "address to receive on; port 0 picks one" },
-  target: { schema: endpoint(), default: undefined, value: "HOST:PORT", help: "where to forward datagrams (required); replies go back to the last sender" },
+  listen: {
+    schema: endpoint(),
+    default: DEFAULT_LISTEN,
+    value: "HOST:PORT",
+    help: "address to receive on; port 0 picks one",
+  },
+  target: {
+    schema: endpoint(),
+    default: undefined,
+    value: "HOST:PORT",
+    help: "where to forward datagrams (required); replies go back to the last sender",
+  },
   ...IMPAIRMENT_OPTIONS,
-  buffer: { schema: integer(0, 1 << 30), default: DEFAULT_SOCKET_BUFFER_BYTES, value: "BYTES", help: "socket receive/send buffer size to ask for (the kernel may grant less: net.core.rmem_max)" },
-  duration: { schema: optional(decimal(0, MAX_SECONDS)), default: undefined, value: "S", help: "stop after S seconds and print the stats (unset: run until SIGINT/SIGTERM)" },
-  idleExit: { schema: optional(decimal(0, MAX_SECONDS)), default: undefined, value: "S", help: "stop after S seconds with no datagram in (unset: never)" },
-  stats: { schema: optional(text({ hint: "a file name" })), default: undefined, value: "FILE", help: "also write the final stats JSON to FILE" },
+  buffer: {
+    schema: integer(0, 1 << 30),
+    default: DEFAULT_SOCKET_BUFFER_BYTES,
+    value: "BYTES",
+    help: "socket receive/send buffer size to ask for (the kernel may grant less: net.core.rmem_max)",
+  },
+  duration: {
+    schema: optional(decimal(0, MAX_SECONDS)),
+    default: undefined,
+    value: "S",
+    help: "stop after S seconds and print the stats (unset: run until SIGINT/SIGTERM)",
+  },
+  idleExit: {
+    schema: optional(decimal(0, MAX_SECONDS)),
+    default: undefined,
+    value: "S",
+    help: "stop after S seconds with no datagram in (unset: never)",
+  },
+  stats: {
+    schema: optional(text({ hint: "a file name" })),
+    default: undefined,
+    value: "FILE",
+    help: "also write the final stats JSON to FILE",
+  },
 } satisfies OptionTable;
 
 /** Reads the command line (without node and the script; a leading `--` from pnpm is skipped). */
-export function parseCli(argv: readonly string[], env: ConfigInput["env"] = {}, readFile: ConfigInput["readFile"] = noConfigFile): CliRequest {
+export function parseCli(
+  argv: readonly string[],
+  env: ConfigInput["env"] = {},
+  readFile: ConfigInput["readFile"] = noConfigFile,
+): CliRequest {
   const result = loadConfig(CLI_OPTIONS, ENV_PREFIX, { argv, env, readFile });
   if (result.kind === "help") return { kind: "help" };
   if (result.kind === "errors") return { kind: "error", messages: result.errors };
   const { config } = result;
 
   // Ranges are checked; what is left is the options that depend on each other (--burst and --loss).
-  const given = Object.fromEntries(Object.keys(IMPAIRMENT_OPTIONS).map((option) => [IMPAIRMENT_KEYS[option as ImpairmentOption], config[option as ImpairmentOption]]));
+  const given = Object.fromEntries(
+    Object.keys(IMPAIRMENT_OPTIONS).map((option) => [
+      IMPAIRMENT_KEYS[option as ImpairmentOption],
+      config[option as ImpairmentOption],
+    ]),
+  );
   let impairment: ImpairmentOptions;
   try {
-    impairment = resolveImpairmentOptions(given, () => 0, (option) => `--${flagName(option)}`);
+    impairment = resolveImpairmentOptions(
+      given,
+      () => 0,
+      (option) => `--${flagName(option)}`,
+    );
   } catch (error) {
     if (!(error instanceof NetsimOptionsError)) throw error;
     return { kind: "error", messages: error.issues.map((issue) => `${issue.path}: ${issue.message}`) };
   }
   // The seed stays unset when not given, so that each run draws its own.
-  const netsim: NetsimOptions = { ...impairment, seed: config.seed, listen: config.listen, target: config.target, socketBufferBytes: config.buffer };
-  return { kind: "run", config: { netsim, durationS: config.duration, idleExitS: config.idleExit, statsFile: config.stats } };
+  const netsim: NetsimOptions = {
+    ...impairment,
+    seed: config.seed,
+    listen: config.listen,
+    target: config.target,
+    socketBufferBytes: config.buffer,
+  };
+  return {
+    kind: "run",
+    config: { netsim, durationS: config.duration, idleExitS: config.idleExit, statsFile: config.stats },
+  };
 }
 
 function noConfigFile(path: string): string {
@@ -75,7 +147,8 @@ export function parseEndpoint(raw: string): Endpoint | string {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(raw);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
-  if (host === undefined || !(port >= 0 && port <= 65_535)) return `got ${JSON.stringify(raw)}, use HOST:PORT with a port from 0 to 65535`;
+  if (host === undefined || !(port >= 0 && port <= 65_535))
+    return `got ${JSON.stringify(raw)}, use HOST:PORT with a port from 0 to 65535`;
   return { host, port };
 }
 

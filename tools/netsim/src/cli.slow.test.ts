@@ -65,8 +65,19 @@ describe("netsim CLI", () => {
     try {
       const statsFile = join(dir, "stats.json");
       const run = netsim([
-        "--", "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${rx.address().port}`,
-        "--loss", "0.002", "--seed", "42", "--duration", "1.5", "--stats", statsFile,
+        "--",
+        "--listen",
+        "127.0.0.1:0",
+        "--target",
+        `127.0.0.1:${rx.address().port}`,
+        "--loss",
+        "0.002",
+        "--seed",
+        "42",
+        "--duration",
+        "1.5",
+        "--stats",
+        statsFile,
       ]);
       const port = await run.port;
       const tx = await openSocket();
@@ -82,7 +93,14 @@ describe("netsim CLI", () => {
       const lines = stdout.trim().split("\n");
       expect(lines).toHaveLength(1);
       const stats = JSON.parse(lines[0]!) as NetsimStats;
-      expect(stats).toMatchObject({ seed: 42, datagramsIn: 300, bytesIn: 300 * LEGACY_DATAGRAM_BYTES, fragmentsIn: 300 * 32, pending: 0, sendErrors: 0 });
+      expect(stats).toMatchObject({
+        seed: 42,
+        datagramsIn: 300,
+        bytesIn: 300 * LEGACY_DATAGRAM_BYTES,
+        fragmentsIn: 300 * 32,
+        pending: 0,
+        sendErrors: 0,
+      });
       expect(stats.dropped).toBeGreaterThan(3);
       expect(stats.dropped).toBeLessThan(45);
       expect(stats.datagramsOut).toBe(300 - stats.dropped);
@@ -122,7 +140,8 @@ describe("netsim CLI", () => {
 
   it("exits 2 with one line when the listen port is taken", async () => {
     const taken = await openSocket();
-    const { code, stderr } = await netsim(["--listen", `127.0.0.1:${taken.address().port}`, "--target", "127.0.0.1:9"]).exited;
+    const { code, stderr } = await netsim(["--listen", `127.0.0.1:${taken.address().port}`, "--target", "127.0.0.1:9"])
+      .exited;
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain("EADDRINUSE");

@@ -41,16 +41,19 @@ async function run(config: CliConfig): Promise<number> {
       const idleMs = config.idleExitS * 1000;
       let lastCount = 0;
       let lastChangeMs = Date.now();
-      setInterval(() => {
-        const count = netsim.stats().datagramsIn;
-        const nowMs = Date.now();
-        if (count !== lastCount) {
-          lastCount = count;
-          lastChangeMs = nowMs;
-        } else if (nowMs - lastChangeMs >= idleMs) {
-          resolve("idle");
-        }
-      }, Math.min(IDLE_CHECK_MS, idleMs)).unref();
+      setInterval(
+        () => {
+          const count = netsim.stats().datagramsIn;
+          const nowMs = Date.now();
+          if (count !== lastCount) {
+            lastCount = count;
+            lastChangeMs = nowMs;
+          } else if (nowMs - lastChangeMs >= idleMs) {
+            resolve("idle");
+          }
+        },
+        Math.min(IDLE_CHECK_MS, idleMs),
+      ).unref();
     }
   });
   // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
@@ -96,5 +99,12 @@ main().then(
 /** Binding a port in use, or an address not on this machine, or a host that does not resolve: the user's to fix. */
 function isUserSocketError(error: unknown): error is Error {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return error instanceof Error && (code === "EADDRINUSE" || code === "EADDRNOTAVAIL" || code === "EACCES" || code === "ENOTFOUND" || code === "EAI_AGAIN");
+  return (
+    error instanceof Error &&
+    (code === "EADDRINUSE" ||
+      code === "EADDRNOTAVAIL" ||
+      code === "EACCES" ||
+      code === "ENOTFOUND" ||
+      code === "EAI_AGAIN")
+  );
 }

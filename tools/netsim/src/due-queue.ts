@@ -58,7 +58,8 @@ export class DueQueue<T> {
     for (;;) {
       let child = 2 * at + 1;
       if (child >= last) break;
-      if (child + 1 < last && this.#before(times[child + 1]!, orders[child + 1]!, times[child]!, orders[child]!)) child++;
+      if (child + 1 < last && this.#before(times[child + 1]!, orders[child + 1]!, times[child]!, orders[child]!))
+        child++;
       if (!this.#before(times[child]!, orders[child]!, time, order)) break;
       times[at] = times[child]!;
       orders[at] = orders[child]!;

@@ -33,7 +33,9 @@ export function fragmentPayloadBytes(mtu: number): number {
 /** How many IP fragments a datagram with `payloadBytes` bytes of UDP payload takes at `mtu`. */
 export function fragmentCount(payloadBytes: number, mtu: number): number {
   if (!Number.isInteger(payloadBytes) || payloadBytes < 0 || payloadBytes > MAX_UDP_PAYLOAD_BYTES) {
-    throw new RangeError(`payloadBytes: must be an integer between 0 and ${MAX_UDP_PAYLOAD_BYTES}, got ${payloadBytes}`);
+    throw new RangeError(
+      `payloadBytes: must be an integer between 0 and ${MAX_UDP_PAYLOAD_BYTES}, got ${payloadBytes}`,
+    );
   }
   return countFragments(payloadBytes, mtu, fragmentPayloadBytes(mtu));
 }

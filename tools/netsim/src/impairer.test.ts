@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { type Emission, Impairer, MAX_GARBAGE_BYTES, MAX_MUTATED_BYTES } from "./impairer.js";
 import { type ImpairmentOptions, resolveImpairmentOptions } from "./options.js";
 
-const impairer = (options: Partial<ImpairmentOptions>): Impairer => new Impairer(resolveImpairmentOptions({ seed: 42, ...options }, () => 0));
+const impairer = (options: Partial<ImpairmentOptions>): Impairer =>
+  new Impairer(resolveImpairmentOptions({ seed: 42, ...options }, () => 0));
 
 const patterns = new Map<number, Uint8Array>();
 /** Datagram `id` of `length` bytes: the id in its first 4 bytes (where they fit), then a counting pattern. */
@@ -29,7 +30,11 @@ const run = (processor: Impairer, count: number, length = 1472, stepMs = 0): Emi
   return out;
 };
 const forwardedIds = (emissions: readonly Emission[]): Set<number> =>
-  new Set(emissions.filter((emission) => emission.kind === "forward" || emission.kind === "reordered").map((emission) => idOf(emission.datagram)));
+  new Set(
+    emissions
+      .filter((emission) => emission.kind === "forward" || emission.kind === "reordered")
+      .map((emission) => idOf(emission.datagram)),
+  );
 
 /** Binomial bounds: the mean, give or take five standard deviations. */
 const expectBinomial = (observed: number, trials: number, probability: number): void => {
@@ -48,7 +53,14 @@ describe("Impairer without impairments", () => {
       expect(out).toEqual([{ datagram: input, sendAtMs: id, kind: "forward" }]);
       expect(out[0]!.datagram).toBe(input);
     }
-    expect(processor.stats()).toMatchObject({ datagramsIn: 100, emitted: 100, bytesIn: 10_000, bytesEmitted: 10_000, fragmentsIn: 100, dropped: 0 });
+    expect(processor.stats()).toMatchObject({
+      datagramsIn: 100,
+      emitted: 100,
+      bytesIn: 10_000,
+      bytesEmitted: 10_000,
+      fragmentsIn: 100,
+      dropped: 0,
+    });
   });
 });
 
@@ -148,7 +160,9 @@ describe("reorder", () => {
     expect(processor.nextReleaseMs()).toBe(50);
     expect(processor.stats().held).toBe(2);
     expect(processor.poll(49.9)).toEqual([]);
-    expect(processor.poll(55).map((emission) => [idOf(emission.datagram), emission.kind, emission.sendAtMs])).toEqual([[1, "reordered", 55]]);
+    expect(processor.poll(55).map((emission) => [idOf(emission.datagram), emission.kind, emission.sendAtMs])).toEqual([
+      [1, "reordered", 55],
+    ]);
     expect(processor.poll(60).map((emission) => idOf(emission.datagram))).toEqual([2]);
     expect(processor.nextReleaseMs()).toBeUndefined();
     expect(processor.stats().held).toBe(0);
@@ -196,7 +210,11 @@ describe("garbage", () => {
     const mutated = out.filter((emission) => emission.kind === "garbage-mutated");
     const stats = processor.stats();
     expectBinomial(random.length + mutated.length, 5000, 0.2);
-    expect(stats).toMatchObject({ garbageInjected: random.length + mutated.length, garbageRandom: random.length, garbageMutated: mutated.length });
+    expect(stats).toMatchObject({
+      garbageInjected: random.length + mutated.length,
+      garbageRandom: random.length,
+      garbageMutated: mutated.length,
+    });
     expect(random.length).toBeGreaterThan(300);
     expect(mutated.length).toBeGreaterThan(300);
     for (const emission of random) {
@@ -273,7 +291,11 @@ describe("everything at once", () => {
     queueMs: 20,
   };
   const snapshot = (seed: number): unknown[] =>
-    run(impairer({ ...options, seed }), 3000, 3000, 0.3).map((emission) => [emission.kind, emission.sendAtMs, createHash("sha256").update(emission.datagram).digest("hex")]);
+    run(impairer({ ...options, seed }), 3000, 3000, 0.3).map((emission) => [
+      emission.kind,
+      emission.sendAtMs,
+      createHash("sha256").update(emission.datagram).digest("hex"),
+    ]);
 
   it("accounts for every datagram", () => {
     const processor = impairer(options);
@@ -282,7 +304,9 @@ describe("everything at once", () => {
     expect(stats.held).toBe(0);
     expect(stats.emitted).toBe(out.length);
     expect(stats.bytesEmitted).toBe(out.reduce((sum, emission) => sum + emission.datagram.length, 0));
-    expect(stats.datagramsIn - stats.dropped + stats.duplicated + stats.garbageInjected).toBe(stats.emitted + stats.queueDropped);
+    expect(stats.datagramsIn - stats.dropped + stats.duplicated + stats.garbageInjected).toBe(
+      stats.emitted + stats.queueDropped,
+    );
     for (const key of ["dropped", "queueDropped", "reordered", "duplicated", "truncated", "garbageInjected"] as const) {
       expect(stats[key], key).toBeGreaterThan(0);
     }

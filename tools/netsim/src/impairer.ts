@@ -108,8 +108,8 @@ export class Impairer {
   constructor(options: ImpairmentOptions) {
     this.options = options;
     this.#fragmentPayload = fragmentPayloadBytes(options.mtu);
-    this.#random = [Stream.Loss, Stream.Truncate, Stream.Duplicate, Stream.Reorder, Stream.Delay, Stream.Garbage].map((stream) =>
-      createRandom(deriveSeed(options.seed, stream)),
+    this.#random = [Stream.Loss, Stream.Truncate, Stream.Duplicate, Stream.Reorder, Stream.Delay, Stream.Garbage].map(
+      (stream) => createRandom(deriveSeed(options.seed, stream)),
     );
     const { loss, burst } = options;
     if (burst >= 1) {
@@ -156,7 +156,12 @@ export class Impairer {
       counts.duplicated++;
     }
     if (reorder > 0 && this.#rng(Stream.Reorder).next() < reorder) {
-      this.#held.push({ datagram: survivor, copies, releaseAtMs: nowMs + this.options.reorderMaxMs, remaining: this.options.reorderGap });
+      this.#held.push({
+        datagram: survivor,
+        copies,
+        releaseAtMs: nowMs + this.options.reorderMaxMs,
+        remaining: this.options.reorderGap,
+      });
       this.#heldCopies += copies;
       counts.reordered++;
       return out;
@@ -270,4 +275,3 @@ export class Impairer {
     this.#out.push({ datagram, sendAtMs, kind });
   }
 }
-

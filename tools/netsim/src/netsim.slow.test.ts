@@ -72,7 +72,8 @@ describe("netsim over real sockets", () => {
     // The same decisions, offline.
     const processor = new Impairer(netsim.options);
     const expected: Uint8Array[] = [];
-    for (let id = 0; id < count; id++) expected.push(...processor.push(datagram(id), 0).map((emission) => emission.datagram));
+    for (let id = 0; id < count; id++)
+      expected.push(...processor.push(datagram(id), 0).map((emission) => emission.datagram));
     expected.push(...processor.flush(0).map((emission) => emission.datagram));
 
     expect(rx.received.length).toBe(expected.length);
@@ -93,12 +94,15 @@ describe("netsim over real sockets", () => {
       sendErrors: 0,
       pending: 0,
     });
-    for (const key of ["dropped", "reordered", "duplicated", "truncated", "garbageInjected"] as const) expect(stats[key], key).toBeGreaterThan(0);
+    for (const key of ["dropped", "reordered", "duplicated", "truncated", "garbageInjected"] as const)
+      expect(stats[key], key).toBeGreaterThan(0);
     expect(stats.datagramsIn - stats.dropped + stats.duplicated + stats.garbageInjected).toBe(stats.datagramsOut);
     expect(stats.recvBufferBytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
 
     // And the content, read straight off the wire: every well-formed 1200-byte datagram is one sent.
-    const whole = rx.received.filter((bytes) => bytes.length === 1200 && bytes.subarray(4).every((byte) => byte === bytes[3]));
+    const whole = rx.received.filter(
+      (bytes) => bytes.length === 1200 && bytes.subarray(4).every((byte) => byte === bytes[3]),
+    );
     for (const bytes of whole) expect(Buffer.compare(bytes, datagram(bytes.readUInt32BE(0)))).toBe(0);
   });
 
@@ -137,7 +141,9 @@ describe("netsim over real sockets", () => {
 
   it("forwards replies back to the sender", async () => {
     const rx = await receiver();
-    rx.socket.on("message", (bytes, from) => rx.socket.send(Buffer.concat([Buffer.from("re:"), bytes]), from.port, from.address));
+    rx.socket.on("message", (bytes, from) =>
+      rx.socket.send(Buffer.concat([Buffer.from("re:"), bytes]), from.port, from.address),
+    );
     const netsim = await startNetsim({ target: { host: "127.0.0.1", port: rx.port } });
     const tx = await openSocket();
     const replies: string[] = [];
@@ -165,6 +171,8 @@ describe("netsim over real sockets", () => {
 
   it("rejects bad options by name before opening a socket", async () => {
     await expect(startNetsim({ target: { host: "127.0.0.1", port: 0 }, loss: 2 })).rejects.toThrow(NetsimOptionsError);
-    await expect(startNetsim({ target: { host: "127.0.0.1", port: 0 } })).rejects.toThrow("target.port: must be an integer between 1 and 65535, got 0");
+    await expect(startNetsim({ target: { host: "127.0.0.1", port: 0 } })).rejects.toThrow(
+      "target.port: must be an integer between 1 and 65535, got 0",
+    );
   });
 });

@@ -206,13 +206,20 @@ function checkEndpoints(options: NetsimOptions): void {
   if (options.listen?.port !== undefined) port("listen.port", options.listen.port, 0);
   port("target.port", options.target.port, 1);
   if (typeof options.target.host !== "string" || options.target.host === "") {
-    issues.push({ path: "target.host", message: `must be a host name or address, got ${JSON.stringify(options.target.host)}` });
+    issues.push({
+      path: "target.host",
+      message: `must be a host name or address, got ${JSON.stringify(options.target.host)}`,
+    });
   }
   if (issues.length > 0) throw new NetsimOptionsError(issues);
 }
 
 function bindSocket(host: string, port: number, bufferBytes: number): Promise<Socket> {
-  const socket = createSocket({ type: isIPv6(host) ? "udp6" : "udp4", recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
+  const socket = createSocket({
+    type: isIPv6(host) ? "udp6" : "udp4",
+    recvBufferSize: bufferBytes,
+    sendBufferSize: bufferBytes,
+  });
   return new Promise((resolve, reject) => {
     socket.once("error", (error) => {
       socket.close();

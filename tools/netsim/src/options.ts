@@ -3,7 +3,12 @@ import { MAX_IPV4_MTU, MIN_IPV4_MTU } from "./fragments.js";
 import { MAX_SEED } from "./random.js";
 
 const probability = (help: string): OptionDef<number> => ({ schema: decimal(0, 1), default: 0, value: "P", help });
-const milliseconds = (defaultValue: number, help: string): OptionDef<number> => ({ schema: decimal(0, 600_000), default: defaultValue, value: "MS", help });
+const milliseconds = (defaultValue: number, help: string): OptionDef<number> => ({
+  schema: decimal(0, 600_000),
+  default: defaultValue,
+  value: "MS",
+  help,
+});
 
 /** What the impairment processor does to each datagram. All probabilities are per datagram unless noted. */
 export interface ImpairmentOptions {
@@ -45,19 +50,46 @@ export interface ImpairmentOptions {
  */
 export const IMPAIRMENT_OPTIONS = {
   loss: probability("probability that one IP fragment is lost; a datagram is lost if any fragment is"),
-  mtu: { schema: integer(MIN_IPV4_MTU, MAX_IPV4_MTU), default: 1500, value: "BYTES", help: "link MTU: sets how many fragments a datagram takes" },
-  burst: { schema: decimal(0, 1_000_000), default: 0, value: "N", help: "mean loss burst length in fragments (Gilbert model, same mean loss); 0 = independent" },
+  mtu: {
+    schema: integer(MIN_IPV4_MTU, MAX_IPV4_MTU),
+    default: 1500,
+    value: "BYTES",
+    help: "link MTU: sets how many fragments a datagram takes",
+  },
+  burst: {
+    schema: decimal(0, 1_000_000),
+    default: 0,
+    value: "N",
+    help: "mean loss burst length in fragments (Gilbert model, same mean loss); 0 = independent",
+  },
   reorder: probability("probability that a datagram is held back"),
-  reorderGap: { schema: integer(1, 1_000_000), default: 3, value: "K", help: "a held datagram is released after K later datagrams..." },
+  reorderGap: {
+    schema: integer(1, 1_000_000),
+    default: 3,
+    value: "K",
+    help: "a held datagram is released after K later datagrams...",
+  },
   reorderMaxMs: milliseconds(50, "...or after this long, whichever comes first"),
   duplicate: probability("probability that a datagram is sent twice"),
   delay: milliseconds(0, "fixed one-way delay"),
   jitter: milliseconds(0, "delay varies uniformly by up to this much either way (reorders by itself)"),
   truncate: probability("probability that a datagram is cut to a random shorter length"),
-  garbage: probability("probability, per datagram in, of injecting a garbage datagram (random bytes or a mutated copy)"),
-  rate: { schema: decimal(0, 1_000_000), default: 0, value: "MBIT", help: "link rate in Mbit/s, headers included; 0 = unlimited" },
+  garbage: probability(
+    "probability, per datagram in, of injecting a garbage datagram (random bytes or a mutated copy)",
+  ),
+  rate: {
+    schema: decimal(0, 1_000_000),
+    default: 0,
+    value: "MBIT",
+    help: "link rate in Mbit/s, headers included; 0 = unlimited",
+  },
   queueMs: milliseconds(100, "with --rate: drop a datagram that would wait longer than this for the link"),
-  seed: { schema: optional(integer(0, MAX_SEED)), default: undefined, value: "N", help: "seed of every random choice; unset: a random one, reported in the stats" },
+  seed: {
+    schema: optional(integer(0, MAX_SEED)),
+    default: undefined,
+    value: "N",
+    help: "seed of every random choice; unset: a random one, reported in the stats",
+  },
 } satisfies OptionTable;
 
 export type ImpairmentOption = keyof typeof IMPAIRMENT_OPTIONS;
@@ -111,10 +143,14 @@ export function resolveImpairmentOptions(
 ): ImpairmentOptions {
   const issues: OptionIssue[] = [];
   const values: Partial<Record<keyof ImpairmentOptions, number>> = {};
-  for (const [option, def] of Object.entries(IMPAIRMENT_OPTIONS) as [ImpairmentOption, (typeof IMPAIRMENT_OPTIONS)[ImpairmentOption]][]) {
+  for (const [option, def] of Object.entries(IMPAIRMENT_OPTIONS) as [
+    ImpairmentOption,
+    (typeof IMPAIRMENT_OPTIONS)[ImpairmentOption],
+  ][]) {
     const key = IMPAIRMENT_KEYS[option];
     const result = def.schema.safeParse(given[key] ?? def.default);
-    if (!result.success) issues.push(...result.error.issues.map((issue) => ({ path: name(option), message: issue.message })));
+    if (!result.success)
+      issues.push(...result.error.issues.map((issue) => ({ path: name(option), message: issue.message })));
     else values[key] = result.data ?? drawSeed();
   }
   const options = values as ImpairmentOptions;
@@ -131,7 +167,10 @@ function crossCheck(options: ImpairmentOptions, name: OptionNamer): OptionIssue[
   } else if (burst >= 1 && loss < 1 && burst < loss / (1 - loss)) {
     // The Gilbert model enters a burst with probability loss / (1 - loss) / burst per fragment.
     const least = loss / (1 - loss);
-    issues.push({ path: name("burst"), message: `got ${burst}, with a loss of ${loss} the mean burst length must be at least ${Number(least.toPrecision(3))}` });
+    issues.push({
+      path: name("burst"),
+      message: `got ${burst}, with a loss of ${loss} the mean burst length must be at least ${Number(least.toPrecision(3))}`,
+    });
   }
   return issues;
 }

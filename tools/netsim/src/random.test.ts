@@ -45,7 +45,8 @@ describe("createRandom", () => {
 describe("deriveSeed", () => {
   it("gives different unsigned seeds for different streams and seeds", () => {
     const seeds = new Set<number>();
-    for (let seed = 0; seed < 50; seed++) for (let stream = 0; stream < 6; stream++) seeds.add(deriveSeed(seed, stream));
+    for (let seed = 0; seed < 50; seed++)
+      for (let stream = 0; stream < 6; stream++) seeds.add(deriveSeed(seed, stream));
     expect(seeds.size).toBe(300);
     for (const seed of seeds) expect(seed >>> 0).toBe(seed);
   });

@@ -15,7 +15,9 @@ export function deliveredFrame(event: FrameEvent, captureTime: number): TrackedF
   let undecodable = false;
   const meta = { captureTime, sequence: event.frameNumber };
   const decode = async (): Promise<Frame> =>
-    event.codec === "jpeg" ? decodeJpegAsync(event.payload, meta) : createFrame(event.payload, event.width, event.height, meta);
+    event.codec === "jpeg"
+      ? decodeJpegAsync(event.payload, meta)
+      : createFrame(event.payload, event.width, event.height, meta);
   return {
     event,
     captureTime,

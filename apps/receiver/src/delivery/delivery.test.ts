@@ -12,7 +12,19 @@ const logger = createLogger({ name: "test", level: "silent", format: "json", col
 
 function jpegEvent(streamId: number, frameNumber: number): FrameEvent {
   const payload = encodeJpeg(renderPatternFrame(frameNumber, 320, 240), 90);
-  return { type: "frame", streamId, frameNumber, codec: Codec.Jpeg, width: 320, height: 240, fps: 0, timestampMs: 1_000, payload, recovered: false, firstArrivalMs: 0 };
+  return {
+    type: "frame",
+    streamId,
+    frameNumber,
+    codec: Codec.Jpeg,
+    width: 320,
+    height: 240,
+    fps: 0,
+    timestampMs: 1_000,
+    payload,
+    recovered: false,
+    firstArrivalMs: 0,
+  };
 }
 
 /** A sink that asks for pixels and holds each delivery until `release()`. */
@@ -46,7 +58,18 @@ class HeldSink implements Sink {
 function delivery(sinks: Sink[], options: Partial<DeliveryOptions> = {}) {
   const stats = emptyReceiverStats(0);
   const failures: unknown[] = [];
-  const d = new Delivery(sinks, stats, { streams: "separate", frameLimit: undefined, onLimit: () => undefined, onFailure: (e) => failures.push(e), ...options }, logger);
+  const d = new Delivery(
+    sinks,
+    stats,
+    {
+      streams: "separate",
+      frameLimit: undefined,
+      onLimit: () => undefined,
+      onFailure: (e) => failures.push(e),
+      ...options,
+    },
+    logger,
+  );
   return { d, stats, failures };
 }
 
@@ -110,7 +133,13 @@ describe("Delivery", () => {
     const only2 = new HeldSink("only2", [2]);
     only2.release();
     const started: [number, number | undefined][] = [];
-    const watcher: Sink = { name: "watcher", accepts: () => false, deliver: () => Promise.resolve(), close: () => Promise.resolve(), streamStarted: (id, replaces) => started.push([id, replaces]) };
+    const watcher: Sink = {
+      name: "watcher",
+      accepts: () => false,
+      deliver: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      streamStarted: (id, replaces) => started.push([id, replaces]),
+    };
     const { d, stats } = delivery([only2, watcher]);
     d.accept(ingested(jpegEvent(1, 0)));
     d.accept(ingested(jpegEvent(2, 5)));
@@ -160,7 +189,12 @@ describe("Delivery", () => {
   });
 
   it("stops the app when a sink fails for a reason that is not the frame's", async () => {
-    const broken: Sink = { name: "broken", accepts: () => true, deliver: () => Promise.reject(new Error("disk full")), close: () => Promise.resolve() };
+    const broken: Sink = {
+      name: "broken",
+      accepts: () => true,
+      deliver: () => Promise.reject(new Error("disk full")),
+      close: () => Promise.resolve(),
+    };
     const { d, failures } = delivery([broken]);
     d.accept(ingested(jpegEvent(1, 0)));
     await d.close();

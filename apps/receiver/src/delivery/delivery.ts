@@ -83,7 +83,8 @@ export class Delivery {
     await this.drain();
     const results = await Promise.allSettled(this.#queues.map((queue) => queue.sink.close()));
     for (const [i, result] of results.entries()) {
-      if (result.status === "rejected") this.logger.error({ err: result.reason }, `closing the ${this.#queues[i]?.sink.name} failed`);
+      if (result.status === "rejected")
+        this.logger.error({ err: result.reason }, `closing the ${this.#queues[i]?.sink.name} failed`);
     }
   }
 

@@ -37,7 +37,9 @@ export class StreamGate {
       this.#lastSeen.clear();
       this.#lastSeen.set(streamId, now);
       this.#refused.delete(streamId);
-      return current === undefined ? { kind: "accept", isNew: true } : { kind: "accept", isNew: true, replaces: current };
+      return current === undefined
+        ? { kind: "accept", isNew: true }
+        : { kind: "accept", isNew: true, replaces: current };
     }
     const isNew = !this.#refused.has(streamId);
     if (isNew) {

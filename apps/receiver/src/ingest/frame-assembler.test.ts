@@ -15,10 +15,28 @@ describe("v1 assembler", () => {
   it("emits the protocol's frame event with the sender's metadata", () => {
     const assembler = v1();
     const payload = new Uint8Array(5000).map((_, i) => i & 0xff);
-    const datagrams = packetizeFrame({ streamId: 7, frameNumber: 3, codec: Codec.Jpeg, width: 64, height: 48, fps: 30, timestampMs: 1234.5, payload });
+    const datagrams = packetizeFrame({
+      streamId: 7,
+      frameNumber: 3,
+      codec: Codec.Jpeg,
+      width: 64,
+      height: 48,
+      fps: 30,
+      timestampMs: 1234.5,
+      payload,
+    });
     const frames = datagrams.flatMap((d) => assembler.push(d, 10));
     expect(frames).toHaveLength(1);
-    expect(frames[0]).toMatchObject({ type: "frame", streamId: 7, frameNumber: 3, codec: "jpeg", width: 64, height: 48, fps: 30, timestampMs: 1234.5 });
+    expect(frames[0]).toMatchObject({
+      type: "frame",
+      streamId: 7,
+      frameNumber: 3,
+      codec: "jpeg",
+      width: 64,
+      height: 48,
+      fps: 30,
+      timestampMs: 1234.5,
+    });
     expect(frames[0]?.payload).toEqual(payload);
     expect(assembler.senderClock).toBe(true);
   });
@@ -32,7 +50,16 @@ describe("v1 assembler", () => {
 
   it("accepts only datagrams tagged with its key", () => {
     const assembler = createV1Assembler({ key: KEY, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
-    const frame = { streamId: 1, frameNumber: 0, codec: Codec.Jpeg, width: 8, height: 8, fps: 25, timestampMs: 0, payload: new Uint8Array(100) };
+    const frame = {
+      streamId: 1,
+      frameNumber: 0,
+      codec: Codec.Jpeg,
+      width: 8,
+      height: 8,
+      fps: 25,
+      timestampMs: 0,
+      payload: new Uint8Array(100),
+    };
     const untagged = packetizeFrame(frame);
     expect(untagged.flatMap((d) => assembler.push(d, 0))).toEqual([]);
     const signed = packetizeFrame({ ...frame, frameNumber: 1 }, { authenticator: createHmacAuthenticator(KEY) });
@@ -46,7 +73,13 @@ describe("legacy assembler", () => {
     const assembler = createLegacyAssembler({ mode: "strict", kernelDrops: () => 0 });
     const frames = legacyFrame(5).flatMap((d) => assembler.push(d, 0));
     expect(frames).toHaveLength(1);
-    expect(frames[0]).toMatchObject({ streamId: LEGACY_STREAM_ID, codec: "raw-bgr24", width: 640, height: 480, fps: 25 });
+    expect(frames[0]).toMatchObject({
+      streamId: LEGACY_STREAM_ID,
+      codec: "raw-bgr24",
+      width: 640,
+      height: 480,
+      fps: 25,
+    });
     expect(frames[0]?.payload.every((b) => b === 5)).toBe(true);
     expect(assembler.senderClock).toBe(false);
   });

@@ -88,7 +88,8 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
   return {
     senderClock: false,
     push(datagram, now) {
-      if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0) dropsAtFrameStart = settings.kernelDrops();
+      if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0)
+        dropsAtFrameStart = settings.kernelDrops();
       const frames: FrameEvent[] = [];
       for (const event of reassembler.push(datagram, now)) {
         if (event.type !== "frame") {
@@ -134,7 +135,10 @@ export interface RtpAssemblerSettings {
  * to map them), so a frame's time is when it completed here.
  */
 export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembler {
-  const reassembler = createRtpJpegReassembler({ maxFrameBytes: settings.maxFrameBytes, frameTimeoutMs: settings.frameTimeout });
+  const reassembler = createRtpJpegReassembler({
+    maxFrameBytes: settings.maxFrameBytes,
+    frameTimeoutMs: settings.frameTimeout,
+  });
   let datagramsV1Like = 0;
   const perStream = new StreamCounts();
   return {

@@ -7,7 +7,12 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
-import { createLegacyAssembler, createRtpAssembler, createV1Assembler, type FrameAssembler } from "./frame-assembler.js";
+import {
+  createLegacyAssembler,
+  createRtpAssembler,
+  createV1Assembler,
+  type FrameAssembler,
+} from "./frame-assembler.js";
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
 import { joinGroup, type GroupMembership } from "./multicast.js";
 import { bindSocket } from "./socket.js";
@@ -23,12 +28,16 @@ const post = (message: IngestMessage, transfer: ArrayBuffer[] = []): void => por
 
 /** A transferable copy unless the payload already owns its whole buffer. */
 function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
-  const owned = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer;
+  const owned =
+    payload.byteOffset === 0 &&
+    payload.byteLength === payload.buffer.byteLength &&
+    payload.buffer instanceof ArrayBuffer;
   return owned ? (payload as Uint8Array<ArrayBuffer>) : payload.slice();
 }
 
 function createAssembler(boundPort: number): FrameAssembler {
-  if (settings.protocol === "legacy") return createLegacyAssembler({ mode: settings.legacyMode, kernelDrops: () => kernelDrops(boundPort) });
+  if (settings.protocol === "legacy")
+    return createLegacyAssembler({ mode: settings.legacyMode, kernelDrops: () => kernelDrops(boundPort) });
   if (settings.protocol === "rtp") return createRtpAssembler(settings);
   return createV1Assembler(settings);
 }
@@ -45,7 +54,11 @@ async function main(): Promise<void> {
       throw error;
     }
   } catch (error) {
-    post({ type: "bind-failed", code: UserError.isInstance(error) ? "USER" : (error as NodeJS.ErrnoException).code, message: (error as Error).message });
+    post({
+      type: "bind-failed",
+      code: UserError.isInstance(error) ? "USER" : (error as NodeJS.ErrnoException).code,
+      message: (error as Error).message,
+    });
     port?.close();
     return;
   }
@@ -63,7 +76,13 @@ async function main(): Promise<void> {
   });
   const sendFrame = (event: FrameEvent): void => {
     const payload = ownBuffer(event.payload);
-    post({ type: "frame", ingested: { frame: { ...event, payload }, senderClock: assembler.senderClock, completedAt: Date.now() } }, [payload.buffer]);
+    post(
+      {
+        type: "frame",
+        ingested: { frame: { ...event, payload }, senderClock: assembler.senderClock, completedAt: Date.now() },
+      },
+      [payload.buffer],
+    );
   };
 
   socket.on("message", (datagram) => {
@@ -77,7 +96,13 @@ async function main(): Promise<void> {
   const expireTimer = setInterval(() => assembler.expire(performance.now()), EXPIRE_EVERY_MS);
   const countersTimer = setInterval(() => post({ type: "counters", counters: counters() }), COUNTERS_EVERY_MS);
   const address = socket.address();
-  post({ type: "listening", address: address.address, port: address.port, receiveBuffer: buffers.receive, group: membership?.description });
+  post({
+    type: "listening",
+    address: address.address,
+    port: address.port,
+    receiveBuffer: buffers.receive,
+    group: membership?.description,
+  });
 
   port?.on("message", (command: IngestCommand) => {
     if (command.type !== "close") return;

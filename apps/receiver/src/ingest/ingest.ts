@@ -1,7 +1,14 @@
 /** The main thread's handle on the ingest thread. */
 import { Worker } from "node:worker_threads";
 import { UserError } from "@udpcam/appkit";
-import { EMPTY_INGEST_COUNTERS, type IngestCommand, type IngestCounters, type IngestedFrame, type IngestMessage, type IngestSettings } from "./messages.js";
+import {
+  EMPTY_INGEST_COUNTERS,
+  type IngestCommand,
+  type IngestCounters,
+  type IngestedFrame,
+  type IngestMessage,
+  type IngestSettings,
+} from "./messages.js";
 
 export interface Ingest {
   readonly address: string;

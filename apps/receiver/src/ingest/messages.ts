@@ -3,7 +3,14 @@
  * on the main thread. Frames are the protocol package's own `FrameEvent`, and
  * counters keep the protocol's own types.
  */
-import { createReassembler, type FrameEvent, type LegacyCounters, type LegacyMode, type ReassemblerCounters, type RtpJpegCounters } from "@udpcam/protocol";
+import {
+  createReassembler,
+  type FrameEvent,
+  type LegacyCounters,
+  type LegacyMode,
+  type ReassemblerCounters,
+  type RtpJpegCounters,
+} from "@udpcam/protocol";
 
 /** What the ingest thread needs to listen and reassemble. */
 export interface IngestSettings {
@@ -70,7 +77,13 @@ export interface IngestedFrame {
 
 /** Messages from the ingest thread to the main thread. */
 export type IngestMessage =
-  | { readonly type: "listening"; readonly address: string; readonly port: number; readonly receiveBuffer: number; readonly group: string | undefined }
+  | {
+      readonly type: "listening";
+      readonly address: string;
+      readonly port: number;
+      readonly receiveBuffer: number;
+      readonly group: string | undefined;
+    }
   | { readonly type: "bind-failed"; readonly code: string | undefined; readonly message: string }
   | { readonly type: "frame"; readonly ingested: IngestedFrame }
   | { readonly type: "counters"; readonly counters: IngestCounters }

@@ -18,11 +18,14 @@ describe("kernelDrops", () => {
   it("counts the datagrams a full receive buffer dropped, for that socket only", async () => {
     const python = spawn("python3", ["-c", NEVER_READS], { stdio: ["ignore", "pipe", "inherit"] });
     try {
-      const port = await new Promise<number>((resolve) => python.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+      const port = await new Promise<number>((resolve) =>
+        python.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+      );
       expect(kernelDrops(port)).toBe(0);
       const sender = createSocket("udp4");
       const payload = new Uint8Array(1000);
-      for (let i = 0; i < 200; i++) await new Promise<void>((resolve) => sender.send(payload, port, "127.0.0.1", () => resolve()));
+      for (let i = 0; i < 200; i++)
+        await new Promise<void>((resolve) => sender.send(payload, port, "127.0.0.1", () => resolve()));
       sender.close();
       expect(kernelDrops(port)).toBeGreaterThan(100);
       expect(kernelDrops(1)).toBeUndefined();

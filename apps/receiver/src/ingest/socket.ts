@@ -24,11 +24,15 @@ export function bindSocket(host: string, port: number): Promise<Socket> {
 function describeBindError(error: NodeJS.ErrnoException, host: string, port: number): Error {
   switch (error.code) {
     case "EADDRINUSE":
-      return new UserError(`--port: ${port} is already in use on ${host} (another receiver?), stop it or choose another with --port`);
+      return new UserError(
+        `--port: ${port} is already in use on ${host} (another receiver?), stop it or choose another with --port`,
+      );
     case "EACCES":
       return new UserError(`--port: not allowed to listen on port ${port}, use a port from 1024 up`);
     case "EADDRNOTAVAIL":
-      return new UserError(`--host: ${host} is not an address of this machine, use 0.0.0.0 (every interface) or one of its addresses`);
+      return new UserError(
+        `--host: ${host} is not an address of this machine, use 0.0.0.0 (every interface) or one of its addresses`,
+      );
     case "ENOTFOUND":
     case "EAI_AGAIN":
       return new UserError(`--host: cannot resolve "${host}", use an IPv4 address like 0.0.0.0`);

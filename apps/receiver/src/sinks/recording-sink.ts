@@ -5,7 +5,15 @@
  */
 import type { Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
-import { AUTO_FOURCC, chooseFourcc, openRecording, recordingStoresJpeg, streamRecordingPath, type Recording, type RecordInput } from "@udpcam/video";
+import {
+  AUTO_FOURCC,
+  chooseFourcc,
+  openRecording,
+  recordingStoresJpeg,
+  streamRecordingPath,
+  type Recording,
+  type RecordInput,
+} from "@udpcam/video";
 import type { DeliveredFrame, Sink } from "./sink.js";
 
 export interface RecordingSinkOptions {
@@ -33,8 +41,7 @@ export class RecordingSink implements Sink {
   constructor(
     private readonly options: RecordingSinkOptions,
     private readonly logger: Logger,
-  ) {
-  }
+  ) {}
 
   accepts(): boolean {
     return true;
@@ -55,7 +62,9 @@ export class RecordingSink implements Sink {
   }
 
   async close(): Promise<void> {
-    const results = await Promise.allSettled([...this.#recordings.values()].map(async (recording) => (await recording).close()));
+    const results = await Promise.allSettled(
+      [...this.#recordings.values()].map(async (recording) => (await recording).close()),
+    );
     this.#recordings.clear();
     this.#opened.length = 0;
     let framesWritten = 0;
@@ -76,7 +85,14 @@ export class RecordingSink implements Sink {
   #input(frame: DeliveredFrame, recording: Recording): Promise<RecordInput> | RecordInput {
     const { event } = frame;
     if (recording.storesJpeg && event.codec === "jpeg") {
-      return { kind: "jpeg", bytes: event.payload, width: event.width, height: event.height, sequence: event.frameNumber, captureTime: frame.captureTime };
+      return {
+        kind: "jpeg",
+        bytes: event.payload,
+        width: event.width,
+        height: event.height,
+        sequence: event.frameNumber,
+        captureTime: frame.captureTime,
+      };
     }
     return frame.pixels().then((pixels) => ({ kind: "pixels", frame: pixels }));
   }

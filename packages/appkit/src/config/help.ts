@@ -14,7 +14,10 @@ export function renderHelp(table: OptionTable, text: HelpText): string {
     const shown = def.default === undefined ? "unset" : def.secret === true ? "unset" : JSON.stringify(def.default);
     return { left, right: `${def.help} [${envName(text.envPrefix, key)}; default ${shown}]` };
   });
-  rows.push({ left: "  --config FILE", right: `JSON file of options, keys as listed below [${text.envPrefix}_CONFIG]` });
+  rows.push({
+    left: "  --config FILE",
+    right: `JSON file of options, keys as listed below [${text.envPrefix}_CONFIG]`,
+  });
   rows.push({ left: "  -h, --help", right: "show this help" });
   const width = Math.max(...rows.map((row) => row.left.length)) + 2;
   const lines = [

@@ -17,7 +17,9 @@ export function resolveKey(
     return undefined;
   }
   if (key.length < MIN_KEY_LENGTH) {
-    errors.push(`--key-file: the key in ${options.keyFile} is shorter than ${MIN_KEY_LENGTH} characters, use a longer secret`);
+    errors.push(
+      `--key-file: the key in ${options.keyFile} is shorter than ${MIN_KEY_LENGTH} characters, use a longer secret`,
+    );
   }
   return key;
 }

@@ -24,8 +24,20 @@ describe("loadConfig precedence", () => {
   it.each([
     { name: "default", argv: [], env: {}, file: undefined, port: 9505 },
     { name: "file over default", argv: ["--config", "c.json"], env: {}, file: '{"port": 1000}', port: 1000 },
-    { name: "env over file", argv: ["--config", "c.json"], env: { APP_PORT: "2000" }, file: '{"port": 1000}', port: 2000 },
-    { name: "flag over env", argv: ["--port", "3000", "--config", "c.json"], env: { APP_PORT: "2000" }, file: '{"port": 1000}', port: 3000 },
+    {
+      name: "env over file",
+      argv: ["--config", "c.json"],
+      env: { APP_PORT: "2000" },
+      file: '{"port": 1000}',
+      port: 2000,
+    },
+    {
+      name: "flag over env",
+      argv: ["--port", "3000", "--config", "c.json"],
+      env: { APP_PORT: "2000" },
+      file: '{"port": 1000}',
+      port: 3000,
+    },
     { name: "config file named by env", argv: [], env: { APP_CONFIG: "c.json" }, file: '{"port": 1001}', port: 1001 },
     { name: "pnpm's leading --", argv: ["--", "--port", "4000"], env: {}, file: undefined, port: 4000 },
   ])("$name", ({ argv, env, file, port }) => {

@@ -78,16 +78,24 @@ export function loadConfig<T extends OptionTable>(table: T, envPrefix: string, i
     const fromFlag = flags[flagName(key)];
     const fromEnv = input.env[envName(envPrefix, key)];
     const [raw, source]: [unknown, Source] =
-      fromFlag !== undefined ? [fromFlag, "command line"]
-      : fromEnv !== undefined ? [fromEnv, "environment"]
-      : key in fileValues ? [fileValues[key], "config file"]
-      : [def.default, "default"];
+      fromFlag !== undefined
+        ? [fromFlag, "command line"]
+        : fromEnv !== undefined
+          ? [fromEnv, "environment"]
+          : key in fileValues
+            ? [fileValues[key], "config file"]
+            : [def.default, "default"];
     sources[key] = source;
     const result = def.schema.safeParse(raw);
     if (result.success) {
       config[key] = result.data;
     } else {
-      const where = source === "environment" ? ` (from ${envName(envPrefix, key)})` : source === "config file" ? ` (from "${key}" in the config file)` : "";
+      const where =
+        source === "environment"
+          ? ` (from ${envName(envPrefix, key)})`
+          : source === "config file"
+            ? ` (from "${key}" in the config file)`
+            : "";
       for (const issue of result.error.issues) {
         errors.push(`--${flagName(key)}${where}: ${def.secret === true ? "invalid value" : issue.message}`);
       }
@@ -97,7 +105,11 @@ export function loadConfig<T extends OptionTable>(table: T, envPrefix: string, i
   return { kind: "ok", config: config as ConfigOf<T>, sources: sources as Record<keyof T, Source> };
 }
 
-function readConfigFile(path: string | boolean | undefined, input: ConfigInput, errors: string[]): Record<string, unknown> {
+function readConfigFile(
+  path: string | boolean | undefined,
+  input: ConfigInput,
+  errors: string[],
+): Record<string, unknown> {
   if (typeof path !== "string") return {};
   let text: string;
   try {
@@ -108,7 +120,8 @@ function readConfigFile(path: string | boolean | undefined, input: ConfigInput, 
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
     errors.push(`--config: ${path} must hold a JSON object like {"port": 9505}`);
   } catch (error) {
     errors.push(`--config: ${path} is not valid JSON (${(error as Error).message})`);
@@ -123,7 +136,8 @@ function describeArgvError(error: unknown): string {
   const positional = /Unexpected argument '([^']+)'/.exec(message);
   if (positional) return `unexpected argument "${positional[1]}" (options look like --name value)`;
   const ambiguous = /Option '(?:-\w, )?(--[^' ]+)[^']*' argument is ambiguous/.exec(message);
-  if (ambiguous) return `${ambiguous[1]}: a value that starts with "-" must be joined with "=", like ${ambiguous[1]}=-1`;
+  if (ambiguous)
+    return `${ambiguous[1]}: a value that starts with "-" must be joined with "=", like ${ambiguous[1]}=-1`;
   const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message);
   if (missing) return `${(missing[1] ?? "").replace(/^-\w, /, "")} needs a value`;
   return message.split("\n")[0] ?? message;

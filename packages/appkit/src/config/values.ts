@@ -43,7 +43,11 @@ export function oneOf<const T extends readonly string[]>(choices: T) {
 export function text(options: { allowEmpty?: boolean; pattern?: RegExp; hint?: string } = {}) {
   return z.unknown().transform((raw, ctx): string => {
     const value = typeof raw === "number" ? String(raw) : raw;
-    if (typeof value === "string" && (options.allowEmpty === true || value.length > 0) && (options.pattern?.test(value) ?? true)) {
+    if (
+      typeof value === "string" &&
+      (options.allowEmpty === true || value.length > 0) &&
+      (options.pattern?.test(value) ?? true)
+    ) {
       return value;
     }
     ctx.addIssue({ code: "custom", message: `got ${show(raw)}, use ${options.hint ?? "a non-empty text"}` });
@@ -78,7 +82,8 @@ export function autoOr<T>(inner: z.ZodType<T>) {
     if (raw === "auto") return "auto";
     const result = inner.safeParse(raw);
     if (result.success) return result.data;
-    for (const issue of result.error.issues) ctx.addIssue({ code: "custom", message: issue.message.replace(", use ", ", use auto or ") });
+    for (const issue of result.error.issues)
+      ctx.addIssue({ code: "custom", message: issue.message.replace(", use ", ", use auto or ") });
     return z.NEVER;
   });
 }

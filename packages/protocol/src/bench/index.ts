@@ -47,7 +47,16 @@ interface Row {
 }
 
 const random = prng(1);
-const RAW: FrameToSend = { streamId: 1, frameNumber: 0, codec: "raw-bgr24", width: 640, height: 480, fps: 25, timestampMs: 0, payload: randomBytes(random, 921_600) };
+const RAW: FrameToSend = {
+  streamId: 1,
+  frameNumber: 0,
+  codec: "raw-bgr24",
+  width: 640,
+  height: 480,
+  fps: 25,
+  timestampMs: 0,
+  payload: randomBytes(random, 921_600),
+};
 const JPEG: FrameToSend = { ...RAW, codec: "jpeg", payload: randomBytes(random, 40_000) };
 
 function mb(bytesPerSecond: number): string {
@@ -81,10 +90,18 @@ function measure(frame: FrameToSend, label: string, options: PacketizeOptions, l
       }
       const datagrams = pool[next++]!;
       let done = false;
-      for (let d = dropFirst; d < datagrams.length; d++) for (const e of r.push(datagrams[d]!, 0)) if (e.type === "frame") done = true;
+      for (let d = dropFirst; d < datagrams.length; d++)
+        for (const e of r.push(datagrams[d]!, 0)) if (e.type === "frame") done = true;
       if (!done) throw new Error("frame not reassembled");
     });
-    rows.push({ what, frame: label, fec, fps, bytes: frame.payload.length, note: dropFirst > 0 ? "rebuilt by FEC" : "in order, no loss" });
+    rows.push({
+      what,
+      frame: label,
+      fec,
+      fps,
+      bytes: frame.payload.length,
+      note: dropFirst > 0 ? "rebuilt by FEC" : "in order, no loss",
+    });
   }
   return rows;
 }
@@ -101,7 +118,8 @@ function groupsOf(payload: Uint8Array): Group[] {
   const { groups, parityPerGroup } = fecLayout(k, 0.1);
   return Array.from({ length: groups }, (_, g) => {
     const data: Uint8Array[] = [];
-    for (let i = g; i < k; i += groups) data.push(payload.subarray(i * chunkBytes, Math.min(payload.length, (i + 1) * chunkBytes)));
+    for (let i = g; i < k; i += groups)
+      data.push(payload.subarray(i * chunkBytes, Math.min(payload.length, (i + 1) * chunkBytes)));
     return { data, parity: Array.from({ length: parityPerGroup }, () => new Uint8Array(chunkBytes)) };
   });
 }
@@ -138,8 +156,20 @@ function measureFec(simd: GfSimd): FecRow[] {
   const simdCopied = rate(() => {
     for (let i = 0; i < batch; i++) simd.mulAdd(dst, src, 0x8e);
   });
-  rows.push({ what: "mulAdd, data in the module's memory", bytes: n * batch, js: jsMulAdd, simd: simdInMemory, note: "dst ^= c * src on one 1,428-byte chunk" });
-  rows.push({ what: "mulAdd, copying src and dst in, dst out", bytes: n * batch, js: jsMulAdd, simd: simdCopied, note: "the same, one call at a time (not how FEC uses it)" });
+  rows.push({
+    what: "mulAdd, data in the module's memory",
+    bytes: n * batch,
+    js: jsMulAdd,
+    simd: simdInMemory,
+    note: "dst ^= c * src on one 1,428-byte chunk",
+  });
+  rows.push({
+    what: "mulAdd, copying src and dst in, dst out",
+    bytes: n * batch,
+    js: jsMulAdd,
+    simd: simdCopied,
+    note: "the same, one call at a time (not how FEC uses it)",
+  });
 
   for (const [label, frame] of [
     ["raw 640x480", RAW.payload],
@@ -149,19 +179,40 @@ function measureFec(simd: GfSimd): FecRow[] {
     const k = groups.reduce((sum, g) => sum + g.data.length, 0);
     const m = groups[0]!.parity.length;
     const shape = `${k} data chunks, ${groups.length} group${groups.length > 1 ? "s" : ""} x ${m} parity`;
-    const encode = (kernel: GfSimd | undefined) => rate(() => groups.forEach((g) => encodeParityWith(kernel, g.data, g.parity)));
-    rows.push({ what: `encodeParity, ${label} frame`, bytes: frame.length, js: encode(undefined), simd: encode(simd), note: shape });
+    const encode = (kernel: GfSimd | undefined) =>
+      rate(() => groups.forEach((g) => encodeParityWith(kernel, g.data, g.parity)));
+    rows.push({
+      what: `encodeParity, ${label} frame`,
+      bytes: frame.length,
+      js: encode(undefined),
+      simd: encode(simd),
+      note: shape,
+    });
     for (const lost of [1, m]) {
       const out = new Uint8Array(n);
       const recover = (kernel: GfSimd | undefined) =>
         rate(() =>
           groups.forEach((g) => {
-            const count = recoverDataWith(kernel, g.data.map((d, j) => (j < lost ? undefined : d)), g.parity, () => out);
+            const count = recoverDataWith(
+              kernel,
+              g.data.map((d, j) => (j < lost ? undefined : d)),
+              g.parity,
+              () => out,
+            );
             if (count !== lost) throw new Error("not rebuilt");
           }),
         );
-      const note = lost === 1 ? "first data chunk of each group lost (XOR shortcut in JavaScript)" : `first ${lost} data chunks of each group lost (all its parity used)`;
-      rows.push({ what: `recoverData, ${label} frame`, bytes: frame.length, js: recover(undefined), simd: recover(simd), note });
+      const note =
+        lost === 1
+          ? "first data chunk of each group lost (XOR shortcut in JavaScript)"
+          : `first ${lost} data chunks of each group lost (all its parity used)`;
+      rows.push({
+        what: `recoverData, ${label} frame`,
+        bytes: frame.length,
+        js: recover(undefined),
+        simd: recover(simd),
+        note,
+      });
     }
   }
   return rows;
@@ -206,7 +257,10 @@ function main(): void {
     "",
     "| what | frame | FEC | frames/s | ms/frame | MB/s | note |",
     "| --- | --- | --- | ---: | ---: | ---: | --- |",
-    ...rows.map((r) => `| ${r.what} | ${r.frame} | ${r.fec} | ${r.fps.toFixed(0)} | ${(1000 / r.fps).toFixed(3)} | ${mb(r.fps * r.bytes)} | ${r.note} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${r.frame} | ${r.fec} | ${r.fps.toFixed(0)} | ${(1000 / r.fps).toFixed(3)} | ${mb(r.fps * r.bytes)} | ${r.note} |`,
+    ),
     "",
     "## FEC bulk loop: JavaScript against WebAssembly SIMD",
     "",
@@ -216,7 +270,10 @@ function main(): void {
     "",
     "| what | JavaScript MB/s | SIMD MB/s | JavaScript ms | SIMD ms | speed-up | note |",
     "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...fec.map((r) => `| ${r.what} | ${mb(r.js * r.bytes)} | ${mb(r.simd * r.bytes)} | ${(1000 / r.js).toFixed(3)} | ${(1000 / r.simd).toFixed(3)} | ${(r.simd / r.js).toFixed(1)}x | ${r.note} |`),
+    ...fec.map(
+      (r) =>
+        `| ${r.what} | ${mb(r.js * r.bytes)} | ${mb(r.simd * r.bytes)} | ${(1000 / r.js).toFixed(3)} | ${(1000 / r.simd).toFixed(3)} | ${(r.simd / r.js).toFixed(1)}x | ${r.note} |`,
+    ),
     "",
     `## 40 KB frames (JPEG 640x480) through random datagram loss, ${LOSS_FRAMES.toLocaleString("en")} frames`,
     "",

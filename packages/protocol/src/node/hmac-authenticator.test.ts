@@ -13,7 +13,9 @@ describe("createHmacAuthenticator", () => {
     const tag = createHmacAuthenticator(key).sign(bytes);
     expect(TAG_BYTES).toBe(16);
     expect(tag).toHaveLength(TAG_BYTES);
-    expect(Buffer.from(tag).toString("hex")).toBe(createHmac("sha256", Buffer.from(key, "utf8")).update(bytes).digest("hex").slice(0, 32));
+    expect(Buffer.from(tag).toString("hex")).toBe(
+      createHmac("sha256", Buffer.from(key, "utf8")).update(bytes).digest("hex").slice(0, 32),
+    );
   });
 
   it("verifies its own tags and refuses another key's, a changed byte and a tag of another length", () => {
@@ -31,7 +33,16 @@ describe("createHmacAuthenticator", () => {
 
   it("is what packetizeFrame and the reassembler take: tagged datagrams in, the frame out, only with the key", () => {
     const key = "a shared key of some length";
-    const frame = { streamId: 1, frameNumber: 0, codec: "jpeg", width: 8, height: 8, fps: 25, timestampMs: 0, payload: new Uint8Array(5000).fill(7) } as const;
+    const frame = {
+      streamId: 1,
+      frameNumber: 0,
+      codec: "jpeg",
+      width: 8,
+      height: 8,
+      fps: 25,
+      timestampMs: 0,
+      payload: new Uint8Array(5000).fill(7),
+    } as const;
     const datagrams = packetizeFrame(frame, { authenticator: createHmacAuthenticator(key) });
     expect(decodeDatagram(datagrams[0]!).tagBytes).toBe(TAG_BYTES);
     const right = createReassembler({ authenticator: createHmacAuthenticator(key) });

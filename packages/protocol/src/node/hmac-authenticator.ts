@@ -10,7 +10,8 @@ export const TAG_BYTES = 16;
  */
 export function createHmacAuthenticator(key: string): Authenticator {
   const secret = new TextEncoder().encode(key);
-  const sign = (bytes: Uint8Array): Uint8Array => createHmac("sha256", secret).update(bytes).digest().subarray(0, TAG_BYTES);
+  const sign = (bytes: Uint8Array): Uint8Array =>
+    createHmac("sha256", secret).update(bytes).digest().subarray(0, TAG_BYTES);
   return {
     tagBytes: TAG_BYTES,
     sign,

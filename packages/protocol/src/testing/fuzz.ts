@@ -49,7 +49,13 @@ export function toyAuthenticator(key: number): Authenticator {
 export function fuzzReassembler(count: number, seed: number): { emitted: number; malformed: number } {
   const random = prng(seed);
   const key = toyAuthenticator(seed);
-  const limits = { maxFramesInFlight: 8, maxStreams: 4, maxBufferedBytes: 8 << 20, maxFrameBytes: 4 << 20, authenticator: key };
+  const limits = {
+    maxFramesInFlight: 8,
+    maxStreams: 4,
+    maxBufferedBytes: 8 << 20,
+    maxFrameBytes: 4 << 20,
+    authenticator: key,
+  };
   const r = createReassembler(limits);
   const sent = new Map<string, Uint8Array>();
   let pool: Uint8Array[] = [];
@@ -81,14 +87,19 @@ export function fuzzReassembler(count: number, seed: number): { emitted: number;
       if (random() < 0.5 && datagram.length >= 3) datagram.set([0x55, 0x43, 1]);
     }
     const result = tryDecodeDatagram(datagram);
-    checkDecoders(isDecodeFailure(result) ? result.code : undefined, i % 10 === 0 ? () => decodeDatagram(datagram) : undefined);
+    checkDecoders(
+      isDecodeFailure(result) ? result.code : undefined,
+      i % 10 === 0 ? () => decodeDatagram(datagram) : undefined,
+    );
     for (const event of r.push(datagram, i)) {
       if (event.type !== "frame") continue;
       emitted++;
       // Plain checks: expect() per frame costs more than the frame.
       const expected = sent.get(`${event.streamId}/${event.frameNumber}`);
       if (expected === undefined || firstDifference(event.payload, expected) !== -1) {
-        throw new Error(`emitted a frame that was not sent: stream ${event.streamId} frame ${event.frameNumber} at ${i}: known ${expected !== undefined}, length ${event.payload.length} vs ${expected?.length}, first difference ${expected ? firstDifference(event.payload, expected) : -2}, recovered ${event.recovered}`);
+        throw new Error(
+          `emitted a frame that was not sent: stream ${event.streamId} frame ${event.frameNumber} at ${i}: known ${expected !== undefined}, length ${event.payload.length} vs ${expected?.length}, first difference ${expected ? firstDifference(event.payload, expected) : -2}, recovered ${event.recovered}`,
+        );
       }
     }
     if (i % 1000 === 0) {
@@ -101,7 +112,10 @@ export function fuzzReassembler(count: number, seed: number): { emitted: number;
   }
   // Still usable: a clean frame from a new stream comes through whole.
   const payload = randomBytes(random, 5000);
-  const events = packetizeFrame({ streamId: 99, frameNumber: 0, codec: "jpeg", width: 1, height: 1, fps: 1, timestampMs: 0, payload }, { authenticator: key }).flatMap((d) => r.push(d, count));
+  const events = packetizeFrame(
+    { streamId: 99, frameNumber: 0, codec: "jpeg", width: 1, height: 1, fps: 1, timestampMs: 0, payload },
+    { authenticator: key },
+  ).flatMap((d) => r.push(d, count));
   const last = events.find((e) => e.type === "frame");
   expect(last && last.type === "frame" && firstDifference(last.payload, payload)).toBe(-1);
   return { emitted, malformed: r.counters.datagramsMalformed + r.counters.datagramsUnauthenticated };
@@ -128,7 +142,12 @@ export function checkDecoders(code: string | undefined, decode: (() => unknown) 
  * A copy of `original` cut, extended, or with one to three bytes flipped, set to an extreme or
  * random; the bytes edited are within the first `headerBytes` most of the time.
  */
-export function mutate(random: () => number, original: Uint8Array, headerBytes = 44, extremes: readonly number[] = EXTREMES): Uint8Array {
+export function mutate(
+  random: () => number,
+  original: Uint8Array,
+  headerBytes = 44,
+  extremes: readonly number[] = EXTREMES,
+): Uint8Array {
   const kind = (random() * 5) | 0;
   if (kind === 0) return original.slice(0, (random() * original.length) | 0);
   if (kind === 1) {

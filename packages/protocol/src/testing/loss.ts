@@ -14,7 +14,13 @@ export interface LossRun {
  * Sends `frames` JPEG-sized frames (`frameBytes` random bytes, 640x480 at 25 fps) through
  * independent random datagram loss and counts the frames that come out byte-identical.
  */
-export function runLoss(options: { frames: number; loss: number; seed: number; frameBytes?: number; packetize: PacketizeOptions }): LossRun {
+export function runLoss(options: {
+  frames: number;
+  loss: number;
+  seed: number;
+  frameBytes?: number;
+  packetize: PacketizeOptions;
+}): LossRun {
   const random = prng(options.seed);
   const payloads = Array.from({ length: 8 }, () => randomBytes(random, options.frameBytes ?? 40_000));
   const r = createReassembler();
@@ -25,7 +31,19 @@ export function runLoss(options: { frames: number; loss: number; seed: number; f
   for (let n = 0; n < options.frames; n++) {
     const payload = payloads[n % payloads.length]!;
     const now = n * 40;
-    const datagrams = packetizeFrame({ streamId: 0xc0ffee, frameNumber: n, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: now, payload }, options.packetize);
+    const datagrams = packetizeFrame(
+      {
+        streamId: 0xc0ffee,
+        frameNumber: n,
+        codec: "jpeg",
+        width: 640,
+        height: 480,
+        fps: 25,
+        timestampMs: now,
+        payload,
+      },
+      options.packetize,
+    );
     for (const d of datagrams) {
       sent++;
       if (random() < options.loss) {
@@ -34,7 +52,8 @@ export function runLoss(options: { frames: number; loss: number; seed: number; f
       }
       for (const event of r.push(d, now)) {
         if (event.type !== "frame") continue;
-        if (event.frameNumber !== n || firstDifference(event.payload, payload) !== -1) throw new Error(`frame ${event.frameNumber} came out wrong`);
+        if (event.frameNumber !== n || firstDifference(event.payload, payload) !== -1)
+          throw new Error(`frame ${event.frameNumber} came out wrong`);
         complete++;
         if (event.recovered) recovered++;
       }

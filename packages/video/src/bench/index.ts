@@ -55,7 +55,12 @@ const QUALITY = 80;
 async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const [w, h] of SIZES) {
-    rows.push({ what: "test pattern: renderPatternFrame", size: `${w}x${h}`, fps: await rate((i) => renderPatternFrame(i, w, h)), note: "pure JS" });
+    rows.push({
+      what: "test pattern: renderPatternFrame",
+      size: `${w}x${h}`,
+      fps: await rate((i) => renderPatternFrame(i, w, h)),
+      note: "pure JS",
+    });
   }
   for (const [w, h] of SIZES) {
     // Encode distinct frames so nothing is cached; decode the JPEGs of those frames.
@@ -76,7 +81,12 @@ async function main(): Promise<void> {
     });
   }
   const big = renderPatternFrame(0, 1280, 720);
-  rows.push({ what: "resizeFrame to 640x480", size: "1280x720", fps: await rate(() => resizeFrame(big, 640, 480)), note: "INTER_AREA" });
+  rows.push({
+    what: "resizeFrame to 640x480",
+    size: "1280x720",
+    fps: await rate(() => resizeFrame(big, 640, 480)),
+    note: "INTER_AREA",
+  });
 
   const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-"));
   try {
@@ -84,7 +94,12 @@ async function main(): Promise<void> {
     const recorder = await openRecorder(join(dir, "bench.avi"), { fourcc: "DIVX", fps: 25 });
     const fps = await rate((i) => recorder.write(frames[i % frames.length] as Frame).then(() => recorder.flush()));
     const stats = await recorder.close();
-    rows.push({ what: "DIVX recording: openRecorder write+flush", size: "640x480", fps, note: `${stats.framesWritten} frames, AVI` });
+    rows.push({
+      what: "DIVX recording: openRecorder write+flush",
+      size: "640x480",
+      fps,
+      note: `${stats.framesWritten} frames, AVI`,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

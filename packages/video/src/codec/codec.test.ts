@@ -19,16 +19,19 @@ const JPEG_PSNR_AT_LEAST: [number, number][] = [
 describe("JPEG", () => {
   const frame = renderPatternFrame(4321, 640, 480);
 
-  it.each(JPEG_PSNR_AT_LEAST)("round trip at quality %i keeps PSNR above %i dB and the frame number", (quality, bound) => {
-    const jpeg = encodeJpeg(frame, quality);
-    expect([...jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
-    const back = decodeJpeg(jpeg, { sequence: 9, captureTime: 5 });
-    expect(back).toMatchObject({ width: 640, height: 480, format: "bgr24", sequence: 9, captureTime: 5 });
-    const db = psnr(frame, back);
-    console.log(`JPEG q=${quality}: ${jpeg.byteLength} bytes, PSNR ${db.toFixed(1)} dB`);
-    expect(db).toBeGreaterThan(bound);
-    expect(inspectPatternFrame(back)).toEqual({ top: 4321, bottom: 4321, torn: false });
-  });
+  it.each(JPEG_PSNR_AT_LEAST)(
+    "round trip at quality %i keeps PSNR above %i dB and the frame number",
+    (quality, bound) => {
+      const jpeg = encodeJpeg(frame, quality);
+      expect([...jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+      const back = decodeJpeg(jpeg, { sequence: 9, captureTime: 5 });
+      expect(back).toMatchObject({ width: 640, height: 480, format: "bgr24", sequence: 9, captureTime: 5 });
+      const db = psnr(frame, back);
+      console.log(`JPEG q=${quality}: ${jpeg.byteLength} bytes, PSNR ${db.toFixed(1)} dB`);
+      expect(db).toBeGreaterThan(bound);
+      expect(inspectPatternFrame(back)).toEqual({ top: 4321, bottom: 4321, torn: false });
+    },
+  );
 
   it("gets smaller as quality drops (q=50 < q=75 < q=90) and far smaller than raw", () => {
     const sizes = [50, 75, 90].map((q) => encodeJpeg(frame, q).byteLength);
@@ -61,7 +64,9 @@ describe("JPEG", () => {
     ["just the start marker", new Uint8Array([0xff, 0xd8, 0xff, 0xe0])],
   ])("decoding %s gives JPEG_INVALID (not an abort)", async (_name, bytes) => {
     expect(() => decodeJpeg(bytes)).toThrow(expect.objectContaining({ code: "JPEG_INVALID" }));
-    await expect(decodeJpegAsync(bytes)).rejects.toSatisfy((e) => VideoError.isInstance(e) && e.code === "JPEG_INVALID");
+    await expect(decodeJpegAsync(bytes)).rejects.toSatisfy(
+      (e) => VideoError.isInstance(e) && e.code === "JPEG_INVALID",
+    );
   });
 
   it("decoding a truncated JPEG gives JPEG_INVALID", () => {
@@ -98,7 +103,9 @@ describe("resizeFrame", () => {
   });
 
   it("refuses bad sizes", () => {
-    expect(() => resizeFrame(renderPatternFrame(1, 64, 48), 0, 10)).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => resizeFrame(renderPatternFrame(1, 64, 48), 0, 10)).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
   });
 });
 

@@ -38,7 +38,8 @@ function jpegInput(bytes: Uint8Array): Buffer {
 }
 
 function decodedFrame(mat: Mat, byteLength: number, meta: FrameMeta): Frame {
-  if (mat.empty) throw new VideoError("JPEG_INVALID", `JPEG of ${byteLength} bytes does not decode (truncated or corrupt)`);
+  if (mat.empty)
+    throw new VideoError("JPEG_INVALID", `JPEG of ${byteLength} bytes does not decode (truncated or corrupt)`);
   return matToFrame(mat, meta);
 }
 

@@ -11,7 +11,11 @@ function checkSize(width: number, height: number): void {
 }
 
 /** Area averaging when shrinking (no aliasing), bilinear when growing. */
-export function resizeInterpolation(from: { readonly width: number; readonly height: number }, width: number, height: number): number {
+export function resizeInterpolation(
+  from: { readonly width: number; readonly height: number },
+  width: number,
+  height: number,
+): number {
   return width < from.width && height < from.height ? cv.INTER_AREA : cv.INTER_LINEAR;
 }
 

@@ -53,10 +53,14 @@ interface Child {
 }
 
 function runChild(mode: string, display: string | undefined, seconds: number, env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, DIST, mode, display ?? "-", String(seconds)], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--input-type=module", "-e", CHILD, DIST, mode, display ?? "-", String(seconds)],
+    {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const events: ChildEvent[] = [];
   const waiters: { event: string; resolve: (e: ChildEvent) => void }[] = [];
   let stdout = "";
@@ -68,8 +72,8 @@ function runChild(mode: string, display: string | undefined, seconds: number, en
     events.push(parsed);
     for (const waiter of waiters.filter((w) => w.event === parsed.event)) waiter.resolve(parsed);
   });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stderr, stdout })),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>(
+    (resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr, stdout })),
   );
   return {
     events,
@@ -120,7 +124,22 @@ describe("openDisplay under Xvfb", () => {
     await child.next("shown");
 
     const shot = join(dir, "shot.png");
-    execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "x11grab", "-draw_mouse", "0", "-video_size", "1024x768", "-i", display, "-frames:v", "1", shot]);
+    execFileSync("ffmpeg", [
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "x11grab",
+      "-draw_mouse",
+      "0",
+      "-video_size",
+      "1024x768",
+      "-i",
+      display,
+      "-frames:v",
+      "1",
+      shot,
+    ]);
     execFileSync("xdotool", ["search", "--sync", "--name", "udpcam-test", "windowfocus", "--sync", "key", "q"], {
       env: { ...process.env, DISPLAY: display },
     });

@@ -98,7 +98,9 @@ function attempt(open: () => Socket, request: Buffer, timeoutMs: number): Promis
       resolve(result);
     };
     socket.setTimeout(timeoutMs, () => finish({ available: false, reason: `no answer within ${timeoutMs} ms` }));
-    socket.on("error", (error: NodeJS.ErrnoException) => finish({ available: false, reason: `cannot connect (${error.code ?? error.message})` }));
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      finish({ available: false, reason: `cannot connect (${error.code ?? error.message})` }),
+    );
     socket.on("connect", () => socket.write(request));
     socket.on("data", (chunk: Buffer) => {
       reply = Buffer.concat([reply, chunk]);
@@ -108,7 +110,10 @@ function attempt(open: () => Socket, request: Buffer, timeoutMs: number): Promis
       if (status === 2) return finish({ available: false, reason: "the server wants further authentication" });
       const reasonLength = reply[1] ?? 0;
       if (reply.length < 8 + reasonLength) return;
-      const why = reply.subarray(8, 8 + reasonLength).toString("latin1").trim();
+      const why = reply
+        .subarray(8, 8 + reasonLength)
+        .toString("latin1")
+        .trim();
       finish({ available: false, reason: `the server refused the connection (${why})` });
     });
     socket.on("close", () => finish({ available: false, reason: "the server closed the connection" }));
@@ -119,7 +124,10 @@ function attempt(open: () => Socket, request: Buffer, timeoutMs: number): Promis
  * Checks that `display` (the value of DISPLAY) names an X server that accepts a
  * connection. Never throws.
  */
-export async function probeDisplay(display: string | undefined, options: DisplayProbeOptions = {}): Promise<DisplayProbe> {
+export async function probeDisplay(
+  display: string | undefined,
+  options: DisplayProbeOptions = {},
+): Promise<DisplayProbe> {
   if (display === undefined || display.trim() === "") return { available: false, reason: "DISPLAY is not set" };
   const address = parseDisplay(display);
   if (address === undefined) return { available: false, reason: `DISPLAY=${display} is not of the form [host]:number` };

@@ -75,7 +75,10 @@ function release(): void {
 
 const { port1: returns, port2: readerReturns } = new MessageChannel();
 const readerData: ReaderData = { returns: readerReturns };
-const reader = new Worker(new URL("./encoder-input.js", import.meta.url), { workerData: readerData, transferList: [readerReturns] });
+const reader = new Worker(new URL("./encoder-input.js", import.meta.url), {
+  workerData: readerData,
+  transferList: [readerReturns],
+});
 reader.on("message", (message: ReaderMessage) => {
   switch (message.kind) {
     case "start":
@@ -83,7 +86,8 @@ reader.on("message", (message: ReaderMessage) => {
       writer = new SegmentedWriter(message.options, (segment) => send({ event: "file", segment }));
       return;
     case "frame":
-      if (writer === undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a frame before the start record"));
+      if (writer === undefined)
+        return stop(new VideoError("WRITE_FAILED", "encoder input: a frame before the start record"));
       if (failed) return;
       try {
         const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
@@ -104,7 +108,9 @@ reader.on("message", (message: ReaderMessage) => {
       return stop(new VideoError("WRITE_FAILED", message.message));
   }
 });
-reader.on("error", (error) => stop(new VideoError("WRITE_FAILED", `the encoder's input thread failed: ${describeCause(error)}`, { cause: error })));
+reader.on("error", (error) =>
+  stop(new VideoError("WRITE_FAILED", `the encoder's input thread failed: ${describeCause(error)}`, { cause: error })),
+);
 
 /** No close record can come any more: report why (unless a frame failed first), finalize what was written, exit. */
 function stop(cause: VideoError): void {

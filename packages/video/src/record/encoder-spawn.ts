@@ -19,7 +19,9 @@ import { openWriter } from "./segmented-writer.js";
 /** The encoder's script: next to this module once built. From the sources (vitest runs src/*.ts) the built one, as a child process cannot run TypeScript. */
 export function encoderScript(): string {
   const here = fileURLToPath(import.meta.url);
-  return here.endsWith(".ts") ? join(dirname(here), "..", "..", "dist", "record", "encoder-process.js") : join(dirname(here), "encoder-process.js");
+  return here.endsWith(".ts")
+    ? join(dirname(here), "..", "..", "dist", "record", "encoder-process.js")
+    : join(dirname(here), "encoder-process.js");
 }
 
 /** Writes one 16x16 frame with the codec next to the target, then removes it. */
@@ -32,7 +34,8 @@ async function probeCodec(path: string, fourcc: string, fps: number): Promise<vo
     } finally {
       writer.release();
     }
-    if (!((await stat(probe)).size > 0)) throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg wrote nothing for ${fourcc}`);
+    if (!((await stat(probe)).size > 0))
+      throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg wrote nothing for ${fourcc}`);
   } catch (cause) {
     if (VideoError.isInstance(cause)) {
       throw new VideoError(cause.code, `cannot record ${fourcc} to ${path}: ${cause.message}`, { cause });
@@ -55,7 +58,11 @@ export async function prepareEncoding(path: string, fourcc: string, fps: number)
   await probeCodec(path, fourcc, fps);
   const script = encoderScript();
   await access(script, fsConstants.R_OK).catch((cause: unknown) => {
-    throw new VideoError("WRITE_FAILED", `cannot record to ${path}: the encoder script ${script} is missing; build @udpcam/video (pnpm --filter @udpcam/video build)`, { cause });
+    throw new VideoError(
+      "WRITE_FAILED",
+      `cannot record to ${path}: the encoder script ${script} is missing; build @udpcam/video (pnpm --filter @udpcam/video build)`,
+      { cause },
+    );
   });
   warmEncoder(script);
   return script;
@@ -72,14 +79,18 @@ export async function prepareEncoding(path: string, fourcc: string, fps: number)
 let spare: ChildProcess | undefined;
 
 function spawnEncoder(script: string): ChildProcess {
-  return spawn(process.execPath, [script, String(process.pid)], { stdio: ["pipe", "ignore", "pipe", "ipc"], serialization: "json" });
+  return spawn(process.execPath, [script, String(process.pid)], {
+    stdio: ["pipe", "ignore", "pipe", "ipc"],
+    serialization: "json",
+  });
 }
 
 export function warmEncoder(script: string): void {
   if (spare !== undefined) return;
   const encoder = spawnEncoder(script);
   spare = encoder;
-  for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null]) handle?.unref();
+  for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null])
+    handle?.unref();
   const forget = (): void => {
     if (spare === encoder) spare = undefined;
   };
@@ -94,4 +105,3 @@ export function takeEncoder(script: string): ChildProcess {
   taken?.kill("SIGKILL");
   return spawnEncoder(script);
 }
-

@@ -21,24 +21,44 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
 describe("record headers", () => {
   it.each([
-    ["a 640x480 frame", frameRecordHeader(640, 480), "555201000000028000000" + "1e0", { kind: "frame", width: 640, height: 480 }],
+    [
+      "a 640x480 frame",
+      frameRecordHeader(640, 480),
+      "555201000000028000000" + "1e0",
+      { kind: "frame", width: 640, height: 480 },
+    ],
     ["a 1x1 frame", frameRecordHeader(1, 1), "555201000000000100000001", { kind: "frame", width: 1, height: 1 }],
-    ["the largest frame", frameRecordHeader(MAX_RECORDED_SIDE, MAX_RECORDED_SIDE), "555201000000400000004000", { kind: "frame", width: 16384, height: 16384 }],
+    [
+      "the largest frame",
+      frameRecordHeader(MAX_RECORDED_SIDE, MAX_RECORDED_SIDE),
+      "555201000000400000004000",
+      { kind: "frame", width: 16384, height: 16384 },
+    ],
     ["close", closeRecord(), "555202000000000000000000", { kind: "close" }],
-  ] as [string, Uint8Array, string, RecordHeader][])("%s: encodes to the bytes, which decode back", (_name, bytes, expected, header) => {
-    expect(hex(bytes)).toBe(expected);
-    expect(parseRecordHeader(bytes, 0)).toEqual(header);
-    const decoded = parseRecordHeader(Buffer.from(expected, "hex"), 0);
-    expect(hex(decoded.kind === "frame" ? frameRecordHeader(decoded.width, decoded.height) : closeRecord())).toBe(expected);
-  });
+  ] as [string, Uint8Array, string, RecordHeader][])(
+    "%s: encodes to the bytes, which decode back",
+    (_name, bytes, expected, header) => {
+      expect(hex(bytes)).toBe(expected);
+      expect(parseRecordHeader(bytes, 0)).toEqual(header);
+      const decoded = parseRecordHeader(Buffer.from(expected, "hex"), 0);
+      expect(hex(decoded.kind === "frame" ? frameRecordHeader(decoded.width, decoded.height) : closeRecord())).toBe(
+        expected,
+      );
+    },
+  );
 
   it("start: a header giving the JSON's length, then the JSON", () => {
     const options: EncoderOptions = { path: "/tmp/é.avi", fourcc: "DIVX", fps: 25, framesPerSegment: null };
     const record = startRecord(options);
     const json = Buffer.from(JSON.stringify(options));
-    expect(hex(record.subarray(0, RECORD_HEADER_BYTES))).toBe(`55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`);
+    expect(hex(record.subarray(0, RECORD_HEADER_BYTES))).toBe(
+      `55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`,
+    );
     expect(record.subarray(RECORD_HEADER_BYTES).equals(json)).toBe(true);
-    expect(parseRecordHeader(record.subarray(0, RECORD_HEADER_BYTES), 0)).toEqual({ kind: "start", length: json.byteLength });
+    expect(parseRecordHeader(record.subarray(0, RECORD_HEADER_BYTES), 0)).toEqual({
+      kind: "start",
+      length: json.byteLength,
+    });
     expect(() => startRecord({ ...options, path: "/".repeat(MAX_START_BYTES) })).toThrow(RangeError);
   });
 
@@ -57,7 +77,11 @@ describe("record headers", () => {
     ["a reserved byte set", "555201070000028000000" + "1e0", /record at byte 4096: reserved byte 7, expected 0/],
     ["an unknown kind", "555204000000028000000" + "1e0", /record at byte 4096: unknown kind 4/],
     ["a close record with a size", "555202000000000100000001", /close record with fields 1, 1, expected 0, 0/],
-    ["an empty start record", "555203000000000000000000", /start record of 0 bytes \(field B 0\), expected 2\.\.65536 bytes and 0/],
+    [
+      "an empty start record",
+      "555203000000000000000000",
+      /start record of 0 bytes \(field B 0\), expected 2\.\.65536 bytes and 0/,
+    ],
     ["a start record too long", "555203000001000100000000", /start record of 65537 bytes/],
     ["a start record with field B set", "555203000000001000000001", /start record of 16 bytes \(field B 1\)/],
     ["a frame of width 0", "555201000000000000000001", /frame size 0x1 is outside 1\.\.16384/],
@@ -89,7 +113,10 @@ function reader(stream: Uint8Array, step: number): ReadInto {
   };
 }
 
-function drain(read: ReadInto, allocate?: (byteLength: number) => Uint8Array): { records: EncoderRecord[]; unfinished: number } {
+function drain(
+  read: ReadInto,
+  allocate?: (byteLength: number) => Uint8Array,
+): { records: EncoderRecord[]; unfinished: number } {
   const records: EncoderRecord[] = [];
   const iterator = readRecords(read, allocate);
   for (;;) {
@@ -112,7 +139,12 @@ const expected: EncoderRecord[] = [
   { kind: "frame", width: 3, height: 2, bytes: second },
 ];
 /** Where each record ends in the stream. */
-const ends = [start.byteLength, start.byteLength + RECORD_HEADER_BYTES + first.byteLength, start.byteLength + 2 * RECORD_HEADER_BYTES + first.byteLength, stream.byteLength];
+const ends = [
+  start.byteLength,
+  start.byteLength + RECORD_HEADER_BYTES + first.byteLength,
+  start.byteLength + 2 * RECORD_HEADER_BYTES + first.byteLength,
+  stream.byteLength,
+];
 
 describe("readRecords", () => {
   it("reads the same records whatever the read sizes, and ends cleanly between records", () => {
@@ -150,10 +182,19 @@ describe("readRecords", () => {
 
   it("throws at a start record whose JSON is not options, naming its offset", () => {
     const json = Buffer.from(JSON.stringify({ ...options, fps: -1 }));
-    const bad = Buffer.concat([closeRecord(), Buffer.from(`55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`, "hex"), json]);
+    const bad = Buffer.concat([
+      closeRecord(),
+      Buffer.from(`55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`, "hex"),
+      json,
+    ]);
     const iterator = readRecords(reader(bad, 100));
     expect(iterator.next()).toEqual({ done: false, value: { kind: "close" } });
-    expect(() => iterator.next()).toThrow(expect.objectContaining({ code: "WRITE_FAILED", message: "encoder input: start record at byte 12: encoder options: fps must be above 0" }));
+    expect(() => iterator.next()).toThrow(
+      expect.objectContaining({
+        code: "WRITE_FAILED",
+        message: "encoder input: start record at byte 12: encoder options: fps must be above 0",
+      }),
+    );
   });
 });
 
@@ -162,7 +203,10 @@ describe("encoder options and events", () => {
 
   it("options round-trip through JSON", () => {
     expect(parseEncoderOptions(JSON.stringify(options))).toEqual(options);
-    expect(parseEncoderOptions(JSON.stringify({ ...options, framesPerSegment: 25 }))).toEqual({ ...options, framesPerSegment: 25 });
+    expect(parseEncoderOptions(JSON.stringify({ ...options, framesPerSegment: 25 }))).toEqual({
+      ...options,
+      framesPerSegment: 25,
+    });
   });
 
   it.each([
@@ -189,10 +233,19 @@ describe("encoder options and events", () => {
     expect(parseEncoderEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 
-  it.each([null, "closed", {}, { event: "file" }, { event: "file", path: "/tmp/out.avi" }, { event: "file", segment: -1 }, { event: "file", segment: "1" }, { event: "written", scaled: 1 }, { event: "failed", code: "CLOSED", message: "x" }, { event: "failed", code: null }, { event: "other" }])(
-    "event %j is refused",
-    (value) => {
-      expect(() => parseEncoderEvent(value)).toThrow(/not (an encoder event|an object)/);
-    },
-  );
+  it.each([
+    null,
+    "closed",
+    {},
+    { event: "file" },
+    { event: "file", path: "/tmp/out.avi" },
+    { event: "file", segment: -1 },
+    { event: "file", segment: "1" },
+    { event: "written", scaled: 1 },
+    { event: "failed", code: "CLOSED", message: "x" },
+    { event: "failed", code: null },
+    { event: "other" },
+  ])("event %j is refused", (value) => {
+    expect(() => parseEncoderEvent(value)).toThrow(/not (an encoder event|an object)/);
+  });
 });

@@ -76,7 +76,8 @@ function header(kind: number, a: number, b: number): Buffer {
 /** The whole start record. Throws a RangeError if the options' JSON is too long. */
 export function startRecord(options: EncoderOptions): Buffer {
   const json = Buffer.from(JSON.stringify(options), "utf8");
-  if (json.byteLength > MAX_START_BYTES) throw new RangeError(`encoder options of ${json.byteLength} bytes are longer than ${MAX_START_BYTES}`);
+  if (json.byteLength > MAX_START_BYTES)
+    throw new RangeError(`encoder options of ${json.byteLength} bytes are longer than ${MAX_START_BYTES}`);
   return Buffer.concat([header(RECORD_KIND_START, json.byteLength, 0), json]);
 }
 
@@ -110,24 +111,28 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
   const fail = (message: string): never => {
     throw new VideoError("WRITE_FAILED", `encoder input: record at byte ${offset}: ${message}`);
   };
-  if (bytes.byteLength !== RECORD_HEADER_BYTES) fail(`header of ${bytes.byteLength} bytes, expected ${RECORD_HEADER_BYTES}`);
+  if (bytes.byteLength !== RECORD_HEADER_BYTES)
+    fail(`header of ${bytes.byteLength} bytes, expected ${RECORD_HEADER_BYTES}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint16(OFFSET_MAGIC);
   const kind = view.getUint8(OFFSET_KIND);
   const reserved = view.getUint8(OFFSET_RESERVED);
   const a = view.getUint32(OFFSET_A);
   const b = view.getUint32(OFFSET_B);
-  if (magic !== RECORD_MAGIC) fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${RECORD_MAGIC.toString(16)}`);
+  if (magic !== RECORD_MAGIC)
+    fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${RECORD_MAGIC.toString(16)}`);
   if (reserved !== 0) fail(`reserved byte ${reserved}, expected 0`);
   switch (kind) {
     case RECORD_KIND_CLOSE:
       if (a !== 0 || b !== 0) fail(`close record with fields ${a}, ${b}, expected 0, 0`);
       return { kind: "close" };
     case RECORD_KIND_START:
-      if (a < 2 || a > MAX_START_BYTES || b !== 0) fail(`start record of ${a} bytes (field B ${b}), expected 2..${MAX_START_BYTES} bytes and 0`);
+      if (a < 2 || a > MAX_START_BYTES || b !== 0)
+        fail(`start record of ${a} bytes (field B ${b}), expected 2..${MAX_START_BYTES} bytes and 0`);
       return { kind: "start", length: a };
     case RECORD_KIND_FRAME:
-      if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE) fail(`frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
+      if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE)
+        fail(`frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
       return { kind: "frame", width: a, height: b };
     default:
       return fail(`unknown kind ${kind}`);
@@ -144,7 +149,10 @@ export type ReadInto = (into: Uint8Array, offset: number, length: number) => num
  * unfinished last record (0 when the input ended cleanly between records). Throws
  * `VideoError` `WRITE_FAILED` on a bad header: the input has then lost its framing.
  */
-export function* readRecords(read: ReadInto, allocate: (byteLength: number) => Uint8Array = (byteLength) => new Uint8Array(byteLength)): Generator<EncoderRecord, number> {
+export function* readRecords(
+  read: ReadInto,
+  allocate: (byteLength: number) => Uint8Array = (byteLength) => new Uint8Array(byteLength),
+): Generator<EncoderRecord, number> {
   const head = new Uint8Array(RECORD_HEADER_BYTES);
   let offset = 0;
   for (;;) {
@@ -167,7 +175,9 @@ export function* readRecords(read: ReadInto, allocate: (byteLength: number) => U
       try {
         options = parseEncoderOptions(Buffer.from(bytes).toString("utf8"));
       } catch (cause) {
-        throw new VideoError("WRITE_FAILED", `encoder input: start record at byte ${offset}: ${describeCause(cause)}`, { cause });
+        throw new VideoError("WRITE_FAILED", `encoder input: start record at byte ${offset}: ${describeCause(cause)}`, {
+          cause,
+        });
       }
       yield { kind: "start", options };
     }
@@ -196,9 +206,13 @@ export function parseEncoderOptions(text: string | undefined): EncoderOptions {
   const o = value as Partial<Record<keyof EncoderOptions, unknown>> | null;
   if (typeof o !== "object" || o === null) throw new Error("encoder options: not an object");
   if (typeof o.path !== "string" || o.path === "") throw new Error("encoder options: path must be a non-empty string");
-  if (typeof o.fourcc !== "string" || o.fourcc.length !== 4) throw new Error("encoder options: fourcc must be 4 characters");
+  if (typeof o.fourcc !== "string" || o.fourcc.length !== 4)
+    throw new Error("encoder options: fourcc must be 4 characters");
   if (typeof o.fps !== "number" || !(o.fps > 0)) throw new Error("encoder options: fps must be above 0");
-  if (o.framesPerSegment !== null && !(typeof o.framesPerSegment === "number" && Number.isInteger(o.framesPerSegment) && o.framesPerSegment >= 1)) {
+  if (
+    o.framesPerSegment !== null &&
+    !(typeof o.framesPerSegment === "number" && Number.isInteger(o.framesPerSegment) && o.framesPerSegment >= 1)
+  ) {
     throw new Error("encoder options: framesPerSegment must be null or an integer >= 1");
   }
   return { path: o.path, fourcc: o.fourcc, fps: o.fps, framesPerSegment: o.framesPerSegment };
@@ -220,13 +234,15 @@ export function parseEncoderEvent(value: unknown): EncoderEvent {
   if (typeof m !== "object" || m === null) throw new Error(`not an object: ${JSON.stringify(value)}`);
   switch (m.event) {
     case "file":
-      if (m.segment === null || (typeof m.segment === "number" && Number.isInteger(m.segment) && m.segment >= 0)) return { event: "file", segment: m.segment };
+      if (m.segment === null || (typeof m.segment === "number" && Number.isInteger(m.segment) && m.segment >= 0))
+        return { event: "file", segment: m.segment };
       break;
     case "written":
       if (typeof m.scaled === "boolean") return { event: "written", scaled: m.scaled };
       break;
     case "failed":
-      if (typeof m.message === "string" && (m.code === null || m.code === "CODEC_UNAVAILABLE")) return { event: "failed", code: m.code, message: m.message };
+      if (typeof m.message === "string" && (m.code === null || m.code === "CODEC_UNAVAILABLE"))
+        return { event: "failed", code: m.code, message: m.message };
       break;
     case "closed":
       return { event: "closed" };

@@ -15,7 +15,11 @@ describe("file names", () => {
   });
 
   it("segmentPath numbers every file from -000", () => {
-    expect([0, 1, 1000].map((i) => segmentPath("/rec/out.mkv", i))).toEqual(["/rec/out-000.mkv", "/rec/out-001.mkv", "/rec/out-1000.mkv"]);
+    expect([0, 1, 1000].map((i) => segmentPath("/rec/out.mkv", i))).toEqual([
+      "/rec/out-000.mkv",
+      "/rec/out-001.mkv",
+      "/rec/out-1000.mkv",
+    ]);
   });
 
   it("streamRecordingPath adds the stream id as 8 hex digits, and composes with segments", () => {

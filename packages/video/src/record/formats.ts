@@ -41,9 +41,15 @@ export function checkContainer(path: string, fourcc: string): void {
   const ext = extname(path).toLowerCase();
   const fourccs = SUPPORTED_FOURCCS[ext];
   if (fourccs === undefined) {
-    throw new VideoError("CODEC_UNSUPPORTED", `cannot record to ${path}: use a file ending in ${Object.keys(SUPPORTED_FOURCCS).join(", ")}`);
+    throw new VideoError(
+      "CODEC_UNSUPPORTED",
+      `cannot record to ${path}: use a file ending in ${Object.keys(SUPPORTED_FOURCCS).join(", ")}`,
+    );
   }
   if (!fourccs.includes(fourcc)) {
-    throw new VideoError("CODEC_UNSUPPORTED", `fourcc '${fourcc}' is not supported in ${ext} files; use one of ${fourccs.join(", ")}`);
+    throw new VideoError(
+      "CODEC_UNSUPPORTED",
+      `fourcc '${fourcc}' is not supported in ${ext} files; use one of ${fourccs.join(", ")}`,
+    );
   }
 }

@@ -198,7 +198,10 @@ export function jpegSize(jpeg: Uint8Array): { readonly width: number; readonly h
   while (at + 4 <= jpeg.byteLength) {
     const marker = jpeg[at + 1] ?? 0;
     if (jpeg[at] !== 0xff) {
-      throw new VideoError("JPEG_INVALID", `JPEG of ${jpeg.byteLength} bytes: expected a marker at offset ${at}, found byte ${hex(jpeg[at])}`);
+      throw new VideoError(
+        "JPEG_INVALID",
+        `JPEG of ${jpeg.byteLength} bytes: expected a marker at offset ${at}, found byte ${hex(jpeg[at])}`,
+      );
     }
     if (marker === 0xff) {
       at += 1; // fill byte
@@ -208,10 +211,16 @@ export function jpegSize(jpeg: Uint8Array): { readonly width: number; readonly h
       at += 2; // markers without a length
     } else if (isStartOfFrame(marker)) {
       if (at + 9 > jpeg.byteLength) break;
-      return { height: ((jpeg[at + 5] ?? 0) << 8) | (jpeg[at + 6] ?? 0), width: ((jpeg[at + 7] ?? 0) << 8) | (jpeg[at + 8] ?? 0) };
+      return {
+        height: ((jpeg[at + 5] ?? 0) << 8) | (jpeg[at + 6] ?? 0),
+        width: ((jpeg[at + 7] ?? 0) << 8) | (jpeg[at + 8] ?? 0),
+      };
     } else {
       at += 2 + (((jpeg[at + 2] ?? 0) << 8) | (jpeg[at + 3] ?? 0));
     }
   }
-  throw new VideoError("JPEG_INVALID", `JPEG of ${jpeg.byteLength} bytes has no frame header (SOF marker) before its scan data or end (offset ${at})`);
+  throw new VideoError(
+    "JPEG_INVALID",
+    `JPEG of ${jpeg.byteLength} bytes has no frame header (SOF marker) before its scan data or end (offset ${at})`,
+  );
 }

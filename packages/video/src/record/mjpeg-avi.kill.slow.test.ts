@@ -33,7 +33,9 @@ for (let n = 0; ; n++) {
 
 /** Runs the writer until it has written `frames` frames, then SIGKILLs it; returns the last count it printed. */
 async function writeAndKill(path: string, frames: number): Promise<number> {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, DIST, WRITER, path], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, DIST, WRITER, path], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let written = 0;
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout }).on("line", (line) => {
@@ -43,7 +45,9 @@ async function writeAndKill(path: string, frames: number): Promise<number> {
         resolve();
       }
     });
-    child.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`writer exited early: ${code}`))));
+    child.on("exit", (code, signal) =>
+      signal === "SIGKILL" ? resolve() : reject(new Error(`writer exited early: ${code}`)),
+    );
   });
   await new Promise((resolve) => child.on("close", resolve));
   return written;
@@ -52,7 +56,18 @@ async function writeAndKill(path: string, frames: number): Promise<number> {
 function ffprobeCounts(path: string): { header: number; read: number } {
   const out = execFileSync(
     "ffprobe",
-    ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_frames,nb_read_frames", "-of", "json", path],
+    [
+      "-v",
+      "error",
+      "-count_frames",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=nb_frames,nb_read_frames",
+      "-of",
+      "json",
+      path,
+    ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
   );
   const stream = (JSON.parse(out) as { streams: { nb_frames: string; nb_read_frames: string }[] }).streams[0];
@@ -68,24 +83,28 @@ async function patternNumbers(path: string): Promise<(number | undefined)[]> {
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 
 describe("MJPEG AVI writer killed with SIGKILL", () => {
-  it.each([3, 290])("after %i frames: FFmpeg and OpenCV read every frame written, without an index", async (frames) => {
-    const path = join(dir, `killed-${frames}.avi`);
-    const written = await writeAndKill(path, frames);
-    const bytes = readFileSync(path);
-    expect(bytes.readUInt32LE(44) & AVIF_HASINDEX).toBe(0); // never closed: no idx1
-    const probe = ffprobeCounts(path);
-    const numbers = await patternNumbers(path);
-    const clean = numbers.filter((n) => n !== undefined).length;
-    console.log(
-      `SIGKILL after ${written} frames written: file ${bytes.byteLength} bytes, header ${probe.header} frames, ` +
-        `ffprobe read ${probe.read}, OpenCV read ${numbers.length} (${clean} clean)`,
-    );
-    // The child kept writing until the signal landed: the file holds at least what it reported.
-    expect(probe.header).toBeGreaterThanOrEqual(written);
-    expect(probe.read).toBeGreaterThanOrEqual(written);
-    expect(numbers.slice(0, clean)).toEqual(range(0, clean));
-    expect(clean).toBeGreaterThanOrEqual(written);
-    // At most one damaged frame (a chunk cut off inside the write), and only at the end.
-    expect(numbers.length - clean).toBeLessThanOrEqual(1);
-  }, 60_000);
+  it.each([3, 290])(
+    "after %i frames: FFmpeg and OpenCV read every frame written, without an index",
+    async (frames) => {
+      const path = join(dir, `killed-${frames}.avi`);
+      const written = await writeAndKill(path, frames);
+      const bytes = readFileSync(path);
+      expect(bytes.readUInt32LE(44) & AVIF_HASINDEX).toBe(0); // never closed: no idx1
+      const probe = ffprobeCounts(path);
+      const numbers = await patternNumbers(path);
+      const clean = numbers.filter((n) => n !== undefined).length;
+      console.log(
+        `SIGKILL after ${written} frames written: file ${bytes.byteLength} bytes, header ${probe.header} frames, ` +
+          `ffprobe read ${probe.read}, OpenCV read ${numbers.length} (${clean} clean)`,
+      );
+      // The child kept writing until the signal landed: the file holds at least what it reported.
+      expect(probe.header).toBeGreaterThanOrEqual(written);
+      expect(probe.read).toBeGreaterThanOrEqual(written);
+      expect(numbers.slice(0, clean)).toEqual(range(0, clean));
+      expect(clean).toBeGreaterThanOrEqual(written);
+      // At most one damaged frame (a chunk cut off inside the write), and only at the end.
+      expect(numbers.length - clean).toBeLessThanOrEqual(1);
+    },
+    60_000,
+  );
 });

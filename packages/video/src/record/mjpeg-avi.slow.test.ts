@@ -25,9 +25,19 @@ const patternJpegs = (count: number, width: number, height: number, first = 0): 
   Array.from({ length: count }, (_, i) => encodeJpeg(renderPatternFrame(first + i, width, height), 80));
 
 /** Writes `jpegs` (all of the first one's size) and closes; returns the files written. */
-async function record(path: string, jpegs: readonly Uint8Array[], fps = 25, maxFileBytes?: number): Promise<readonly string[]> {
+async function record(
+  path: string,
+  jpegs: readonly Uint8Array[],
+  fps = 25,
+  maxFileBytes?: number,
+): Promise<readonly string[]> {
   const { width, height } = decodeJpeg(jpegs[0] as Uint8Array);
-  const writer = await openMjpegAviWriter(path, { width, height, fps, ...(maxFileBytes === undefined ? {} : { maxFileBytes }) });
+  const writer = await openMjpegAviWriter(path, {
+    width,
+    height,
+    fps,
+    ...(maxFileBytes === undefined ? {} : { maxFileBytes }),
+  });
   for (const jpeg of jpegs) await writer.writeJpeg(jpeg);
   return (await writer.close()).files;
 }
@@ -70,7 +80,8 @@ function readWithOpenCv(path: string, api: number): Frame[] {
   const capture = new cv.VideoCapture(path, api);
   const frames: Frame[] = [];
   try {
-    for (let mat = capture.read(); !mat.empty; mat = capture.read()) frames.push(createFrame(mat.getData(), mat.cols, mat.rows));
+    for (let mat = capture.read(); !mat.empty; mat = capture.read())
+      frames.push(createFrame(mat.getData(), mat.cols, mat.rows));
   } finally {
     capture.release();
   }
@@ -116,9 +127,17 @@ describe("MJPEG AVI played back", () => {
   });
 
   it("FFmpeg demuxes the very JPEG bytes written, one packet a frame", () => {
-    const packets = execFileSync("ffprobe", ["-v", "error", "-show_entries", "packet=size,flags", "-of", "csv=p=0", path], { encoding: "utf8" });
+    const packets = execFileSync(
+      "ffprobe",
+      ["-v", "error", "-show_entries", "packet=size,flags", "-of", "csv=p=0", path],
+      { encoding: "utf8" },
+    );
     expect(packets.trim().split("\n")).toEqual(jpegs.map((jpeg) => `${jpeg.byteLength},K_`));
-    const copied = execFileSync("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "data", "-"], { maxBuffer: 1 << 26 });
+    const copied = execFileSync(
+      "ffmpeg",
+      ["-v", "error", "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "data", "-"],
+      { maxBuffer: 1 << 26 },
+    );
     expect(Buffer.compare(copied, Buffer.concat(jpegs))).toBe(0);
   });
 
@@ -150,7 +169,9 @@ describe("MJPEG AVI played back", () => {
       n++;
     }
     expect(n).toBe(count);
-    console.log(`MJPEG AVI via OpenCV's FFmpeg: worst PSNR ${worst.toFixed(1)} dB against imdecode over ${count} frames`);
+    console.log(
+      `MJPEG AVI via OpenCV's FFmpeg: worst PSNR ${worst.toFixed(1)} dB against imdecode over ${count} frames`,
+    );
   });
 });
 
@@ -214,7 +235,9 @@ describe("MJPEG AVI rollover", () => {
       expect(readWithOpenCv(file, CAP_OPENCV_MJPEG)).toHaveLength(inFile.length);
       numbers.push(...inFile);
     }
-    console.log(`rollover at ${maxFileBytes} bytes: ${jpegs.length} frames of ~${jpegs[0]?.byteLength} bytes in ${files.length} files`);
+    console.log(
+      `rollover at ${maxFileBytes} bytes: ${jpegs.length} frames of ~${jpegs[0]?.byteLength} bytes in ${files.length} files`,
+    );
     expect(numbers).toEqual(range(0, jpegs.length));
   });
 });
@@ -230,7 +253,9 @@ describe("MJPEG AVI write rate", () => {
     await writer.close();
     const seconds = (performance.now() - start) / 1000;
     const rate = frames / seconds;
-    console.log(`MJPEG AVI: ${frames} JPEGs of ${jpeg.byteLength} bytes in ${(seconds * 1000).toFixed(0)} ms: ${rate.toFixed(0)} frames/s`);
+    console.log(
+      `MJPEG AVI: ${frames} JPEGs of ${jpeg.byteLength} bytes in ${(seconds * 1000).toFixed(0)} ms: ${rate.toFixed(0)} frames/s`,
+    );
     expect(ffprobe(path)).toMatchObject({ nb_frames: String(frames) });
     rmSync(path);
     expect(rate).toBeGreaterThan(1000);

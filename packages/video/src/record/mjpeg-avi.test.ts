@@ -2,7 +2,17 @@
 // OpenCV): header fields, chunks, pads, idx1, the totals while recording, rollover
 // at maxFileBytes, and the errors. The JPEGs here are synthetic (a frame header and
 // filler), so lengths can be chosen; mjpeg-avi.slow.test.ts plays real ones.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,7 +26,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** SOI, a baseline frame header (SOF0) for width x height, filler bytes `fill`, EOI: `length` bytes. */
 function fakeJpeg(width: number, height: number, length: number, fill = 0x55): Uint8Array {
-  const head = [0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+  const head = [
+    0xff,
+    0xd8,
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    3,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ];
   const bytes = new Uint8Array(length).fill(fill);
   bytes.set(head);
   bytes.set([0xff, 0xd9], length - 2);
@@ -32,7 +64,7 @@ interface Chunk {
 /** The chunks in `bytes[from, to)`, walking sizes and pads; throws on a size running past `to`. */
 function chunks(bytes: Buffer, from: number, to: number): Chunk[] {
   const found: Chunk[] = [];
-  for (let at = from; at < to; ) {
+  for (let at = from; at < to;) {
     const size = bytes.readUInt32LE(at + 4);
     if (at + 8 + size > to) throw new Error(`chunk at ${at} of ${size} bytes runs past ${to}`);
     found.push({ fourcc: bytes.toString("latin1", at, at + 4), at, data: bytes.subarray(at + 8, at + 8 + size) });
@@ -66,7 +98,15 @@ function parseAvi(path: string): ParsedAvi {
 type Field = readonly [name: string, at: number, type: "fourcc" | "u32" | "u16", value: string | number];
 
 /** Every header field at its offset (layout in mjpeg-avi-layout.ts), for a recording of `frames` so far. */
-function headerFields(width: number, height: number, rate: number, scale: number, frames: number, largest: number, indexed: boolean): Field[] {
+function headerFields(
+  width: number,
+  height: number,
+  rate: number,
+  scale: number,
+  frames: number,
+  largest: number,
+  indexed: boolean,
+): Field[] {
   return [
     ["RIFF", 0, "fourcc", "RIFF"],
     ["AVI", 8, "fourcc", "AVI "],
@@ -162,7 +202,10 @@ describe("jpegSize", () => {
     const app0 = [0xff, 0xe0, 0x00, 0x06, 0x4a, 0x46, 0x49, 0x46];
     const dht = [0xff, 0xc4, 0x00, 0x03, 0x00]; // C4 is in the SOF range but is not a frame header
     const sof2 = [0xff, 0xff, 0xc2, 0x00, 0x0b, 0x08, 0x00, 0x10, 0x00, 0x20, 0x01, 0x01, 0x11, 0x00];
-    expect(jpegSize(new Uint8Array([0xff, 0xd8, ...app0, ...dht, ...sof2, 0xff, 0xd9]))).toEqual({ width: 32, height: 16 });
+    expect(jpegSize(new Uint8Array([0xff, 0xd8, ...app0, ...dht, ...sof2, 0xff, 0xd9]))).toEqual({
+      width: 32,
+      height: 16,
+    });
   });
 
   it.each([
@@ -172,7 +215,11 @@ describe("jpegSize", () => {
     ["just the start marker", [0xff, 0xd8, 0xff, 0xe0], /no frame header \(SOF marker\)/],
     ["start and end markers", [0xff, 0xd8, 0xff, 0xd9, 0, 0], /no frame header \(SOF marker\) .* \(offset 2\)/],
     ["scan data before any frame header", [0xff, 0xd8, 0xff, 0xda, 0x00, 0x02], /no frame header/],
-    ["a byte where a marker should be", [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x02, 0x12, 0x34, 0, 0], /expected a marker at offset 6, found byte 0x12/],
+    [
+      "a byte where a marker should be",
+      [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x02, 0x12, 0x34, 0, 0],
+      /expected a marker at offset 6, found byte 0x12/,
+    ],
     ["a segment length running past the end", [0xff, 0xd8, 0xff, 0xe0, 0x10, 0x00, 0, 0], /no frame header/],
     ["a cut-off frame header", [0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00], /no frame header/],
   ])("refuses %s with JPEG_INVALID", (_name, bytes, message) => {
@@ -247,7 +294,9 @@ describe("openMjpegAviWriter: layout", () => {
     const writes = Array.from({ length: 50 }, (_, i) => writer.writeJpeg(fakeJpeg(320, 240, 100 + i, i)));
     await Promise.all(writes);
     await writer.close();
-    expect(parseAvi(path).frames.map((c) => [c.data.byteLength, c.data[40]])).toEqual(Array.from({ length: 50 }, (_, i) => [100 + i, i]));
+    expect(parseAvi(path).frames.map((c) => [c.data.byteLength, c.data[40]])).toEqual(
+      Array.from({ length: 50 }, (_, i) => [100 + i, i]),
+    );
   });
 });
 
@@ -266,11 +315,24 @@ describe("openMjpegAviWriter: rollover", () => {
     expect(stats).toEqual({ framesWritten: lengths.length, files: names.map((name) => join(dir, "roll", name)) });
 
     const perFile = stats.files.map((file) => parseAvi(file));
-    expect(perFile.map((avi) => avi.frames.map((c) => c.data.byteLength))).toEqual([[65280], [10000, 55256], [10000], [55258, 9997]]);
-    expect(perFile.map((avi) => avi.bytes.byteLength)).toEqual([maxFileBytes, maxFileBytes, 224 + 10008 + 8 + 16, maxFileBytes]);
+    expect(perFile.map((avi) => avi.frames.map((c) => c.data.byteLength))).toEqual([
+      [65280],
+      [10000, 55256],
+      [10000],
+      [55258, 9997],
+    ]);
+    expect(perFile.map((avi) => avi.bytes.byteLength)).toEqual([
+      maxFileBytes,
+      maxFileBytes,
+      224 + 10008 + 8 + 16,
+      maxFileBytes,
+    ]);
     for (const avi of perFile) {
       expect(avi.idx1?.data.byteLength).toBe(16 * avi.frames.length);
-      expectHeader(avi.bytes, headerFields(320, 240, 25, 1, avi.frames.length, Math.max(...avi.frames.map((c) => c.data.byteLength)), true));
+      expectHeader(
+        avi.bytes,
+        headerFields(320, 240, 25, 1, avi.frames.length, Math.max(...avi.frames.map((c) => c.data.byteLength)), true),
+      );
     }
     expect(perFile.flatMap((avi) => avi.frames.map((c) => c.data[40]))).toEqual(lengths.map((_, i) => i));
   });
@@ -281,7 +343,10 @@ describe("openMjpegAviWriter: rollover", () => {
     symlinkSync("/dev/full", join(dir, "full", "rec-001.avi"));
     const writer = await openMjpegAviWriter(path, { ...options, maxFileBytes: 65536 });
     for (let i = 0; i < 6; i++) await writer.writeJpeg(fakeJpeg(320, 240, 10000, i));
-    const failed = { code: "WRITE_FAILED", message: expect.stringMatching(/writing frame 6 to .*rec\.avi failed: .*ENOSPC/) as unknown };
+    const failed = {
+      code: "WRITE_FAILED",
+      message: expect.stringMatching(/writing frame 6 to .*rec\.avi failed: .*ENOSPC/) as unknown,
+    };
     await expect(writer.writeJpeg(fakeJpeg(320, 240, 10000))).rejects.toMatchObject(failed);
     await expect(writer.writeJpeg(fakeJpeg(320, 240, 100))).rejects.toMatchObject(failed);
     await expect(writer.close()).rejects.toMatchObject(failed);
@@ -319,18 +384,48 @@ describe("openMjpegAviWriter: refusals", () => {
   });
 
   it.each([
-    ["another extension", "x.mjpeg", {}, "CODEC_UNSUPPORTED", /cannot record MJPEG to .*x\.mjpeg: use a file ending in \.avi/],
+    [
+      "another extension",
+      "x.mjpeg",
+      {},
+      "CODEC_UNSUPPORTED",
+      /cannot record MJPEG to .*x\.mjpeg: use a file ending in \.avi/,
+    ],
     ["no extension", "x", {}, "CODEC_UNSUPPORTED", /use a file ending in \.avi/],
-    ["a missing folder", "missing/x.avi", {}, "OUTPUT_NOT_WRITABLE", /folder .*missing does not exist or is not writable/],
-    ["a file as the folder", "file.txt/x.avi", {}, "OUTPUT_NOT_WRITABLE", /folder .*file\.txt does not exist or is not writable/],
+    [
+      "a missing folder",
+      "missing/x.avi",
+      {},
+      "OUTPUT_NOT_WRITABLE",
+      /folder .*missing does not exist or is not writable/,
+    ],
+    [
+      "a file as the folder",
+      "file.txt/x.avi",
+      {},
+      "OUTPUT_NOT_WRITABLE",
+      /folder .*file\.txt does not exist or is not writable/,
+    ],
     ["a folder as the path", "folder.avi", {}, "OUTPUT_NOT_WRITABLE", /folder\.avi: it is a folder/],
-    ["width 0", "x.avi", { width: 0 }, "INVALID_OPTION", /width must be an integer from 1 to 65535 \(the JPEG limit\), got 0/],
+    [
+      "width 0",
+      "x.avi",
+      { width: 0 },
+      "INVALID_OPTION",
+      /width must be an integer from 1 to 65535 \(the JPEG limit\), got 0/,
+    ],
     ["a fractional height", "x.avi", { height: 240.5 }, "INVALID_OPTION", /height .* got 240\.5/],
     ["height 65536", "x.avi", { height: 65536 }, "INVALID_OPTION", /height .* got 65536/],
     ["fps 0", "x.avi", { fps: 0 }, "INVALID_OPTION", /fps must be from 0\.01 to 1000, got 0/],
     ["fps NaN", "x.avi", { fps: Number.NaN }, "INVALID_OPTION", /fps .* got NaN/],
     ["fps 1001", "x.avi", { fps: 1001 }, "INVALID_OPTION", /fps .* got 1001/],
-    ["a tiny maxFileBytes", "x.avi", { maxFileBytes: 1000 }, "INVALID_OPTION", /maxFileBytes must be an integer from 65536 to 2147483647 .* got 1000/],
+    [
+      "a tiny maxFileBytes",
+      "x.avi",
+      { maxFileBytes: 1000 },
+      "INVALID_OPTION",
+      /maxFileBytes must be an integer from 65536 to 2147483647 .* got 1000/,
+    ],
     ["maxFileBytes 4 GiB", "x.avi", { maxFileBytes: 2 ** 32 }, "INVALID_OPTION", /maxFileBytes .* got 4294967296/],
   ])("refuses %s at open time", async (_name, file, extra, code, message) => {
     mkdirSync(join(dir, "folder.avi"), { recursive: true });

@@ -171,7 +171,8 @@ class AviFile {
   private async writeAll(parts: Uint8Array[], position: number): Promise<void> {
     const expected = parts.reduce((sum, part) => sum + part.byteLength, 0);
     const { bytesWritten } = await this.handle.writev(parts, position);
-    if (bytesWritten !== expected) throw new Error(`wrote ${bytesWritten} of ${expected} bytes at offset ${position} (is the disk full?)`);
+    if (bytesWritten !== expected)
+      throw new Error(`wrote ${bytesWritten} of ${expected} bytes at offset ${position} (is the disk full?)`);
   }
 }
 
@@ -211,7 +212,10 @@ class MjpegAviRecording implements MjpegAviWriter {
     }
     const alone = HEADER_BYTES + chunkBytes(jpeg.byteLength) + CHUNK_HEADER_BYTES + INDEX_ENTRY_BYTES;
     if (alone > this.maxFileBytes) {
-      throw new VideoError("INVALID_FRAME", `a JPEG of ${jpeg.byteLength} bytes does not fit in a file of maxFileBytes ${this.maxFileBytes}`);
+      throw new VideoError(
+        "INVALID_FRAME",
+        `a JPEG of ${jpeg.byteLength} bytes does not fit in a file of maxFileBytes ${this.maxFileBytes}`,
+      );
     }
   }
 
@@ -227,7 +231,11 @@ class MjpegAviRecording implements MjpegAviWriter {
       await this.file.append(jpeg);
       this.framesWritten++;
     } catch (cause) {
-      this.failure = new VideoError("WRITE_FAILED", `writing frame ${this.framesWritten} to ${this.file.path} failed: ${describeCause(cause)}`, { cause });
+      this.failure = new VideoError(
+        "WRITE_FAILED",
+        `writing frame ${this.framesWritten} to ${this.file.path} failed: ${describeCause(cause)}`,
+        { cause },
+      );
       throw this.failure;
     }
   }
@@ -259,14 +267,21 @@ function checkOptions(options: MjpegAviOptions): number {
     ["height", height],
   ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > MAX_DIMENSION) {
-      throw new VideoError("INVALID_OPTION", `${name} must be an integer from 1 to ${MAX_DIMENSION} (the JPEG limit), got ${value}`);
+      throw new VideoError(
+        "INVALID_OPTION",
+        `${name} must be an integer from 1 to ${MAX_DIMENSION} (the JPEG limit), got ${value}`,
+      );
     }
   }
   if (!Number.isFinite(fps) || fps < MIN_FPS || fps > MAX_FPS) {
     throw new VideoError("INVALID_OPTION", `fps must be from ${MIN_FPS} to ${MAX_FPS}, got ${fps}`);
   }
   const maxFileBytes = options.maxFileBytes ?? MJPEG_AVI_DEFAULT_MAX_FILE_BYTES;
-  if (!Number.isInteger(maxFileBytes) || maxFileBytes < MJPEG_AVI_MIN_FILE_BYTES || maxFileBytes > MJPEG_AVI_MAX_FILE_BYTES) {
+  if (
+    !Number.isInteger(maxFileBytes) ||
+    maxFileBytes < MJPEG_AVI_MIN_FILE_BYTES ||
+    maxFileBytes > MJPEG_AVI_MAX_FILE_BYTES
+  ) {
     throw new VideoError(
       "INVALID_OPTION",
       `maxFileBytes must be an integer from ${MJPEG_AVI_MIN_FILE_BYTES} to ${MJPEG_AVI_MAX_FILE_BYTES} (AVI 1.0 sizes are 32-bit), got ${maxFileBytes}`,

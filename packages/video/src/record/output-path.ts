@@ -14,13 +14,20 @@ export async function checkOutputPath(path: string): Promise<void> {
     if (!(await stat(dir)).isDirectory()) throw new Error("not a folder");
     await access(dir, fsConstants.W_OK);
   } catch (cause) {
-    throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: folder ${dir} does not exist or is not writable`, { cause });
+    throw new VideoError(
+      "OUTPUT_NOT_WRITABLE",
+      `cannot record to ${path}: folder ${dir} does not exist or is not writable`,
+      { cause },
+    );
   }
   const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory() === true) throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: it is a folder`);
+  if (existing?.isDirectory() === true)
+    throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: it is a folder`);
   if (existing !== undefined) {
     await access(path, fsConstants.W_OK).catch((cause: unknown) => {
-      throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: the existing file is not writable`, { cause });
+      throw new VideoError("OUTPUT_NOT_WRITABLE", `cannot record to ${path}: the existing file is not writable`, {
+        cause,
+      });
     });
   }
 }

@@ -31,9 +31,13 @@ for await (const frame of source) {
 
 /** Runs the recorder until it has written `frames` frames, then SIGKILLs it. */
 async function recordAndKill(path: string, segmentSeconds: number | undefined, frames: number): Promise<number> {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, DIST, path, String(segmentSeconds ?? "-")], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--input-type=module", "-e", CHILD, DIST, path, String(segmentSeconds ?? "-")],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let written = 0;
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout }).on("line", (line) => {
@@ -43,7 +47,9 @@ async function recordAndKill(path: string, segmentSeconds: number | undefined, f
         resolve();
       }
     });
-    child.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`recorder exited early: ${code}`))));
+    child.on("exit", (code, signal) =>
+      signal === "SIGKILL" ? resolve() : reject(new Error(`recorder exited early: ${code}`)),
+    );
   });
   await new Promise((resolve) => child.on("close", resolve));
   // The encoder runs in a process of its own, which sees its recorder gone and exits
@@ -60,7 +66,8 @@ function encoderRunning(path: string): boolean {
   const stem = path.slice(0, path.length - ext.length);
   return readdirSync("/proc").some((entry) => {
     try {
-      if (!(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[1] ?? "").endsWith("encoder-process.js")) return false;
+      if (!(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[1] ?? "").endsWith("encoder-process.js"))
+        return false;
       return readdirSync(`/proc/${entry}/fd`).some((fd) => {
         const file = readlinkSync(`/proc/${entry}/fd/${fd}`);
         return file === path || (file.startsWith(`${stem}-`) && file.includes(ext));
@@ -73,13 +80,32 @@ function encoderRunning(path: string): boolean {
 
 function ffprobeFrames(path: string): number | string {
   try {
-    const out = execFileSync("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const out = execFileSync(
+      "ffprobe",
+      [
+        "-v",
+        "error",
+        "-count_frames",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        path,
+      ],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     return Number(out.trim());
   } catch (error) {
-    return `unreadable (${String((error as { stderr?: string }).stderr ?? error).trim().split("\n")[0]})`;
+    return `unreadable (${
+      String((error as { stderr?: string }).stderr ?? error)
+        .trim()
+        .split("\n")[0]
+    })`;
   }
 }
 
@@ -106,7 +132,9 @@ describe("recording killed with SIGKILL", () => {
     const size = statSync(path).size;
     const probe = ffprobeFrames(path);
     const numbers = await readableNumbers(path);
-    console.log(`SIGKILL, one AVI: ${written} frames written, file ${size} bytes, ffprobe: ${probe} frames, clean pattern frames read back: ${numbers.length}`);
+    console.log(
+      `SIGKILL, one AVI: ${written} frames written, file ${size} bytes, ffprobe: ${probe} frames, clean pattern frames read back: ${numbers.length}`,
+    );
     // Flushed in 256 KiB blocks: the file is a whole number of blocks.
     expect(size % 262144).toBe(0);
     // What is readable is a prefix of the recording, in order, and most of the tail is lost.
@@ -117,7 +145,9 @@ describe("recording killed with SIGKILL", () => {
   it("segmentSeconds: 1: every finished segment is complete and playable; the loss is bounded by the last segment", async () => {
     const path = join(dir, "seg.avi");
     const written = await recordAndKill(path, 1, 100);
-    const files = readdirSync(dir).filter((name) => name.startsWith("seg-")).sort();
+    const files = readdirSync(dir)
+      .filter((name) => name.startsWith("seg-"))
+      .sort();
     // Segment k is finalized when frame 25(k+1) arrives: with 100 written, seg-003 is still open.
     const finished = Math.floor((written - 1) / 25);
     expect(files.slice(0, finished)).toEqual(range(0, finished).map((i) => `seg-${String(i).padStart(3, "0")}.avi`));

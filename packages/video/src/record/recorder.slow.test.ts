@@ -1,5 +1,14 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,7 +30,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 export function ffprobeFrameCount(path: string): number {
   const out = execFileSync(
     "ffprobe",
-    ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,codec_name", "-of", "json", path],
+    [
+      "-v",
+      "error",
+      "-count_frames",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=nb_read_frames,codec_name",
+      "-of",
+      "json",
+      path,
+    ],
     { encoding: "utf8" },
   );
   const stream = (JSON.parse(out) as { streams: { nb_read_frames: string; codec_name: string }[] }).streams[0];
@@ -48,9 +68,13 @@ describe("openRecorder", () => {
     expect(stats).toEqual({ framesWritten: count, framesDropped: 0, framesScaled: 0, files: [path] });
 
     expect(ffprobeFrameCount(path)).toBe(count);
-    const codec = execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,codec_tag_string,avg_frame_rate", "-of", "csv=p=0", path], {
-      encoding: "utf8",
-    });
+    const codec = execFileSync(
+      "ffprobe",
+      ["-v", "error", "-show_entries", "stream=codec_name,codec_tag_string,avg_frame_rate", "-of", "csv=p=0", path],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(codec.trim()).toBe("mpeg4,DIVX,25/1");
 
     const frames = await readAll(path);
@@ -137,15 +161,29 @@ describe("openRecorder", () => {
     await expect(recorder.write({ ...renderPatternFrame(1, 320, 240), width: 321 })).rejects.toThrow(/INVALID|bytes/);
     const first = await recorder.close();
     expect(await recorder.close()).toEqual(first);
-    await expect(recorder.write(renderPatternFrame(2, 320, 240))).rejects.toThrow(expect.objectContaining({ code: "CLOSED" }));
+    await expect(recorder.write(renderPatternFrame(2, 320, 240))).rejects.toThrow(
+      expect.objectContaining({ code: "CLOSED" }),
+    );
     expect(ffprobeFrameCount(path)).toBe(1);
   });
 
   it.each([
-    ["an unknown fourcc", "x.avi", { fourcc: "ZZZZ" }, "CODEC_UNSUPPORTED", /fourcc 'ZZZZ' is not supported in \.avi files; use one of DIVX/],
+    [
+      "an unknown fourcc",
+      "x.avi",
+      { fourcc: "ZZZZ" },
+      "CODEC_UNSUPPORTED",
+      /fourcc 'ZZZZ' is not supported in \.avi files; use one of DIVX/,
+    ],
     ["a fourcc the container does not take", "x.mp4", { fourcc: "DIVX" }, "CODEC_UNSUPPORTED", /use one of mp4v, avc1/],
     ["an unknown container", "x.xyz", {}, "CODEC_UNSUPPORTED", /use a file ending in \.avi/],
-    ["a missing folder", "missing/x.avi", {}, "OUTPUT_NOT_WRITABLE", /folder .*missing does not exist or is not writable/],
+    [
+      "a missing folder",
+      "missing/x.avi",
+      {},
+      "OUTPUT_NOT_WRITABLE",
+      /folder .*missing does not exist or is not writable/,
+    ],
     ["a folder as the path", "seg.avi", {}, "OUTPUT_NOT_WRITABLE", /is a folder/],
     ["bad fps", "x.avi", { fps: 0 }, "INVALID_OPTION", /fps/],
     ["bad segmentSeconds", "x.avi", { segmentSeconds: -1 }, "INVALID_OPTION", /segmentSeconds/],
@@ -195,7 +233,6 @@ describe("openRecorder", () => {
     expect(readdirSync(dir).filter((name) => name.includes("probe"))).toEqual([]);
     expect(existsSync(join(dir, "m.mp4"))).toBe(true);
   });
-
 });
 
 interface EncoderProcess {
@@ -277,7 +314,9 @@ describe("openRecorder's encoder process", () => {
     expect(encoderPids(path)).toEqual([]);
     // The caller's frames are left as they were: not taken over, not changed.
     // (Buffer.equals: toEqual compares 2.7 MB element by element, for seconds.)
-    expect(frames.every((frame, n) => Buffer.from(frame.bytes).equals(renderPatternFrame(n, 1280, 720).bytes))).toBe(true);
+    expect(frames.every((frame, n) => Buffer.from(frame.bytes).equals(renderPatternFrame(n, 1280, 720).bytes))).toBe(
+      true,
+    );
 
     expect(ffprobeFrameCount(path)).toBe(count);
     const back = await readAll(path);
@@ -311,14 +350,23 @@ describe("openRecorder's encoder process", () => {
     const [pid] = encoderPids(path);
     process.kill(pid ?? 0, "SIGKILL");
     // Writes that wait for room, and the writes after them, end with the error.
-    const writes = Array.from({ length: 6 }, (_, n) => recorder.write(renderPatternFrame(n + 1, 320, 240)).catch((e: unknown) => e));
+    const writes = Array.from({ length: 6 }, (_, n) =>
+      recorder.write(renderPatternFrame(n + 1, 320, 240)).catch((e: unknown) => e),
+    );
     const message = /the encoder process for .*killed-encoder\.avi was killed by SIGKILL/;
     for (const result of await Promise.all(writes)) {
-      if (result !== undefined) expect(result).toMatchObject({ code: "WRITE_FAILED", message: expect.stringMatching(message) as string });
+      if (result !== undefined)
+        expect(result).toMatchObject({ code: "WRITE_FAILED", message: expect.stringMatching(message) as string });
     }
-    await expect(recorder.write(renderPatternFrame(9, 320, 240))).rejects.toMatchObject({ code: "WRITE_FAILED", message: expect.stringMatching(message) as string });
+    await expect(recorder.write(renderPatternFrame(9, 320, 240))).rejects.toMatchObject({
+      code: "WRITE_FAILED",
+      message: expect.stringMatching(message) as string,
+    });
     await expect(recorder.flush()).resolves.toBeUndefined();
-    await expect(recorder.close()).rejects.toMatchObject({ code: "WRITE_FAILED", message: expect.stringMatching(message) as string });
+    await expect(recorder.close()).rejects.toMatchObject({
+      code: "WRITE_FAILED",
+      message: expect.stringMatching(message) as string,
+    });
     expect(recorder.framesWritten).toBe(1);
   });
 
@@ -336,15 +384,28 @@ describe("openRecorder's encoder process", () => {
     const cannot = { code: "CODEC_UNAVAILABLE", message: expect.stringMatching(/DIVX to .*v-001\.avi/) as string };
     await expect(recorder.write(renderPatternFrame(6, 320, 240))).rejects.toMatchObject(cannot);
     await expect(recorder.close()).rejects.toMatchObject(cannot);
-    expect({ written: recorder.framesWritten, files: recorder.files }).toEqual({ written: 5, files: [join(folder, "v-000.avi")] });
+    expect({ written: recorder.framesWritten, files: recorder.files }).toEqual({
+      written: 5,
+      files: [join(folder, "v-000.avi")],
+    });
     expect(encoderPids(path)).toEqual([]);
   });
 
   // Outside vitest (which keeps its own event loop busy): the encoder's handles must keep
   // a program alive exactly while there is work, so it neither exits mid-close nor hangs.
   it.each([
-    ["writes, flushes and closes: runs to its end, the file finalized", "close", 'console.log(JSON.stringify(await recorder.close()));', (path: string) => `${JSON.stringify({ framesWritten: 10, framesDropped: 0, framesScaled: 0, files: [path] })}\n`],
-    ["never closes: exits once the encoder is idle, leaving no encoder process behind", "never", 'console.log("queued");', () => "queued\n"],
+    [
+      "writes, flushes and closes: runs to its end, the file finalized",
+      "close",
+      "console.log(JSON.stringify(await recorder.close()));",
+      (path: string) => `${JSON.stringify({ framesWritten: 10, framesDropped: 0, framesScaled: 0, files: [path] })}\n`,
+    ],
+    [
+      "never closes: exits once the encoder is idle, leaving no encoder process behind",
+      "never",
+      'console.log("queued");',
+      () => "queued\n",
+    ],
   ])("a program that %s", async (_name, file, last, output) => {
     const path = join(dir, `program-${file}.avi`);
     const dist = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;

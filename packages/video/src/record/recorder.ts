@@ -32,7 +32,15 @@ import { prepareEncoding, takeEncoder } from "./encoder-spawn.js";
 import { segmentPath } from "./file-names.js";
 import { DEFAULT_FOURCC } from "./formats.js";
 import { framesPerSegment } from "./segments.js";
-import { closeRecord, frameRecordHeader, MAX_RECORDED_SIDE, parseEncoderEvent, startRecord, type EncoderEvent, type EncoderOptions } from "./encoder-wire.js";
+import {
+  closeRecord,
+  frameRecordHeader,
+  MAX_RECORDED_SIDE,
+  parseEncoderEvent,
+  startRecord,
+  type EncoderEvent,
+  type EncoderOptions,
+} from "./encoder-wire.js";
 
 export interface RecorderOptions {
   /** Four-character codec code; default `DIVX`. See `SUPPORTED_FOURCCS`. */
@@ -144,7 +152,10 @@ class VideoRecorder implements Recorder {
     this.throwFailure();
     assertFrame(frame); // now, where the caller sees the error
     if (frame.width > MAX_RECORDED_SIDE || frame.height > MAX_RECORDED_SIDE) {
-      throw new VideoError("INVALID_FRAME", `cannot record a ${frame.width}x${frame.height} frame: at most ${MAX_RECORDED_SIDE} pixels a side`);
+      throw new VideoError(
+        "INVALID_FRAME",
+        `cannot record a ${frame.width}x${frame.height} frame: at most ${MAX_RECORDED_SIDE} pixels a side`,
+      );
     }
     if (this.width === undefined || this.height === undefined) {
       this.width = frame.width;
@@ -216,7 +227,9 @@ class VideoRecorder implements Recorder {
         resolve();
       };
       // "close" comes after the exit and after every message and stderr line was read.
-      encoder.on("close", (code, signal) => gone(code === null ? `was killed by ${signal}` : `exited with code ${code}`, code === 0));
+      encoder.on("close", (code, signal) =>
+        gone(code === null ? `was killed by ${signal}` : `exited with code ${code}`, code === 0),
+      );
       // The process could not be started (then "close" may not follow).
       encoder.on("error", (error) => {
         if (encoder.pid === undefined) gone(`could not start: ${error.message}`, false);
@@ -231,7 +244,11 @@ class VideoRecorder implements Recorder {
     try {
       event = parseEncoderEvent(message);
     } catch (cause) {
-      this.fail(new VideoError("WRITE_FAILED", `the encoder for ${this.path} answered nonsense: ${describeCause(cause)}`, { cause }));
+      this.fail(
+        new VideoError("WRITE_FAILED", `the encoder for ${this.path} answered nonsense: ${describeCause(cause)}`, {
+          cause,
+        }),
+      );
       this.encoder?.kill("SIGKILL");
       return;
     }
@@ -249,7 +266,10 @@ class VideoRecorder implements Recorder {
       case "failed":
         this.fail(
           event.code === null
-            ? new VideoError("WRITE_FAILED", `writing frame ${this.inFlight[0]?.sequence ?? "?"} to ${this.path} failed: ${event.message}`)
+            ? new VideoError(
+                "WRITE_FAILED",
+                `writing frame ${this.inFlight[0]?.sequence ?? "?"} to ${this.path} failed: ${event.message}`,
+              )
             : new VideoError(event.code, event.message),
         );
         break;
@@ -340,7 +360,12 @@ class VideoRecorder implements Recorder {
     this.keepProcessAlive();
     await this.encoderGone;
     this.throwFailure();
-    return { framesWritten: this.framesWritten, framesDropped: this.framesDropped, framesScaled: this.framesScaled, files: [...this.files] };
+    return {
+      framesWritten: this.framesWritten,
+      framesDropped: this.framesDropped,
+      framesScaled: this.framesScaled,
+      files: [...this.files],
+    };
   }
 }
 
@@ -354,12 +379,20 @@ class VideoRecorder implements Recorder {
 export async function openRecorder(path: string, options: RecorderOptions = {}): Promise<Recorder> {
   const fourcc = options.fourcc ?? DEFAULT_FOURCC;
   const fps = options.fps ?? 25;
-  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) throw new VideoError("INVALID_OPTION", `fps must be above 0 and at most 1000, got ${fps}`);
+  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000)
+    throw new VideoError("INVALID_OPTION", `fps must be above 0 and at most 1000, got ${fps}`);
   const queueLimit = options.queueLimit ?? 8;
-  if (!Number.isInteger(queueLimit) || queueLimit < 1) throw new VideoError("INVALID_OPTION", `queueLimit must be an integer >= 1, got ${queueLimit}`);
+  if (!Number.isInteger(queueLimit) || queueLimit < 1)
+    throw new VideoError("INVALID_OPTION", `queueLimit must be an integer >= 1, got ${queueLimit}`);
   const perSegment = framesPerSegment(options.segmentSeconds, fps);
   const script = await prepareEncoding(path, fourcc, fps);
   // Absolute for the encoder, whose working folder is the one this process had when it started.
-  return new VideoRecorder(path, { path: resolve(path), fourcc, fps, framesPerSegment: perSegment }, script, options.onSizeMismatch ?? "scale", queueLimit, options.whenFull ?? "wait");
+  return new VideoRecorder(
+    path,
+    { path: resolve(path), fourcc, fps, framesPerSegment: perSegment },
+    script,
+    options.onSizeMismatch ?? "scale",
+    queueLimit,
+    options.whenFull ?? "wait",
+  );
 }
-

@@ -33,12 +33,18 @@ async function readAll(path: string): Promise<Frame[]> {
 }
 
 function codecOf(path: string): string {
-  return execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", path], { encoding: "utf8" }).trim();
+  return execFileSync(
+    "ffprobe",
+    ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", path],
+    { encoding: "utf8" },
+  ).trim();
 }
 
 /** The frames' bytes as FFmpeg demuxes them, not decoded. */
 function demuxed(path: string): Buffer {
-  return execFileSync("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "data", "-"], { maxBuffer: 1 << 26 });
+  return execFileSync("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "data", "-"], {
+    maxBuffer: 1 << 26,
+  });
 }
 
 describe("openRecording: MJPG into .avi stores JPEG as it arrives", () => {
@@ -63,7 +69,9 @@ describe("openRecording: MJPG into .avi stores JPEG as it arrives", () => {
     await recording.close();
     expect(codecOf(path)).toBe("mjpeg,320,240");
     const frames = await readAll(path);
-    expect(frames.map((frame) => [frame.width, frame.height, readPatternFrameNumber(frame)])).toEqual([0, 1, 2, 3].map((n) => [320, 240, n]));
+    expect(frames.map((frame) => [frame.width, frame.height, readPatternFrameNumber(frame)])).toEqual(
+      [0, 1, 2, 3].map((n) => [320, 240, n]),
+    );
     // JPEG at quality 90 on the 320x240 pattern: 34.7 dB measured.
     expect(psnr(renderPatternFrame(0, 320, 240), frames[0] as Frame)).toBeGreaterThan(32);
   });
@@ -124,7 +132,9 @@ describe("openRecording: segments and names", () => {
     const recording = await openRecording({ path, fourcc: "MJPG", fps: 5, segmentSeconds: 0 });
     for (let n = 0; n < 7; n++) await recording.write(jpeg(n));
     expect((await recording.close()).files).toEqual([path]);
-    await expect(openRecording({ path, fourcc: "DIVX", fps: 5, segmentSeconds: -1 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(openRecording({ path, fourcc: "DIVX", fps: 5, segmentSeconds: -1 })).rejects.toMatchObject({
+      code: "INVALID_OPTION",
+    });
     await expect(openRecording({ path, fourcc: "DIVX", fps: 0 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
   });
 });
@@ -133,36 +143,51 @@ describe("openRecording: queue and errors", () => {
   it.each([
     ["MJPG", "jpeg"],
     ["DIVX", "pixels"],
-  ] as const)("%s: writes not awaited beyond the queue are dropped and counted; the rest are written", async (fourcc, kind) => {
-    const path = join(dir, `burst-${fourcc}.avi`);
-    const recording = await openRecording({ path, fourcc, fps: 25 });
-    const inputs = Array.from({ length: 100 }, (_, n) => (kind === "jpeg" ? jpeg(n) : pixels(n)));
-    // All at once: none is stored before the last call, so exactly the queue's worth is kept.
-    await Promise.all(inputs.map((input) => recording.write(input)));
-    const queue = recordingQueueFrames(25);
-    expect(queue).toBe(32);
-    expect(recording.framesDropped).toBe(100 - queue);
-    expect(await recording.close()).toEqual({ framesWritten: queue, framesDropped: 100 - queue, files: [path] });
-    expect((await readAll(path)).map(readPatternFrameNumber)).toEqual(Array.from({ length: queue }, (_, n) => n));
-  });
+  ] as const)(
+    "%s: writes not awaited beyond the queue are dropped and counted; the rest are written",
+    async (fourcc, kind) => {
+      const path = join(dir, `burst-${fourcc}.avi`);
+      const recording = await openRecording({ path, fourcc, fps: 25 });
+      const inputs = Array.from({ length: 100 }, (_, n) => (kind === "jpeg" ? jpeg(n) : pixels(n)));
+      // All at once: none is stored before the last call, so exactly the queue's worth is kept.
+      await Promise.all(inputs.map((input) => recording.write(input)));
+      const queue = recordingQueueFrames(25);
+      expect(queue).toBe(32);
+      expect(recording.framesDropped).toBe(100 - queue);
+      expect(await recording.close()).toEqual({ framesWritten: queue, framesDropped: 100 - queue, files: [path] });
+      expect((await readAll(path)).map(readPatternFrameNumber)).toEqual(Array.from({ length: queue }, (_, n) => n));
+    },
+  );
 
-  it.each(["MJPG", "DIVX"])("%s: bytes that are not a JPEG are refused with JPEG_INVALID, and the recording goes on", async (fourcc) => {
-    const path = join(dir, `invalid-${fourcc}.avi`);
-    const recording = await openRecording({ path, fourcc, fps: 25 });
-    await recording.write(jpeg(0));
-    await expect(recording.write({ kind: "jpeg", bytes: new Uint8Array([1, 2, 3, 4, 5]), width: 320, height: 240 })).rejects.toMatchObject({ code: "JPEG_INVALID" });
-    await expect(recording.write({ kind: "jpeg", bytes: new Uint8Array(0), width: 320, height: 240 })).rejects.toMatchObject({ code: "JPEG_INVALID" });
-    await recording.write(jpeg(1));
-    expect(await recording.close()).toMatchObject({ framesWritten: 2, framesDropped: 0 });
-    expect((await readAll(path)).map(readPatternFrameNumber)).toEqual([0, 1]);
-    await expect(recording.write(jpeg(2))).rejects.toMatchObject({ code: "CLOSED" });
-    expect(await recording.close()).toMatchObject({ framesWritten: 2 });
-  });
+  it.each(["MJPG", "DIVX"])(
+    "%s: bytes that are not a JPEG are refused with JPEG_INVALID, and the recording goes on",
+    async (fourcc) => {
+      const path = join(dir, `invalid-${fourcc}.avi`);
+      const recording = await openRecording({ path, fourcc, fps: 25 });
+      await recording.write(jpeg(0));
+      await expect(
+        recording.write({ kind: "jpeg", bytes: new Uint8Array([1, 2, 3, 4, 5]), width: 320, height: 240 }),
+      ).rejects.toMatchObject({ code: "JPEG_INVALID" });
+      await expect(
+        recording.write({ kind: "jpeg", bytes: new Uint8Array(0), width: 320, height: 240 }),
+      ).rejects.toMatchObject({ code: "JPEG_INVALID" });
+      await recording.write(jpeg(1));
+      expect(await recording.close()).toMatchObject({ framesWritten: 2, framesDropped: 0 });
+      expect((await readAll(path)).map(readPatternFrameNumber)).toEqual([0, 1]);
+      await expect(recording.write(jpeg(2))).rejects.toMatchObject({ code: "CLOSED" });
+      expect(await recording.close()).toMatchObject({ framesWritten: 2 });
+    },
+  );
 
   it("a recording that got no frame writes no file", async () => {
     const folder = join(dir, "empty");
     mkdirSync(folder);
-    for (const fourcc of ["MJPG", "DIVX"]) expect(await (await openRecording({ path: join(folder, `e-${fourcc}.avi`), fourcc, fps: 25 })).close()).toEqual({ framesWritten: 0, framesDropped: 0, files: [] });
+    for (const fourcc of ["MJPG", "DIVX"])
+      expect(await (await openRecording({ path: join(folder, `e-${fourcc}.avi`), fourcc, fps: 25 })).close()).toEqual({
+        framesWritten: 0,
+        framesDropped: 0,
+        files: [],
+      });
     expect(readdirSync(folder)).toEqual([]);
   });
 });
@@ -173,7 +198,10 @@ describe("checkRecording", () => {
     ["x.txt", "DIVX", "CODEC_UNSUPPORTED", /use a file ending in \.avi/],
     ["x.avi", "ZZZZ", "CODEC_UNSUPPORTED", /'ZZZZ'/],
   ])("%s with %s: %s", async (file, fourcc, code, message) => {
-    await expect(checkRecording({ path: join(dir, file), fourcc })).rejects.toMatchObject({ code, message: expect.stringMatching(message) as unknown });
+    await expect(checkRecording({ path: join(dir, file), fourcc })).rejects.toMatchObject({
+      code,
+      message: expect.stringMatching(message) as unknown,
+    });
   });
 
   it.each(["MJPG", "DIVX"])("%s: passes for a writable folder, leaving no probe file", async (fourcc) => {
@@ -184,14 +212,20 @@ describe("checkRecording", () => {
   });
 
   // These run as root too (CI): a file where the folder should be, and a folder even root cannot write.
-  it.each(["MJPG", "DIVX"])("%s: a file where the folder should be is OUTPUT_NOT_WRITABLE, naming the folder", async (fourcc) => {
-    const file = join(dir, `not-a-folder-${fourcc}`);
-    writeFileSync(file, "x");
-    const path = join(file, "out.avi");
-    for (const attempt of [checkRecording({ path, fourcc }), openRecording({ path, fourcc, fps: 25 })]) {
-      await expect(attempt).rejects.toMatchObject({ code: "OUTPUT_NOT_WRITABLE", message: expect.stringContaining(`folder ${file} does not exist or is not writable`) as unknown });
-    }
-  });
+  it.each(["MJPG", "DIVX"])(
+    "%s: a file where the folder should be is OUTPUT_NOT_WRITABLE, naming the folder",
+    async (fourcc) => {
+      const file = join(dir, `not-a-folder-${fourcc}`);
+      writeFileSync(file, "x");
+      const path = join(file, "out.avi");
+      for (const attempt of [checkRecording({ path, fourcc }), openRecording({ path, fourcc, fps: 25 })]) {
+        await expect(attempt).rejects.toMatchObject({
+          code: "OUTPUT_NOT_WRITABLE",
+          message: expect.stringContaining(`folder ${file} does not exist or is not writable`) as unknown,
+        });
+      }
+    },
+  );
 
   it.each(["MJPG", "DIVX"])("%s: a read-only folder is OUTPUT_NOT_WRITABLE, also for root", async (fourcc) => {
     const folder = join(dir, `read-only-${fourcc}`);
@@ -200,7 +234,10 @@ describe("checkRecording", () => {
     try {
       const path = join(folder, "out.avi");
       for (const attempt of [checkRecording({ path, fourcc }), openRecording({ path, fourcc, fps: 25 })]) {
-        await expect(attempt).rejects.toMatchObject({ code: "OUTPUT_NOT_WRITABLE", message: expect.stringContaining(`folder ${folder}`) as unknown });
+        await expect(attempt).rejects.toMatchObject({
+          code: "OUTPUT_NOT_WRITABLE",
+          message: expect.stringContaining(`folder ${folder}`) as unknown,
+        });
       }
     } finally {
       undo();

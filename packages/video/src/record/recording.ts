@@ -116,7 +116,10 @@ interface Store<T> {
 }
 
 function meta(input: RecordInput & { kind: "jpeg" }): FrameMeta {
-  return { ...(input.sequence === undefined ? {} : { sequence: input.sequence }), ...(input.captureTime === undefined ? {} : { captureTime: input.captureTime }) };
+  return {
+    ...(input.sequence === undefined ? {} : { sequence: input.sequence }),
+    ...(input.captureTime === undefined ? {} : { captureTime: input.captureTime }),
+  };
 }
 
 class EncodingStore implements Store<Frame> {
@@ -217,7 +220,12 @@ class QueuedRecording<T> implements Recording {
     if (this.#closing !== undefined) throw new VideoError("CLOSED", `recording ${this.path} is closed`);
     const inputSize = this.#inputSize(input);
     // What the frame holds while queued: a JPEG to be decoded will be pixels.
-    const bytes = input.kind === "pixels" ? input.frame.bytes.byteLength : this.storesJpeg ? input.bytes.byteLength : frameByteLength(inputSize.width, inputSize.height);
+    const bytes =
+      input.kind === "pixels"
+        ? input.frame.bytes.byteLength
+        : this.storesJpeg
+          ? input.bytes.byteLength
+          : frameByteLength(inputSize.width, inputSize.height);
     if (this.#full(bytes)) {
       this.#dropped++;
       return;
@@ -263,7 +271,8 @@ class QueuedRecording<T> implements Recording {
 }
 
 function checkFps(fps: number): void {
-  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) throw new VideoError("INVALID_OPTION", `fps must be above 0 and at most 1000, got ${fps}`);
+  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000)
+    throw new VideoError("INVALID_OPTION", `fps must be above 0 and at most 1000, got ${fps}`);
 }
 
 /** Writes and removes a tiny MJPEG AVI next to the target: the folder really takes a new file. */
@@ -272,7 +281,8 @@ async function probePassThrough(path: string): Promise<void> {
   try {
     await (await openMjpegAviWriter(probe, { width: 16, height: 16, fps: 25 })).close();
   } catch (cause) {
-    if (VideoError.isInstance(cause)) throw new VideoError(cause.code, `cannot record to ${path}: ${cause.message}`, { cause });
+    if (VideoError.isInstance(cause))
+      throw new VideoError(cause.code, `cannot record to ${path}: ${cause.message}`, { cause });
     throw cause;
   } finally {
     await unlink(probe).catch(() => undefined);
@@ -289,7 +299,10 @@ async function probePassThrough(path: string): Promise<void> {
 export async function checkRecording(options: { readonly path: string; readonly fourcc: string }): Promise<void> {
   if (options.fourcc === AUTO_FOURCC) {
     // Either codec may arrive: both choices must work.
-    const choices = new Set([chooseFourcc(options.path, AUTO_FOURCC, "jpeg"), chooseFourcc(options.path, AUTO_FOURCC, "raw-bgr24")]);
+    const choices = new Set([
+      chooseFourcc(options.path, AUTO_FOURCC, "jpeg"),
+      chooseFourcc(options.path, AUTO_FOURCC, "raw-bgr24"),
+    ]);
     for (const fourcc of choices) await checkRecording({ path: options.path, fourcc });
     return;
   }

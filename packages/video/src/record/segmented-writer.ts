@@ -66,7 +66,14 @@ export class SegmentedWriter {
     }
     let mat = new cv.Mat(height, width, cv.CV_8UC3, bytes);
     const scaled = width !== targetWidth || height !== targetHeight;
-    if (scaled) mat = mat.resize(targetHeight, targetWidth, 0, 0, resizeInterpolation({ width, height }, targetWidth, targetHeight));
+    if (scaled)
+      mat = mat.resize(
+        targetHeight,
+        targetWidth,
+        0,
+        0,
+        resizeInterpolation({ width, height }, targetWidth, targetHeight),
+      );
     this.#writer.write(mat);
     this.#framesWritten++;
     return { scaled };

@@ -13,7 +13,10 @@ import { segmentPath } from "./file-names.js";
 export function framesPerSegment(segmentSeconds: number | undefined, fps: number): number | null {
   if (segmentSeconds === undefined || segmentSeconds === 0) return null;
   if (!(segmentSeconds > 0) || !Number.isFinite(segmentSeconds)) {
-    throw new VideoError("INVALID_OPTION", `segmentSeconds must be 0 (one file) or a number above 0, got ${segmentSeconds}`);
+    throw new VideoError(
+      "INVALID_OPTION",
+      `segmentSeconds must be 0 (one file) or a number above 0, got ${segmentSeconds}`,
+    );
   }
   return Math.max(1, Math.round(segmentSeconds * fps));
 }

@@ -41,7 +41,10 @@ export interface CameraOptions {
  * given, and reports what the camera really gives. Frames come at the camera's pace.
  * Throws `VideoError` `CAMERA_NOT_FOUND` when there is no such camera.
  */
-export function openCamera(index = 0, options: CameraOptions = {}): Promise<FrameSource & { readonly frameCount: undefined }> {
+export function openCamera(
+  index = 0,
+  options: CameraOptions = {},
+): Promise<FrameSource & { readonly frameCount: undefined }> {
   return Promise.resolve().then(() => {
     if (!Number.isInteger(index) || index < 0) {
       throw new VideoError("INVALID_OPTION", `camera index must be an integer >= 0, got ${index}`);

@@ -18,7 +18,8 @@ export type SourceSpec =
 /** `"test"` -> test pattern; digits (`"0"`) -> camera index; rtsp:// or http(s):// -> network camera; anything else -> a file path. */
 export function parseSourceSpec(text: string): SourceSpec {
   const trimmed = text.trim();
-  if (trimmed === "") throw new VideoError("INVALID_OPTION", "source must be 'test', a camera index like 0, or a video file path");
+  if (trimmed === "")
+    throw new VideoError("INVALID_OPTION", "source must be 'test', a camera index like 0, or a video file path");
   if (trimmed === "test") return { kind: "test" };
   if (/^\d+$/.test(trimmed)) return { kind: "camera", index: Number(trimmed) };
   if (isNetworkUrl(trimmed)) return { kind: "network", url: trimmed };

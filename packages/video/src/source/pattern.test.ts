@@ -66,7 +66,9 @@ describe("renderPatternFrame", () => {
       const x = i * 20 + 10;
       for (const y of [0, band - 1, 480 - band, 479]) {
         const p = (y * 640 + x) * 3;
-        expect([...frame.bytes.subarray(p, p + 3)], `block ${i} row ${y}`).toEqual(bits[i] === 1 ? [255, 255, 255] : [0, 0, 0]);
+        expect([...frame.bytes.subarray(p, p + 3)], `block ${i} row ${y}`).toEqual(
+          bits[i] === 1 ? [255, 255, 255] : [0, 0, 0],
+        );
       }
     }
     // The row under the top band is picture, not code.
@@ -113,7 +115,11 @@ describe("inspectPatternFrame", () => {
     const a = renderPatternFrame(100, 640, 480);
     const b = renderPatternFrame(101, 640, 480);
     for (const split of [24, 240, 456]) {
-      expect(inspectPatternFrame(splice(a, b, split)), `split at row ${split}`).toEqual({ top: 100, bottom: 101, torn: true });
+      expect(inspectPatternFrame(splice(a, b, split)), `split at row ${split}`).toEqual({
+        top: 100,
+        bottom: 101,
+        torn: true,
+      });
       expect(readPatternFrameNumber(splice(a, b, split))).toBeUndefined();
     }
   });
@@ -147,7 +153,12 @@ describe("inspectPatternFrame", () => {
     const bytes = new Uint8Array(frame.bytes);
     const band = patternBandHeight(480);
     // Invert block 20 of the top band.
-    for (let y = 0; y < band; y++) for (let x = 400; x < 420; x++) for (let c = 0; c < 3; c++) { const p = (y * 640 + x) * 3 + c; bytes[p] = 255 - (bytes[p] ?? 0); }
+    for (let y = 0; y < band; y++)
+      for (let x = 400; x < 420; x++)
+        for (let c = 0; c < 3; c++) {
+          const p = (y * 640 + x) * 3 + c;
+          bytes[p] = 255 - (bytes[p] ?? 0);
+        }
     expect(inspectPatternFrame(createFrame(bytes, 640, 480))).toEqual({ bottom: 4242, torn: true });
   });
 });

@@ -64,7 +64,17 @@ function triangle(v: number): number {
   return m < 256 ? m : 511 - m;
 }
 
-function fillRect(bytes: Uint8Array, width: number, x0: number, y0: number, x1: number, y1: number, b: number, g: number, r: number): void {
+function fillRect(
+  bytes: Uint8Array,
+  width: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  b: number,
+  g: number,
+  r: number,
+): void {
   if (x1 <= x0 || y1 <= y0) return;
   const first = (y0 * width + x0) * 3;
   const span = (x1 - x0) * 3;
@@ -149,7 +159,12 @@ function fillBackground(bytes: Uint8Array, template: Uint8Array, width: number, 
 }
 
 function checkPatternSize(width: number, height: number): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < PATTERN_MIN_WIDTH || height < PATTERN_MIN_HEIGHT) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < PATTERN_MIN_WIDTH ||
+    height < PATTERN_MIN_HEIGHT
+  ) {
     throw new VideoError(
       "INVALID_OPTION",
       `test pattern size must be integers of at least ${PATTERN_MIN_WIDTH}x${PATTERN_MIN_HEIGHT}, got ${width}x${height}`,
@@ -164,7 +179,8 @@ function checkPatternSize(width: number, height: number): void {
  */
 export function renderPatternFrame(n: number, width: number, height: number, captureTime = Date.now()): Frame {
   checkPatternSize(width, height);
-  if (!Number.isSafeInteger(n) || n < 0) throw new VideoError("INVALID_OPTION", `frame number must be an integer >= 0, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new VideoError("INVALID_OPTION", `frame number must be an integer >= 0, got ${n}`);
   // Every byte is written below, so the unzeroed allocation is safe.
   const bytes = Buffer.allocUnsafe(frameByteLength(width, height));
   const rowBytes = width * 3;

@@ -18,7 +18,22 @@ const clip = join(dir, "testsrc.avi");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => {
   // Made by ffmpeg itself, not by our recorder: 45 frames of 320x240 at 30 fps.
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-frames:v", "45", "-c:v", "mpeg4", "-q:v", "2", clip]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=320x240:rate=30",
+    "-frames:v",
+    "45",
+    "-c:v",
+    "mpeg4",
+    "-q:v",
+    "2",
+    clip,
+  ]);
 });
 
 async function collect(source: AsyncIterable<Frame>): Promise<Frame[]> {
@@ -68,16 +83,20 @@ describe("openVideoFile", () => {
 
   it("reads back a recording of the test pattern frame for frame", async () => {
     const path = join(dir, "pattern.avi");
-    execFileSync("/usr/bin/python3", [
-      "-c",
-      // Written by Debian's python3-opencv, losslessly (FFV1), from frames regenerated in Node below.
-      `import sys, numpy, cv2
+    execFileSync(
+      "/usr/bin/python3",
+      [
+        "-c",
+        // Written by Debian's python3-opencv, losslessly (FFV1), from frames regenerated in Node below.
+        `import sys, numpy, cv2
 w = cv2.VideoWriter(sys.argv[1], cv2.VideoWriter_fourcc(*'FFV1'), 25, (64, 48))
 for n in range(3):
     w.write(numpy.frombuffer(sys.stdin.buffer.read(64*48*3), numpy.uint8).reshape(48, 64, 3))
 w.release()`,
-      path,
-    ], { input: Buffer.concat([0, 1, 2].map((n) => renderPatternFrame(n, 64, 48).bytes)) });
+        path,
+      ],
+      { input: Buffer.concat([0, 1, 2].map((n) => renderPatternFrame(n, 64, 48).bytes)) },
+    );
     const frames = await collect(await openVideoFile(path, { pace: "asap" }));
     expect(frames).toHaveLength(3);
     frames.forEach((frame, n) => {
@@ -123,10 +142,18 @@ describe("openCamera", () => {
 describe("openTestPattern", () => {
   it("gives the rendered frames in order, up to the frame limit", async () => {
     const source = await openTestPattern({ width: 160, height: 120, fps: 50, frames: 5, firstFrame: 10, pace: "asap" });
-    expect(source).toMatchObject({ kind: "test", width: 160, height: 120, fps: 50, description: "test pattern (160x120 @ 50 fps)" });
+    expect(source).toMatchObject({
+      kind: "test",
+      width: 160,
+      height: 120,
+      fps: 50,
+      description: "test pattern (160x120 @ 50 fps)",
+    });
     const frames = await collect(source);
     expect(frames.map((f) => f.sequence)).toEqual([10, 11, 12, 13, 14]);
-    frames.forEach((frame) => expect(Buffer.compare(frame.bytes, renderPatternFrame(frame.sequence, 160, 120).bytes)).toBe(0));
+    frames.forEach((frame) =>
+      expect(Buffer.compare(frame.bytes, renderPatternFrame(frame.sequence, 160, 120).bytes)).toBe(0),
+    );
   });
 
   it("paces frames in real time", async () => {

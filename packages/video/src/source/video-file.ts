@@ -17,7 +17,10 @@ export interface VideoFileOptions {
  * Reads a video file (anything FFmpeg decodes) and ends cleanly at its end.
  * Throws `VideoError` `FILE_NOT_FOUND` or `FILE_UNREADABLE`, naming the path.
  */
-export async function openVideoFile(path: string, options: VideoFileOptions = {}): Promise<FrameSource & { readonly frameCount: number | undefined }> {
+export async function openVideoFile(
+  path: string,
+  options: VideoFileOptions = {},
+): Promise<FrameSource & { readonly frameCount: number | undefined }> {
   if (options.fps !== undefined) checkFps(options.fps);
   let isFile: boolean;
   try {
@@ -35,9 +38,13 @@ export async function openVideoFile(path: string, options: VideoFileOptions = {}
   try {
     capture = new cv.VideoCapture(path, cv.CAP_FFMPEG);
   } catch (cause) {
-    throw new VideoError("FILE_UNREADABLE", `cannot read video file ${path}: not a video FFmpeg can decode (${describeCause(cause)})`, {
-      cause,
-    });
+    throw new VideoError(
+      "FILE_UNREADABLE",
+      `cannot read video file ${path}: not a video FFmpeg can decode (${describeCause(cause)})`,
+      {
+        cause,
+      },
+    );
   }
   const width = capture.get(cv.CAP_PROP_FRAME_WIDTH);
   const height = capture.get(cv.CAP_PROP_FRAME_HEIGHT);

@@ -4,6 +4,12 @@
  * frames by PSNR. The pattern itself (`renderPatternFrame`, the source `--source
  * test`) is part of the main entry point.
  */
-export { PATTERN_CODE_BLOCKS, PATTERN_NUMBER_BITS, PATTERN_NUMBER_MODULUS, patternBandHeight, patternCodeBits } from "../source/pattern-code.js";
+export {
+  PATTERN_CODE_BLOCKS,
+  PATTERN_NUMBER_BITS,
+  PATTERN_NUMBER_MODULUS,
+  patternBandHeight,
+  patternCodeBits,
+} from "../source/pattern-code.js";
 export { inspectPatternFrame, readPatternFrameNumber, type PatternInspection } from "./pattern-inspection.js";
 export { psnr } from "./psnr.js";

@@ -21,8 +21,18 @@ const DATAGRAM_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;
 
 const OPTIONS = {
   count: { schema: integer(1, 1e9), default: 1_000_000, value: "N", help: "datagrams to send" },
-  rate: { schema: integer(0, 1e9), default: 100_000, value: "PER_S", help: "datagrams a second to aim at; 0 = flat out" },
-  netsim: { schema: text({ allowEmpty: true }), default: "", value: '"FLAGS"', help: "more flags for netsim, e.g. \"--loss 0.01\"" },
+  rate: {
+    schema: integer(0, 1e9),
+    default: 100_000,
+    value: "PER_S",
+    help: "datagrams a second to aim at; 0 = flat out",
+  },
+  netsim: {
+    schema: text({ allowEmpty: true }),
+    default: "",
+    value: '"FLAGS"',
+    help: 'more flags for netsim, e.g. "--loss 0.01"',
+  },
 } satisfies OptionTable;
 const BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -31,8 +41,9 @@ async function sender(job: SenderJob): Promise<number> {
   await new Promise<void>((resolve) => socket.connect(job.port, "127.0.0.1", resolve));
   const payload = Buffer.alloc(DATAGRAM_BYTES, 0x5a);
   const startedMs = performance.now();
-  for (let sent = 0; sent < job.count; ) {
-    const due = job.rate > 0 ? Math.min(job.count, Math.ceil(((performance.now() - startedMs) / 1000) * job.rate)) : sent + 64;
+  for (let sent = 0; sent < job.count;) {
+    const due =
+      job.rate > 0 ? Math.min(job.count, Math.ceil(((performance.now() - startedMs) / 1000) * job.rate)) : sent + 64;
     for (; sent < due && sent < job.count; sent++) socket.send(payload);
     // Paced in bursts about a millisecond apart: a busy loop here would take the CPU netsim is measured on.
     await new Promise((resolve) => (job.rate > 0 ? setTimeout(resolve, 1) : setImmediate(resolve)));
@@ -44,9 +55,19 @@ async function sender(job: SenderJob): Promise<number> {
 
 /** The options, or the exit code after --help (0) or a bad flag (2, one line each). */
 function readOptions(): { count: number; rate: number; extra: string[] } | number {
-  const result = loadConfig(OPTIONS, "NETSIM_BENCH", { argv: process.argv.slice(2), env: process.env, readFile: (path) => readFileSync(path, "utf8") });
+  const result = loadConfig(OPTIONS, "NETSIM_BENCH", {
+    argv: process.argv.slice(2),
+    env: process.env,
+    readFile: (path) => readFileSync(path, "utf8"),
+  });
   if (result.kind === "help") {
-    process.stdout.write(renderHelp(OPTIONS, { usage: "node dist/bench/throughput.js [options]", summary: "Forwarding throughput of the netsim CLI.", envPrefix: "NETSIM_BENCH" }));
+    process.stdout.write(
+      renderHelp(OPTIONS, {
+        usage: "node dist/bench/throughput.js [options]",
+        summary: "Forwarding throughput of the netsim CLI.",
+        envPrefix: "NETSIM_BENCH",
+      }),
+    );
     return 0;
   }
   if (result.kind === "errors") {
@@ -75,9 +96,13 @@ async function main(): Promise<void> {
   });
 
   const cli = fileURLToPath(new URL("../cli.js", import.meta.url));
-  const child = spawn(process.execPath, [cli, "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${receiver.address().port}`, "--idle-exit", "1", ...extra], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, "--listen", "127.0.0.1:0", "--target", `127.0.0.1:${receiver.address().port}`, "--idle-exit", "1", ...extra],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
