@@ -1,6 +1,8 @@
 // One run of one implementation: receiver, optional netsim in the path, sender, all real
 // processes on 127.0.0.1, reading the same test-pattern clip; then the recording is
 // classified by its pixels.
+// Over 300 lines since the reformat at 120 columns: one launcher per peer (ours, the seed, GStreamer raw and
+// JPEG), kept side by side so that their command lines can be compared at a glance.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES } from "@udpcam/protocol";

@@ -2,7 +2,8 @@
  * JPEG frames written into AVI files as they are (MJPG), with no decode and no
  * re-encode: each JPEG becomes one `00dc` chunk (layout in `mjpeg-avi-layout.ts`).
  * Decoding and re-encoding a 1280x720 frame through `openRecorder` costs about 20 ms
- * of CPU; this is a file append.
+ * of CPU; this is a file append. Over 300 lines: the writer and what it leaves after a
+ * kill (header rewrite, rollover) are one piece.
  *
  * What a SIGKILL leaves: each chunk is written with one positional write as it comes,
  * then the 224-byte header is rewritten with the new totals (RIFF and movi sizes,

@@ -1,6 +1,6 @@
 /**
  * The one way to record: `openRecording` takes pixels or JPEG bytes and chooses how
- * to store them.
+ * to store them. Over 300 lines: the entry point, its queue and its two stores belong together.
  *
  * - **Pass-through** (`MJPG` into `.avi`, `recordingStoresJpeg`): JPEG frames are
  *   appended as they arrive, no decode and no encode (`mjpeg-segments.ts`). Pixels,
