@@ -188,6 +188,15 @@ describe("Delivery", () => {
     await d.close();
   });
 
+  it("lets a sink fall half a second behind a fast stream before it skips", async () => {
+    const stuck = new HeldSink("stuck");
+    const { d } = delivery([stuck]);
+    for (let n = 0; n < 60; n++) d.accept(ingested({ ...jpegEvent(1, n), fps: 100 }));
+    expect(d.sinkCounters()["stuck"]?.skipped).toBe(60 - 50);
+    stuck.release();
+    await d.close();
+  });
+
   it("stops the app when a sink fails for a reason that is not the frame's", async () => {
     const broken: Sink = {
       name: "broken",

@@ -1,6 +1,7 @@
 /**
  * One sink's queue: frames are delivered to it one at a time, in order; while it
- * is busy up to `maxFrames` frames and `maxBytes` of payload wait, and past that a
+ * is busy up to `seconds` of the stream (at least `minFrames` frames) and at most
+ * `maxBytes` of payload wait, and past that a
  * new frame is skipped whole and counted. So a slow sink loses frames, never
  * slows ingest or another sink, and holds bounded memory.
  */
@@ -12,7 +13,10 @@ import type { TrackedFrame } from "./delivered-frame.js";
 export type SinkOutcome = "delivered" | "skipped" | "undecodable";
 
 export interface SinkQueueLimits {
-  readonly maxFrames: number;
+  /** Frames that may wait whatever the rate. */
+  readonly minFrames: number;
+  /** And this much of the stream at its rate: a sink's one-off stall (OpenCV loading at a stream's first frame, 0.3 s here) must not cost frames at 50 fps or more. */
+  readonly seconds: number;
   readonly maxBytes: number;
 }
 
@@ -39,7 +43,8 @@ export class SinkQueue {
   offer(frame: TrackedFrame): Promise<SinkOutcome> {
     const bytes = frame.event.payload.byteLength;
     const busy = this.#waitingFrames > 0;
-    if (busy && (this.#waitingFrames >= this.limits.maxFrames || this.#waitingBytes + bytes > this.limits.maxBytes)) {
+    const maxFrames = Math.max(this.limits.minFrames, Math.ceil(frame.fps * this.limits.seconds));
+    if (busy && (this.#waitingFrames >= maxFrames || this.#waitingBytes + bytes > this.limits.maxBytes)) {
       this.counters.skipped++;
       return Promise.resolve("skipped");
     }
