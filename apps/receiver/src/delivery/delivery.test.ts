@@ -106,12 +106,12 @@ describe("Delivery", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(fast.frames.map((f) => f.number)).toEqual(Array.from({ length: 40 }, (_, n) => n));
     const counters = d.sinkCounters();
-    expect(counters["stuck"]?.skipped).toBe(40 - 16);
+    expect(counters["stuck"]?.skipped).toBe(40 - 32);
     stuck.release();
     await d.close();
-    expect(stuck.frames.map((f) => f.number)).toEqual(Array.from({ length: 16 }, (_, n) => n));
-    expect(d.sinkCounters()["stuck"]).toEqual({ delivered: 16, skipped: 24, undecodable: 0 });
-    expect(stats.framesSkippedBusy).toBe(24);
+    expect(stuck.frames.map((f) => f.number)).toEqual(Array.from({ length: 32 }, (_, n) => n));
+    expect(d.sinkCounters()["stuck"]).toEqual({ delivered: 32, skipped: 8, undecodable: 0 });
+    expect(stats.framesSkippedBusy).toBe(8);
   });
 
   it("counts a payload that is not a JPEG as undecodable, once, and goes on", async () => {

@@ -20,8 +20,8 @@ import { StreamStats, streamHexId } from "./stream-stats.js";
 const STREAM_TAKEOVER_MS = 2_000;
 /** At most one "refusing a stream" line this often (a flood of forged streams must not flood the log). */
 const REFUSAL_LOG_EVERY_MS = 10_000;
-/** What one sink may have waiting: half a second of the stream, at least 16 frames, at most 128 MB (five raw 4K frames). */
-const SINK_QUEUE_LIMITS = { minFrames: 16, seconds: 0.5, maxBytes: 128 << 20 };
+/** What one sink may have waiting: half a second of the stream, at least 32 frames (a network camera hands over a second of frames at once when it opens), at most 128 MB (five raw 4K frames). */
+const SINK_QUEUE_LIMITS = { minFrames: 32, seconds: 0.5, maxBytes: 128 << 20 };
 
 export interface DeliveryOptions {
   readonly streams: StreamPolicy;
