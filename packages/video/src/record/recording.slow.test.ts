@@ -218,8 +218,9 @@ describe("checkRecording", () => {
       const file = join(dir, `not-a-folder-${fourcc}`);
       writeFileSync(file, "x");
       const path = join(file, "out.avi");
-      for (const attempt of [checkRecording({ path, fourcc }), openRecording({ path, fourcc, fps: 25 })]) {
-        await expect(attempt).rejects.toMatchObject({
+      // One at a time: a second call started early would reject while the first is awaited (unhandled).
+      for (const attempt of [() => checkRecording({ path, fourcc }), () => openRecording({ path, fourcc, fps: 25 })]) {
+        await expect(attempt()).rejects.toMatchObject({
           code: "OUTPUT_NOT_WRITABLE",
           message: expect.stringContaining(`folder ${file} does not exist or is not writable`) as unknown,
         });
@@ -233,8 +234,9 @@ describe("checkRecording", () => {
     const undo = makeReadOnly(folder);
     try {
       const path = join(folder, "out.avi");
-      for (const attempt of [checkRecording({ path, fourcc }), openRecording({ path, fourcc, fps: 25 })]) {
-        await expect(attempt).rejects.toMatchObject({
+      // One at a time: a second call started early would reject while the first is awaited (unhandled).
+      for (const attempt of [() => checkRecording({ path, fourcc }), () => openRecording({ path, fourcc, fps: 25 })]) {
+        await expect(attempt()).rejects.toMatchObject({
           code: "OUTPUT_NOT_WRITABLE",
           message: expect.stringContaining(`folder ${folder}`) as unknown,
         });
