@@ -53,8 +53,9 @@ describe("sender, flat out", () => {
     await new Promise((done) => setTimeout(done, 200));
 
     expect(code, sender.stderr()).toBe(0);
-    // The counter shares this test's process and a busy CPU and may miss a few; the burst lost a quarter to all but a sixth.
-    expect(received).toBeGreaterThanOrEqual(0.97 * FRAMES * DATAGRAMS_PER_FRAME);
+    // The counter shares this test's process and a busy CPU and may miss a few (96.2% in one fresh-clone run); the
+    // burst lost a sixth (84%) to three quarters: 92% tells them apart.
+    expect(received).toBeGreaterThanOrEqual(0.92 * FRAMES * DATAGRAMS_PER_FRAME);
     // 600 raw frames are 553 MB: holding them all is the failure; Node with OpenCV runs in about 200 MB.
     expect(peakKiB / 1024).toBeLessThan(400);
   }, 60_000);
