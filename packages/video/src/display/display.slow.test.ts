@@ -13,6 +13,7 @@ import { psnr } from "../testing/psnr.js";
 import { cv } from "../opencv.js";
 import { renderPatternFrame } from "../source/pattern.js";
 import { readPatternFrameNumber } from "../testing/pattern-inspection.js";
+import { probeDisplay } from "./xdisplay.js";
 
 const DIST = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
 const FRAME_NUMBER = 4321;
@@ -110,6 +111,10 @@ describe("openDisplay under Xvfb", () => {
     xvfb = spawn("Xvfb", [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"], { stdio: "ignore" });
     for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(`/tmp/.X11-unix/X${n}`)) throw new Error(`Xvfb ${display} did not start`);
+    // The socket exists before Xvfb answers (it loads its fonts first): wait until it does, up to 10 s.
+    let probe = await probeDisplay(display, { timeoutMs: 500 });
+    for (let i = 0; i < 20 && !probe.available; i++) probe = await probeDisplay(display, { timeoutMs: 500 });
+    if (!probe.available) throw new Error(`Xvfb ${display} does not answer: ${probe.reason}`);
   });
 
   afterAll(() => {
