@@ -13,6 +13,7 @@ import {
   startSender,
   tempDir,
   v1Counters,
+  loopbackReceiveArgs,
 } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
@@ -28,16 +29,7 @@ describe("receiver lifecycle", () => {
       const port = await freePort();
       const output = join(dir.path, "out.avi");
       const statsFile = join(dir.path, "stats.json");
-      const receiver = await startReceiver([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--output",
-        output,
-        "--stats",
-        statsFile,
-      ]);
+      const receiver = await startReceiver([...loopbackReceiveArgs(port, { output, stats: statsFile })]);
       cleanup.kill(receiver);
       const sender = startSender([
         "--source",
@@ -72,18 +64,7 @@ describe("receiver lifecycle", () => {
     const port = await freePort();
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      output,
-      "--stats",
-      statsFile,
-      "--idle-exit",
-      "1",
-    ]);
+    const receiver = await startReceiver([...loopbackReceiveArgs(port, { output, stats: statsFile, idleExit: 1 })]);
     cleanup.kill(receiver);
     const sender = startSender([
       "--source",

@@ -6,7 +6,15 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
-import { ffprobeFrameCount, freePort, inspectRecording, startReceiver, startSender, tempDir } from "@udpcam/testkit";
+import {
+  ffprobeFrameCount,
+  freePort,
+  inspectRecording,
+  startReceiver,
+  startSender,
+  tempDir,
+  loopbackReceiveArgs,
+} from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
 
@@ -19,12 +27,7 @@ async function killedAfterStream(receiverArgs: readonly string[]): Promise<strin
   cleanup.add(dir.remove);
   const port = await freePort();
   const receiver = await startReceiver([
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--output",
-    join(dir.path, "out.avi"),
+    ...loopbackReceiveArgs(port, { output: join(dir.path, "out.avi") }),
     ...receiverArgs,
   ]);
   cleanup.kill(receiver);

@@ -26,6 +26,7 @@ import {
   startSender,
   tempDir,
   v1Counters,
+  loopbackReceiveArgs,
 } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { LOG_WARN, logLines, peakRssKiB, udpSocket, useCleanup } from "./harness.js";
@@ -199,16 +200,7 @@ describe("hostile input", () => {
       const statsFile = join(dir.path, "stats.json");
       const senderStatsFile = join(dir.path, "sender.json");
       const receiver = await startReceiver([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--output",
-        output,
-        "--stats",
-        statsFile,
-        "--idle-exit",
-        "2",
+        ...loopbackReceiveArgs(port, { output, stats: statsFile, idleExit: 2 }),
         ...keyArgs,
       ]);
       cleanup.kill(receiver);

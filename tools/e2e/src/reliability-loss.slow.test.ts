@@ -15,6 +15,7 @@ import {
   tempDir,
   type ReceiverStats,
   type RecordingVerdict,
+  loopbackReceiveArgs,
 } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
@@ -49,18 +50,7 @@ async function throughNetsim(
   const port = await freePort();
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
-  const receiver = await startReceiver([
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--output",
-    output,
-    "--stats",
-    statsFile,
-    "--idle-exit",
-    "1.5",
-  ]);
+  const receiver = await startReceiver([...loopbackReceiveArgs(port, { output, stats: statsFile, idleExit: 1.5 })]);
   cleanup.kill(receiver);
   const netsim = await startNetsim({ target: { host: "127.0.0.1", port }, seed: SEED, ...impairment });
   cleanup.add(() => void netsim.close());

@@ -17,6 +17,7 @@ import {
   startReceiver,
   startSender,
   tempDir,
+  loopbackReceiveArgs,
 } from "@udpcam/testkit";
 import { describe, expect, it } from "vitest";
 import { LOG_WARN, logLines, useCleanup } from "./harness.js";
@@ -49,16 +50,7 @@ describe("restarts", () => {
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      output,
-      "--stats",
-      statsFile,
-      "--idle-exit",
-      "4",
+      ...loopbackReceiveArgs(port, { output, stats: statsFile, idleExit: 4 }),
       "--streams",
       "first",
     ]);
@@ -112,16 +104,7 @@ describe("restarts", () => {
     // Nobody listens for a while: the datagrams go nowhere (ICMP port unreachable), which must not stop the sender.
     await sleep(1_000);
     const second = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      secondOutput,
-      "--stats",
-      statsFile,
-      "--idle-exit",
-      "1.5",
+      ...loopbackReceiveArgs(port, { output: secondOutput, stats: statsFile, idleExit: 1.5 }),
     ]);
     cleanup.kill(second);
     expect(await sender.exited).toBe(0);
@@ -146,12 +129,7 @@ describe("two senders to one receiver", () => {
     const port = await freePort();
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      join(dir.path, "out.avi"),
+      ...loopbackReceiveArgs(port, { output: join(dir.path, "out.avi") }),
       "--stats",
       statsFile,
       "--idle-exit",
@@ -206,16 +184,7 @@ describe("two senders to one receiver", () => {
     const output = join(dir.path, "out.avi");
     const statsFile = join(dir.path, "stats.json");
     const receiver = await startReceiver([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--output",
-      output,
-      "--stats",
-      statsFile,
-      "--idle-exit",
-      "1.5",
+      ...loopbackReceiveArgs(port, { output, stats: statsFile, idleExit: 1.5 }),
       "--streams",
       "first",
     ]);

@@ -14,6 +14,7 @@ import {
   tempDir,
   writePatternClip,
   type RecordedFrame,
+  loopbackReceiveArgs,
 } from "@udpcam/testkit";
 import { encodeJpeg, renderPatternFrame } from "@udpcam/video";
 import { describe, expect, it } from "vitest";
@@ -30,16 +31,7 @@ async function stream(senderArgs: string[], receiverArgs: string[] = []) {
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
   const receiver = await startReceiver([
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--output",
-    output,
-    "--stats",
-    statsFile,
-    "--idle-exit",
-    "1",
+    ...loopbackReceiveArgs(port, { output, stats: statsFile, idleExit: 1 }),
     ...receiverArgs,
   ]);
   cleanup.kill(receiver);
