@@ -11,6 +11,11 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   { linterOptions: { reportUnusedDisableDirectives: "error" } },
   {
+    // Plain JavaScript is not type-checked for globals: name the Node ones the root scripts use.
+    files: ["**/*.mjs", "**/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  {
     // Only the cycle rule: TypeScript already checks that imports resolve and names exist.
     plugins: { "import-x": importX },
     settings: {
@@ -42,7 +47,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "tools/e2e/vitest.config.ts"],
+          allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "vitest.config.ts", "tools/e2e/vitest.config.ts"],
           defaultProject: "tsconfig.base.json",
         },
         tsconfigRootDir: import.meta.dirname,
