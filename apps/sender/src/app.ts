@@ -55,6 +55,20 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   }
   if (multicast === undefined && config.multicastInterface !== undefined)
     logger.warn(`--multicast-interface: ${destination.address} is not a multicast group, ignoring it`);
+  // Connected (after the multicast interface is set, which the route lookup of connect uses): each send skips
+  // Node's address handling and the kernel's route lookup, and the system now reports a closed port (ICMP port
+  // unreachable) as ECONNREFUSED on the socket, which `onSocketError` counts.
+  const connectError = await new Promise<Error | undefined>((resolve) =>
+    socket.connect(destination.port, destination.address, (error?: Error) => resolve(error ?? undefined)),
+  );
+  if (connectError !== undefined) {
+    socket.close();
+    await source.close();
+    throw new UserError(
+      `--host: cannot send to ${destination.address}:${destination.port}: ${connectError.message} (a broadcast address needs a unicast or multicast one instead)`,
+      { cause: connectError },
+    );
+  }
 
   const streamId = randomInt(1, 2 ** 32 - 1);
   const stats: SenderStats = {
@@ -63,6 +77,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     datagramsSent: 0,
     bytesSent: 0,
     sendErrors: 0,
+    refusals: 0,
     framesScaled: 0,
     framesPassedThrough: 0,
     sourceReconnects: 0,
@@ -115,25 +130,42 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
    */
   const sendsDrained = (): Promise<void> =>
     sendsInFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (allSent = resolve));
+  /**
+   * Nothing listens at the destination (yet): the system answered a datagram with ICMP port unreachable, which
+   * a connected socket reports as ECONNREFUSED, on the next receive (the socket's 'error' event) or the next send.
+   * The sender keeps sending, so a receiver started later gets the stream from its next frame.
+   */
+  const refused = (): void => {
+    if (stats.refusals++ === 0) {
+      logger.warn(
+        { destination: `${destination.address}:${destination.port}`, code: "ECONNREFUSED" },
+        `nothing is listening at ${destination.address}:${destination.port} yet (the system refused a datagram): still sending, so a receiver that starts there gets the stream from its next frame; counting further refusals quietly`,
+      );
+    }
+  };
+  const failed = (error: NodeJS.ErrnoException): void => {
+    if (error.code === "ECONNREFUSED") return refused();
+    stats.sendErrors++;
+    if (error.code === "EMSGSIZE") {
+      fatal ??= new UserError(
+        `--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use ${PATH_SAFE_DATAGRAM_BYTES}`,
+      );
+    } else if (stats.sendErrors === 1) {
+      logger.warn(`send failed: ${error.message} (counting further failures quietly)`);
+    }
+  };
+  socket.on("error", failed);
   const send = (datagram: Uint8Array): void => {
     stats.datagramsSent++;
     stats.bytesSent += datagram.length;
     sendsInFlight++;
-    socket.send(datagram, destination.port, destination.address, (error) => {
+    socket.send(datagram, (error) => {
       if (--sendsInFlight === 0) {
         const resolve = allSent;
         allSent = undefined;
         resolve?.();
       }
-      if (error === null || error === undefined) return;
-      stats.sendErrors++;
-      if ((error as NodeJS.ErrnoException).code === "EMSGSIZE") {
-        fatal ??= new UserError(
-          `--datagram-size: ${datagramSize} bytes is more than the path to ${destination.address} carries (EMSGSIZE), use ${PATH_SAFE_DATAGRAM_BYTES}`,
-        );
-      } else if (stats.sendErrors === 1) {
-        logger.warn(`send failed: ${error.message} (counting further failures quietly)`);
-      }
+      if (error !== null && error !== undefined) failed(error);
     });
   };
 

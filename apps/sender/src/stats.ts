@@ -4,6 +4,11 @@ export interface SenderStats {
   datagramsSent: number;
   bytesSent: number;
   sendErrors: number;
+  /**
+   * Times the system reported that nothing listened at the destination (ICMP port unreachable, ECONNREFUSED on
+   * the connected socket). Several refused datagrams between two reports count once.
+   */
+  refusals: number;
   framesScaled: number;
   /** Frames whose JPEG bytes came from the source and went out as they were (no decode, no re-encode). */
   framesPassedThrough: number;
@@ -23,6 +28,7 @@ export function formatSenderSummary(stats: SenderStats): string {
     `sent ${stats.framesSent} frames in ${stats.elapsedSeconds.toFixed(1)} s (${(stats.framesSent / seconds).toFixed(1)} fps)`,
     `${stats.datagramsSent} datagrams, ${(stats.bytesSent / 1e6).toFixed(1)} MB (${((stats.bytesSent * 8) / seconds / 1e6).toFixed(1)} Mbit/s)`,
     stats.sendErrors > 0 ? `${stats.sendErrors} send errors` : undefined,
+    stats.refusals > 0 ? `refused ${stats.refusals} times (nothing listening)` : undefined,
     stats.framesPassedThrough > 0 ? `${stats.framesPassedThrough} JPEG frames passed through` : undefined,
     stats.sourceReconnects > 0 ? `source reconnected ${stats.sourceReconnects} times` : undefined,
   ]

@@ -25,6 +25,7 @@ const SENDER: SenderStats = {
   datagramsSent: 3,
   bytesSent: 4,
   sendErrors: 0,
+  refusals: 0,
   framesScaled: 0,
   framesPassedThrough: 0,
   sourceReconnects: 0,

@@ -47,6 +47,7 @@ const SENDER_FIELDS = {
   datagramsSent: "number",
   bytesSent: "number",
   sendErrors: "number",
+  refusals: "number",
   framesScaled: "number",
   framesPassedThrough: "number",
   sourceReconnects: "number",
