@@ -11,11 +11,8 @@ import type { ReceiverConfig } from "./config.js";
 import { Delivery } from "./delivery/delivery.js";
 import { startIngest } from "./ingest/ingest.js";
 import type { IngestCounters } from "./ingest/messages.js";
-import { startLiveViewServer } from "./http/server.js";
 import { DisplaySink } from "./sinks/display-sink.js";
-import { LiveViewSink } from "./sinks/live-view-sink.js";
 import { RecordingSink } from "./sinks/recording-sink.js";
-import { RtpRelaySink } from "./sinks/rtp-relay-sink.js";
 import type { Sink } from "./sinks/sink.js";
 import { applyIngestCounters, emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
 import { asUserError } from "./user-errors.js";
@@ -68,14 +65,21 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
           },
           logger.child({ component: "recorder" }),
         );
+  // The live view (ws, prom-client) and the relay are loaded only when asked for: a receiver that only
+  // records does not carry their code (some 20 MB of memory).
   const liveView =
     config.http === undefined
       ? undefined
-      : new LiveViewSink(config.http.quality, logger.child({ component: "live-view" }));
+      : new (await import("./sinks/live-view-sink.js")).LiveViewSink(
+          config.http.quality,
+          logger.child({ component: "live-view" }),
+        );
   const relay =
     config.relay === undefined
       ? undefined
-      : await RtpRelaySink.open(config.relay, undefined, logger.child({ component: "relay" }));
+      : await (
+          await import("./sinks/rtp-relay-sink.js")
+        ).RtpRelaySink.open(config.relay, undefined, logger.child({ component: "relay" }));
   const sinks: Sink[] = [
     displaySink,
     ...(recordingSink === undefined ? [] : [recordingSink]),
@@ -130,6 +134,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   );
 
   if (liveView !== undefined && config.http !== undefined) {
+    const { startLiveViewServer } = await import("./http/server.js");
     const server = await startLiveViewServer(config.http, {
       sink: liveView,
       stats: () => syncSinkStats(),

@@ -1,5 +1,9 @@
+import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger } from "pino";
-import pretty from "pino-pretty";
+import type pinoPretty from "pino-pretty";
+
+/** pino-pretty is loaded only for the pretty format (some 1 MB of a process's memory when logs are JSON). */
+const requireLazily = createRequire(import.meta.url);
 
 export type { Logger };
 export type LogFormat = "pretty" | "json";
@@ -20,6 +24,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { name: options.name, level: options.level, base: undefined };
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   if (options.format === "json") return pino(base, destination);
+  const pretty = requireLazily("pino-pretty") as typeof pinoPretty;
   const stream = pretty({
     destination,
     sync: true,

@@ -5,7 +5,7 @@
  * to overflow the socket buffer).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit";
+import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit/net";
 import type { FrameEvent } from "@udpcam/protocol";
 import {
   createLegacyAssembler,

@@ -1,6 +1,6 @@
 /** Joining the group that --host names (any-source or source-specific), and leaving it on stop. */
 import type { Socket } from "node:dgram";
-import { UserError } from "@udpcam/appkit";
+import { UserError } from "@udpcam/appkit/net";
 
 export interface GroupOptions {
   readonly multicastInterface: string | undefined;

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from "node:dgram";
-import { UserError, isMulticastIpv4 } from "@udpcam/appkit";
+import { UserError, isMulticastIpv4 } from "@udpcam/appkit/net";
 
 /**
  * Binds the receiving socket, turning the usual mistakes into one clear line. A multicast
