@@ -8,6 +8,7 @@ interface Vector {
   readonly header: DatagramHeader;
   readonly payload: string;
   readonly tag?: string;
+  readonly salt?: string;
   readonly bytes: string;
 }
 
@@ -30,6 +31,7 @@ const VECTORS: readonly Vector[] = [
       fps: 25,
       timestampMs: 1_700_000_000_000,
       tagBytes: 0,
+      encrypted: false,
     },
     payload: "00010203040506070809",
     bytes: `5543 0100 01020304 00000005 0000000a 0000 0001 0064 0001 00 01 00 00 0002 0003 000061a8 00060a24 181e4000
@@ -52,6 +54,7 @@ const VECTORS: readonly Vector[] = [
       fps: 29.97,
       timestampMs: 1_700_000_000_123.456,
       tagBytes: 4,
+      encrypted: false,
     },
     payload: "aabbccddee",
     tag: "deadbeef",
@@ -75,10 +78,36 @@ const VECTORS: readonly Vector[] = [
       fps: 0,
       timestampMs: 0,
       tagBytes: 0,
+      encrypted: false,
     },
     payload: "0102",
     bytes: `5543 0100 00000007 00000000 0000000c 0002 0003 0005 0001 00 00 00 00 0002 0002 00000000 00000000 00000000
             0102`,
+  },
+  {
+    name: "an encrypted chunk (flags E and A): the salt after the header, the AEAD tag after the ciphertext",
+    header: {
+      streamId: 9,
+      frameNumber: 1,
+      frameBytes: 3,
+      chunkIndex: 0,
+      chunkCount: 1,
+      chunkBytes: 1000,
+      fecGroups: 1,
+      fecParityPerGroup: 0,
+      codec: "jpeg",
+      width: 1,
+      height: 1,
+      fps: 25,
+      timestampMs: 0,
+      tagBytes: 16,
+      encrypted: true,
+    },
+    salt: "000102030405060708090a0b0c0d0e0f",
+    payload: "c1c2c3",
+    tag: "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+    bytes: `5543 0103 00000009 00000001 00000003 0000 0001 03e8 0001 00 01 10 00 0001 0001 000061a8 00000000 00000000
+            000102030405060708090a0b0c0d0e0f c1c2c3 f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff`,
   },
 ];
 
@@ -87,29 +116,36 @@ describe("v1 datagram byte vectors, four ways", () => {
     const bytes = fromHex(v.bytes);
     const payload = fromHex(v.payload);
     const tag = v.tag === undefined ? undefined : fromHex(v.tag);
+    const salt = v.salt === undefined ? undefined : fromHex(v.salt);
     const fields = (d: Datagram) => {
-      const { payload: p, tag: t, signed: _signed, ...header } = d;
-      return { header, payload: hex(p), tag: t === undefined ? undefined : hex(t) };
+      const { payload: p, tag: t, signed: _signed, salt: s, aad: _aad, ...header } = d;
+      return {
+        header,
+        payload: hex(p),
+        tag: t === undefined ? undefined : hex(t),
+        salt: s === undefined ? undefined : hex(s),
+      };
     };
-    const expected = { header: v.header, payload: v.payload, tag: v.tag };
+    const expected = { header: v.header, payload: v.payload, tag: v.tag, salt: v.salt };
 
     it(`${v.name}: encode`, () => {
-      expect(hex(encodeDatagram(v.header, payload, tag))).toBe(hex(bytes));
+      expect(hex(encodeDatagram(v.header, payload, tag, salt))).toBe(hex(bytes));
     });
     it(`${v.name}: decode`, () => {
       const d = decodeDatagram(bytes);
       expect(fields(d)).toEqual(expected);
       expect(d.signed.length).toBe(bytes.length - (tag?.length ?? 0));
+      expect(d.aad.length).toBe(HEADER_BYTES + (salt?.length ?? 0));
       // Views, not copies.
       expect(d.payload.buffer).toBe(bytes.buffer);
-      expect(d.payload.byteOffset).toBe(HEADER_BYTES);
+      expect(d.payload.byteOffset).toBe(HEADER_BYTES + (salt?.length ?? 0));
     });
     it(`${v.name}: decode(encode(fields))`, () => {
-      expect(fields(decodeDatagram(encodeDatagram(v.header, payload, tag)))).toEqual(expected);
+      expect(fields(decodeDatagram(encodeDatagram(v.header, payload, tag, salt)))).toEqual(expected);
     });
     it(`${v.name}: encode(decode(bytes))`, () => {
       const d = decodeDatagram(bytes);
-      expect(hex(encodeDatagram(d, d.payload, d.tag))).toBe(hex(bytes));
+      expect(hex(encodeDatagram(d, d.payload, d.tag, d.salt))).toBe(hex(bytes));
     });
   }
 
@@ -131,6 +167,7 @@ function patched(offset: number, ...values: number[]): Uint8Array {
 
 const base = fromHex(VECTORS[0]!.bytes);
 const tagged = fromHex(VECTORS[1]!.bytes);
+const encrypted = fromHex(VECTORS[3]!.bytes);
 
 describe("datagrams that must fail", () => {
   const cases: [string, Uint8Array, ProtocolErrorCode, number][] = [
@@ -142,7 +179,17 @@ describe("datagrams that must fail", () => {
     ["version 2", patched(2, 2), "UNSUPPORTED_VERSION", 2],
     ["version 0", patched(2, 0), "UNSUPPORTED_VERSION", 2],
     ["header cut at 43 bytes", base.subarray(0, 43), "TRUNCATED", 43],
-    ["a reserved flag", patched(3, 0x02), "RESERVED_BITS", 3],
+    ["a reserved flag", patched(3, 0x04), "RESERVED_BITS", 3],
+    ["the highest reserved flag", patched(3, 0x80), "RESERVED_BITS", 3],
+    ["encrypted (E) without a tag (A)", patched(3, 0x02), "OUT_OF_RANGE", 3],
+    ["encrypted, cut inside the salt", encrypted.subarray(0, 50), "TRUNCATED", 50],
+    [
+      "encrypted, the tag one byte short",
+      encrypted.subarray(0, encrypted.length - 1),
+      "TRUNCATED",
+      encrypted.length - 1,
+    ],
+    ["encrypted, one byte after the tag", Uint8Array.of(...encrypted, 0), "TRAILING_BYTES", encrypted.length],
     ["the reserved byte", patched(27, 1), "RESERVED_BITS", 27],
     ["tag flag without tag bytes", patched(3, 0x01), "OUT_OF_RANGE", 26],
     ["tag bytes without the flag", patched(26, 4), "OUT_OF_RANGE", 26],

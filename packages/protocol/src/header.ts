@@ -5,14 +5,14 @@ import { ProtocolError, ProtocolErrorCode } from "./errors.js";
 import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
 
 /**
- * The v1 datagram: a 44-byte header, the chunk's bytes, then an optional tag.
- * All fields are big-endian (network order).
+ * The v1 datagram: a 44-byte header, a 16-byte salt when flag E is set, the chunk's bytes (encrypted when
+ * E is set), then an optional tag. All fields are big-endian (network order).
  *
  * ```text
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * | magic 'U' 0x55| magic 'C' 0x43|  version (1)  |R R R R R R R A|  0
+ * | magic 'U' 0x55| magic 'C' 0x43|  version (1)  |R R R R R R E A|  0
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |                           stream id                           |  4
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -34,15 +34,20 @@ import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |         capture time (us since the epoch), low 32 bits        | 40
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * | payload: data chunk i (chunk length(i) bytes)                 | 44
- * |          or parity chunk (P bytes) ...                        |
+ * | salt (16 bytes, only when flag E is set): random per sender    | 44
+ * | run, sent in the clear; with the key it gives the run's subkey |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * | payload: data chunk i (chunk length(i) bytes)                 | 44 (60 with E)
+ * |          or parity chunk (P bytes) ...; ciphertext with E     |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * | tag (T bytes, only when flag A is set): covers bytes 0 to the |
- * | end of the payload                                            |
+ * | end of the payload; with E, the AEAD tag (header + salt are   |
+ * | its associated data)                                          |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * ```
  *
- * Flags: A (the least significant bit, 0x01) = a tag follows the payload. R = reserved, zero in v1.
+ * Flags: A (the least significant bit, 0x01) = a tag follows the payload. E (0x02) = the payload is
+ * encrypted and the salt follows the header; E requires A (see encryption.ts). R = reserved, zero in v1.
  * Chunk index < K: data chunk; K <= index < K + G*m: parity chunk index - K (see slots.ts).
  */
 export interface DatagramHeader {
@@ -71,23 +76,33 @@ export interface DatagramHeader {
   readonly timestampMs: number;
   /** Bytes of the tag after the payload; 0 = untagged (flag A clear). */
   readonly tagBytes: number;
+  /** Flag E: a salt follows the header and the payload is encrypted (needs tagBytes > 0). Default false. */
+  readonly encrypted?: boolean;
 }
 
 /** A decoded v1 datagram. Views share memory with the bytes given to `decodeDatagram`. */
 export interface Datagram extends DatagramHeader {
   /** The chunk: `subarray` of the datagram. */
   readonly payload: Uint8Array;
+  readonly encrypted: boolean;
   /** The tag (`tagBytes` long), or undefined when untagged. */
   readonly tag: Uint8Array | undefined;
-  /** Header and payload: the bytes the tag covers. */
+  /** Header, salt and payload: the bytes the tag covers. */
   readonly signed: Uint8Array;
+  /** Flag E: the salt (SALT_BYTES, a view), else undefined. */
+  readonly salt: Uint8Array | undefined;
+  /** Flag E: the header and salt, the AEAD's associated data (a view). */
+  readonly aad: Uint8Array;
 }
 
 export const MAGIC_0 = 0x55; // 'U'
 export const MAGIC_1 = 0x43; // 'C'
 export const VERSION = 1;
 export const FLAG_TAGGED = 0x01;
-export const RESERVED_FLAGS = 0xfe;
+export const FLAG_ENCRYPTED = 0x02;
+export const RESERVED_FLAGS = 0xfc;
+/** Bytes of the salt after the header when flag E is set. */
+export const SALT_BYTES = 16;
 
 /** Byte offsets of the header's fields. */
 export const Offset = {
@@ -118,6 +133,7 @@ export const HEADER_BYTES = 44;
 const FIELD_OFFSET: Readonly<Record<keyof DatagramHeader, number>> = {
   ...Offset,
   timestampMs: Offset.timestampHigh,
+  encrypted: Offset.flags,
 };
 
 /** Largest UDP payload over IPv4: 65,535 - 8 (UDP) - 20 (IP). */
@@ -185,6 +201,11 @@ export function headerProblem(h: DatagramHeader): Problem | undefined {
       field: "chunkIndex",
       message: `chunkIndex must be below ${total} (data + parity chunks), got ${h.chunkIndex}`,
     };
+  if (h.encrypted === true && h.tagBytes === 0)
+    return {
+      field: "tagBytes",
+      message: "an encrypted datagram (flag E) carries its AEAD tag: tagBytes must be 1 to 255, got 0",
+    };
   if (h.codec === "raw-bgr24" && h.frameBytes !== h.width * h.height * 3) {
     return {
       field: "frameBytes",
@@ -209,7 +230,7 @@ export function writeHeader(view: DataView, h: DatagramHeader): void {
   view.setUint8(Offset.magic, MAGIC_0);
   view.setUint8(Offset.magic + 1, MAGIC_1);
   view.setUint8(Offset.version, VERSION);
-  view.setUint8(Offset.flags, h.tagBytes > 0 ? FLAG_TAGGED : 0);
+  view.setUint8(Offset.flags, (h.tagBytes > 0 ? FLAG_TAGGED : 0) | (h.encrypted === true ? FLAG_ENCRYPTED : 0));
   view.setUint32(Offset.streamId, h.streamId);
   view.setUint32(Offset.frameNumber, h.frameNumber);
   view.setUint32(Offset.frameBytes, h.frameBytes);
@@ -229,11 +250,22 @@ export function writeHeader(view: DataView, h: DatagramHeader): void {
   view.setUint32(Offset.timestampLow, us % TWO_32);
 }
 
+/** Bytes between the header and the payload: the salt when flag E is set. */
+export function saltLength(h: Pick<DatagramHeader, "encrypted">): number {
+  return h.encrypted === true ? SALT_BYTES : 0;
+}
+
 /**
- * Encodes one datagram from its header, payload and (when `header.tagBytes` > 0) tag.
+ * Encodes one datagram from its header, payload and (when `header.tagBytes` > 0) tag, and (when
+ * `header.encrypted`) salt; the payload and tag are written as given (encrypting is packetizeFrame's).
  * Throws RangeError naming the field when a value is out of range.
  */
-export function encodeDatagram(header: DatagramHeader, payload: Uint8Array, tag?: Uint8Array): Uint8Array {
+export function encodeDatagram(
+  header: DatagramHeader,
+  payload: Uint8Array,
+  tag?: Uint8Array,
+  salt?: Uint8Array,
+): Uint8Array {
   const problem = headerProblem(header);
   if (problem) throw new RangeError(problem.message);
   const expected = payloadLength(header);
@@ -242,10 +274,16 @@ export function encodeDatagram(header: DatagramHeader, payload: Uint8Array, tag?
   const tagLength = tag?.length ?? 0;
   if (tagLength !== header.tagBytes)
     throw new RangeError(`tag must be tagBytes = ${header.tagBytes} bytes, got ${tagLength}`);
-  const out = new Uint8Array(HEADER_BYTES + expected + tagLength);
+  const saltBytes = saltLength(header);
+  if ((salt?.length ?? 0) !== saltBytes)
+    throw new RangeError(
+      `salt must be ${saltBytes} bytes (flag E ${saltBytes > 0 ? "set" : "clear"}), got ${salt?.length ?? 0}`,
+    );
+  const out = new Uint8Array(HEADER_BYTES + saltBytes + expected + tagLength);
   writeHeader(new DataView(out.buffer, out.byteOffset, out.byteLength), header);
-  out.set(payload, HEADER_BYTES);
-  if (tag) out.set(tag, HEADER_BYTES + expected);
+  if (salt) out.set(salt, HEADER_BYTES);
+  out.set(payload, HEADER_BYTES + saltBytes);
+  if (tag) out.set(tag, HEADER_BYTES + saltBytes + expected);
   return out;
 }
 
@@ -321,6 +359,16 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
       `tag bytes ${tagBytes} with the tag flag ${flags & FLAG_TAGGED ? "set" : "clear"}`,
     );
   }
+  const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
+  if (encrypted && tagBytes === 0)
+    return failure(ProtocolErrorCode.OutOfRange, Offset.flags, "flag E (encrypted) without flag A: no tag to open it");
+  const saltBytes = encrypted ? SALT_BYTES : 0;
+  if (length < HEADER_BYTES + saltBytes)
+    return failure(
+      ProtocolErrorCode.Truncated,
+      length,
+      `${length} bytes, a v1 header with its salt is ${HEADER_BYTES + saltBytes}`,
+    );
   const codecWire = view.getUint8(Offset.codec);
   const codec = codecFromWire(codecWire);
   if (codec === undefined)
@@ -355,14 +403,17 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
     fps: view.getUint32(Offset.fps) / 1000,
     timestampMs: us / 1000,
     tagBytes,
-    payload: bytes.subarray(HEADER_BYTES, end),
+    encrypted,
+    payload: bytes.subarray(HEADER_BYTES + saltBytes, Math.max(HEADER_BYTES + saltBytes, end)),
     tag: tagBytes > 0 ? bytes.subarray(end) : undefined,
     signed: bytes.subarray(0, end),
+    salt: encrypted ? bytes.subarray(HEADER_BYTES, HEADER_BYTES + SALT_BYTES) : undefined,
+    aad: bytes.subarray(0, HEADER_BYTES + saltBytes),
   };
   const problem = headerProblem(datagram);
   if (problem) return failure(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
 
-  const expected = HEADER_BYTES + payloadLength(datagram) + tagBytes;
+  const expected = HEADER_BYTES + saltBytes + payloadLength(datagram) + tagBytes;
   if (length < expected)
     return failure(
       ProtocolErrorCode.Truncated,

@@ -1,4 +1,5 @@
-export { type Authenticator } from "./auth.js";
+export { type Authenticator, type PayloadCipher } from "./auth.js";
+export { createSaltSchedule, writeNonce, MAX_FRAMES_PER_SALT, NONCE_BYTES, type SaltSchedule } from "./encryption.js";
 export { Codec, CODEC_WIRE } from "./codec.js";
 export { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 export { type FrameMetadata } from "./frame.js";
@@ -11,8 +12,10 @@ export {
   looksLikeV1,
   payloadLength,
   DEFAULT_MAX_DATAGRAM_BYTES,
+  FLAG_ENCRYPTED,
   FLAG_TAGGED,
   HEADER_BYTES,
+  SALT_BYTES,
   MAX_DATAGRAM_BYTES,
   Offset,
   VERSION,

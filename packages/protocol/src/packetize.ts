@@ -1,4 +1,5 @@
-import { checkAuthenticator, type Authenticator } from "./auth.js";
+import { checkAuthenticator, checkCipher, type Authenticator, type PayloadCipher } from "./auth.js";
+import { NONCE_BYTES, writeNonce } from "./encryption.js";
 import { encodeParity, MAX_FEC_GROUP_DATA } from "./fec.js";
 import type { FrameMetadata } from "./frame.js";
 import {
@@ -7,6 +8,7 @@ import {
   headerProblem,
   MAX_DATAGRAM_BYTES,
   Offset,
+  SALT_BYTES,
   writeHeader,
   type DatagramHeader,
 } from "./header.js";
@@ -34,13 +36,19 @@ export interface PacketizeOptions {
   readonly fecGroupSize?: number;
   /** Appends a tag to every datagram (flag A). */
   readonly authenticator?: Authenticator;
+  /**
+   * Encrypts every datagram's payload (flags E and A): a salt after the header, the AEAD tag after the
+   * ciphertext. Not with `authenticator` (the AEAD tag authenticates). FEC parity is computed on the
+   * plaintext, then every datagram, data or parity, is sealed on its own.
+   */
+  readonly cipher?: PayloadCipher;
 }
 
 export const DEFAULT_FEC_OVERHEAD = 0.1;
 /** Smallest `maxDatagramBytes` accepted: the header, room for a 16-byte tag, and a few bytes of payload. */
 export const MIN_DATAGRAM_BYTES = 64;
 
-function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions, "authenticator">> {
+function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions, "authenticator" | "cipher">> {
   const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
   const fecOverhead = options.fecOverhead ?? DEFAULT_FEC_OVERHEAD;
   const fecGroupSize = options.fecGroupSize ?? DEFAULT_FEC_GROUP_SIZE;
@@ -61,6 +69,9 @@ function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions
     );
   }
   checkAuthenticator(options.authenticator, "authenticator");
+  checkCipher(options.cipher, "cipher");
+  if (options.authenticator !== undefined && options.cipher !== undefined)
+    throw new RangeError("authenticator and cipher: give one (the cipher's AEAD tag authenticates the datagram)");
   return { maxDatagramBytes, fecOverhead, fecGroupSize };
 }
 
@@ -72,12 +83,14 @@ function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions
  */
 export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {}): Uint8Array[] {
   const { maxDatagramBytes, fecOverhead, fecGroupSize } = checkOptions(options);
-  const authenticator = options.authenticator;
-  const tagBytes = authenticator?.tagBytes ?? 0;
+  const { authenticator, cipher } = options;
+  const tagBytes = cipher?.tagBytes ?? authenticator?.tagBytes ?? 0;
+  const saltBytes = cipher === undefined ? 0 : SALT_BYTES;
+  const start = HEADER_BYTES + saltBytes;
   const payload = frame.payload;
   const frameBytes = payload.length;
   if (frameBytes === 0) throw new RangeError("payload must not be empty");
-  const chunkBytes = maxDatagramBytes - HEADER_BYTES - tagBytes;
+  const chunkBytes = maxDatagramBytes - start - tagBytes;
   const dataChunks = chunkCount(frameBytes, chunkBytes);
   const layout = fecLayout(dataChunks, fecOverhead, fecGroupSize);
   const parityChunks = parityCount(layout);
@@ -101,26 +114,34 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
     fps: frame.fps,
     timestampMs: frame.timestampMs,
     tagBytes,
+    encrypted: cipher !== undefined,
   };
   const problem = headerProblem(header);
   if (problem) throw new RangeError(problem.message);
 
-  const template = new Uint8Array(HEADER_BYTES);
+  const template = new Uint8Array(start);
   writeHeader(new DataView(template.buffer), header);
+  // After the checks: a frame refused above takes no salt. One salt per frame (the schedule decides).
+  const salt = cipher?.saltFor(frame.streamId, frame.frameNumber);
+  if (salt !== undefined) {
+    if (salt.length !== SALT_BYTES)
+      throw new RangeError(`cipher.saltFor returned ${salt.length} bytes, not ${SALT_BYTES}`);
+    template.set(salt, HEADER_BYTES);
+  }
   const total = dataChunks + parityChunks;
   const datagrams = new Array<Uint8Array>(total);
   // One allocation for the whole frame, each datagram a view of it: a new Uint8Array per
   // datagram cost more than copying the bytes. Views start at multiples of 4 when the
   // datagram size allows, for the word-wide FEC loop.
-  const stride = (HEADER_BYTES + chunkBytes + tagBytes + 3) & ~3;
+  const stride = (start + chunkBytes + tagBytes + 3) & ~3;
   const memory = new Uint8Array(stride * total);
   for (let i = 0; i < total; i++) {
     const length = i < dataChunks ? chunkLength(i, frameBytes, chunkBytes) : chunkBytes;
-    const datagram = memory.subarray(i * stride, i * stride + HEADER_BYTES + length + tagBytes);
+    const datagram = memory.subarray(i * stride, i * stride + start + length + tagBytes);
     datagram.set(template);
     datagram[Offset.chunkIndex] = i >>> 8;
     datagram[Offset.chunkIndex + 1] = i & 0xff;
-    if (i < dataChunks) datagram.set(payload.subarray(i * chunkBytes, i * chunkBytes + length), HEADER_BYTES);
+    if (i < dataChunks) datagram.set(payload.subarray(i * chunkBytes, i * chunkBytes + length), start);
     datagrams[i] = datagram;
   }
 
@@ -129,15 +150,33 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
     for (let g = 0; g < groups; g++) {
       const data: Uint8Array[] = [];
       for (let i = g; i < dataChunks; i += groups)
-        data.push(datagrams[i]!.subarray(HEADER_BYTES, datagrams[i]!.length - tagBytes));
+        data.push(datagrams[i]!.subarray(start, datagrams[i]!.length - tagBytes));
       const parity: Uint8Array[] = [];
       for (let r = 0; r < parityPerGroup; r++)
-        parity.push(datagrams[dataChunks + r * groups + g]!.subarray(HEADER_BYTES, HEADER_BYTES + chunkBytes));
+        parity.push(datagrams[dataChunks + r * groups + g]!.subarray(start, start + chunkBytes));
       encodeParity(data, parity);
     }
   }
 
-  if (authenticator) {
+  if (cipher !== undefined && salt !== undefined) {
+    const nonce = new Uint8Array(NONCE_BYTES);
+    for (let i = 0; i < total; i++) {
+      const datagram = datagrams[i]!;
+      const end = datagram.length - tagBytes;
+      const sealed = cipher.seal(
+        salt,
+        writeNonce(nonce, frame.streamId, frame.frameNumber, i),
+        datagram.subarray(0, start),
+        datagram.subarray(start, end),
+      );
+      if (sealed.tag.length !== tagBytes || sealed.ciphertext.length !== end - start)
+        throw new RangeError(
+          `cipher.seal returned ${sealed.ciphertext.length} + ${sealed.tag.length} bytes, expected ${end - start} + ${tagBytes}`,
+        );
+      datagram.set(sealed.ciphertext, start);
+      datagram.set(sealed.tag, end);
+    }
+  } else if (authenticator) {
     for (const datagram of datagrams) {
       const end = datagram.length - tagBytes;
       const tag = authenticator.sign(datagram.subarray(0, end));

@@ -1,4 +1,11 @@
-import { checkAuthenticator, verifyTag, type Authenticator, type TagVerdict } from "./auth.js";
+import {
+  checkAuthenticator,
+  checkCipher,
+  openDatagram,
+  type Authenticator,
+  type PayloadCipher,
+  type TagVerdict,
+} from "./auth.js";
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { createFrameState, framePayload, hasChunk, markChunk, sameLayout } from "./frame-state.js";
 import { createFrameStore } from "./frame-store.js";
@@ -37,8 +44,13 @@ export interface ReassemblerOptions {
   readonly frameTimeoutMs?: number;
   /** `expire` forgets streams with no datagram for this long (their replay guard is kept). Default 10,000 ms. */
   readonly streamTimeoutMs?: number;
-  /** When set, only datagrams with a valid tag are accepted. */
+  /** When set, datagrams authenticated only (flag A) with a valid tag are accepted. */
   readonly authenticator?: Authenticator;
+  /**
+   * When set, encrypted datagrams (flag E) that open are accepted. With a cipher and no authenticator,
+   * only encrypted ones are (the others counted `datagramsUnencrypted`); with both, either kind.
+   */
+  readonly cipher?: PayloadCipher;
 }
 
 /** Plain-data counters. Datagram counters add up: every pushed datagram lands in exactly one. */
@@ -63,6 +75,13 @@ export interface ReassemblerCounters {
   readonly datagramsUntagged: number;
   /** No key is configured but the datagram is tagged: the sender uses a key. */
   readonly datagramsAuthRequired: number;
+  /** Authenticated only (flag A without E) while the receiver accepts only encrypted datagrams (a cipher, no authenticator). */
+  readonly datagramsUnencrypted: number;
+  /**
+   * Of the accepted, duplicate, late and surplus datagrams: those that arrived encrypted and opened. Not
+   * one of the counters that add up; it says which mode the senders use.
+   */
+  readonly datagramsDecrypted: number;
   /** Frames emitted (including recovered ones). */
   readonly framesComplete: number;
   /** Frames emitted with at least one chunk rebuilt by FEC. */
@@ -102,11 +121,15 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The counter each refused tag lands in. */
 const TAG_COUNTER: Readonly<
-  Record<Exclude<TagVerdict, "accepted">, "datagramsAuthRequired" | "datagramsUntagged" | "datagramsUnauthenticated">
+  Record<
+    Exclude<TagVerdict, "accepted">,
+    "datagramsAuthRequired" | "datagramsUntagged" | "datagramsUnauthenticated" | "datagramsUnencrypted"
+  >
 > = {
   "auth-required": "datagramsAuthRequired",
   untagged: "datagramsUntagged",
   unauthenticated: "datagramsUnauthenticated",
+  unencrypted: "datagramsUnencrypted",
 };
 
 /** An option's value or its default, checked (RangeError naming it). */
@@ -126,8 +149,9 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     frameTimeoutMs: positiveInteger("frameTimeoutMs", options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS),
     streamTimeoutMs: positiveInteger("streamTimeoutMs", options.streamTimeoutMs, DEFAULT_STREAM_TIMEOUT_MS),
   };
-  const authenticator = options.authenticator;
-  checkAuthenticator(authenticator, "authenticator");
+  const protection = { authenticator: options.authenticator, cipher: options.cipher };
+  checkAuthenticator(protection.authenticator, "authenticator");
+  checkCipher(protection.cipher, "cipher");
 
   const malformedByCode = Object.fromEntries(PROTOCOL_ERROR_CODES.map((code) => [code, 0])) as Record<
     ProtocolErrorCode,
@@ -142,6 +166,8 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     datagramsUnauthenticated: 0,
     datagramsUntagged: 0,
     datagramsAuthRequired: 0,
+    datagramsUnencrypted: 0,
+    datagramsDecrypted: 0,
     framesComplete: 0,
     framesRecovered: 0,
     chunksRecovered: 0,
@@ -163,11 +189,12 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     c.bytesReceived += datagram.length;
     const d = tryDecodeDatagram(datagram);
     if (isDecodeFailure(d)) return malformed(d.code);
-    const verdict = verifyTag(d, authenticator);
-    if (verdict !== "accepted") {
-      c[TAG_COUNTER[verdict]]++;
+    const opened = openDatagram(d, protection);
+    if (typeof opened === "string") {
+      c[TAG_COUNTER[opened]]++;
       return [];
     }
+    if (d.encrypted) c.datagramsDecrypted++;
     if (d.frameBytes > maxFrameBytes) return malformed(ProtocolErrorCode.TooLarge);
 
     const events: ReassemblyEvent[] = [];
@@ -204,7 +231,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       c.datagramsDuplicate++;
       return events;
     }
-    if (!store.place(frame, index, d.payload, events)) {
+    if (!store.place(frame, index, opened, events)) {
       store.drop(stream, n, frame, "overflow", events);
       c.datagramsLate++;
       return events;

@@ -72,6 +72,8 @@ const V1_FIELDS = {
   datagramsUnauthenticated: "number",
   datagramsUntagged: "number",
   datagramsAuthRequired: "number",
+  datagramsUnencrypted: "number",
+  datagramsDecrypted: "number",
   framesComplete: "number",
   framesRecovered: "number",
   chunksRecovered: "number",
