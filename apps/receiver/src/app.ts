@@ -15,6 +15,7 @@ import { DisplaySink } from "./sinks/display-sink.js";
 import { RecordingSink } from "./sinks/recording-sink.js";
 import type { Sink } from "./sinks/sink.js";
 import { applyIngestCounters, emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
+import { StreamCapWatch } from "./stream-cap-warnings.js";
 import { asUserError } from "./user-errors.js";
 import { WireWatch } from "./wire-warnings.js";
 
@@ -91,6 +92,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     stats,
     {
       streams: config.streams,
+      maxStreams: config.maxStreams,
       frameLimit: config.frames,
       onLimit: () => void close(`${config.frames} frames ${recordingSink === undefined ? "received" : "recorded"}`),
       onFailure: (error) => fail(error),
@@ -110,6 +112,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       maxFrameBytes: config.maxFrameBytes,
       frameTimeout: config.frameTimeout,
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
+      maxStreams: config.maxStreams,
+      maxStreamsPerSource: config.maxStreamsPerSource,
     },
     {
       onFrame: (ingested) => delivery.accept(ingested),
@@ -154,10 +158,13 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   }
 
   const wireWatch = new WireWatch();
+  const capWatch = new StreamCapWatch(config);
   function onCounters(counters: IngestCounters): void {
     applyIngestCounters(stats, counters);
     for (const problem of wireWatch.check(counters.protocol))
       logger.warn({ counter: problem.counter }, problem.message);
+    for (const line of capWatch.check(counters.protocol, Date.now()))
+      logger.warn({ counter: line.counter }, line.message);
     const idleMs = counters.msSinceLastDatagram;
     if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {
       void close(`no datagram for ${config.idleExit} s`);

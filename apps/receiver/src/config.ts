@@ -19,6 +19,13 @@ import {
   type ParsedConfig,
 } from "@udpcam/appkit";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/protocol";
+
+/**
+ * --max-streams: a small recording server's worth (8-channel NVRs are the common small size; the
+ * reassembler tracked 8 streams before there was an option), and few enough open files and
+ * encoders that a flood of forged streams costs little. Half of it per source address.
+ */
+export const DEFAULT_MAX_STREAMS = 8;
 import { parseRelaySettings, type RelaySettings } from "./config-relay.js";
 
 export const ENV_PREFIX = "RECEIVER";
@@ -71,6 +78,18 @@ export const receiverOptions = {
     default: "first",
     value: "POLICY",
     help: "several senders at once: first records only the first stream and refuses others; separate records each to its own file (output-<stream id>.avi)",
+  },
+  maxStreams: {
+    schema: integer(1, 1024),
+    default: DEFAULT_MAX_STREAMS,
+    value: "N",
+    help: "streams taken at once: tracked while they arrive and, with --streams separate, recorded (one open file each); a new stream waits until one has been silent 2 s",
+  },
+  maxStreamsPerSource: {
+    schema: optional(integer(1, 1024)),
+    default: undefined,
+    value: "N",
+    help: "streams one source address may have tracked at once (default: half of --max-streams, at least 1), so that one host, or a flood of forged stream ids from it, cannot take every place",
   },
   display: {
     schema: oneOf(["auto", "on", "off"] as const),
@@ -159,8 +178,19 @@ export interface HttpSettings {
 
 export interface ReceiverConfig extends Omit<
   ReceiverOptions,
-  "output" | "stats" | "keyFile" | "http" | "httpToken" | "httpInsecure" | "httpQuality" | "relay" | "relaySdp"
+  | "output"
+  | "stats"
+  | "keyFile"
+  | "http"
+  | "httpToken"
+  | "httpInsecure"
+  | "httpQuality"
+  | "relay"
+  | "relaySdp"
+  | "maxStreamsPerSource"
 > {
+  /** --max-streams-per-source, or its default (half of --max-streams, at least 1). */
+  readonly maxStreamsPerSource: number;
   /** Undefined unless --relay is given. */
   readonly relay: RelaySettings | undefined;
   /** Absolute path, or undefined for no recording. */
@@ -188,9 +218,24 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const loaded = loadConfig(receiverOptions, ENV_PREFIX, input);
   if (loaded.kind === "help") return { kind: "help", text: receiverHelp() };
   if (loaded.kind === "errors") return loaded;
-  const { output, stats, keyFile, http, httpToken, httpInsecure, httpQuality, relay, relaySdp, ...options } =
-    loaded.config;
+  const {
+    output,
+    stats,
+    keyFile,
+    http,
+    httpToken,
+    httpInsecure,
+    httpQuality,
+    relay,
+    relaySdp,
+    maxStreamsPerSource,
+    ...options
+  } = loaded.config;
   const errors: string[] = [];
+  if (maxStreamsPerSource !== undefined && maxStreamsPerSource > options.maxStreams)
+    errors.push(
+      `--max-streams-per-source: ${maxStreamsPerSource} is more than --max-streams ${options.maxStreams}; lower it, or raise --max-streams`,
+    );
 
   const key = resolveKey({ key: options.key, keyFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
@@ -207,6 +252,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
     kind: "ok",
     config: {
       ...options,
+      maxStreamsPerSource: maxStreamsPerSource ?? Math.max(1, Math.floor(options.maxStreams / 2)),
       key,
       output: output === "none" ? undefined : absolute(output),
       stats: stats === undefined ? undefined : absolute(stats),

@@ -62,6 +62,23 @@ export function applyIngestCounters(stats: ReceiverStats, counters: IngestCounte
   Object.assign(stats, frameTotals(counters.protocol));
 }
 
+/** New streams refused for a cap: by delivery (streams), and by the reassembler (datagrams, by cap). */
+export interface StreamRefusals {
+  readonly streamsRefused: number;
+  readonly datagramsOverSourceCap: number;
+  readonly datagramsOverStreamCap: number;
+}
+
+export function streamRefusals(stats: ReceiverStats): StreamRefusals {
+  const p = stats.protocol;
+  const ingest = p.format === "legacy" ? { datagramsOverSourceCap: 0, datagramsOverStreamCap: 0 } : p;
+  return {
+    streamsRefused: stats.streamsRefused,
+    datagramsOverSourceCap: ingest.datagramsOverSourceCap,
+    datagramsOverStreamCap: ingest.datagramsOverStreamCap,
+  };
+}
+
 function ms(value: number | undefined): string {
   return value === undefined ? "-" : value.toFixed(1);
 }
@@ -82,10 +99,17 @@ export function formatReceiverStatus(
 
 export function formatReceiverSummary(stats: ReceiverStats): string[] {
   const malformed = stats.protocol.datagramsMalformed;
+  const refused = streamRefusals(stats);
+  const capped = refused.datagramsOverSourceCap + refused.datagramsOverStreamCap;
   return [
     `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
     `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded`,
     `latency: p50 ${ms(stats.latencyMs.p50)} ms, p99 ${ms(stats.latencyMs.p99)} ms`,
     stats.files.length > 0 ? `recording: ${stats.files.join(", ")}` : "recording: none",
+    ...(refused.streamsRefused + capped > 0
+      ? [
+          `new streams refused: ${refused.streamsRefused} by delivery, datagrams of ${capped} more (${refused.datagramsOverSourceCap} over --max-streams-per-source, ${refused.datagramsOverStreamCap} over --max-streams)`,
+        ]
+      : []),
   ];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createFrameState, markChunk } from "./frame-state.js";
-import { createFrameStore, type FrameStore, type FrameStoreLimits } from "./frame-store.js";
+import { createFrameStore, type FrameStore, type FrameStoreLimits, type StreamState } from "./frame-store.js";
 import { decodeDatagram, type Datagram } from "./header.js";
 import { packetizeFrame } from "./packetize.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
@@ -8,6 +8,7 @@ import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 const LIMITS: FrameStoreLimits = {
   maxFramesInFlight: 2,
   maxStreams: 2,
+  maxStreamsPerSource: 2,
   maxBufferedBytes: 1 << 20,
   frameTimeoutMs: 100,
   streamTimeoutMs: 1000,
@@ -33,10 +34,24 @@ function setup(limits: Partial<FrameStoreLimits> = {}): { store: FrameStore; cou
   return { store: createFrameStore({ ...LIMITS, ...limits }, counts), counts };
 }
 
+/** The stream of `id`, which must be admitted. */
+function streamOf(store: FrameStore, id: number, now: number, events: ReassemblyEvent[] = [], source?: string) {
+  const stream = store.stream(id, now, source, events);
+  if (typeof stream === "string") throw new Error(`stream ${id} refused (${stream})`);
+  return stream;
+}
+
 /** Opens frame `n` of stream `id` at `now` with its first chunk placed. */
-function open(store: FrameStore, id: number, n: number, now: number, events: ReassemblyEvent[] = []): boolean {
+function open(
+  store: FrameStore,
+  id: number,
+  n: number,
+  now: number,
+  events: ReassemblyEvent[] = [],
+  source?: string,
+): boolean {
   const d = first(id, n);
-  const stream = store.stream(id, now, events);
+  const stream = streamOf(store, id, now, events, source);
   const frame = createFrameState(d, now);
   if (!store.open(stream, n, frame, events)) return false;
   expect(store.place(frame, d.chunkIndex, d.payload, events)).toBe(true);
@@ -45,13 +60,13 @@ function open(store: FrameStore, id: number, n: number, now: number, events: Rea
 }
 
 describe("createFrameStore", () => {
-  it("starts streams, evicting the idlest past maxStreams with its frames", () => {
+  it("starts streams, past maxStreams replacing the oldest that has not completed a frame, with its frames", () => {
     const { store, counts } = setup();
     const events: ReassemblyEvent[] = [];
     open(store, 1, 0, 0, events);
     open(store, 2, 0, 5, events);
-    store.stream(2, 6, events);
-    store.stream(3, 7, events);
+    streamOf(store, 2, 6, events);
+    streamOf(store, 3, 7, events);
     expect(events).toEqual([
       { type: "stream-started", streamId: 1 },
       { type: "stream-started", streamId: 2 },
@@ -76,7 +91,7 @@ describe("createFrameStore", () => {
     expect(open(store, 1, 12, 0, events)).toBe(true);
     expect(events[1]).toMatchObject({ frameNumber: 10, reason: "overflow" });
     expect(counts.framesDropped).toBe(2);
-    const stream = store.stream(1, 0, []);
+    const stream = streamOf(store, 1, 0);
     expect([store.outcome(stream, 5), store.outcome(stream, 10), store.outcome(stream, 11)]).toEqual([
       "dropped",
       "dropped",
@@ -94,7 +109,7 @@ describe("createFrameStore", () => {
     expect(roomy.bufferedBytes).toBeLessThan(2000);
   });
 
-  it("past the budget drops the frame that started longest ago, in any stream", () => {
+  it("past the budget drops the oldest frame of the stream that holds the most", () => {
     const { store } = setup({ maxBufferedBytes: 5000 });
     const events: ReassemblyEvent[] = [];
     open(store, 1, 0, 0);
@@ -102,14 +117,46 @@ describe("createFrameStore", () => {
     open(store, 2, 1, 2);
     expect(open(store, 1, 1, 3, events)).toBe(true);
     expect(events.filter((e) => e.type === "dropped")).toMatchObject([
-      { streamId: 1, frameNumber: 0, reason: "overflow" },
+      { streamId: 2, frameNumber: 0, reason: "overflow" },
     ]);
+  });
+
+  it("never replaces a stream that completed a frame: a newcomer is refused until it is idle", () => {
+    const { store } = setup();
+    const proven = (id: number, now: number): StreamState => {
+      open(store, id, 0, now);
+      const stream = streamOf(store, id, now);
+      store.emit(stream, 0, stream.frames.get(0)!, { type: "frame" } as FrameEvent, []);
+      return stream;
+    };
+    proven(1, 0);
+    proven(2, 1);
+    expect(store.stream(3, 2, undefined, [])).toBe("total");
+    expect(store.expire(1000)).toEqual([{ type: "stream-ended", streamId: 1, reason: "idle" }]);
+    expect(typeof store.stream(3, 1000, undefined, [])).toBe("object");
+  });
+
+  it("holds a source to maxStreamsPerSource: past it, it replaces only its own unproven streams", () => {
+    const { store } = setup({ maxStreams: 4, maxStreamsPerSource: 2 });
+    const events: ReassemblyEvent[] = [];
+    open(store, 1, 0, 0, events, "real");
+    for (let id = 100; id < 110; id++) open(store, id, 0, id, events, "forger");
+    expect(store.streams).toBe(3);
+    // The forger churned through its own two places; the real stream was never touched.
+    expect(events.filter((e) => e.type === "stream-ended").map((e) => e.streamId)).toEqual([
+      100, 101, 102, 103, 104, 105, 106, 107,
+    ]);
+    open(store, 2, 0, 200, events, "other");
+    // Full (4): a fifth stream replaces an unproven stream of the source holding the most.
+    open(store, 3, 0, 201, events, "third");
+    expect(events.at(-2)).toEqual({ type: "stream-ended", streamId: 108, reason: "evicted" });
+    expect(store.streams).toBe(4);
   });
 
   it("emits a frame, then drops the older ones it supersedes; later frames stay", () => {
     const { store } = setup({ maxFramesInFlight: 4 });
     for (const n of [1, 2, 3]) open(store, 7, n, 0);
-    const stream = store.stream(7, 0, []);
+    const stream = streamOf(store, 7, 0);
     const events: ReassemblyEvent[] = [];
     const event = { type: "frame" } as FrameEvent;
     store.emit(stream, 2, stream.frames.get(2)!, event, events);
@@ -133,10 +180,10 @@ describe("createFrameStore", () => {
     expect(store.expire(100)).toEqual([
       { type: "dropped", streamId: 1, frameNumber: 0, reason: "timeout", chunksReceived: 1, chunkCount: 3 },
     ]);
-    const stream = store.stream(1, 100, []);
+    const stream = streamOf(store, 1, 100);
     store.emit(stream, 1, stream.frames.get(1)!, { type: "frame" } as FrameEvent, []);
     expect(store.expire(1100)).toEqual([{ type: "stream-ended", streamId: 1, reason: "idle" }]);
     expect(store.streams).toBe(0);
-    expect(store.outcome(store.stream(1, 1200, []), 1)).toBe("behind");
+    expect(store.outcome(streamOf(store, 1, 1200), 1)).toBe("behind");
   });
 });

@@ -9,6 +9,7 @@ import {
 } from "./frame-state.js";
 import type { DropReason, FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 import { serialDiff, serialOlderOrEqual } from "./serial.js";
+import { admitStream, type AdmissionLimits, type RefusalCause } from "./stream-admission.js";
 
 /**
  * The reassembler's memory: the streams it tracks, their frames in flight, the limits on both
@@ -28,11 +29,15 @@ export interface StreamState {
   readonly finished: Map<number, boolean>;
   lastEmitted: number | undefined;
   lastActivityMs: number;
+  /** The source address of its first datagram (see stream-admission.ts). */
+  readonly source: string | undefined;
+  readonly firstSeenMs: number;
+  /** Whether it has emitted a frame since it was started: then newcomers cannot evict it. */
+  proven: boolean;
 }
 
-export interface FrameStoreLimits {
+export interface FrameStoreLimits extends AdmissionLimits {
   readonly maxFramesInFlight: number;
-  readonly maxStreams: number;
   readonly maxBufferedBytes: number;
   readonly frameTimeoutMs: number;
   readonly streamTimeoutMs: number;
@@ -45,8 +50,16 @@ export interface FrameStoreLimits {
 export type FrameOutcome = "emitted" | "dropped" | "behind" | undefined;
 
 export interface FrameStore {
-  /** The stream of `streamId`, marked active at `nowMs`; started (evicting the idlest past maxStreams) when new. */
-  stream(streamId: number, nowMs: number, events: ReassemblyEvent[]): StreamState;
+  /**
+   * The stream of `streamId`, marked active at `nowMs`; started when new, replacing a stream as
+   * stream-admission.ts decides, or refused (why, as a string) when nothing may be replaced.
+   */
+  stream(
+    streamId: number,
+    nowMs: number,
+    source: string | undefined,
+    events: ReassemblyEvent[],
+  ): StreamState | RefusalCause;
   outcome(stream: StreamState, frameNumber: number): FrameOutcome;
   /** Remembers a frame that arrived behind as given up, so its other datagrams are late too. */
   rememberBehind(stream: StreamState, frameNumber: number): void;
@@ -79,7 +92,7 @@ export interface FrameStore {
 
 /** Frames the store drops are counted in `counts.framesDropped` (one `dropped` event each). */
 export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropped: number }): FrameStore {
-  const { maxFramesInFlight, maxStreams, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs } = limits;
+  const { maxFramesInFlight, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs } = limits;
   const streams = new Map<number, StreamState>();
   /** streamId -> last emitted frame, for streams forgotten. */
   const retired = new Map<number, number>();
@@ -148,17 +161,26 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
 
   /**
    * Makes room in maxBufferedBytes for `bytes` more, held by `frame` (in flight or about to be);
-   * false when it cannot. Past the budget the frame that started longest ago in any stream goes
-   * (never `frame` itself), so one stream (or a forger without a key) cannot hold the budget
-   * against the others for longer than their frames live anyway. Frames hold what has arrived,
-   * not what they announce, so the budget fills at the rate bytes arrive.
+   * false when it cannot. Past the budget the oldest frame of the stream that holds the most bytes
+   * goes (never `frame` itself), so a stream (or a forger without a key) that fills the budget
+   * pays for it with its own frames before it costs anyone else theirs. Frames hold what has
+   * arrived, not what they announce, so the budget fills at the rate bytes arrive.
    */
   function grow(frame: FrameState, bytes: number, events: ReassemblyEvent[]): boolean {
     while (bufferedBytes + bytes > maxBufferedBytes) {
       let victim: [StreamState, number, FrameState] | undefined;
+      let victimHolds = -1;
       for (const s of streams.values()) {
-        for (const [n, f] of s.frames)
-          if (f !== frame && (victim === undefined || f.firstArrivalMs < victim[2].firstArrivalMs)) victim = [s, n, f];
+        let holds = 0;
+        let oldest: [number, FrameState] | undefined;
+        for (const [n, f] of s.frames) {
+          holds += f.bytes;
+          if (f !== frame && (oldest === undefined || f.firstArrivalMs < oldest[1].firstArrivalMs)) oldest = [n, f];
+        }
+        if (oldest !== undefined && holds > victimHolds) {
+          victim = [s, oldest[0], oldest[1]];
+          victimHolds = holds;
+        }
       }
       if (victim === undefined) return false;
       drop(victim[0], victim[1], victim[2], "overflow", events);
@@ -169,21 +191,21 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
   }
 
   return {
-    stream(streamId, nowMs, events) {
+    stream(streamId, nowMs, source, events) {
       let stream = streams.get(streamId);
       if (stream === undefined) {
-        if (streams.size >= maxStreams) {
-          let idlest: StreamState | undefined;
-          for (const s of streams.values())
-            if (idlest === undefined || s.lastActivityMs < idlest.lastActivityMs) idlest = s;
-          forget(idlest!, "evicted", events);
-        }
+        const admission = admitStream(streams, source, limits);
+        if (admission.kind === "refuse") return admission.cause;
+        if (admission.evict !== undefined) forget(admission.evict, "evicted", events);
         stream = {
           streamId,
           frames: new Map(),
           finished: new Map(),
           lastEmitted: retired.get(streamId),
           lastActivityMs: nowMs,
+          source,
+          firstSeenMs: nowMs,
+          proven: false,
         };
         retired.delete(streamId);
         streams.set(streamId, stream);
@@ -246,6 +268,7 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
       release(stream, frameNumber, frame);
       remember(stream, frameNumber, true);
       stream.lastEmitted = frameNumber;
+      stream.proven = true;
       events.push(event);
       for (const [n, older] of [...stream.frames])
         if (serialDiff(n, frameNumber) < 0) drop(stream, n, older, "superseded", events);

@@ -71,6 +71,7 @@ export {
   type StreamEndedEvent,
   type StreamStartedEvent,
 } from "./reassembler.js";
+export { admitStream, type Admission, type AdmissionEntry, type RefusalCause } from "./stream-admission.js";
 export {
   serial16Add,
   serial16Diff,

@@ -60,7 +60,9 @@ function datagramTotal(c: ReassemblerCounters): number {
     c.datagramsSurplus +
     c.datagramsUnauthenticated +
     c.datagramsUntagged +
-    c.datagramsAuthRequired
+    c.datagramsAuthRequired +
+    c.datagramsOverSourceCap +
+    c.datagramsOverStreamCap
   );
 }
 
@@ -318,7 +320,7 @@ describe("createReassembler: bad input and limits", () => {
     expect(stale.counters.framesInFlight).toBe(1);
   });
 
-  it("keeps at most maxBufferedBytes in incomplete frames, shedding the longest-waiting frame of any stream", () => {
+  it("keeps at most maxBufferedBytes in incomplete frames, shedding the oldest frame of the stream that holds the most", () => {
     const r = createReassembler({ maxBufferedBytes: 100_000 });
     // Each frame gets all but its last chunk: about 40 KB held, so two fit.
     for (let n = 0; n < 10; n++)
@@ -337,18 +339,42 @@ describe("createReassembler: bad input and limits", () => {
     ]);
   });
 
-  it("tracks at most maxStreams, evicting the least recently active", () => {
+  it("tracks at most maxStreams: a newcomer replaces a stream that completed no frame, never one that did", () => {
     const r = createReassembler({ maxStreams: 2 });
-    r.push(packetizeFrame(jpegFrame(0, 1, 5000))[0]!, 1);
+    const one = packetizeFrame(jpegFrame(0, 1, 5000));
+    pushAll(r, one, 1);
     r.push(packetizeFrame(jpegFrame(0, 2, 5000))[0]!, 2);
-    r.push(packetizeFrame(jpegFrame(1, 1, 5000))[0]!, 3);
     const events = r.push(packetizeFrame(jpegFrame(0, 3, 5000))[0]!, 4);
     expect(events).toMatchObject([
       { type: "dropped", streamId: 2, frameNumber: 0, reason: "evicted" },
       { type: "stream-ended", streamId: 2, reason: "evicted" },
       { type: "stream-started", streamId: 3 },
     ]);
-    expect(r.counters.streams).toBe(2);
+    const three = packetizeFrame(jpegFrame(1, 3, 5000));
+    pushAll(r, three, 5);
+    // Both streams have completed a frame: a third is refused, and counted.
+    expect(r.push(packetizeFrame(jpegFrame(0, 4, 5000))[0]!, 6)).toEqual([]);
+    expect(r.counters).toMatchObject({ streams: 2, datagramsOverStreamCap: 1, datagramsOverSourceCap: 0 });
+    expect(datagramTotal(r.counters)).toBe(one.length + 2 + three.length + 1);
+  });
+
+  it("holds each source to maxStreamsPerSource: a flood of stream ids from one address leaves the others' streams whole", () => {
+    const r = createReassembler({ maxStreams: 8, maxStreamsPerSource: 4 });
+    const real = Array.from({ length: 20 }, (_, n) => packetizeFrame(jpegFrame(n, 7, 5000)));
+    const emitted: number[] = [];
+    let forged = 0;
+    for (const [n, datagrams] of real.entries()) {
+      for (const d of datagrams) {
+        emitted.push(...frames(r.push(d, n, "127.0.0.1")).map((f) => f.frameNumber));
+        // 500 new stream ids from the forger between each two datagrams of the real stream.
+        for (let i = 0; i < 500; i++) r.push(packetizeFrame(jpegFrame(0, 1000 + forged++, 5000))[1]!, n, "127.0.0.2");
+      }
+    }
+    expect(emitted).toEqual(real.map((_, n) => n));
+    expect(r.counters.streams).toBeLessThanOrEqual(5);
+    expect(r.counters.datagramsOverSourceCap).toBe(0); // the forger only ever replaced its own
+    // Its starts never completed, so each newcomer replaced one of its own: nothing was refused, nothing of the real stream dropped.
+    expect(r.counters.framesDropped).toBe(forged - 4);
   });
 
   it("forgets idle streams but remembers where they were, so a replay cannot re-emit", () => {

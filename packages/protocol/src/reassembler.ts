@@ -10,6 +10,7 @@ import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { createFrameState, framePayload, hasChunk, markChunk, sameLayout } from "./frame-state.js";
 import { createFrameStore } from "./frame-store.js";
 import { isDecodeFailure, tryDecodeDatagram } from "./header.js";
+import { admissionLimits } from "./stream-admission.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 
 /**
@@ -32,8 +33,18 @@ export interface ReassemblerOptions {
   readonly maxFrameBytes?: number;
   /** Incomplete frames kept per stream; past it the oldest is dropped ("overflow"). Default 16. */
   readonly maxFramesInFlight?: number;
-  /** Streams tracked at once; a new one evicts the least recently active. Default 8. */
+  /**
+   * Streams tracked at once. A new stream replaces one that has not completed a frame yet, or is
+   * refused (`datagramsOverStreamCap`): one that has keeps its place until idle past
+   * `streamTimeoutMs` (see stream-admission.ts). Default 8.
+   */
   readonly maxStreams?: number;
+  /**
+   * Streams tracked at once per source address (the `source` given to `push`); past it, a new
+   * stream from that source only replaces one of its own that has not completed a frame, or is
+   * refused (`datagramsOverSourceCap`). Default (and at most): maxStreams.
+   */
+  readonly maxStreamsPerSource?: number;
   /**
    * Bytes held by all incomplete frames together: the chunks that arrived (not the sizes announced)
    * and their bookkeeping. Past it the frame that started longest ago (any stream) is dropped
@@ -82,6 +93,10 @@ export interface ReassemblerCounters {
    * one of the counters that add up; it says which mode the senders use.
    */
   readonly datagramsDecrypted: number;
+  /** Of a new stream from a source that already has `maxStreamsPerSource` streams none of which may be replaced. */
+  readonly datagramsOverSourceCap: number;
+  /** Of a new stream while `maxStreams` are tracked and none may be replaced. */
+  readonly datagramsOverStreamCap: number;
   /** Frames emitted (including recovered ones). */
   readonly framesComplete: number;
   /** Frames emitted with at least one chunk rebuilt by FEC. */
@@ -103,8 +118,11 @@ export interface ReassemblerCounters {
 }
 
 export interface Reassembler {
-  /** Takes one datagram (not kept: its bytes are copied where they belong) and returns what it completed or dropped. */
-  push(datagram: Uint8Array, nowMs: number): ReassemblyEvent[];
+  /**
+   * Takes one datagram (not kept: its bytes are copied where they belong) and returns what it
+   * completed or dropped. `source` names where it came from (an address) for `maxStreamsPerSource`.
+   */
+  push(datagram: Uint8Array, nowMs: number, source?: string): ReassemblyEvent[];
   /** Drops frames past `frameTimeoutMs` and forgets streams past `streamTimeoutMs`. Call it a few times a second. */
   expire(nowMs: number): ReassemblyEvent[];
   /** A snapshot of the counters. */
@@ -144,7 +162,10 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   const maxFrameBytes = positiveInteger("maxFrameBytes", options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
   const limits = {
     maxFramesInFlight: positiveInteger("maxFramesInFlight", options.maxFramesInFlight, DEFAULT_MAX_FRAMES_IN_FLIGHT),
-    maxStreams: positiveInteger("maxStreams", options.maxStreams, DEFAULT_MAX_STREAMS),
+    ...admissionLimits(
+      positiveInteger("maxStreams", options.maxStreams, DEFAULT_MAX_STREAMS),
+      options.maxStreamsPerSource,
+    ),
     maxBufferedBytes: positiveInteger("maxBufferedBytes", options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
     frameTimeoutMs: positiveInteger("frameTimeoutMs", options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS),
     streamTimeoutMs: positiveInteger("streamTimeoutMs", options.streamTimeoutMs, DEFAULT_STREAM_TIMEOUT_MS),
@@ -168,6 +189,8 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     datagramsAuthRequired: 0,
     datagramsUnencrypted: 0,
     datagramsDecrypted: 0,
+    datagramsOverSourceCap: 0,
+    datagramsOverStreamCap: 0,
     framesComplete: 0,
     framesRecovered: 0,
     chunksRecovered: 0,
@@ -185,7 +208,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     return [];
   }
 
-  function push(datagram: Uint8Array, nowMs: number): ReassemblyEvent[] {
+  function push(datagram: Uint8Array, nowMs: number, source?: string): ReassemblyEvent[] {
     c.bytesReceived += datagram.length;
     const d = tryDecodeDatagram(datagram);
     if (isDecodeFailure(d)) return malformed(d.code);
@@ -198,7 +221,11 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     if (d.frameBytes > maxFrameBytes) return malformed(ProtocolErrorCode.TooLarge);
 
     const events: ReassemblyEvent[] = [];
-    const stream = store.stream(d.streamId, nowMs, events);
+    const stream = store.stream(d.streamId, nowMs, source, events);
+    if (typeof stream === "string") {
+      c[stream === "source" ? "datagramsOverSourceCap" : "datagramsOverStreamCap"]++;
+      return events;
+    }
     const n = d.frameNumber;
     let frame = stream.frames.get(n);
     if (frame === undefined) {

@@ -236,6 +236,21 @@ describe("createRtpJpegReassembler", () => {
     expect(frames(pushAll(r, clean.packets, 100))).toHaveLength(1);
   });
 
+  it("holds each source to maxStreamsPerSource: SSRCs invented by one address leave another's stream whole", () => {
+    const r = createRtpJpegReassembler({ maxStreams: 4, maxStreamsPerSource: 2 });
+    const real = Array.from({ length: 5 }, (_, i) => frame({ ssrc: 7, timestamp: 1000 + i * 3600, scanBytes: 3000 }));
+    let emitted = 0;
+    for (const [i, { packets }] of real.entries()) {
+      for (const p of packets) {
+        emitted += frames(r.push(p, i, "10.0.0.1")).length;
+        for (let k = 0; k < 50; k++)
+          r.push(frame({ ssrc: 100 + i * 1000 + k, scanBytes: 3000 }).packets[0]!, i, "10.0.0.66");
+      }
+    }
+    expect(emitted).toBe(real.length);
+    expect(r.counters.streams).toBeLessThanOrEqual(3);
+  });
+
   it("forgets a silent SSRC", () => {
     const r = createRtpJpegReassembler({ streamTimeoutMs: 1000 });
     pushAll(r, frame().packets, 0);

@@ -28,6 +28,7 @@ import {
   type RtpJpegPacket,
 } from "./rtp-jpeg-header.js";
 import { serial16Diff, serialDiff } from "./serial.js";
+import { admissionLimits, admitStream, type RefusalCause } from "./stream-admission.js";
 
 /**
  * RTP/JPEG in, whole JPEG files out. Each SSRC is a stream (its id); a frame is the packets
@@ -43,8 +44,13 @@ export interface RtpJpegReassemblerOptions {
   readonly maxFrameBytes?: number;
   /** Incomplete frames per stream; past it the oldest is dropped ("overflow"). Default 8. */
   readonly maxFramesInFlight?: number;
-  /** SSRCs tracked at once; a new one evicts the least recently active. Default 8. */
+  /**
+   * SSRCs tracked at once; a new one replaces one that has not completed a frame, or is refused
+   * (`datagramsOverStreamCap`): see stream-admission.ts. Default 8.
+   */
   readonly maxStreams?: number;
+  /** SSRCs tracked at once per source address (the `source` given to `push`). Default (and at most): maxStreams. */
+  readonly maxStreamsPerSource?: number;
   /** Bytes held by all incomplete frames; past it the oldest frame is dropped ("overflow"). Default 64 MiB. */
   readonly maxBufferedBytes?: number;
   /** `expire` drops frames whose first packet is older than this. Default 1000 ms. */
@@ -73,6 +79,10 @@ export interface RtpJpegCounters {
   readonly malformedByCode: Readonly<Record<ProtocolErrorCode, number>>;
   /** For a frame already given up or behind the last emitted, or outside the reorder window. */
   readonly datagramsLate: number;
+  /** Of a new SSRC from a source at `maxStreamsPerSource`, none of whose streams may be replaced. */
+  readonly datagramsOverSourceCap: number;
+  /** Of a new SSRC while `maxStreams` are tracked and none may be replaced. */
+  readonly datagramsOverStreamCap: number;
   readonly framesComplete: number;
   readonly framesDropped: number;
   /** Frames first seen after a newer frame of their stream was emitted. */
@@ -85,7 +95,8 @@ export interface RtpJpegCounters {
 }
 
 export interface RtpJpegReassembler {
-  push(datagram: Uint8Array, nowMs: number): RtpJpegEvent[];
+  /** `source` names where the packet came from (an address) for `maxStreamsPerSource`. */
+  push(datagram: Uint8Array, nowMs: number, source?: string): RtpJpegEvent[];
   expire(nowMs: number): RtpJpegEvent[];
   readonly counters: RtpJpegCounters;
 }
@@ -111,6 +122,10 @@ interface Stream {
   highestSequence: number | undefined;
   nextFrameNumber: number;
   lastActivityMs: number;
+  readonly source: string | undefined;
+  readonly firstSeenMs: number;
+  /** Whether it has emitted a frame: then a newcomer cannot replace it. */
+  proven: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -125,7 +140,10 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     options.maxFramesInFlight,
     DEFAULT_RTP_MAX_FRAMES_IN_FLIGHT,
   );
-  const maxStreams = positiveInteger("maxStreams", options.maxStreams, DEFAULT_RTP_MAX_STREAMS);
+  const admission = admissionLimits(
+    positiveInteger("maxStreams", options.maxStreams, DEFAULT_RTP_MAX_STREAMS),
+    options.maxStreamsPerSource,
+  );
   const maxBufferedBytes = positiveInteger(
     "maxBufferedBytes",
     options.maxBufferedBytes,
@@ -147,6 +165,8 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     datagramsDuplicate: 0,
     datagramsMalformed: 0,
     datagramsLate: 0,
+    datagramsOverSourceCap: 0,
+    datagramsOverStreamCap: 0,
     framesComplete: 0,
     framesDropped: 0,
     framesLate: 0,
@@ -193,15 +213,18 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     events.push({ type: "stream-ended", streamId: stream.ssrc, reason });
   }
 
-  function streamOf(ssrc: number, nowMs: number, events: RtpJpegEvent[]): Stream {
+  /** The stream of `ssrc`, started when new (see stream-admission.ts), or why it was refused. */
+  function streamOf(
+    ssrc: number,
+    nowMs: number,
+    source: string | undefined,
+    events: RtpJpegEvent[],
+  ): Stream | RefusalCause {
     let stream = streams.get(ssrc);
     if (stream === undefined) {
-      if (streams.size >= maxStreams) {
-        let idlest: Stream | undefined;
-        for (const s of streams.values())
-          if (idlest === undefined || s.lastActivityMs < idlest.lastActivityMs) idlest = s;
-        forget(idlest!, "evicted", events);
-      }
+      const admitted = admitStream(streams, source, admission);
+      if (admitted.kind === "refuse") return admitted.cause;
+      if (admitted.evict !== undefined) forget(admitted.evict, "evicted", events);
       stream = {
         ssrc,
         frames: new Map(),
@@ -211,6 +234,9 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
         highestSequence: undefined,
         nextFrameNumber: 0,
         lastActivityMs: nowMs,
+        source,
+        firstSeenMs: nowMs,
+        proven: false,
       };
       streams.set(ssrc, stream);
       events.push({ type: "stream-started", streamId: ssrc });
@@ -219,12 +245,21 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     return stream;
   }
 
-  /** The frame that started longest ago, of any stream but `keep`. */
-  function oldestFrame(keep: RtpJpegFrame | undefined): [Stream, RtpJpegFrame] | undefined {
+  /** The oldest frame but `keep` of the stream that holds the most bytes: who pays when the budget is full. */
+  function victimFrame(keep: RtpJpegFrame | undefined): [Stream, RtpJpegFrame] | undefined {
     let found: [Stream, RtpJpegFrame] | undefined;
+    let foundHolds = -1;
     for (const s of streams.values()) {
-      for (const f of s.frames.values())
-        if (f !== keep && (found === undefined || f.firstArrivalMs < found[1].firstArrivalMs)) found = [s, f];
+      let holds = 0;
+      let oldest: RtpJpegFrame | undefined;
+      for (const f of s.frames.values()) {
+        holds += f.charged;
+        if (f !== keep && (oldest === undefined || f.firstArrivalMs < oldest.firstArrivalMs)) oldest = f;
+      }
+      if (oldest !== undefined && holds > foundHolds) {
+        found = [s, oldest];
+        foundHolds = holds;
+      }
     }
     return found;
   }
@@ -290,10 +325,10 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     return frame;
   }
 
-  /** Makes room for `bytes` more, dropping the oldest frames of any stream but `frame`'s; false when even that is not enough. */
+  /** Makes room for `bytes` more, dropping frames but `frame` (see `victimFrame`); false when even that is not enough. */
   function charge(frame: RtpJpegFrame, bytes: number, events: RtpJpegEvent[]): boolean {
     while (bufferedBytes + bytes > maxBufferedBytes) {
-      const oldest = oldestFrame(frame);
+      const oldest = victimFrame(frame);
       if (oldest === undefined) return false;
       drop(oldest[0], oldest[1], "overflow", events);
     }
@@ -307,6 +342,7 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     release(stream, frame);
     remember(stream, frame.timestamp, true);
     stream.lastEmitted = frame.timestamp;
+    stream.proven = true;
     c.framesComplete++;
     c.bytesEmitted += payload.length;
     const { frameNumber, width, height, firstArrivalMs, timestamp } = frame;
@@ -328,7 +364,7 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
       if (serialDiff(older.timestamp, frame.timestamp) < 0) drop(stream, older, "superseded", events);
   }
 
-  function push(datagram: Uint8Array, nowMs: number): RtpJpegEvent[] {
+  function push(datagram: Uint8Array, nowMs: number, source?: string): RtpJpegEvent[] {
     c.bytesReceived += datagram.length;
     const p = tryDecodeRtpJpeg(datagram);
     if (isRtpDecodeFailure(p)) return malformed(p.code);
@@ -336,7 +372,11 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     if (p.fragmentOffset + p.payload.length > maxFrameBytes) return malformed(ProtocolErrorCode.TooLarge);
 
     const events: RtpJpegEvent[] = [];
-    const stream = streamOf(p.ssrc, nowMs, events);
+    const stream = streamOf(p.ssrc, nowMs, source, events);
+    if (typeof stream === "string") {
+      c[stream === "source" ? "datagramsOverSourceCap" : "datagramsOverStreamCap"]++;
+      return events;
+    }
     if (stream.highestSequence !== undefined) {
       const ahead = serial16Diff(p.sequence, stream.highestSequence);
       if (ahead < -reorderWindow) {

@@ -63,6 +63,7 @@ function delivery(sinks: Sink[], options: Partial<DeliveryOptions> = {}) {
     stats,
     {
       streams: "separate",
+      maxStreams: 8,
       frameLimit: undefined,
       onLimit: () => undefined,
       onFailure: (e) => failures.push(e),
@@ -163,6 +164,29 @@ describe("Delivery", () => {
     await d.close();
     expect(a.frames.map((f) => f.number)).toEqual([0, 1]);
     expect(stats.streamsRefused).toBe(1);
+  });
+
+  it("under --streams separate takes at most --max-streams at once, and says so in one line per 10 s", async () => {
+    const a = new HeldSink("a");
+    a.release();
+    const lines: string[] = [];
+    const capture = createLogger({
+      name: "test",
+      level: "warn",
+      format: "json",
+      colors: false,
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const stats = emptyReceiverStats(0);
+    const options = { streams: "separate", maxStreams: 2, frameLimit: undefined } as const;
+    const d = new Delivery([a], stats, { ...options, onLimit: () => undefined, onFailure: () => undefined }, capture);
+    const event = jpegEvent(1, 0);
+    for (let id = 1; id <= 50; id++) d.accept(ingested({ ...event, streamId: id }, 100 + id));
+    await d.close();
+    expect(a.frames).toHaveLength(2);
+    expect(stats).toMatchObject({ streamsSeen: 2, streamsRefused: 48 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/refusing stream 00000003: 2 streams \(--max-streams\) are being recorded/);
   });
 
   it("stops taking frames at --frames and says so once they are delivered", async () => {

@@ -25,6 +25,8 @@ const SINK_QUEUE_LIMITS = { minFrames: 32, seconds: 0.5, maxBytes: 128 << 20 };
 
 export interface DeliveryOptions {
   readonly streams: StreamPolicy;
+  /** With `separate`: streams taken (recorded) at once (--max-streams). */
+  readonly maxStreams: number;
   /** Stop taking frames after this many, and call `onLimit` once they are delivered. */
   readonly frameLimit: number | undefined;
   readonly onLimit: () => void;
@@ -38,7 +40,7 @@ export class Delivery {
   readonly streams = new StreamStats();
   readonly #gate: StreamGate;
   readonly #queues: SinkQueue[];
-  readonly #refusalLog = new LogThrottle(REFUSAL_LOG_EVERY_MS);
+  readonly #refusalLog = { first: new LogThrottle(REFUSAL_LOG_EVERY_MS), cap: new LogThrottle(REFUSAL_LOG_EVERY_MS) };
   #framesTaken = 0;
   #inFlight = new Set<Promise<void>>();
 
@@ -48,7 +50,7 @@ export class Delivery {
     private readonly options: DeliveryOptions,
     private readonly logger: Logger,
   ) {
-    this.#gate = new StreamGate(options.streams, STREAM_TAKEOVER_MS);
+    this.#gate = new StreamGate(options.streams, STREAM_TAKEOVER_MS, options.maxStreams);
     this.#queues = sinks.map((sink) => new SinkQueue(sink, SINK_QUEUE_LIMITS, options.onFailure));
   }
 
@@ -105,11 +107,14 @@ export class Delivery {
     if (decision.kind === "refuse") {
       if (decision.isNew) {
         this.stats.streamsRefused++;
-        const held = this.#refusalLog.take(now);
+        const held = this.#refusalLog[decision.cause].take(now);
         if (held !== undefined) {
+          const more = held > 0 ? ` (${held} more refused since the last such line)` : "";
           this.logger.warn(
-            `refusing a second stream (id ${streamHex(frame.streamId)}) while stream ${streamHex(decision.current)} is live; use --streams separate to record each sender to its own file` +
-              (held > 0 ? ` (${held} more refused since the last such line)` : ""),
+            { streamId: frame.streamId, cause: decision.cause },
+            decision.cause === "first"
+              ? `refusing a second stream (id ${streamHex(frame.streamId)}) while stream ${streamHex(decision.current)} is live; use --streams separate to record each sender to its own file${more}`
+              : `refusing stream ${streamHex(frame.streamId)}: ${this.options.maxStreams} streams (--max-streams) are being recorded and none has been silent ${STREAM_TAKEOVER_MS / 1000} s; raise --max-streams to record more at once, or set --key if these are not your senders${more}`,
           );
         }
       }

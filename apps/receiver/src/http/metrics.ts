@@ -46,7 +46,7 @@ const STAT_COUNTERS: readonly StatCounter[] = [
   { name: "received_bytes_total", help: "UDP payload bytes read from the socket", read: (s) => s.bytesReceived },
   {
     name: "datagrams_refused_total",
-    help: "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required)",
+    help: "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required; new streams past --max-streams-per-source or --max-streams: over_source_cap, over_stream_cap)",
     label: "reason",
     read: (s) => refusedByReason(s),
   },
@@ -80,7 +80,11 @@ const STAT_COUNTERS: readonly StatCounter[] = [
     read: (s) => Object.fromEntries(Object.entries(s.sinks).map(([sink, counters]) => [sink, counters.skipped])),
   },
   { name: "streams_seen_total", help: "Streams taken", read: (s) => s.streamsSeen },
-  { name: "streams_refused_total", help: "Streams refused (--streams first)", read: (s) => s.streamsRefused },
+  {
+    name: "streams_refused_total",
+    help: "Streams refused by delivery (--streams first, or --max-streams with --streams separate)",
+    read: (s) => s.streamsRefused,
+  },
 ];
 
 export class ReceiverMetrics {
@@ -204,7 +208,13 @@ export function refusedByReason(stats: ReceiverStats): Record<string, number> {
   const p = stats.protocol;
   if (p.format === "legacy") return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate };
   if (p.format === "rtp")
-    return { malformed: p.datagramsMalformed, duplicate: p.datagramsDuplicate, late: p.datagramsLate };
+    return {
+      malformed: p.datagramsMalformed,
+      duplicate: p.datagramsDuplicate,
+      late: p.datagramsLate,
+      over_source_cap: p.datagramsOverSourceCap,
+      over_stream_cap: p.datagramsOverStreamCap,
+    };
   return {
     malformed: p.datagramsMalformed,
     duplicate: p.datagramsDuplicate,
@@ -213,5 +223,7 @@ export function refusedByReason(stats: ReceiverStats): Record<string, number> {
     unauthenticated: p.datagramsUnauthenticated,
     untagged: p.datagramsUntagged,
     auth_required: p.datagramsAuthRequired,
+    over_source_cap: p.datagramsOverSourceCap,
+    over_stream_cap: p.datagramsOverStreamCap,
   };
 }

@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StreamSnapshot } from "../delivery/stream-stats.js";
+import type { StreamRefusals } from "../stats.js";
 import type { LiveFrame, LiveViewSink } from "../sinks/live-view-sink.js";
 import type { ReceiverMetrics } from "./metrics.js";
 import type { Asset } from "./page-assets.js";
@@ -27,6 +28,8 @@ export interface RouteContext {
   readonly assets: ReadonlyMap<string, Asset>;
   readonly authorized: TokenCheck;
   readonly streams: () => readonly StreamSnapshot[];
+  /** New streams refused for a cap (--max-streams...), for /api/streams. */
+  readonly refusals: () => StreamRefusals;
   readonly health: () => { readonly alive: boolean; readonly msSinceLastDatagram: number | undefined };
   /** A request refused for its token. */
   readonly onUnauthorized: () => void;
@@ -80,6 +83,7 @@ function apiStreams(context: RouteContext): unknown {
   return {
     now: Date.now(),
     streams: context.streams().map((stream) => ({ ...stream, viewers: viewers.get(stream.streamId) ?? 0 })),
+    refused: context.refusals(),
   };
 }
 

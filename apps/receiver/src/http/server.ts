@@ -11,7 +11,7 @@ import type { HttpSettings } from "../config.js";
 import type { StreamStats } from "../delivery/stream-stats.js";
 import type { Ingest } from "../ingest/ingest.js";
 import type { LiveViewSink } from "../sinks/live-view-sink.js";
-import type { ReceiverStats } from "../stats.js";
+import { streamRefusals, type ReceiverStats } from "../stats.js";
 import { ReceiverMetrics } from "./metrics.js";
 import { loadPageAssets } from "./page-assets.js";
 import { handleRequest, parseStreamPath, requestUrl, type RouteContext } from "./routes.js";
@@ -59,6 +59,7 @@ export async function startLiveViewServer(settings: HttpSettings, deps: LiveView
     assets: loadPageAssets(),
     authorized: tokenCheck(settings.token),
     streams,
+    refusals: () => streamRefusals(deps.stats()),
     health,
     onUnauthorized: () => unauthorized++,
     responses: new Set<ServerResponse>(),

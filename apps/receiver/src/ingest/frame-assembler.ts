@@ -23,7 +23,8 @@ import { StreamCounts } from "./stream-counts.js";
 export interface FrameAssembler {
   /** Whether a frame's `timestampMs` is the sender's capture time. */
   readonly senderClock: boolean;
-  push(datagram: Uint8Array, now: number): FrameEvent[];
+  /** `source`: the sender's address, for the per-source stream cap. */
+  push(datagram: Uint8Array, now: number, source?: string): FrameEvent[];
   expire(now: number): void;
   counters(): ProtocolCounters;
   /** Frames complete, rebuilt and dropped per stream. */
@@ -34,7 +35,13 @@ export interface FrameAssembler {
 export const LEGACY_STREAM_ID = 0;
 export const LEGACY_FPS = 25;
 
-export interface V1AssemblerSettings {
+/** The stream caps both reassemblers take (see the protocol's stream-admission.ts); defaults: theirs. */
+export interface StreamCaps {
+  readonly maxStreams?: number;
+  readonly maxStreamsPerSource?: number;
+}
+
+export interface V1AssemblerSettings extends StreamCaps {
   readonly key: string | undefined;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
@@ -44,16 +51,18 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
   const reassembler = createReassembler({
     maxFrameBytes: settings.maxFrameBytes,
     frameTimeoutMs: settings.frameTimeout,
+    maxStreams: settings.maxStreams,
+    maxStreamsPerSource: settings.maxStreamsPerSource,
     ...(settings.key === undefined ? {} : { authenticator: createHmacAuthenticator(settings.key) }),
   });
   let datagramsLegacyLike = 0;
   const perStream = new StreamCounts();
   return {
     senderClock: true,
-    push(datagram, now) {
+    push(datagram, now, source) {
       if (!looksLikeV1(datagram) && looksLikeLegacyDatagram(datagram)) datagramsLegacyLike++;
       const frames: FrameEvent[] = [];
-      for (const event of reassembler.push(datagram, now)) {
+      for (const event of reassembler.push(datagram, now, source)) {
         perStream.count(event);
         if (event.type === "frame") frames.push(event);
       }
@@ -124,7 +133,7 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
   };
 }
 
-export interface RtpAssemblerSettings {
+export interface RtpAssemblerSettings extends StreamCaps {
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
 }
@@ -138,15 +147,17 @@ export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembl
   const reassembler = createRtpJpegReassembler({
     maxFrameBytes: settings.maxFrameBytes,
     frameTimeoutMs: settings.frameTimeout,
+    maxStreams: settings.maxStreams,
+    maxStreamsPerSource: settings.maxStreamsPerSource,
   });
   let datagramsV1Like = 0;
   const perStream = new StreamCounts();
   return {
     senderClock: false,
-    push(datagram, now) {
+    push(datagram, now, source) {
       if (looksLikeV1(datagram)) datagramsV1Like++;
       const frames: FrameEvent[] = [];
-      for (const event of reassembler.push(datagram, now)) {
+      for (const event of reassembler.push(datagram, now, source)) {
         perStream.count(event);
         if (event.type === "frame") frames.push({ ...event, timestampMs: Date.now() });
       }

@@ -85,12 +85,12 @@ async function main(): Promise<void> {
     );
   };
 
-  socket.on("message", (datagram) => {
+  socket.on("message", (datagram, from) => {
     datagramsReceived++;
     bytesReceived += datagram.length;
     const now = performance.now();
     lastDatagramAt = now;
-    for (const frame of assembler.push(datagram, now)) sendFrame(frame);
+    for (const frame of assembler.push(datagram, now, from.address)) sendFrame(frame);
   });
 
   const expireTimer = setInterval(() => assembler.expire(performance.now()), EXPIRE_EVERY_MS);

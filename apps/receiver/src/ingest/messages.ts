@@ -25,6 +25,9 @@ export interface IngestSettings {
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
   readonly receiveBufferBytes: number;
+  /** Streams the reassembler tracks at once, in all and per source address (--max-streams...). */
+  readonly maxStreams: number;
+  readonly maxStreamsPerSource: number;
 }
 
 /** The reassembler's counters, plus what the ingest counts around it. Field names are --stats's. */

@@ -2,6 +2,9 @@
  * The recording: one file for the stream taken (or one per stream with
  * `--streams separate`), each opened at its stream's first frame with that
  * stream's rate. A JPEG stream recorded as it arrives is never decoded.
+ * With one file per stream, a stream whose place another takes (delivery's
+ * stream gate, `--max-streams`) has its file finished before the newcomer's
+ * opens, so no more files are open than streams are taken.
  */
 import type { Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
@@ -36,6 +39,13 @@ export class RecordingSink implements Sink {
   readonly name = "recording";
   readonly #recordings = new Map<string, Promise<Recording>>();
   readonly #opened: Recording[] = [];
+  /** Per stream (one file each): the path its frames go to now, and how many files it has had. */
+  readonly #streamPaths = new Map<number, string>();
+  readonly #streamParts = new Map<number, number>();
+  /** Streams whose place was taken: their files are finished before the next frame is written. */
+  readonly #toFinish: number[] = [];
+  /** What the recordings finished so far held. */
+  #finished: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
 
   constructor(
@@ -49,7 +59,19 @@ export class RecordingSink implements Sink {
 
   /** Frames written so far (queued ones count once written). */
   get framesWritten(): number {
-    return this.#opened.reduce((sum, recording) => sum + recording.framesWritten, this.#totals.framesWritten);
+    return this.#opened.reduce(
+      (sum, recording) => sum + recording.framesWritten,
+      this.#totals.framesWritten + this.#finished.framesWritten,
+    );
+  }
+
+  /** Files open now. */
+  get filesOpen(): number {
+    return this.#recordings.size;
+  }
+
+  streamStarted(_streamId: number, replaces: number | undefined): void {
+    if (this.options.perStream && replaces !== undefined) this.#toFinish.push(replaces);
   }
 
   get totals(): RecordingTotals {
@@ -57,6 +79,8 @@ export class RecordingSink implements Sink {
   }
 
   async deliver(frame: DeliveredFrame): Promise<void> {
+    // Frames are delivered one at a time, in order: every frame of a replaced stream is written by now.
+    for (const streamId of this.#toFinish.splice(0)) await this.#finish(streamId);
     const recording = await this.#recordingFor(frame);
     await recording.write(await this.#input(frame, recording));
   }
@@ -67,9 +91,29 @@ export class RecordingSink implements Sink {
     );
     this.#recordings.clear();
     this.#opened.length = 0;
-    let framesWritten = 0;
-    let framesDropped = 0;
-    const files: string[] = [];
+    this.#totals = this.#add(this.#finished, results);
+  }
+
+  /** Finishes the file of a stream whose place was taken (a failure is logged: the other streams go on). */
+  async #finish(streamId: number): Promise<void> {
+    const path = this.#streamPaths.get(streamId);
+    const recording = path === undefined ? undefined : this.#recordings.get(path);
+    if (path === undefined || recording === undefined) return;
+    this.#streamPaths.delete(streamId);
+    this.#recordings.delete(path);
+    const [result] = await Promise.allSettled([
+      recording.then(async (opened) => {
+        this.#opened.splice(this.#opened.indexOf(opened), 1);
+        return opened.close();
+      }),
+    ]);
+    this.#finished = this.#add(this.#finished, [result]);
+    this.logger.info({ path, streamId }, `stream went silent and its place was taken: finished ${path}`);
+  }
+
+  #add(base: RecordingTotals, results: readonly PromiseSettledResult<RecordingTotals>[]): RecordingTotals {
+    let { framesWritten, framesDropped } = base;
+    const files = [...base.files];
     for (const result of results) {
       if (result.status === "rejected") {
         this.logger.error({ err: result.reason }, `finishing a recording failed: ${String(result.reason)}`);
@@ -79,7 +123,7 @@ export class RecordingSink implements Sink {
       framesDropped += result.value.framesDropped;
       files.push(...result.value.files);
     }
-    this.#totals = { framesWritten, framesDropped, files };
+    return { framesWritten, framesDropped, files };
   }
 
   #input(frame: DeliveredFrame, recording: Recording): Promise<RecordInput> | RecordInput {
@@ -116,6 +160,15 @@ export class RecordingSink implements Sink {
   }
 
   #pathFor(event: FrameEvent): string {
-    return this.options.perStream ? streamRecordingPath(this.options.path, event.streamId) : this.options.path;
+    if (!this.options.perStream) return this.options.path;
+    const { streamId } = event;
+    let path = this.#streamPaths.get(streamId);
+    if (path === undefined) {
+      const part = this.#streamParts.get(streamId) ?? 0;
+      path = streamRecordingPath(this.options.path, streamId, part);
+      this.#streamParts.set(streamId, part + 1);
+      this.#streamPaths.set(streamId, path);
+    }
+    return path;
   }
 }

@@ -115,8 +115,11 @@ export function fuzzRtpJpegReassembler(count: number, seed: number): { emitted: 
     }
   }
   const scan = randomScan(random, 5000);
+  // The streams that completed frames keep their places until idle for the stream timeout (10 s).
+  const later = count + 10_000;
+  r.expire(later);
   const events = packetizeRtpJpeg({ ssrc: 99, sequence: 0, timestamp: 0, jpeg: syntheticJpeg(scan) }).flatMap((p) =>
-    r.push(p, count),
+    r.push(p, later),
   );
   const last = events.find((e) => e.type === "frame");
   expect(last?.type === "frame" && firstDifference(parseRtpJpegSource(last.payload).scan, scan)).toBe(-1);

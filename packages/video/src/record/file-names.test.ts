@@ -27,6 +27,8 @@ describe("file names", () => {
     expect(streamRecordingPath("out.avi", 0xffffffff)).toBe("out-ffffffff.avi");
     expect(streamRecordingPath("rec.v1/out", 1)).toBe("rec.v1/out-00000001");
     expect(segmentPath(streamRecordingPath("out.avi", 0x12), 2)).toBe("out-00000012-002.avi");
+    expect(streamRecordingPath("out.avi", 0x12, 1)).toBe("out-00000012-r1.avi");
+    expect(segmentPath(streamRecordingPath("out.avi", 0x12, 2), 0)).toBe("out-00000012-r2-000.avi");
   });
 });
 
