@@ -50,4 +50,35 @@ describe("sendSpread", () => {
     expect(times).toHaveLength(100);
     expect(new Set(times)).toEqual(new Set([0]));
   });
+
+  it("with maxPerWake, a late wake-up falls behind instead of catching up in a burst", async () => {
+    // A clock whose third sleep oversleeps by 10 ms, as a busy machine does.
+    let sleeps = 0;
+    const clock = {
+      time: 0,
+      now: () => clock.time,
+      sleep: (ms: number) => {
+        clock.time += ms + (++sleeps === 3 ? 10 : 0);
+        return Promise.resolve();
+      },
+    };
+    const datagrams = Array.from({ length: 20 }, () => new Uint8Array(46_081));
+    const times: number[] = [];
+    await sendSpread(
+      datagrams,
+      { windowMs: 28, burstBytes: 46_081, maxPerWake: 1 },
+      () => times.push(clock.time),
+      clock,
+    );
+    expect(times).toHaveLength(20);
+    // One datagram per wake-up, whatever the schedule says: never two at the same moment.
+    expect(new Set(times).size).toBe(20);
+
+    // Without the limit the same late wake-up lets out what the schedule allows, at once.
+    sleeps = 0;
+    clock.time = 0;
+    const burst: number[] = [];
+    await sendSpread(datagrams, { windowMs: 28, burstBytes: 46_081 }, () => burst.push(clock.time), clock);
+    expect(burst.length - new Set(burst).size).toBeGreaterThanOrEqual(5);
+  });
 });

@@ -15,11 +15,17 @@ export interface Pacing {
   readonly windowMs: number;
   /** What may go out at once, ahead of the even schedule. */
   readonly burstBytes: number;
+  /**
+   * Datagrams sent at most per wake-up (default: no limit). A sender that wakes late (its
+   * timer, its garbage collector, a busy machine) would otherwise catch up on the schedule in
+   * one burst; with a limit it falls behind instead and the frame takes longer.
+   */
+  readonly maxPerWake?: number;
 }
 
 export async function sendSpread(
   datagrams: readonly Uint8Array[],
-  { windowMs, burstBytes }: Pacing,
+  { windowMs, burstBytes, maxPerWake = Infinity }: Pacing,
   send: (datagram: Uint8Array) => void,
   clock: PacerClock,
 ): Promise<void> {
@@ -33,10 +39,12 @@ export async function sendSpread(
   while (next < datagrams.length) {
     const elapsed = clock.now() - start;
     const allowed = spreadMs <= 0 || elapsed >= spreadMs ? Infinity : (total * elapsed) / spreadMs + burstBytes;
-    while (next < datagrams.length && sent < allowed) {
+    let thisWake = 0;
+    while (next < datagrams.length && sent < allowed && thisWake < maxPerWake) {
       const datagram = datagrams[next++] as Uint8Array;
       send(datagram);
       sent += datagram.length;
+      thisWake++;
     }
     if (next < datagrams.length) await clock.sleep(1);
   }
