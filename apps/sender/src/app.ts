@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
-import { LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
@@ -15,13 +15,30 @@ import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./sta
 
 const SEND_BUFFER_BYTES = 8 << 20;
 /**
- * A frame's datagrams go out within this share of the frame interval. The
- * original server writes and shows each frame between reads, with the system's
- * small default receive buffer: legacy frames leave it half the interval quiet.
+ * A frame's datagrams go out within this share of the frame interval. The original server
+ * reads one datagram at a time into the system's default receive buffer (208 KiB: four of its
+ * 46 KB datagrams) and, after index 19, joins, writes and shows the frame without reading
+ * (3 ms at the median, 11 ms at the 99th percentile with no window; 8 and up to 60 with one,
+ * on a busy machine: docs/benchmarks/seed-server.md). What it loses is mostly the next frame's
+ * fifth to eighth datagram, arriving while it is still busy: it tolerates a pause as long as the
+ * quiet time after index 19 plus four datagram gaps, so legacy frames go out fast (one datagram
+ * a wake-up, about 1.1 ms apart, 22 ms a frame at 25 fps) and leave the rest of the interval quiet.
  */
 const PACING_SHARE = { v1: 0.8, legacy: 0.5, rtp: 0.8 } as const;
 /** What may go out at once ahead of the even schedule: one 46 KB legacy datagram at a time. */
 const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: LEGACY_DATAGRAM_BYTES, rtp: 128 * 1024 } as const;
+/** A timer wakes the pacer about once a millisecond. */
+const WAKE_MS = 1;
+
+/**
+ * Datagrams a wake-up may send. Legacy: as few as still fit the window at one wake-up a
+ * millisecond (one at 25 fps), so that a sender that wakes late never catches up in a burst
+ * the original server's four-datagram buffer cannot take. Others: no limit.
+ */
+function maxPerWake(protocol: SenderConfig["protocol"], windowMs: number): number {
+  if (protocol !== "legacy") return Infinity;
+  return Math.max(1, Math.ceil((LEGACY_CHUNK_COUNT * WAKE_MS) / Math.max(WAKE_MS, windowMs)));
+}
 
 export type SenderDeps = AppDeps;
 
@@ -179,6 +196,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const clock = { now: () => performance.now(), sleep: (ms: number) => sleep(ms) };
   const windowMs = (1000 / fps) * PACING_SHARE[config.protocol];
   const burstBytes = PACING_BURST_BYTES[config.protocol];
+  const perWake = maxPerWake(config.protocol, windowMs);
 
   const pump = async (): Promise<void> => {
     let next = source.read();
@@ -196,7 +214,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
         const datagrams = await encoder.encode(frame);
         await sendSpread(
           datagrams,
-          { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes },
+          { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes, maxPerWake: perWake },
           send,
           clock,
         );

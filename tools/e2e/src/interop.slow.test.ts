@@ -7,8 +7,11 @@ import {
   SYSTEM_PYTHON,
   freePort,
   inspectRecording,
+  isIntact,
   isStrictlyIncreasing,
+  loopbackTargetArgs,
   readReceiverStats,
+  sourceArgs,
   spawnChild,
   startReceiver,
   startSender,
@@ -20,66 +23,69 @@ import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
+const SEED_DEFAULT_FRAMES = 250;
+/** Of 250 into the server with its default buffer: what a loaded 2-core machine still gives (see the test). */
+const SEED_DEFAULT_MIN_INTACT = 150;
 
 describe("udpcam sender -> the original server (legacy protocol)", () => {
-  it("the original server's output.avi holds our frames, none torn", async () => {
+  /** The seed's server fed `frames` frames at 25 fps by our sender; `rcvbuf` undefined = the system's default. */
+  async function sendToSeedServer(frames: number, rcvbuf: number | undefined) {
     const dir = tempDir();
     cleanup.add(dir.remove);
     const port = await freePort();
     const output = join(dir.path, "output.avi");
     const ready = join(dir.path, "ready");
-    // The original server writes every frame between two reads: with the system's 208 KiB
-    // buffer, any pause of a loaded test machine loses datagrams there and it records torn
-    // frames whatever the sender does. The claim is for nothing lost: give it room.
     const server = spawnChild(
       SYSTEM_PYTHON,
       [
         SEED_SERVER,
-        "--port",
-        String(port),
-        "--output",
-        output,
-        "--idle-exit",
-        "1.5",
-        "--rcvbuf",
-        String(4 << 20),
-        "--ready-file",
-        ready,
+        ...["--port", String(port), "--output", output, "--idle-exit", "1.5", "--ready-file", ready],
+        ...(rcvbuf === undefined ? [] : ["--rcvbuf", String(rcvbuf)]),
       ],
-      {
-        name: "seed_server",
-        env: { DISPLAY: undefined },
-      },
+      { name: "seed_server", env: { DISPLAY: undefined } },
     );
     cleanup.kill(server);
     await waitForFile(ready);
     const sender = startSender([
-      "--source",
-      "test",
-      "--protocol",
-      "legacy",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--fps",
-      "25",
-      "--frames",
-      "50",
+      ...sourceArgs({ source: "test", fps: 25, frames }),
+      ...["--protocol", "legacy", ...loopbackTargetArgs(port)],
     ]);
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
     expect(await server.exited).toBe(0);
-    expect(JSON.parse(server.stdout().trim())).toEqual({
+    return { server: JSON.parse(server.stdout().trim()) as unknown, frames: await inspectRecording(output) };
+  }
+
+  it("the original server's output.avi holds our frames, none torn (given room: a 4 MiB receive buffer)", async () => {
+    // The original server writes every frame between two reads: with the system's 208 KiB
+    // buffer, a pause of a loaded test machine loses datagrams there and it records torn
+    // frames whatever the sender does (the next test). The claim here is for nothing lost.
+    const { server, frames } = await sendToSeedServer(50, 4 << 20);
+    expect(server).toEqual({
       framesWritten: 50,
       datagramsReceived: 50 * LEGACY_CHUNK_COUNT,
     });
 
-    const frames = await inspectRecording(output);
     expect(frames).toHaveLength(50);
     expect(frames.filter((f) => f.torn)).toEqual([]);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(Math.min(...frames.map((f) => f.worstBandPsnr))).toBeGreaterThan(INTACT_MIN_PSNR);
+  });
+
+  it("as users run it (the system's default buffer, four datagrams): paced, most frames whole even on a busy machine", async () => {
+    // Our sender sends a frame's 20 datagrams one per wake-up and never catches up in a burst,
+    // so the server's buffer holds what arrives while it writes. On a quiet machine that
+    // records at most 1 torn frame in 250: that figure is measured in pnpm bench
+    // (docs/benchmarks/seed-server.md, beside the seed's own client), not here. A busy machine
+    // stalls the server itself past what four datagrams cover, which no sender can prevent:
+    // with other tests on both cores (load 12 to 25) we measured 190 to 240 frames intact. This
+    // asserts what holds there. A sender that sends a frame in one burst, as the seed's client
+    // does without its waitKey sleep, gets under 10 intact.
+    const { frames } = await sendToSeedServer(SEED_DEFAULT_FRAMES, undefined);
+    const intact = frames.filter(isIntact);
+    expect(intact.length).toBeGreaterThanOrEqual(SEED_DEFAULT_MIN_INTACT);
+    // Whatever it tore, every frame it wrote is one of ours, in order.
+    expect(isStrictlyIncreasing(intact.map((f) => f.number))).toBe(true);
   });
 });
 
