@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { RateMeter, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { LEGACY_FRAME_BYTES } from "@udpcam/protocol";
-import { checkRecording, openDisplay } from "@udpcam/video";
+import { AUTO_FOURCC, checkRecording, loadOpencv, opencvLoaded, openDisplay, recordingStoresJpeg } from "@udpcam/video";
 import type { ReceiverConfig } from "./config.js";
 import { Delivery } from "./delivery/delivery.js";
 import { startIngest } from "./ingest/ingest.js";
@@ -14,7 +14,13 @@ import type { IngestCounters } from "./ingest/messages.js";
 import { DisplaySink } from "./sinks/display-sink.js";
 import { RecordingSink } from "./sinks/recording-sink.js";
 import type { Sink } from "./sinks/sink.js";
-import { applyIngestCounters, emptyReceiverStats, formatReceiverStatus, formatReceiverSummary } from "./stats.js";
+import {
+  applyIngestCounters,
+  emptyReceiverStats,
+  formatReceiverStatus,
+  formatReceiverSummary,
+  processResources,
+} from "./stats.js";
 import { StreamCapWatch } from "./stream-cap-warnings.js";
 import { asUserError } from "./user-errors.js";
 import { WireWatch } from "./wire-warnings.js";
@@ -31,6 +37,10 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       () => checkRecording({ path: output, fourcc: config.fourcc }),
       (code) => (code === "CODEC_UNSUPPORTED" || code === "CODEC_UNAVAILABLE" ? "--fourcc" : "--output"),
     );
+    // A codec named to encode with decodes every JPEG stream here first: load OpenCV now rather than
+    // at the first frame, whose recording would wait for it (0.4 s, longer on a busy machine).
+    // With auto, JPEG streams are stored as they arrive and raw ones encoded in the encoder process.
+    if (config.fourcc !== AUTO_FOURCC && !recordingStoresJpeg({ path: output, fourcc: config.fourcc })) loadOpencv();
   }
   const display = await asUserError(
     () =>
@@ -208,6 +218,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       stats.framesRecorded = recorded?.framesWritten ?? 0;
       stats.latencyMs = { p50: delivery.latency.percentile(0.5), p99: delivery.latency.percentile(0.99) };
       stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
+      stats.resources = processResources(opencvLoaded());
       if (recorded !== undefined && recorded.framesDropped > 0) {
         logger.warn(`${recorded.framesDropped} frames were not recorded because encoding could not keep up`);
       }

@@ -28,6 +28,27 @@ export interface ReceiverStats {
   files: string[];
   startedAt: number;
   elapsedSeconds: number;
+  /** This process's own use (its encoder processes not included), taken when it stops. */
+  resources: ReceiverResources;
+}
+
+export interface ReceiverResources {
+  /** Whether OpenCV was loaded in this process (a receiver that stores JPEG as it arrives, with no window, never needs it). */
+  opencvLoaded: boolean;
+  /** Peak resident memory of this process (its maxrss), bytes. */
+  peakRssBytes: number;
+  /** User + system CPU of this process, every thread, seconds. */
+  cpuSeconds: number;
+}
+
+/** This process's resources now. */
+export function processResources(opencvLoaded: boolean): ReceiverResources {
+  const cpu = process.cpuUsage();
+  return {
+    opencvLoaded,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 export function emptyReceiverStats(now: number): ReceiverStats {
@@ -51,6 +72,7 @@ export function emptyReceiverStats(now: number): ReceiverStats {
     files: [],
     startedAt: now,
     elapsedSeconds: 0,
+    resources: { opencvLoaded: false, peakRssBytes: 0, cpuSeconds: 0 },
   };
 }
 

@@ -39,6 +39,7 @@ const RECEIVER_FIELDS = {
   files: "array",
   startedAt: "number",
   elapsedSeconds: "number",
+  resources: "object",
 } as const satisfies Fields<ReceiverStats>;
 
 const SENDER_FIELDS = {

@@ -52,4 +52,4 @@ export {
   type DisplayProbe,
   type DisplayProbeOptions,
 } from "./display/xdisplay.js";
-export { opencvVersion } from "./opencv.js";
+export { loadOpencv, opencvLoaded, opencvVersion } from "./opencv.js";

@@ -149,7 +149,8 @@ export class RecordingSink implements Sink {
       const fourcc = chooseFourcc(path, this.options.fourcc, frame.event.codec);
       const how = recordingStoresJpeg({ path, fourcc }) ? `${fourcc}, JPEG frames stored as they arrive` : fourcc;
       const chosen = this.options.fourcc === AUTO_FOURCC ? ", chosen by --fourcc auto" : "";
-      recording = openRecording({ path, fourcc, fps: frame.fps, segmentSeconds }).then((opened) => {
+      // The app ran checkRecording at startup: no second probe, and no wait for the encoder process.
+      recording = openRecording({ path, fourcc, fps: frame.fps, segmentSeconds, checked: true }).then((opened) => {
         this.#opened.push(opened);
         return opened;
       });

@@ -25,7 +25,7 @@
  */
 import { MessageChannel, Worker } from "node:worker_threads";
 import { describeCause, VideoError } from "../errors.js";
-import { SegmentedWriter } from "./segmented-writer.js";
+import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
 import type { ReaderData, ReaderMessage } from "./encoder-input.js";
 import type { EncoderEvent } from "./encoder-wire.js";
 
@@ -81,6 +81,19 @@ const reader = new Worker(new URL("./encoder-input.js", import.meta.url), {
 });
 reader.on("message", (message: ReaderMessage) => {
   switch (message.kind) {
+    case "probe": {
+      if (writer !== undefined)
+        return stop(new VideoError("WRITE_FAILED", "encoder input: a probe after the start record"));
+      const { path, fourcc, fps } = message.options;
+      let error: string | null = null;
+      try {
+        probeWriter(path, fourcc, fps);
+      } catch (cause) {
+        error = describeCause(cause);
+      }
+      send({ event: "probed", error });
+      return;
+    }
     case "start":
       if (writer !== undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a second start record"));
       writer = new SegmentedWriter(message.options, (segment) => send({ event: "file", segment }));

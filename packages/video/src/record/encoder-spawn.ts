@@ -1,20 +1,20 @@
 /**
  * Starting encoder processes (`encoder-process.ts`): where the built script is, and
  * the spare kept ready. The checks a recording to be encoded makes at open time,
- * before any frame can be lost: container and fourcc, the folder, a one-frame probe
- * file written with the same codec next to the target, and the encoder's script.
+ * before any frame can be lost: container and fourcc, the folder, the encoder's script,
+ * and a one-frame probe file written with the same codec next to the target, by the
+ * encoder process that will record (so that this process never loads OpenCV for it).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
-import { access, stat, unlink } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import type { Socket } from "node:net";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeCause, VideoError } from "../errors.js";
-import { cv } from "../opencv.js";
 import { checkContainer } from "./formats.js";
 import { checkOutputPath } from "./output-path.js";
-import { openWriter } from "./segmented-writer.js";
+import { parseEncoderEvent, probeRecord, type ProbeOptions } from "./encoder-wire.js";
 
 /** The encoder's script: next to this module once built. From the sources (vitest runs src/*.ts) the built one, as a child process cannot run TypeScript. */
 export function encoderScript(): string {
@@ -24,38 +24,86 @@ export function encoderScript(): string {
     : join(dirname(here), "encoder-process.js");
 }
 
-/** Writes one 16x16 frame with the codec next to the target, then removes it. */
-async function probeCodec(path: string, fourcc: string, fps: number): Promise<void> {
-  const probe = join(dirname(path), `.${basename(path)}.probe-${process.pid}${extname(path)}`);
-  try {
-    const writer = openWriter(probe, fourcc, fps, 16, 16);
-    try {
-      writer.write(new cv.Mat(16, 16, cv.CV_8UC3, Buffer.alloc(16 * 16 * 3, 128)));
-    } finally {
-      writer.release();
-    }
-    if (!((await stat(probe)).size > 0))
-      throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg wrote nothing for ${fourcc}`);
-  } catch (cause) {
-    if (VideoError.isInstance(cause)) {
-      throw new VideoError(cause.code, `cannot record ${fourcc} to ${path}: ${cause.message}`, { cause });
-    }
-    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, { cause });
-  } finally {
-    await unlink(probe).catch(() => undefined);
-  }
+/** The probe file: next to the target, so it tests the same folder and file system. */
+function probePath(path: string): string {
+  return resolve(dirname(path), `.${basename(path)}.probe-${process.pid}${extname(path)}`);
+}
+
+const STDERR_TAIL_CHARS = 2000;
+
+/** The encoder's handles: referenced, they keep this process alive. */
+function handles(encoder: ChildProcess): ({ ref(): void; unref(): void } | null | undefined)[] {
+  return [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null];
+}
+
+/**
+ * Sends a probe record and waits for the answer: null when the codec can be written, else why not.
+ * Rejects when the encoder process ends first (it could not load OpenCV, say).
+ */
+function probeIn(encoder: ChildProcess, options: ProbeOptions): Promise<string | null> {
+  return new Promise((resolvePromise, reject) => {
+    let said = "";
+    const onStderr = (chunk: Buffer): void => {
+      said = (said + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS);
+    };
+    const settle = (): void => {
+      encoder.off("message", onMessage);
+      encoder.off("exit", onExit);
+      encoder.off("error", onError);
+      encoder.stderr?.off("data", onStderr);
+      for (const handle of handles(encoder)) handle?.unref();
+    };
+    const onMessage = (message: unknown): void => {
+      let event;
+      try {
+        event = parseEncoderEvent(message);
+      } catch (cause) {
+        settle();
+        reject(new Error(`the encoder process answered nonsense: ${describeCause(cause)}`));
+        return;
+      }
+      if (event.event !== "probed") return;
+      settle();
+      resolvePromise(event.error);
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      settle();
+      const last = said.trim().split("\n").pop();
+      const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(new Error(`the encoder process ${how}${last === undefined || last === "" ? "" : ` (${last})`}`));
+    };
+    const onError = (error: Error): void => {
+      settle();
+      reject(new Error(`the encoder process could not start: ${error.message}`));
+    };
+    for (const handle of handles(encoder)) handle?.ref();
+    encoder.on("message", onMessage);
+    encoder.on("exit", onExit);
+    encoder.on("error", onError);
+    encoder.stderr?.on("data", onStderr);
+    encoder.stdin?.on("error", () => undefined); // EPIPE if it died: reported by onExit
+    encoder.stdin?.write(probeRecord(options));
+  });
 }
 
 /**
  * Throws `VideoError` `CODEC_UNSUPPORTED`, `OUTPUT_NOT_WRITABLE` or `CODEC_UNAVAILABLE`
  * unless `fourcc` can be recorded to `path` here, and `WRITE_FAILED` if the package's
- * encoder script is missing (a broken build). Then starts the spare encoder process
- * if there is none, so that a recording opened next starts warm. Returns the script.
+ * encoder script is missing (a broken build). The codec is probed in an encoder process
+ * (the spare, or a new one: this process never loads OpenCV for it), which is returned
+ * ready for a start record, OpenCV loaded; the caller records with it or ends it
+ * (`retireEncoder`). With `probe: false` (the codec was probed for this folder already)
+ * the process is not asked, and loads OpenCV at its start record, while the first frames
+ * are already on their way to it.
  */
-export async function prepareEncoding(path: string, fourcc: string, fps: number): Promise<string> {
+export async function prepareEncoding(
+  path: string,
+  fourcc: string,
+  fps: number,
+  probe = true,
+): Promise<{ readonly script: string; readonly encoder: ChildProcess }> {
   checkContainer(path, fourcc);
   await checkOutputPath(path);
-  await probeCodec(path, fourcc, fps);
   const script = encoderScript();
   await access(script, fsConstants.R_OK).catch((cause: unknown) => {
     throw new VideoError(
@@ -64,40 +112,64 @@ export async function prepareEncoding(path: string, fourcc: string, fps: number)
       { cause },
     );
   });
-  warmEncoder(script);
-  return script;
+  const encoder = takeEncoder(script);
+  if (!probe) return { script, encoder };
+  let error: string | null;
+  try {
+    error = await probeIn(encoder, { path: probePath(path), fourcc, fps });
+  } catch (cause) {
+    encoder.kill("SIGKILL");
+    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, {
+      cause,
+    });
+  }
+  if (error !== null) {
+    retireEncoder(encoder);
+    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${error}`);
+  }
+  return { script, encoder };
 }
 
 /**
- * An encoder process started ahead of need, taken by the next recorder at its first
- * frame, so that frame does not wait the ~0.7 s Node and OpenCV take to load in a new
- * process (at 60 fps, 40 frames: more than the receiver's queue). One for the whole
- * process, started by `openRecorder` (the receiver's startup check opens a recorder,
- * so its first recording starts warm). It never keeps this process alive, and exits
- * when this process does.
+ * An encoder process kept ready (`keepSpare`): the receiver's startup check probes the
+ * codec in one and keeps it, OpenCV loaded, for the first recording, whose first frame
+ * then does not wait the ~0.7 s Node and OpenCV take to load in a new process (at 60
+ * fps, 40 frames: more than the receiver's queue). At most one for the whole process;
+ * it never keeps this process alive, and exits when this process does.
  */
 let spare: ChildProcess | undefined;
 
 function spawnEncoder(script: string): ChildProcess {
-  return spawn(process.execPath, [script, String(process.pid)], {
+  const encoder = spawn(process.execPath, [script, String(process.pid)], {
     stdio: ["pipe", "ignore", "pipe", "ipc"],
     serialization: "json",
   });
+  for (const handle of handles(encoder)) handle?.unref();
+  // Also: an "error" event without a listener would throw.
+  encoder.on("error", () => undefined);
+  return encoder;
 }
 
-export function warmEncoder(script: string): void {
-  if (spare !== undefined) return;
-  const encoder = spawnEncoder(script);
+/** Keeps a probed encoder as the spare (or ends it, when there is one already). */
+export function keepSpare(encoder: ChildProcess): void {
+  if (spare !== undefined && spare !== encoder) {
+    retireEncoder(encoder);
+    return;
+  }
   spare = encoder;
-  for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null])
-    handle?.unref();
-  const forget = (): void => {
+  for (const handle of handles(encoder)) handle?.unref();
+  encoder.once("exit", () => {
     if (spare === encoder) spare = undefined;
-  };
-  encoder.on("exit", forget);
-  encoder.on("error", forget); // also: an "error" event without a listener would throw
+  });
 }
 
+/** Ends an encoder that was never given a start record: its input ends, and it exits. */
+export function retireEncoder(encoder: ChildProcess): void {
+  if (spare === encoder) spare = undefined;
+  encoder.stdin?.end();
+}
+
+/** The spare if it is still alive, else a new encoder process. */
 export function takeEncoder(script: string): ChildProcess {
   const taken = spare;
   spare = undefined;

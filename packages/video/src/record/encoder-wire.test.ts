@@ -7,12 +7,15 @@ import {
   MAX_START_BYTES,
   parseEncoderEvent,
   parseEncoderOptions,
+  parseProbeOptions,
   parseRecordHeader,
+  probeRecord,
   readRecords,
   RECORD_HEADER_BYTES,
   startRecord,
   type EncoderOptions,
   type EncoderRecord,
+  type ProbeOptions,
   type ReadInto,
   type RecordHeader,
 } from "./encoder-wire.js";
@@ -62,6 +65,25 @@ describe("record headers", () => {
     expect(() => startRecord({ ...options, path: "/".repeat(MAX_START_BYTES) })).toThrow(RangeError);
   });
 
+  it("probe: a header of kind 4 giving the JSON's length, then the JSON, read back as a probe", () => {
+    const options: ProbeOptions = { path: "/tmp/.out.avi.probe-7.avi", fourcc: "DIVX", fps: 25 };
+    const record = probeRecord(options);
+    const json = Buffer.from(JSON.stringify(options));
+    expect(hex(record.subarray(0, RECORD_HEADER_BYTES))).toBe(
+      `55520400${json.byteLength.toString(16).padStart(8, "0")}00000000`,
+    );
+    expect(parseRecordHeader(record.subarray(0, RECORD_HEADER_BYTES), 0)).toEqual({
+      kind: "probe",
+      length: json.byteLength,
+    });
+    const stream = Buffer.concat([record, startRecord({ ...options, framesPerSegment: null })]);
+    const records = [...readRecords(reader(stream, 5))];
+    expect(records).toEqual([
+      { kind: "probe", options },
+      { kind: "start", options: { ...options, framesPerSegment: null } },
+    ]);
+  });
+
   it.each([
     [0, 480],
     [640, 0],
@@ -75,7 +97,8 @@ describe("record headers", () => {
   it.each([
     ["bad magic", "555301000000028000000" + "1e0", /record at byte 4096: magic 0x5553, expected 0x5552/],
     ["a reserved byte set", "555201070000028000000" + "1e0", /record at byte 4096: reserved byte 7, expected 0/],
-    ["an unknown kind", "555204000000028000000" + "1e0", /record at byte 4096: unknown kind 4/],
+    ["an unknown kind", "555205000000028000000" + "1e0", /record at byte 4096: unknown kind 5/],
+    ["an empty probe record", "555204000000000000000000", /probe record of 0 bytes \(field B 0\)/],
     ["a close record with a size", "555202000000000100000001", /close record with fields 1, 1, expected 0, 0/],
     [
       "an empty start record",
@@ -222,7 +245,16 @@ describe("encoder options and events", () => {
     expect(() => parseEncoderOptions(text)).toThrow(message);
   });
 
+  it("probe options round-trip through JSON, and are checked like the start record's", () => {
+    const probe = { path: "/tmp/.out.avi.probe-1.avi", fourcc: "DIVX", fps: 25 };
+    expect(parseProbeOptions(JSON.stringify(probe))).toEqual(probe);
+    expect(() => parseProbeOptions(JSON.stringify({ ...probe, fourcc: "DIV" }))).toThrow(/probe options: fourcc/);
+    expect(() => parseProbeOptions("{")).toThrow(/probe options: not JSON/);
+  });
+
   it.each([
+    { event: "probed", error: null },
+    { event: "probed", error: "cannot record DIVX to /tmp/out.avi: no encoder" },
     { event: "file", segment: null },
     { event: "file", segment: 3 },
     { event: "written", scaled: false },
@@ -242,6 +274,8 @@ describe("encoder options and events", () => {
     { event: "file", segment: -1 },
     { event: "file", segment: "1" },
     { event: "written", scaled: 1 },
+    { event: "probed" },
+    { event: "probed", error: 1 },
     { event: "failed", code: "CLOSED", message: "x" },
     { event: "failed", code: null },
     { event: "other" },

@@ -14,19 +14,21 @@
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |     B: height in pixels (frame), 0                            |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * :  payload: frame: A * B * 3 bytes of bgr24; start: A bytes of  :
- * :  UTF-8 JSON (EncoderOptions); close: none                     :
+ * :  payload: frame: A * B * 3 bytes of bgr24; start and probe: A  :
+ * :  bytes of UTF-8 JSON (EncoderOptions, ProbeOptions); close: -  :
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * kind 3 = start (what to record: comes first, once), 1 = frame, 2 = close (encode
- * what came before, finalize the file, exit). The options come in a record rather
- * than on the command line so that an encoder process can be started before anyone
- * knows what it will record (the recorder keeps one ready).
+ * kind 4 = probe (write a one-frame file with the codec, remove it, answer
+ * `probed`: any number of them, before the start record), 3 = start (what to record:
+ * once), 1 = frame, 2 = close (encode what came before, finalize the file, exit). The
+ * options come in a record rather than on the command line so that an encoder process
+ * can be started before anyone knows what it will record (the recorder keeps one
+ * ready), and the probe runs here so that the recorder's own process never loads OpenCV.
  *
  * The encoder answers on the IPC channel with `EncoderEvent`s, in order: `file` when
  * it opens a file (the recorder knows the names: it gives the encoder absolute paths,
- * its callers see the path as they gave it), `written` once per frame encoded, `failed` once (it then encodes
- * nothing more), `closed` after the close record.
+ * its callers see the path as they gave it), `probed` once per probe record, `written` once per frame
+ * encoded, `failed` once (it then encodes nothing more), `closed` after the close record.
  */
 import { describeCause, VideoError } from "../errors.js";
 
@@ -41,6 +43,7 @@ const OFFSET_B = 8;
 export const RECORD_KIND_FRAME = 1;
 export const RECORD_KIND_CLOSE = 2;
 export const RECORD_KIND_START = 3;
+export const RECORD_KIND_PROBE = 4;
 
 /** Frames wider or taller than this are not recorded: bounds what the encoder allocates for one record. */
 export const MAX_RECORDED_SIDE = 16384;
@@ -56,7 +59,15 @@ export interface EncoderOptions {
   readonly framesPerSegment: number | null;
 }
 
+/** What a probe record asks: write one 16x16 frame to `path` (the probe file, removed after) with the codec. */
+export interface ProbeOptions {
+  readonly path: string;
+  readonly fourcc: string;
+  readonly fps: number;
+}
+
 export type EncoderRecord =
+  | { readonly kind: "probe"; readonly options: ProbeOptions }
   | { readonly kind: "start"; readonly options: EncoderOptions }
   | { readonly kind: "frame"; readonly width: number; readonly height: number; readonly bytes: Uint8Array }
   | { readonly kind: "close" };
@@ -73,12 +84,21 @@ function header(kind: number, a: number, b: number): Buffer {
   return bytes;
 }
 
-/** The whole start record. Throws a RangeError if the options' JSON is too long. */
-export function startRecord(options: EncoderOptions): Buffer {
+function jsonRecord(kind: number, options: EncoderOptions | ProbeOptions): Buffer {
   const json = Buffer.from(JSON.stringify(options), "utf8");
   if (json.byteLength > MAX_START_BYTES)
     throw new RangeError(`encoder options of ${json.byteLength} bytes are longer than ${MAX_START_BYTES}`);
-  return Buffer.concat([header(RECORD_KIND_START, json.byteLength, 0), json]);
+  return Buffer.concat([header(kind, json.byteLength, 0), json]);
+}
+
+/** The whole start record. Throws a RangeError if the options' JSON is too long. */
+export function startRecord(options: EncoderOptions): Buffer {
+  return jsonRecord(RECORD_KIND_START, options);
+}
+
+/** The whole probe record. Throws a RangeError if the options' JSON is too long. */
+export function probeRecord(options: ProbeOptions): Buffer {
+  return jsonRecord(RECORD_KIND_PROBE, options);
 }
 
 /** The header of a frame record; the frame's `width * height * 3` bytes follow it. */
@@ -99,7 +119,7 @@ function checkSide(name: string, value: number): void {
 }
 
 export type RecordHeader =
-  | { readonly kind: "start"; readonly length: number }
+  | { readonly kind: "start" | "probe"; readonly length: number }
   | { readonly kind: "frame"; readonly width: number; readonly height: number }
   | { readonly kind: "close" };
 
@@ -127,9 +147,12 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
       if (a !== 0 || b !== 0) fail(`close record with fields ${a}, ${b}, expected 0, 0`);
       return { kind: "close" };
     case RECORD_KIND_START:
+    case RECORD_KIND_PROBE: {
+      const name = kind === RECORD_KIND_START ? "start" : "probe";
       if (a < 2 || a > MAX_START_BYTES || b !== 0)
-        fail(`start record of ${a} bytes (field B ${b}), expected 2..${MAX_START_BYTES} bytes and 0`);
-      return { kind: "start", length: a };
+        fail(`${name} record of ${a} bytes (field B ${b}), expected 2..${MAX_START_BYTES} bytes and 0`);
+      return { kind: name, length: a };
+    }
     case RECORD_KIND_FRAME:
       if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE)
         fail(`frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
@@ -171,15 +194,21 @@ export function* readRecords(
     if (header.kind === "frame") {
       yield { kind: "frame", width: header.width, height: header.height, bytes };
     } else {
-      let options: EncoderOptions;
+      const text = Buffer.from(bytes).toString("utf8");
+      let record: EncoderRecord;
       try {
-        options = parseEncoderOptions(Buffer.from(bytes).toString("utf8"));
+        record =
+          header.kind === "start"
+            ? { kind: "start", options: parseEncoderOptions(text) }
+            : { kind: "probe", options: parseProbeOptions(text) };
       } catch (cause) {
-        throw new VideoError("WRITE_FAILED", `encoder input: start record at byte ${offset}: ${describeCause(cause)}`, {
-          cause,
-        });
+        throw new VideoError(
+          "WRITE_FAILED",
+          `encoder input: ${header.kind} record at byte ${offset}: ${describeCause(cause)}`,
+          { cause },
+        );
       }
-      yield { kind: "start", options };
+      yield record;
     }
     offset += RECORD_HEADER_BYTES + bytes.byteLength;
   }
@@ -195,20 +224,34 @@ function readFully(read: ReadInto, into: Uint8Array): number {
   return filled;
 }
 
-/** Checks the start record's JSON. Throws an Error saying what is wrong. */
-export function parseEncoderOptions(text: string | undefined): EncoderOptions {
+/** The fields the start and probe records share, checked. Throws an Error saying what is wrong. */
+function parseCodecOptions(
+  text: string | undefined,
+  what: string,
+): ProbeOptions & Partial<Record<keyof EncoderOptions, unknown>> {
   let value: unknown;
   try {
     value = JSON.parse(text ?? "");
   } catch {
-    throw new Error(`encoder options: not JSON: ${String(text)}`);
+    throw new Error(`${what}: not JSON: ${String(text)}`);
   }
   const o = value as Partial<Record<keyof EncoderOptions, unknown>> | null;
-  if (typeof o !== "object" || o === null) throw new Error("encoder options: not an object");
-  if (typeof o.path !== "string" || o.path === "") throw new Error("encoder options: path must be a non-empty string");
-  if (typeof o.fourcc !== "string" || o.fourcc.length !== 4)
-    throw new Error("encoder options: fourcc must be 4 characters");
-  if (typeof o.fps !== "number" || !(o.fps > 0)) throw new Error("encoder options: fps must be above 0");
+  if (typeof o !== "object" || o === null) throw new Error(`${what}: not an object`);
+  if (typeof o.path !== "string" || o.path === "") throw new Error(`${what}: path must be a non-empty string`);
+  if (typeof o.fourcc !== "string" || o.fourcc.length !== 4) throw new Error(`${what}: fourcc must be 4 characters`);
+  if (typeof o.fps !== "number" || !(o.fps > 0)) throw new Error(`${what}: fps must be above 0`);
+  return o as ProbeOptions & Partial<Record<keyof EncoderOptions, unknown>>;
+}
+
+/** Checks the probe record's JSON. Throws an Error saying what is wrong. */
+export function parseProbeOptions(text: string | undefined): ProbeOptions {
+  const o = parseCodecOptions(text, "probe options");
+  return { path: o.path, fourcc: o.fourcc, fps: o.fps };
+}
+
+/** Checks the start record's JSON. Throws an Error saying what is wrong. */
+export function parseEncoderOptions(text: string | undefined): EncoderOptions {
+  const o = parseCodecOptions(text, "encoder options");
   if (
     o.framesPerSegment !== null &&
     !(typeof o.framesPerSegment === "number" && Number.isInteger(o.framesPerSegment) && o.framesPerSegment >= 1)
@@ -224,6 +267,8 @@ export type EncoderFailureCode = "CODEC_UNAVAILABLE";
 export type EncoderEvent =
   /** A file was opened: segment number, or null when the recording is one file. */
   | { readonly event: "file"; readonly segment: number | null }
+  /** The answer to a probe record: null, or why the codec cannot be written there (`CODEC_UNAVAILABLE`). */
+  | { readonly event: "probed"; readonly error: string | null }
   | { readonly event: "written"; readonly scaled: boolean }
   | { readonly event: "failed"; readonly code: EncoderFailureCode | null; readonly message: string }
   | { readonly event: "closed" };
@@ -236,6 +281,9 @@ export function parseEncoderEvent(value: unknown): EncoderEvent {
     case "file":
       if (m.segment === null || (typeof m.segment === "number" && Number.isInteger(m.segment) && m.segment >= 0))
         return { event: "file", segment: m.segment };
+      break;
+    case "probed":
+      if (m.error === null || typeof m.error === "string") return { event: "probed", error: m.error };
       break;
     case "written":
       if (typeof m.scaled === "boolean") return { event: "written", scaled: m.scaled };

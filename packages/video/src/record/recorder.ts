@@ -28,7 +28,7 @@ import type { Socket } from "node:net";
 import { resolve } from "node:path";
 import { describeCause, VideoError } from "../errors.js";
 import { assertFrame, type Frame } from "../frame.js";
-import { prepareEncoding, takeEncoder } from "./encoder-spawn.js";
+import { prepareEncoding, retireEncoder, takeEncoder } from "./encoder-spawn.js";
 import { segmentPath } from "./file-names.js";
 import { DEFAULT_FOURCC } from "./formats.js";
 import { framesPerSegment } from "./segments.js";
@@ -63,6 +63,13 @@ export interface RecorderOptions {
    * at most the last segment. Default (or 0): one file.
    */
   readonly segmentSeconds?: number;
+  /**
+   * Probe the codec at open time (default): `CODEC_UNAVAILABLE` now. `false` when it was
+   * probed for this folder already (`checkRecording`): open returns without waiting for
+   * the encoder process, whose OpenCV then loads while the first frames queue, and a
+   * codec that fails after all fails the writes (`WRITE_FAILED`).
+   */
+  readonly probe?: boolean;
 }
 
 export interface RecorderStats {
@@ -126,7 +133,9 @@ class VideoRecorder implements Recorder {
   /** Writes waiting for room in the queue (`whenFull: 'wait'`), in call order. */
   private readonly waiting: WaitingWrite[] = [];
   private readonly flushWaiters: (() => void)[] = [];
-  /** Taken at the first frame (the spare, or a new process), so a recorder that records nothing takes none. */
+  /** The process that answered the probe at open time, OpenCV loaded: started at the first frame, ended by close() if none came. */
+  private reserved: ChildProcess | undefined;
+  /** Set at the first frame (the reserved process, or a new one if that one died meanwhile). */
   private encoder: ChildProcess | undefined;
   private encoderGone: Promise<void> | undefined;
   private encoderExited = false;
@@ -145,7 +154,10 @@ class VideoRecorder implements Recorder {
     private readonly onSizeMismatch: "scale" | "error",
     private readonly queueLimit: number,
     private readonly whenFull: "wait" | "drop",
-  ) {}
+    reserved: ChildProcess,
+  ) {
+    this.reserved = reserved;
+  }
 
   async write(frame: Frame): Promise<void> {
     if (this.closeRequested) throw new VideoError("CLOSED", `recorder for ${this.path} is closed`);
@@ -212,7 +224,11 @@ class VideoRecorder implements Recorder {
   }
 
   private startEncoder(): ChildProcess {
-    const encoder = takeEncoder(this.script);
+    const reserved = this.reserved;
+    this.reserved = undefined;
+    const alive = reserved !== undefined && reserved.exitCode === null && reserved.signalCode === null;
+    if (!alive) reserved?.kill("SIGKILL");
+    const encoder = alive && reserved.connected ? reserved : takeEncoder(this.script);
     this.encoder = encoder;
     // EPIPE once the encoder is gone: reported by "close" below, with how it ended.
     encoder.stdin?.on("error", () => undefined);
@@ -355,6 +371,8 @@ class VideoRecorder implements Recorder {
   }
 
   private async finish(): Promise<RecorderStats> {
+    if (this.reserved !== undefined) retireEncoder(this.reserved); // no frame came
+    this.reserved = undefined;
     // Waiting writes go first; admitWaiting() sends the close record after the last of them.
     if (this.waiting.length === 0 || this.failure !== undefined) this.sendClose();
     this.keepProcessAlive();
@@ -373,8 +391,9 @@ class VideoRecorder implements Recorder {
  * Opens a recording at `path` (`.avi`, `.mkv`, `.mp4` or `.mov`). The size is the
  * first frame's. Throws `VideoError` `CODEC_UNSUPPORTED`, `CODEC_UNAVAILABLE`,
  * `OUTPUT_NOT_WRITABLE` or `INVALID_OPTION` now rather than at the first frame, and
- * `WRITE_FAILED` if the package's encoder script is missing (a broken build). Starts
- * the spare encoder process if there is none (see `spare`).
+ * `WRITE_FAILED` if the package's encoder script is missing (a broken build). The
+ * codec is probed in the encoder process that will record (`prepareEncoding`), which
+ * waits, OpenCV loaded, for the first frame.
  */
 export async function openRecorder(path: string, options: RecorderOptions = {}): Promise<Recorder> {
   const fourcc = options.fourcc ?? DEFAULT_FOURCC;
@@ -385,7 +404,7 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   if (!Number.isInteger(queueLimit) || queueLimit < 1)
     throw new VideoError("INVALID_OPTION", `queueLimit must be an integer >= 1, got ${queueLimit}`);
   const perSegment = framesPerSegment(options.segmentSeconds, fps);
-  const script = await prepareEncoding(path, fourcc, fps);
+  const { script, encoder } = await prepareEncoding(path, fourcc, fps, options.probe ?? true);
   // Absolute for the encoder, whose working folder is the one this process had when it started.
   return new VideoRecorder(
     path,
@@ -394,5 +413,6 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
     options.onSizeMismatch ?? "scale",
     queueLimit,
     options.whenFull ?? "wait",
+    encoder,
   );
 }

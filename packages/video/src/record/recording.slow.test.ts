@@ -152,7 +152,7 @@ describe("openRecording: queue and errors", () => {
       // All at once: none is stored before the last call, so exactly the queue's worth is kept.
       await Promise.all(inputs.map((input) => recording.write(input)));
       const queue = recordingQueueFrames(25);
-      expect(queue).toBe(32);
+      expect(queue).toBe(50);
       expect(recording.framesDropped).toBe(100 - queue);
       expect(await recording.close()).toEqual({ framesWritten: queue, framesDropped: 100 - queue, files: [path] });
       expect((await readAll(path)).map(readPatternFrameNumber)).toEqual(Array.from({ length: queue }, (_, n) => n));

@@ -19,7 +19,7 @@ import { decodeJpegAsync, encodeJpegAsync } from "../codec/jpeg.js";
 import { resizeFrameAsync } from "../codec/resize.js";
 import { VideoError } from "../errors.js";
 import { assertFrame, frameByteLength, type Frame, type FrameMeta } from "../frame.js";
-import { prepareEncoding } from "./encoder-spawn.js";
+import { keepSpare, prepareEncoding, retireEncoder } from "./encoder-spawn.js";
 import { AUTO_FOURCC, checkContainer, chooseFourcc, recordingStoresJpeg } from "./formats.js";
 import { jpegSize } from "./mjpeg-avi-layout.js";
 import { openMjpegAviWriter } from "./mjpeg-avi.js";
@@ -49,6 +49,11 @@ export interface RecordingOptions {
   readonly fps: number;
   /** Seconds of video a file (`out-000.avi`, `out-001.avi`, ...); 0 or undefined: one file. */
   readonly segmentSeconds?: number;
+  /**
+   * `checkRecording` passed for this folder and codec: the codec is not probed again, and
+   * an encoding recording opens without waiting for its encoder process (see `openRecorder`'s `probe`).
+   */
+  readonly checked?: boolean;
 }
 
 export interface RecordingTotals {
@@ -84,10 +89,13 @@ export interface Recording {
 const CONVERTED_JPEG_QUALITY = 90;
 
 /**
- * The queue holds half a second of the stream (an encoder sharing the CPU falls
- * behind for moments), at least 32 frames, and at most 128 MB of frames.
+ * The queue holds two seconds of the stream, at least 32 frames, and at most 128 MB of
+ * frames: an encoder sharing the CPU falls behind for moments, and a new encoder
+ * process takes 0.5 s to load Node and OpenCV on a quiet machine (measured over 1 s on a
+ * busy one, where half a second of a 50 fps raw stream lost frames at its start). For
+ * raw 640x480 frames the 128 MB bound is the one that holds from 70 fps on.
  */
-const QUEUE_SECONDS = 0.5;
+const QUEUE_SECONDS = 2;
 const QUEUE_MIN_FRAMES = 32;
 export const RECORDING_QUEUE_MAX_BYTES = 128 << 20;
 
@@ -293,27 +301,30 @@ async function probePassThrough(path: string): Promise<void> {
  * The startup check of a recording, before any frame can be lost: container and
  * fourcc (`CODEC_UNSUPPORTED`), the folder and path (`OUTPUT_NOT_WRITABLE`), and a
  * probe file written next to the target with the same codec (`CODEC_UNAVAILABLE`),
- * each with a message that says what to change. When encoding, also starts the spare
- * encoder process, so the first recording starts warm.
+ * each with a message that says what to change. A codec to encode with is probed in
+ * an encoder process, never in this one (OpenCV would stay loaded here: some 100 MB).
+ * That process is kept as the spare, so that the first recording starts warm, when
+ * every stream is encoded (`fourcc` names a codec); with `auto`, where only raw streams
+ * are, it ends once it answered (a JPEG stream never needs it; a raw one starts its own).
  */
 export async function checkRecording(options: { readonly path: string; readonly fourcc: string }): Promise<void> {
-  if (options.fourcc === AUTO_FOURCC) {
-    // Either codec may arrive: both choices must work.
-    const choices = new Set([
-      chooseFourcc(options.path, AUTO_FOURCC, "jpeg"),
-      chooseFourcc(options.path, AUTO_FOURCC, "raw-bgr24"),
-    ]);
-    for (const fourcc of choices) await checkRecording({ path: options.path, fourcc });
-    return;
+  const { path } = options;
+  const auto = options.fourcc === AUTO_FOURCC;
+  // With auto, either codec may arrive: both choices must work.
+  const choices = auto
+    ? new Set([chooseFourcc(path, AUTO_FOURCC, "jpeg"), chooseFourcc(path, AUTO_FOURCC, "raw-bgr24")])
+    : new Set([options.fourcc]);
+  for (const fourcc of choices) {
+    if (recordingStoresJpeg({ path, fourcc })) {
+      checkContainer(path, fourcc);
+      await checkOutputPath(path);
+      await probePassThrough(path);
+      continue;
+    }
+    const { encoder } = await prepareEncoding(path, fourcc, 25);
+    if (auto) retireEncoder(encoder);
+    else keepSpare(encoder);
   }
-  const { path, fourcc } = options;
-  if (!recordingStoresJpeg(options)) {
-    await prepareEncoding(path, fourcc, 25);
-    return;
-  }
-  checkContainer(path, fourcc);
-  await checkOutputPath(path);
-  await probePassThrough(path);
 }
 
 /**
@@ -336,6 +347,7 @@ export async function openRecording(options: RecordingOptions): Promise<Recordin
     // The recording drops before this queue fills: it counts the frames it converts too.
     queueLimit: recordingQueueFrames(fps),
     whenFull: "drop",
+    probe: options.checked !== true,
   });
   return new QueuedRecording(path, false, fps, new EncodingStore(recorder));
 }

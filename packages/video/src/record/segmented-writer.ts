@@ -1,9 +1,10 @@
 /**
  * The synchronous OpenCV side of recording: opening a VideoWriter that really opened,
  * and `SegmentedWriter`, which writes frames to one file or to numbered segments,
- * scaling frames of another size. It runs in the encoder process
- * (`encoder-process.ts`); `openWriter` also serves the recorder's probe at open time.
+ * scaling frames of another size, and the probe a recording makes at open time. It runs in
+ * the encoder process (`encoder-process.ts`) only: the recorder's process never loads OpenCV.
  */
+import { statSync, unlinkSync } from "node:fs";
 import { describeCause, VideoError } from "../errors.js";
 import { resizeInterpolation } from "../codec/resize.js";
 import { CAP_PROP_BACKEND, cv } from "../opencv.js";
@@ -24,6 +25,32 @@ export function openWriter(path: string, fourcc: string, fps: number, width: num
     throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg cannot write ${fourcc} to ${path}`);
   }
   return writer;
+}
+
+/**
+ * Writes one 16x16 frame with the codec to `path` (a probe file next to the target), then
+ * removes it. Throws `VideoError` `CODEC_UNAVAILABLE` saying why the codec cannot be written.
+ */
+export function probeWriter(path: string, fourcc: string, fps: number): void {
+  try {
+    const writer = openWriter(path, fourcc, fps, 16, 16);
+    try {
+      writer.write(new cv.Mat(16, 16, cv.CV_8UC3, Buffer.alloc(16 * 16 * 3, 128)));
+    } finally {
+      writer.release();
+    }
+    if (!(statSync(path).size > 0))
+      throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg wrote nothing for ${fourcc}`);
+  } catch (cause) {
+    if (VideoError.isInstance(cause)) throw cause;
+    throw new VideoError("CODEC_UNAVAILABLE", describeCause(cause), { cause });
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {
+      // never written
+    }
+  }
 }
 
 export interface SegmentedWriterOptions {
