@@ -3,6 +3,7 @@
  * (stream gate, stats, fan-out) -> sinks (window, recording). A new consumer of
  * frames is a new file in sinks/ and one line here.
  */
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { RateMeter, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { LEGACY_FRAME_BYTES } from "@udpcam/protocol";
@@ -22,6 +23,7 @@ import {
   processResources,
 } from "./stats.js";
 import { StreamCapWatch } from "./stream-cap-warnings.js";
+import { KeyRotation, startingKey } from "./key-rotation.js";
 import { asUserError } from "./user-errors.js";
 import { WireWatch } from "./wire-warnings.js";
 
@@ -110,6 +112,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     logger,
   );
 
+  const key = startingKey(config.key);
   const ingest = await startIngest(
     {
       host: config.host,
@@ -118,7 +121,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       sourceAddress: config.sourceAddress,
       protocol: config.protocol,
       legacyMode: config.legacyMode,
-      key: config.key,
+      key,
+      encrypt: config.encrypt === "on",
       maxFrameBytes: config.maxFrameBytes,
       frameTimeout: config.frameTimeout,
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
@@ -144,7 +148,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       receiveBuffer: ingest.receiveBuffer,
       group: ingest.group,
     },
-    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
+    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}${protectionNote(config)}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
   );
 
   if (liveView !== undefined && config.http !== undefined) {
@@ -167,12 +171,16 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     logger.info("to watch in a browser instead, start the receiver with --http 8080 and open http://127.0.0.1:8080/");
   }
 
-  const wireWatch = new WireWatch();
+  const rotation =
+    config.key?.file === undefined || key === undefined
+      ? undefined
+      : new KeyRotation(config.key, key, config.keyGrace, ingest, logger, (path) => readFileSync(path, "utf8"));
+  const wireWatch = new WireWatch({ encrypt: config.encrypt === "on" });
   const capWatch = new StreamCapWatch(config);
   function onCounters(counters: IngestCounters): void {
     applyIngestCounters(stats, counters);
     for (const problem of wireWatch.check(counters.protocol))
-      logger.warn({ counter: problem.counter }, problem.message);
+      logger[problem.level ?? "warn"]({ counter: problem.counter }, problem.message);
     for (const line of capWatch.check(counters.protocol, Date.now()))
       logger.warn({ counter: line.counter }, line.message);
     const idleMs = counters.msSinceLastDatagram;
@@ -208,6 +216,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     closing ??= (async () => {
       logger.info(`stopping: ${reason}`);
       clearInterval(statusTimer);
+      rotation?.close();
       onCounters(await ingest.close());
       await delivery.close();
       deps.status.clear();
@@ -229,5 +238,14 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     return closing;
   }
 
-  return { done, close };
+  return { done, close, ...(rotation === undefined ? {} : { reload: () => rotation.reload() }) };
+}
+
+/** ", encrypted only" / ", authenticated or encrypted" for the start line. */
+function protectionNote(config: ReceiverConfig): string {
+  if (config.key === undefined || config.protocol !== "v1") return "";
+  const from = config.key.kind === "passphrase" ? "passphrase" : "key";
+  return config.encrypt === "on"
+    ? `, only datagrams encrypted with the ${from}`
+    : `, datagrams authenticated or encrypted with the ${from} (--encrypt off)`;
 }

@@ -41,10 +41,41 @@ describe("receiver config", () => {
     expect(config(["--output", "none"]).output).toBeUndefined();
   });
 
-  it("reads the key from a file relative to the user's directory", () => {
-    expect(config(["--key-file", "k.txt"], {}, { [`${cwd}/k.txt`]: "0123456789abcdef0123\n" }).key).toBe(
-      "0123456789abcdef0123",
-    );
+  it("reads the key from a file relative to the user's directory, and remembers the file for SIGHUP", () => {
+    expect(config(["--key-file", "k.txt"], {}, { [`${cwd}/k.txt`]: "0123456789abcdef0123\n" }).key).toEqual({
+      kind: "key",
+      secret: "0123456789abcdef0123",
+      file: `${cwd}/k.txt`,
+    });
+  });
+
+  it("a passphrase from the flag, the environment or a file; encryption on by default, a 300 s grace", () => {
+    expect(config(["--passphrase", "ten chars!"])).toMatchObject({
+      key: { kind: "passphrase", secret: "ten chars!", file: undefined },
+      encrypt: "on",
+      keyGrace: 300,
+    });
+    expect(config([], { RECEIVER_PASSPHRASE: "from the environment" }).key).toMatchObject({ kind: "passphrase" });
+    expect(
+      config(["--passphrase-file", "p.txt", "--encrypt", "off"], {}, { [`${cwd}/p.txt`]: "a passphrase\n" }),
+    ).toMatchObject({ key: { kind: "passphrase", secret: "a passphrase", file: `${cwd}/p.txt` }, encrypt: "off" });
+  });
+
+  it.each([
+    {
+      argv: ["--passphrase", "too short"],
+      error: /^--passphrase: invalid value \(not shown\), use a passphrase of at least 10 characters$/,
+    },
+    { argv: ["--passphrase-file", "p.txt"], error: /^--passphrase-file: the passphrase in p.txt is shorter than 10/ },
+    { argv: ["--key-file", "missing.txt"], error: /^--key-file: cannot read missing.txt/ },
+    { argv: ["--key", "0123456789abcdef", "--passphrase", "a passphrase"], error: /^--passphrase: give a key/ },
+    { argv: ["--passphrase", "a passphrase", "--protocol", "rtp"], error: /^--passphrase: the RTP\/JPEG protocol/ },
+  ])("refuses $argv in one line", ({ argv, error }) => {
+    const result = parse(argv, {}, { [`${cwd}/p.txt`]: "short\n" });
+    expect(result.kind).toBe("errors");
+    const errors = result.kind === "errors" ? result.errors : [];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(error);
   });
 
   it("takes DISPLAY and XAUTHORITY for the window", () => {
@@ -65,7 +96,10 @@ describe("receiver config", () => {
       error: '--idle-exit: a value that starts with "-" must be joined with "=", like --idle-exit=-1; see --help',
     },
     { argv: ["--frames", "0"], error: '--frames: got "0", use a whole number from 1 to 9007199254740991' },
-    { argv: ["--key", "short"], error: "--key: invalid value" },
+    {
+      argv: ["--key", "short"],
+      error: "--key: invalid value (not shown), use a shared secret of at least 16 characters",
+    },
     {
       argv: ["--key-file", "missing.txt"],
       error: "--key-file: cannot read missing.txt (ENOENT: no such file, open '/home/user/videos/missing.txt')",

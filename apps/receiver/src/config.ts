@@ -10,7 +10,8 @@ import {
   oneOf,
   optional,
   renderHelp,
-  resolveKey,
+  resolveKeySpec,
+  type KeySpec,
   flag,
   text,
   type ConfigInput,
@@ -29,6 +30,8 @@ export const DEFAULT_MAX_STREAMS = 8;
 import { parseRelaySettings, type RelaySettings } from "./config-relay.js";
 
 export const ENV_PREFIX = "RECEIVER";
+/** How long the previous key is still accepted after a rotation: time to rotate the senders too. */
+export const DEFAULT_KEY_GRACE_SECONDS = 300;
 
 export const receiverOptions = {
   host: {
@@ -161,6 +164,18 @@ export const receiverOptions = {
   },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
+  passphrase: commonOptions.passphrase,
+  passphraseFile: commonOptions.passphraseFile,
+  encrypt: {
+    ...commonOptions.encrypt,
+    help: "with a key or passphrase: on = accept only encrypted datagrams; off = accept authenticated-only ones (HMAC-SHA-256, from senders with --encrypt off or older than encryption) as well as encrypted ones",
+  },
+  keyGrace: {
+    schema: decimal(0, 86_400),
+    default: DEFAULT_KEY_GRACE_SECONDS,
+    value: "S",
+    help: "when SIGHUP rereads a changed --key-file or --passphrase-file, keep accepting the previous key for S seconds, so the sender can be rotated after the receiver without losing a frame",
+  },
   logLevel: commonOptions.logLevel,
   logFormat: commonOptions.logFormat,
 } satisfies OptionTable;
@@ -180,7 +195,10 @@ export interface ReceiverConfig extends Omit<
   ReceiverOptions,
   | "output"
   | "stats"
+  | "key"
   | "keyFile"
+  | "passphrase"
+  | "passphraseFile"
   | "http"
   | "httpToken"
   | "httpInsecure"
@@ -191,6 +209,8 @@ export interface ReceiverConfig extends Omit<
 > {
   /** --max-streams-per-source, or its default (half of --max-streams, at least 1). */
   readonly maxStreamsPerSource: number;
+  /** The shared key or passphrase, and the file it came from (SIGHUP reads it again). */
+  readonly key: KeySpec | undefined;
   /** Undefined unless --relay is given. */
   readonly relay: RelaySettings | undefined;
   /** Absolute path, or undefined for no recording. */
@@ -221,7 +241,10 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const {
     output,
     stats,
+    key: rawKey,
     keyFile,
+    passphrase,
+    passphraseFile,
     http,
     httpToken,
     httpInsecure,
@@ -237,7 +260,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
       `--max-streams-per-source: ${maxStreamsPerSource} is more than --max-streams ${options.maxStreams}; lower it, or raise --max-streams`,
     );
 
-  const key = resolveKey({ key: options.key, keyFile }, input, errors);
+  const key = resolveKeySpec({ key: rawKey, keyFile, passphrase, passphraseFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
   checkMulticastOptions(options, errors);
   const httpSettings =

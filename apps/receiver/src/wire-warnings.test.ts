@@ -10,6 +10,8 @@ const v1 = (
       | "datagramsUntagged"
       | "datagramsUnauthenticated"
       | "datagramsMalformed"
+      | "datagramsUnencrypted"
+      | "datagramsDecrypted"
       | "datagramsLegacyLike",
       number
     >
@@ -51,6 +53,21 @@ describe("WireWatch", () => {
       expect.stringMatching(/--protocol v1/),
     ]);
     expect(watch.check({ ...legacy, datagramsV1Like: 3 })).toEqual([]);
+  });
+
+  it("the other encryption mode: said once, as a warning (--encrypt on, dropped) or a note (--encrypt off, accepted)", () => {
+    const on = new WireWatch({ encrypt: true });
+    expect(on.check(v1({ datagramsDecrypted: 5 }))).toEqual([]);
+    expect(on.check(v1({ datagramsDecrypted: 5, datagramsUnencrypted: 2 })).map((p) => [p.level, p.message])).toEqual([
+      [undefined, expect.stringMatching(/not encrypted.*--encrypt off/)],
+    ]);
+    expect(on.check(v1({ datagramsUnencrypted: 9 }))).toEqual([]);
+    const off = new WireWatch({ encrypt: false });
+    expect(off.check(v1({ datagramsUnencrypted: 1 }))).toEqual([]);
+    expect(off.check(v1({ datagramsDecrypted: 3 })).map((p) => [p.level, p.message])).toEqual([
+      ["info", expect.stringMatching(/arrive encrypted and are accepted/)],
+    ]);
+    expect(off.check(v1({ datagramsDecrypted: 4 }))).toEqual([]);
   });
 
   it("tells the user which option to set on which side", () => {

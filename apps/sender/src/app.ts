@@ -1,8 +1,18 @@
 import { createSocket } from "node:dgram";
 import { randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { RateMeter, UserError, formatBytes, requestBufferSizes, type AppDeps, type RunningApp } from "@udpcam/appkit";
+import {
+  RateMeter,
+  UserError,
+  formatBytes,
+  requestBufferSizes,
+  rereadKeySpec,
+  type AppDeps,
+  type RunningApp,
+} from "@udpcam/appkit";
+import { keyMaterial, sameKey } from "@udpcam/protocol/node";
 import { LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
@@ -121,7 +131,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       sendBuffer: buffers.send,
       multicast,
     },
-    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}), send buffer ${formatBytes(buffers.send)}`,
+    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}${protectionNote(config)}), send buffer ${formatBytes(buffers.send)}`,
   );
   if (config.sdp !== undefined) {
     await writeSdpFile(config.sdp, {
@@ -249,6 +259,27 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     throw error;
   });
 
+  let keySpec = config.key;
+  let key = keySpec === undefined ? undefined : keyMaterial(keySpec);
+  /** SIGHUP: the key or passphrase file read again; from the next frame on the new key signs or seals. */
+  const reload = (): void => {
+    if (keySpec?.file === undefined || key === undefined) return;
+    const read = rereadKeySpec(keySpec, (path) => readFileSync(path, "utf8"));
+    if ("error" in read) {
+      logger.warn(`SIGHUP: ${read.error}; still sending with the ${keySpec.kind} read before`);
+      return;
+    }
+    const next = keyMaterial(read.spec);
+    if (sameKey(next, key)) {
+      logger.info(`SIGHUP: the ${keySpec.kind} in ${keySpec.file} is unchanged`);
+      return;
+    }
+    keySpec = read.spec;
+    key = next;
+    encoder.rekey?.(next);
+    logger.info(`SIGHUP: ${keySpec.kind} reread from ${keySpec.file}: sending with the new one from the next frame`);
+  };
+
   return {
     done,
     close: async (reason) => {
@@ -257,5 +288,15 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       await source.close();
       await done.catch(() => undefined);
     },
+    ...(config.key?.file === undefined ? {} : { reload }),
   };
+}
+
+/** ", encrypted" / ", authenticated only" for the start line. */
+function protectionNote(config: SenderConfig): string {
+  if (config.key === undefined || config.protocol !== "v1") return "";
+  const from = config.key.kind === "passphrase" ? "passphrase" : "key";
+  return config.encrypt === "on"
+    ? `, encrypted with the ${from} (ChaCha20-Poly1305)`
+    : `, authenticated with the ${from}, not encrypted (--encrypt off)`;
 }

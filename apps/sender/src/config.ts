@@ -9,7 +9,8 @@ import {
   oneOf,
   optional,
   renderHelp,
-  resolveKey,
+  resolveKeySpec,
+  type KeySpec,
   text,
   type ConfigInput,
   type ConfigOf,
@@ -104,6 +105,9 @@ export const senderOptions = {
   },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
+  passphrase: commonOptions.passphrase,
+  passphraseFile: commonOptions.passphraseFile,
+  encrypt: commonOptions.encrypt,
   stats: commonOptions.stats,
   sdp: {
     schema: optional(text({ hint: "a file path" })),
@@ -123,7 +127,12 @@ export type SourceSpec =
   | { readonly kind: "file"; readonly path: string }
   | { readonly kind: "network"; readonly url: string };
 
-export interface SenderConfig extends Omit<SenderOptions, "source" | "keyFile" | "stats" | "sdp"> {
+export interface SenderConfig extends Omit<
+  SenderOptions,
+  "source" | "key" | "keyFile" | "passphrase" | "passphraseFile" | "stats" | "sdp"
+> {
+  /** The shared key or passphrase, and the file it came from (SIGHUP reads it again). */
+  readonly key: KeySpec | undefined;
   /** Absolute path of the SDP file to write (rtp only). */
   readonly sdp: string | undefined;
   readonly source: SourceSpec;
@@ -146,10 +155,10 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
   const loaded = loadConfig(senderOptions, ENV_PREFIX, input);
   if (loaded.kind === "help") return { kind: "help", text: senderHelp() };
   if (loaded.kind === "errors") return loaded;
-  const { source, keyFile, stats, ...options } = loaded.config;
+  const { source, key: rawKey, keyFile, passphrase, passphraseFile, stats, ...options } = loaded.config;
   const errors: string[] = [];
 
-  const key = resolveKey({ key: options.key, keyFile }, input, errors);
+  const key = resolveKeySpec({ key: rawKey, keyFile, passphrase, passphraseFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
   if (options.protocol === "rtp" && options.fec !== "auto" && options.fec > 0)
     errors.push("--fec: RTP/JPEG carries no forward error correction, drop --fec or use --protocol v1");

@@ -1,6 +1,6 @@
 import type { Logger } from "@udpcam/appkit";
 import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
-import { createHmacAuthenticator } from "@udpcam/protocol/node";
+import { createKeyring, keyMaterial, type Keyring } from "@udpcam/protocol/node";
 import { encodeJpegAsync, resizeFrameAsync, type Frame, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 import { rtpEncoder } from "./rtp-encoder.js";
@@ -11,6 +11,8 @@ export interface FrameEncoder {
    * loop). A `JpegFrame` (a source's own JPEG, passed through) goes out as it is.
    */
   encode(frame: Frame | JpegFrame): Promise<Uint8Array[]>;
+  /** Signs or seals from the next frame on with this key (v1 with a key only; a rotation). */
+  rekey?(key: Uint8Array): void;
 }
 
 export interface EncoderContext {
@@ -49,9 +51,13 @@ function legacyEncoder(context: EncoderContext): FrameEncoder {
 }
 
 function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder {
-  const authenticator = config.key === undefined ? undefined : createHmacAuthenticator(config.key);
+  const keys: Keyring | undefined = config.key === undefined ? undefined : createKeyring([keyMaterial(config.key)]);
+  // With --encrypt on the payload is sealed (flag E); off, only signed (flag A), as before encryption.
+  const protection =
+    keys === undefined ? {} : config.encrypt === "on" ? { cipher: keys.cipher } : { authenticator: keys.authenticator };
   let frameNumber = 0;
   return {
+    ...(keys === undefined ? {} : { rekey: (key: Uint8Array) => keys.setKeys([key]) }),
     async encode(input) {
       let payload: Uint8Array;
       let frame: { readonly width: number; readonly height: number; readonly captureTime: number };
@@ -83,7 +89,7 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
           timestampMs: frame.captureTime,
           payload,
         },
-        { maxDatagramBytes: context.datagramSize, fecOverhead: context.fec, authenticator },
+        { maxDatagramBytes: context.datagramSize, fecOverhead: context.fec, ...protection },
       );
       frameNumber = (frameNumber + 1) >>> 0;
       return datagrams;

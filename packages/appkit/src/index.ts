@@ -16,7 +16,16 @@ export { createLogger, LOG_LEVELS, type Logger, type LogFormat, type LogLevel } 
 export { StatusLine, type StatusStream } from "./status-line.js";
 export { requestBufferSizes, formatBytes, type BufferSizes } from "./socket-buffers.js";
 export { runApp, type ProcessIo, type RunningApp } from "./run.js";
-export { resolveKey, MIN_KEY_LENGTH } from "./config/key.js";
+export {
+  readKeyFile,
+  resolveKey,
+  resolveKeySpec,
+  rereadKeySpec,
+  MIN_KEY_LENGTH,
+  MIN_PASSPHRASE_LENGTH,
+  type KeyOptions,
+  type KeySpec,
+} from "./config/key.js";
 export { commonOptions, checkLegacyKey, DEFAULT_PORT } from "./config/common-options.js";
 export { RateMeter } from "./rate-meter.js";
 export { IPV4_ADDRESS, isIpv4Address, isMulticastIpv4 } from "./ipv4.js";

@@ -14,6 +14,8 @@ export interface RunningApp {
   readonly done: Promise<number>;
   /** Stops gracefully (finalizes recordings); safe to call more than once. */
   close(reason: string): Promise<void>;
+  /** Rereads what can change while running (key files), on SIGHUP. Without it SIGHUP keeps its default (exit). */
+  reload?(): void;
 }
 
 const FORCED_EXIT_AFTER_MS = 5_000;
@@ -21,8 +23,9 @@ const FORCED_EXIT_AFTER_MS = 5_000;
 /**
  * The only place that touches process: runs an app, turns a UserError into one
  * line and exit code 2 and anything else into a stack and exit code 1, stops
- * gracefully on the first SIGINT/SIGTERM and at once on the second, and closes
- * the app (so recordings are finalized) on a crash too.
+ * gracefully on the first SIGINT/SIGTERM and at once on the second, hands SIGHUP
+ * to an app that can reload, and closes the app (so recordings are finalized) on
+ * a crash too.
  */
 export function runApp(name: string, start: (io: ProcessIo) => Promise<RunningApp | number>): void {
   const io: ProcessIo = {
@@ -78,6 +81,7 @@ export function runApp(name: string, start: (io: ProcessIo) => Promise<RunningAp
   start(io).then(async (started) => {
     if (typeof started === "number") return exitSoon(started);
     app = started;
+    if (started.reload !== undefined) process.on("SIGHUP", () => started.reload?.());
     if (stopRequested !== undefined) void app.close(stopRequested);
     const code = await app.done;
     app = undefined;

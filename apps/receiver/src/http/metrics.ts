@@ -225,5 +225,6 @@ export function refusedByReason(stats: ReceiverStats): Record<string, number> {
     auth_required: p.datagramsAuthRequired,
     over_source_cap: p.datagramsOverSourceCap,
     over_stream_cap: p.datagramsOverStreamCap,
+    unencrypted: p.datagramsUnencrypted,
   };
 }

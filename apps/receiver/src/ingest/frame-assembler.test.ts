@@ -1,16 +1,17 @@
 import { Codec, LEGACY_FRAME_BYTES, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
-import { createHmacAuthenticator } from "@udpcam/protocol/node";
+import { createHmacAuthenticator, createKeyring, keyFromSecret } from "@udpcam/protocol/node";
 import { describe, expect, it } from "vitest";
 import { createLegacyAssembler, createV1Assembler, LEGACY_STREAM_ID } from "./frame-assembler.js";
 
 const KEY = "a shared key of some length";
+const NEW_KEY = "the key after a rotation!";
 
 function legacyFrame(fill: number): Uint8Array[] {
   return packetizeLegacyFrame(new Uint8Array(LEGACY_FRAME_BYTES).fill(fill));
 }
 
 describe("v1 assembler", () => {
-  const v1 = () => createV1Assembler({ key: undefined, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
+  const v1 = () => createV1Assembler({ key: undefined, encrypt: true, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
 
   it("emits the protocol's frame event with the sender's metadata", () => {
     const assembler = v1();
@@ -48,8 +49,13 @@ describe("v1 assembler", () => {
     expect(counters).toMatchObject({ format: "v1", datagramsMalformed: 5, datagramsLegacyLike: 5 });
   });
 
-  it("accepts only datagrams tagged with its key", () => {
-    const assembler = createV1Assembler({ key: KEY, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
+  it("with --encrypt off: accepts datagrams tagged with its key, and encrypted ones", () => {
+    const assembler = createV1Assembler({
+      key: keyFromSecret(KEY),
+      encrypt: false,
+      maxFrameBytes: 1 << 20,
+      frameTimeout: 1000,
+    });
     const frame = {
       streamId: 1,
       frameNumber: 0,
@@ -65,6 +71,38 @@ describe("v1 assembler", () => {
     const signed = packetizeFrame({ ...frame, frameNumber: 1 }, { authenticator: createHmacAuthenticator(KEY) });
     expect(signed.flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
     expect(assembler.counters()).toMatchObject({ datagramsUntagged: untagged.length, framesComplete: 1 });
+    const sealed = packetizeFrame({ ...frame, frameNumber: 2 }, { cipher: createKeyring([keyFromSecret(KEY)]).cipher });
+    expect(sealed.flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+  });
+
+  it("with --encrypt on: only encrypted datagrams; setKeys rotates (both keys in the grace period, then the new one)", () => {
+    const assembler = createV1Assembler({
+      key: keyFromSecret(KEY),
+      encrypt: true,
+      maxFrameBytes: 1 << 20,
+      frameTimeout: 1000,
+    });
+    const frame = (frameNumber: number) => ({
+      streamId: 1,
+      frameNumber,
+      codec: Codec.Jpeg,
+      width: 8,
+      height: 8,
+      fps: 25,
+      timestampMs: 0,
+      payload: new Uint8Array(100).fill(frameNumber),
+    });
+    const sealedWith = (key: string, n: number) =>
+      packetizeFrame(frame(n), { cipher: createKeyring([keyFromSecret(key)]).cipher });
+    const push = (datagrams: Uint8Array[]) => datagrams.flatMap((d) => assembler.push(d, 0)).length;
+    expect(push(packetizeFrame(frame(0), { authenticator: createHmacAuthenticator(KEY) }))).toBe(0);
+    expect(assembler.counters()).toMatchObject({ datagramsUnencrypted: 2 });
+    expect(push(sealedWith(KEY, 1))).toBe(1);
+    assembler.setKeys?.([keyFromSecret(NEW_KEY), keyFromSecret(KEY)]);
+    expect([push(sealedWith(KEY, 2)), push(sealedWith(NEW_KEY, 3))]).toEqual([1, 1]);
+    assembler.setKeys?.([keyFromSecret(NEW_KEY)]);
+    expect([push(sealedWith(KEY, 4)), push(sealedWith(NEW_KEY, 5))]).toEqual([0, 1]);
+    expect(assembler.counters()).toMatchObject({ datagramsUnauthenticated: 2, framesComplete: 4 });
   });
 });
 

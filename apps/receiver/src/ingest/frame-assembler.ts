@@ -16,7 +16,7 @@ import {
   type FrameEvent,
   type LegacyMode,
 } from "@udpcam/protocol";
-import { createHmacAuthenticator } from "@udpcam/protocol/node";
+import { createKeyring } from "@udpcam/protocol/node";
 import type { ProtocolCounters, StreamFrameCounters } from "./messages.js";
 import { StreamCounts } from "./stream-counts.js";
 
@@ -29,6 +29,8 @@ export interface FrameAssembler {
   counters(): ProtocolCounters;
   /** Frames complete, rebuilt and dropped per stream. */
   streamCounters(): StreamFrameCounters[];
+  /** v1 with a key: the keys accepted from now on (a rotation), the newest first. */
+  setKeys?(keys: readonly Uint8Array[]): void;
 }
 
 /** The original scripts have one stream, at 25 fps, with no id: this stands for it. */
@@ -42,18 +44,25 @@ export interface StreamCaps {
 }
 
 export interface V1AssemblerSettings extends StreamCaps {
-  readonly key: string | undefined;
+  readonly key: Uint8Array | undefined;
+  /** With a key: only encrypted datagrams (true), or authenticated-only ones too (false). */
+  readonly encrypt: boolean;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
 }
 
 export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler {
+  const keys = settings.key === undefined ? undefined : createKeyring([settings.key]);
   const reassembler = createReassembler({
     maxFrameBytes: settings.maxFrameBytes,
     frameTimeoutMs: settings.frameTimeout,
     maxStreams: settings.maxStreams,
     maxStreamsPerSource: settings.maxStreamsPerSource,
-    ...(settings.key === undefined ? {} : { authenticator: createHmacAuthenticator(settings.key) }),
+    ...(keys === undefined
+      ? {}
+      : settings.encrypt
+        ? { cipher: keys.cipher }
+        : { cipher: keys.cipher, authenticator: keys.authenticator }),
   });
   let datagramsLegacyLike = 0;
   const perStream = new StreamCounts();
@@ -73,6 +82,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     },
     counters: () => ({ ...reassembler.counters, format: "v1", datagramsLegacyLike }),
     streamCounters: () => perStream.list(),
+    ...(keys === undefined ? {} : { setKeys: (next: readonly Uint8Array[]) => keys.setKeys(next) }),
   };
 }
 

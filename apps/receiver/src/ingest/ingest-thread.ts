@@ -105,7 +105,10 @@ async function main(): Promise<void> {
   });
 
   port?.on("message", (command: IngestCommand) => {
-    if (command.type !== "close") return;
+    if (command.type === "keys") {
+      assembler.setKeys?.(command.keys);
+      return;
+    }
     clearInterval(expireTimer);
     clearInterval(countersTimer);
     membership?.leave();

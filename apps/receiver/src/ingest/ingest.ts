@@ -22,6 +22,8 @@ export interface Ingest {
   readonly alive: boolean;
   /** Stops reading and returns the final counters. */
   close(): Promise<IngestCounters>;
+  /** A rotation: v1 datagrams are accepted with these keys from now on, the newest first. */
+  setKeys(keys: readonly Uint8Array[]): void;
 }
 
 export interface IngestHandlers {
@@ -59,6 +61,7 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
               worker.postMessage({ type: "close" } satisfies IngestCommand);
               return whenClosed;
             },
+            setKeys: (keys) => worker.postMessage({ type: "keys", keys } satisfies IngestCommand),
           });
           break;
         case "bind-failed":

@@ -21,7 +21,10 @@ export interface IngestSettings {
   readonly sourceAddress: string | undefined;
   readonly protocol: "v1" | "legacy" | "rtp";
   readonly legacyMode: LegacyMode;
-  readonly key: string | undefined;
+  /** Key material (a raw key's bytes, or a stretched passphrase): v1 datagrams must be made with it. */
+  readonly key: Uint8Array | undefined;
+  /** With a key: true accepts only encrypted datagrams (flag E); false accepts authenticated-only ones too. */
+  readonly encrypt: boolean;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
   readonly receiveBufferBytes: number;
@@ -94,7 +97,10 @@ export type IngestMessage =
   | { readonly type: "failed"; readonly message: string; readonly stack: string | undefined };
 
 /** Messages from the main thread to the ingest thread. */
-export type IngestCommand = { readonly type: "close" };
+export type IngestCommand =
+  | { readonly type: "close" }
+  /** A rotation: the keys datagrams may be made with from now on, the newest first. */
+  | { readonly type: "keys"; readonly keys: readonly Uint8Array[] };
 
 /** Counters before the ingest thread reported any: the v1 reassembler's own zeros. */
 export const EMPTY_INGEST_COUNTERS: IngestCounters = {

@@ -2,7 +2,7 @@
  * Option rows that the sender and the receiver share, written once: the wire
  * format, the UDP port, the shared key, the stats file and logging.
  */
-import { MIN_KEY_LENGTH } from "./key.js";
+import { MIN_KEY_LENGTH, MIN_PASSPHRASE_LENGTH, type KeySpec } from "./key.js";
 import type { OptionTable } from "./load.js";
 import { LOG_LEVELS } from "../logger.js";
 import { integer, oneOf, optional, text } from "./values.js";
@@ -28,9 +28,38 @@ export const commonOptions = {
     default: undefined,
     value: "SECRET",
     secret: true,
-    help: "shared key: every datagram carries an HMAC-SHA-256 tag, and only tagged ones are accepted (v1 only; prefer --key-file or the environment)",
+    help: "shared key (v1 only): every datagram is encrypted and authenticated (see --encrypt), and only those made with the same key are accepted; prefer --key-file or the environment",
   },
-  keyFile: { schema: optional(text()), default: undefined, value: "FILE", help: "read the shared key from this file" },
+  keyFile: {
+    schema: optional(text()),
+    default: undefined,
+    value: "FILE",
+    help: "read the shared key from this file (SIGHUP reads it again)",
+  },
+  passphrase: {
+    schema: optional(
+      text({
+        hint: `a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters`,
+        pattern: new RegExp(`^.{${MIN_PASSPHRASE_LENGTH},}$`, "s"),
+      }),
+    ),
+    default: undefined,
+    value: "TEXT",
+    secret: true,
+    help: "instead of --key: a passphrase, stretched to the key with scrypt once at start; prefer --passphrase-file or the environment",
+  },
+  passphraseFile: {
+    schema: optional(text()),
+    default: undefined,
+    value: "FILE",
+    help: "read the passphrase from this file (SIGHUP reads it again)",
+  },
+  encrypt: {
+    schema: oneOf(["on", "off"] as const),
+    default: "on",
+    value: "MODE",
+    help: "with a key or passphrase: on = payloads encrypted (ChaCha20-Poly1305) and authenticated; off = authenticated only (HMAC-SHA-256, the video in the clear), for peers older than encryption",
+  },
   stats: {
     schema: optional(text()),
     default: undefined,
@@ -57,11 +86,16 @@ export const commonOptions = {
   },
 } satisfies OptionTable;
 
-/** The legacy and RTP formats have no room for a tag: a key with them is a mistake on either side. */
-export function checkLegacyKey(protocol: "v1" | "legacy" | "rtp", key: string | undefined, errors: string[]): void {
+/** The legacy and RTP formats have no room for a tag: a key or passphrase with them is a mistake on either side. */
+export function checkLegacyKey(
+  protocol: "v1" | "legacy" | "rtp",
+  key: string | Pick<KeySpec, "kind"> | undefined,
+  errors: string[],
+): void {
   if (protocol !== "v1" && key !== undefined) {
+    const flag = typeof key === "string" || key.kind === "key" ? "--key" : "--passphrase";
     errors.push(
-      `--key: the ${protocol === "rtp" ? "RTP/JPEG" : "legacy"} protocol has no room for an authentication tag, use --protocol v1 or drop the key`,
+      `${flag}: the ${protocol === "rtp" ? "RTP/JPEG" : "legacy"} protocol has no room for an authentication tag, use --protocol v1 or drop the ${flag === "--key" ? "key" : "passphrase"}`,
     );
   }
 }

@@ -34,6 +34,12 @@ export type LoadResult<T extends OptionTable> =
   | { readonly kind: "help" }
   | { readonly kind: "errors"; readonly errors: readonly string[] };
 
+/** A secret's problem without its value: what to use instead (the text after the last ", use "). */
+function secretProblem(message: string): string {
+  const use = message.lastIndexOf(", use ");
+  return use < 0 ? "invalid value (not shown)" : `invalid value (not shown), ${message.slice(use + 2)}`;
+}
+
 export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
@@ -97,7 +103,9 @@ export function loadConfig<T extends OptionTable>(table: T, envPrefix: string, i
             ? ` (from "${key}" in the config file)`
             : "";
       for (const issue of result.error.issues) {
-        errors.push(`--${flagName(key)}${where}: ${def.secret === true ? "invalid value" : issue.message}`);
+        errors.push(
+          `--${flagName(key)}${where}: ${def.secret === true ? secretProblem(issue.message) : issue.message}`,
+        );
       }
     }
   }

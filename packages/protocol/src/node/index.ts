@@ -5,6 +5,8 @@ export {
   createKeyring,
   keyFromPassphrase,
   keyFromSecret,
+  keyMaterial,
+  sameKey,
   AEAD_TAG_BYTES,
   DEFAULT_AEAD,
   MIN_PASSPHRASE_LENGTH,

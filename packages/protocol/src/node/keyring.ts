@@ -45,6 +45,16 @@ export function keyFromPassphrase(passphrase: string): Uint8Array {
   return new Uint8Array(scryptSync(passphrase.normalize("NFC"), PASSPHRASE_SALT, 32, PASSPHRASE_SCRYPT));
 }
 
+/** The key material of a configured secret: a raw key as it is, a passphrase stretched. */
+export function keyMaterial(spec: { readonly kind: "key" | "passphrase"; readonly secret: string }): Uint8Array {
+  return spec.kind === "passphrase" ? keyFromPassphrase(spec.secret) : keyFromSecret(spec.secret);
+}
+
+/** Whether two keys are the same bytes (for "the file did not change"). */
+export function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return equal(a, b);
+}
+
 export interface KeyringOptions {
   /** The AEAD of flag E. Default ChaCha20-Poly1305 (what the apps use; measured faster here than AES-256-GCM). */
   readonly algorithm?: AeadAlgorithm;
