@@ -10,6 +10,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # OpenCV for the binding, and the real peers and tools the tests and benchmarks use.
 APT_PACKAGES=(
   libopencv-dev
+  # libjpeg's headers for packages/video's JPEG re-encoder (native/); libopencv-dev brings them too.
+  libjpeg-dev
   xvfb xauth xdotool
   ffmpeg
   python3-opencv python3-numpy

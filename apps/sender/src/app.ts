@@ -66,7 +66,10 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const opened = await openSenderSource(config, logger);
   const { source } = opened;
   const fps = config.fps ?? source.fps;
-  logger.info({ source: source.description, fps, passthrough: opened.passthrough }, `source: ${source.description}`);
+  logger.info(
+    { source: source.description, fps, passthrough: opened.passthrough, reencode: opened.reencode },
+    `source: ${source.description}${opened.reencode ? ` (its JPEG re-encoded at quality ${config.quality})` : ""}`,
+  );
 
   const socket = createSocket("udp4");
   // Buffer sizes can be set only once the socket has a file descriptor.

@@ -40,7 +40,7 @@ export const senderOptions = {
     schema: oneOf(["auto", "off"] as const),
     default: "auto",
     value: "MODE",
-    help: "auto: with --codec jpeg and no resize, send a source's own JPEG bytes (MJPG file, MJPEG camera) with no decode and re-encode; off: always decode and re-encode",
+    help: "auto: with --codec jpeg and no resize, send a source's own JPEG bytes (MJPG file, MJPEG camera) with no decode and re-encode; off: decode and re-encode each frame at --quality (a JPEG source's own YCbCr samples, as GStreamer's jpegdec ! jpegenc)",
   },
   host: {
     schema: text({ hint: "a host name or IP address" }),

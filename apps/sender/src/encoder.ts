@@ -3,12 +3,14 @@ import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegac
 import { createKeyring, keyMaterial, type Keyring } from "@udpcam/protocol/node";
 import { encodeJpegAsync, resizeFrameAsync, type Frame, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
+import { jpegReencoder } from "./reencode.js";
 import { rtpEncoder } from "./rtp-encoder.js";
 
 export interface FrameEncoder {
   /**
    * One source frame in, the datagrams that carry it out (scaling and JPEG run off the event
-   * loop). A `JpegFrame` (a source's own JPEG, passed through) goes out as it is.
+   * loop). A `JpegFrame` (a source's own JPEG) goes out as it is, or re-encoded at --quality with
+   * --jpeg-passthrough off.
    */
   encode(frame: Frame | JpegFrame): Promise<Uint8Array[]>;
   /** Signs or seals from the next frame on with this key (v1 with a key only; a rotation). */
@@ -55,6 +57,7 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
   // With --encrypt on the payload is sealed (flag E); off, only signed (flag A), as before encryption.
   const protection =
     keys === undefined ? {} : config.encrypt === "on" ? { cipher: keys.cipher } : { authenticator: keys.authenticator };
+  const reencode = jpegReencoder(config.quality, context.logger);
   let frameNumber = 0;
   return {
     ...(keys === undefined ? {} : { rekey: (key: Uint8Array) => keys.setKeys([key]) }),
@@ -62,9 +65,15 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
       let payload: Uint8Array;
       let frame: { readonly width: number; readonly height: number; readonly captureTime: number };
       if ("kind" in input) {
-        context.onPassedThrough();
         frame = input;
-        payload = input.jpeg;
+        if (config.jpegPassthrough === "off") {
+          const again = await reencode(input);
+          if (again === undefined) return [];
+          payload = again;
+        } else {
+          context.onPassedThrough();
+          payload = input.jpeg;
+        }
       } else {
         let pixels = input;
         if (

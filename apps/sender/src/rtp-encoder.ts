@@ -18,6 +18,7 @@ import {
 import { decodeJpegAsync, encodeJpegAsync, resizeFrameAsync, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 import type { EncoderContext, FrameEncoder } from "./encoder.js";
+import { jpegReencoder } from "./reencode.js";
 
 /** A side RFC 2435 carries: 8 to 2040 pixels in steps of 8. */
 export function rtpSideProblem(width: number, height: number): string | undefined {
@@ -52,12 +53,18 @@ export function rtpEncoder(config: SenderConfig, context: EncoderContext): Frame
       throw error;
     }
   };
+  const reencode = jpegReencoder(config.quality, context.logger);
   let reencoding = false;
-  /** A source's own JPEG as it is, or undefined (said once) when RFC 2435 cannot carry it: it is decoded and encoded again. */
-  const passThrough = (input: JpegFrame): Uint8Array[] | undefined => {
+  /**
+   * A source's own JPEG as it is (or re-encoded at --quality with --jpeg-passthrough off, same sampling), or
+   * undefined (said once) when RFC 2435 cannot carry it: it is then decoded and encoded again through BGR.
+   */
+  const passThrough = async (input: JpegFrame): Promise<Uint8Array[] | undefined> => {
     if (reencoding) return undefined;
+    const jpeg = config.jpegPassthrough === "off" ? await reencode(input) : input.jpeg;
+    if (jpeg === undefined) return [];
     try {
-      return packetize(input.jpeg, input.captureTime, "the source's own JPEG is");
+      return packetize(jpeg, input.captureTime, "the source's own JPEG is");
     } catch (error) {
       if (!UserError.isInstance(error)) throw error;
       reencoding = true;
@@ -70,9 +77,9 @@ export function rtpEncoder(config: SenderConfig, context: EncoderContext): Frame
   return {
     async encode(input) {
       let packets: Uint8Array[];
-      const passed = "kind" in input ? passThrough(input) : undefined;
+      const passed = "kind" in input ? await passThrough(input) : undefined;
       if (passed !== undefined) {
-        context.onPassedThrough();
+        if (config.jpegPassthrough !== "off") context.onPassedThrough();
         packets = passed;
       } else {
         let pixels = "kind" in input ? await decodeJpegAsync(input.jpeg, { captureTime: input.captureTime }) : input;

@@ -26,6 +26,8 @@ export interface SenderSource {
   readonly source: FrameSource | JpegSource;
   /** The source's JPEG bytes go out as they are. */
   readonly passthrough: boolean;
+  /** The source's JPEG bytes are re-encoded at --quality (--jpeg-passthrough off), never leaving YCbCr. */
+  readonly reencode: boolean;
   /** Outages of a network camera it came back from. */
   reconnects(): number;
 }
@@ -58,17 +60,23 @@ export async function openSenderSource(config: SenderConfig, logger: Logger): Pr
     onEvent,
   };
   try {
-    if (wantsPassthrough(config)) {
+    if (wantsJpegSource(config)) {
       const jpeg = await openJpegSource(config.source, options);
       if (
         jpeg !== undefined &&
         (config.width === undefined || (config.width === jpeg.width && config.height === jpeg.height))
       ) {
-        return { source: jpeg, passthrough: true, reconnects: () => reconnects };
+        const passthrough = config.jpegPassthrough === "auto";
+        return { source: jpeg, passthrough, reencode: !passthrough, reconnects: () => reconnects };
       }
       await jpeg?.close();
     }
-    return { source: await openSource(config.source, options), passthrough: false, reconnects: () => reconnects };
+    return {
+      source: await openSource(config.source, options),
+      passthrough: false,
+      reencode: false,
+      reconnects: () => reconnects,
+    };
   } catch (error) {
     if (VideoError.isInstance(error) && VIDEO_USER_ERRORS.has(error.code))
       throw new UserError(`--source: ${error.message}`, { cause: error });
@@ -76,9 +84,13 @@ export async function openSenderSource(config: SenderConfig, logger: Logger): Pr
   }
 }
 
-function wantsPassthrough(config: SenderConfig): boolean {
+/**
+ * A source's own JPEG is wanted when JPEG goes out and nothing is resized: sent as it is (--jpeg-passthrough
+ * auto), or re-encoded at --quality from its YCbCr samples (off), which costs a third of decoding to BGR and
+ * encoding that again.
+ */
+function wantsJpegSource(config: SenderConfig): boolean {
   return (
-    config.jpegPassthrough === "auto" &&
     // RTP/JPEG always carries JPEG; the legacy format carries raw frames only.
     (config.codec === "jpeg" || config.protocol === "rtp") &&
     config.protocol !== "legacy" &&

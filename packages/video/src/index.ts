@@ -10,6 +10,7 @@ export {
 } from "./frame.js";
 export { PATTERN_MIN_HEIGHT, PATTERN_MIN_WIDTH, renderPatternFrame } from "./source/pattern.js";
 export { DEFAULT_JPEG_QUALITY, decodeJpeg, decodeJpegAsync, encodeJpeg, encodeJpegAsync } from "./codec/jpeg.js";
+export { transcodeJpegAsync } from "./codec/transcode.js";
 export { resizeFrame, resizeFrameAsync } from "./codec/resize.js";
 export { DEFAULT_FPS, type FrameSource, type Pace, type SourceKind } from "./source/source.js";
 export { openTestPattern, type TestPatternOptions } from "./source/test-pattern.js";

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH } from "@udpcam/protocol";
 import {
@@ -9,6 +9,7 @@ import {
   inspectRecording,
   isStrictlyIncreasing,
   readReceiverStats,
+  readSenderStats,
   startReceiver,
   startSender,
   tempDir,
@@ -162,6 +163,30 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expectIntact(frames, INTACT_MIN_PSNR);
   });
+
+  it.each(["v1", "rtp"] as const)(
+    "--jpeg-passthrough off re-encodes an MJPG file's frames at --quality (%s): every frame intact, larger at 100",
+    async (protocol) => {
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      const clip = join(dir.path, "clip.avi");
+      await writePatternClip(clip, { width: 640, height: 480, frames: 30, fps: 30 });
+      const senderStats = join(dir.path, "sender.json");
+      const { stats, frames, output } = await stream(
+        [
+          ...["--source", clip, "--codec", "jpeg", "--protocol", protocol, "--fps", "30"],
+          ...["--jpeg-passthrough", "off", "--quality", "100", "--stats", senderStats],
+        ],
+        ["--protocol", protocol, "--fourcc", "MJPG"],
+      );
+      expect(stats.framesRecorded).toBe(30);
+      expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expectIntact(frames, INTACT_MIN_PSNR);
+      expect(readSenderStats(senderStats).framesPassedThrough).toBe(0);
+      // Stored as it arrived (MJPG): quality 100 takes far more bytes than the clip's own JPEG (about 18 KB a frame).
+      expect(statSync(output).size).toBeGreaterThan(1.5 * statSync(clip).size);
+    },
+  );
 
   it("receiver --frames N stops after exactly N recorded frames", async () => {
     const { stats, frames, receiver } = await stream(
