@@ -86,3 +86,28 @@ export function readQuick(name: string, help: Omit<HelpText, "envPrefix">, quick
   const table = { quick: { schema: flag(), default: false, isSwitch: true, help: quickHelp } } satisfies OptionTable;
   return readCommandLine(name, table, { ...help, envPrefix: ENV_PREFIX }).quick;
 }
+
+export const LOOP_OPTIONS = {
+  mode: {
+    schema: oneOf(["recv", "send"] as const),
+    default: undefined,
+    value: "recv|send",
+    help: "count what arrives until 1 s of silence and print it as JSON, or send",
+  },
+  port: { schema: integer(1, 65_535), default: undefined, value: "N", help: "UDP port on 127.0.0.1" },
+  frames: { schema: integer(1, 1_000_000), default: 100, value: "N", help: "frames to send" },
+  frameBytes: { schema: integer(1, 1 << 28), default: 921_600, value: "BYTES", help: "bytes of one frame" },
+  bytes: {
+    schema: integer(1, MAX_DATAGRAM_BYTES),
+    default: MAX_DATAGRAM_BYTES,
+    value: "BYTES",
+    help: "datagram size",
+  },
+  fps: { schema: decimal(0.1, 100_000), default: 25, value: "N", help: "frames a second" },
+} satisfies OptionTable;
+
+export const LOOP_HELP: HelpText = {
+  usage: "node tools/bench/dist/loop.js --mode recv|send --port N [--frames N] [--frame-bytes B] [--bytes D] [--fps R]",
+  summary: "A bare dgram loop that only sends or only counts: what udpcam's per-datagram cost is held against.",
+  envPrefix: ENV_PREFIX,
+};
