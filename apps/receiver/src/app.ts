@@ -22,7 +22,7 @@ import {
   formatReceiverSummary,
   processResources,
 } from "./stats.js";
-import { StreamCapWatch } from "./stream-cap-warnings.js";
+import { RefusalWatch } from "./refusal-warnings.js";
 import { KeyRotation, startingKey } from "./key-rotation.js";
 import { asUserError } from "./user-errors.js";
 import { WireWatch } from "./wire-warnings.js";
@@ -33,6 +33,8 @@ export type ReceiverDeps = AppDeps;
 
 export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps): Promise<RunningApp> {
   const { logger } = deps;
+  /** With a key, datagrams captured earlier than this (less --max-clock-skew) are an earlier session's. */
+  const startedAt = Date.now();
   const output = config.output;
   if (output !== undefined) {
     await asUserError(
@@ -128,6 +130,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
       maxStreams: config.maxStreams,
       maxStreamsPerSource: config.maxStreamsPerSource,
+      notBeforeMs: config.maxClockSkew === undefined ? undefined : startedAt - config.maxClockSkew * 1000,
     },
     {
       onFrame: (ingested) => delivery.accept(ingested),
@@ -176,12 +179,12 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       ? undefined
       : new KeyRotation(config.key, key, config.keyGrace, ingest, logger, (path) => readFileSync(path, "utf8"));
   const wireWatch = new WireWatch({ encrypt: config.encrypt === "on" });
-  const capWatch = new StreamCapWatch(config);
+  const refusalWatch = new RefusalWatch(config);
   function onCounters(counters: IngestCounters): void {
     applyIngestCounters(stats, counters);
     for (const problem of wireWatch.check(counters.protocol))
       logger[problem.level ?? "warn"]({ counter: problem.counter }, problem.message);
-    for (const line of capWatch.check(counters.protocol, Date.now()))
+    for (const line of refusalWatch.check(counters.protocol, Date.now()))
       logger.warn({ counter: line.counter }, line.message);
     const idleMs = counters.msSinceLastDatagram;
     if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {

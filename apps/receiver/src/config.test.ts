@@ -33,6 +33,26 @@ describe("receiver config", () => {
     expect(config(argv, env, { "c.json": file }).port).toBe(port);
   });
 
+  it("stream caps: 8 at once and half of it per source by default; a per-source cap above the total is refused", () => {
+    expect(config([])).toMatchObject({ maxStreams: 8, maxStreamsPerSource: 4 });
+    expect(config(["--max-streams", "1"])).toMatchObject({ maxStreams: 1, maxStreamsPerSource: 1 });
+    expect(config(["--max-streams", "16", "--max-streams-per-source", "8"]).maxStreamsPerSource).toBe(8);
+    expect(parse(["--max-streams-per-source", "9"])).toEqual({
+      kind: "errors",
+      errors: ["--max-streams-per-source: 9 is more than --max-streams 8; lower it, or raise --max-streams"],
+    });
+  });
+
+  it("--max-clock-skew: 5 s by default, seconds or off", () => {
+    expect(config([]).maxClockSkew).toBe(5);
+    expect(config(["--max-clock-skew", "0.5"]).maxClockSkew).toBe(0.5);
+    expect(config(["--max-clock-skew", "off"]).maxClockSkew).toBeUndefined();
+    expect(parse(["--max-clock-skew", "soon"])).toMatchObject({
+      kind: "errors",
+      errors: [expect.stringMatching(/^--max-clock-skew: got "soon"/)],
+    });
+  });
+
   it("resolves relative paths against the user's directory and keeps absolute ones", () => {
     expect(config(["--output", "rec/a.avi", "--stats", "/tmp/s.json"])).toMatchObject({
       output: `${cwd}/rec/a.avi`,

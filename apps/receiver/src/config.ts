@@ -27,6 +27,13 @@ import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/proto
  * encoders that a flood of forged streams costs little. Half of it per source address.
  */
 export const DEFAULT_MAX_STREAMS = 8;
+
+/**
+ * --max-clock-skew: how far a sender's clock may be behind the receiver's. NTP keeps hosts within
+ * milliseconds; 5 s also covers a host synced by hand, and is how much of a session just before a
+ * restart a replay may bring in again.
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_S = 5;
 import { parseRelaySettings, type RelaySettings } from "./config-relay.js";
 
 export const ENV_PREFIX = "RECEIVER";
@@ -176,6 +183,12 @@ export const receiverOptions = {
     value: "S",
     help: "when SIGHUP rereads a changed --key-file or --passphrase-file, keep accepting the previous key for S seconds, so the sender can be rotated after the receiver without losing a frame",
   },
+  maxClockSkew: {
+    schema: text({ hint: "seconds, like 5 or 0.5, or off", pattern: /^(off|\d{1,9}(\.\d+)?)$/ }),
+    default: String(DEFAULT_MAX_CLOCK_SKEW_S),
+    value: "S",
+    help: "with a key: refuse datagrams captured (by the sender's clock) more than S seconds before this receiver started, so a recorded session replayed after a restart is not taken again; the senders' clocks must not be behind this one's by more than S (NTP keeps them within milliseconds); off = take them",
+  },
   logLevel: commonOptions.logLevel,
   logFormat: commonOptions.logFormat,
 } satisfies OptionTable;
@@ -206,7 +219,10 @@ export interface ReceiverConfig extends Omit<
   | "relay"
   | "relaySdp"
   | "maxStreamsPerSource"
+  | "maxClockSkew"
 > {
+  /** --max-clock-skew in seconds; undefined = off. Used only with a key. */
+  readonly maxClockSkew: number | undefined;
   /** --max-streams-per-source, or its default (half of --max-streams, at least 1). */
   readonly maxStreamsPerSource: number;
   /** The shared key or passphrase, and the file it came from (SIGHUP reads it again). */
@@ -252,6 +268,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
     relay,
     relaySdp,
     maxStreamsPerSource,
+    maxClockSkew,
     ...options
   } = loaded.config;
   const errors: string[] = [];
@@ -276,6 +293,7 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
     config: {
       ...options,
       maxStreamsPerSource: maxStreamsPerSource ?? Math.max(1, Math.floor(options.maxStreams / 2)),
+      maxClockSkew: maxClockSkew === "off" ? undefined : Number(maxClockSkew),
       key,
       output: output === "none" ? undefined : absolute(output),
       stats: stats === undefined ? undefined : absolute(stats),

@@ -61,6 +61,7 @@ function datagramTotal(c: ReassemblerCounters): number {
     c.datagramsUnauthenticated +
     c.datagramsUntagged +
     c.datagramsAuthRequired +
+    c.datagramsStale +
     c.datagramsOverSourceCap +
     c.datagramsOverStreamCap
   );
@@ -497,6 +498,23 @@ describe("createReassembler: authentication", () => {
     expect(key.verify(datagrams[0]!.subarray(0, datagrams[0]!.length - 16), d.tag!)).toBe(true);
     const r = createReassembler({ authenticator: key });
     expect(firstDifference(frames(pushAll(r, datagrams))[0]!.payload, frame.payload)).toBe(-1);
+  });
+
+  it("refuses datagrams captured before notBeforeMs once authenticated, keeping nothing for them", () => {
+    // jpegFrame(n) is captured at 1_700_000_000_000 + 40 n: frames 0-9 before the mark, 10 on after it.
+    const notBeforeMs = 1_700_000_000_400;
+    const r = createReassembler({ authenticator: key, notBeforeMs });
+    const old = Array.from({ length: 10 }, (_, n) => packetizeFrame(jpegFrame(n), { authenticator: key })).flat();
+    expect(pushAll(r, old)).toEqual([]);
+    expect(r.counters).toMatchObject({ datagramsStale: old.length, streams: 0, framesInFlight: 0 });
+    // A forgery with an old capture time is a forgery first.
+    const forged = packetizeFrame(jpegFrame(3), { authenticator: hmac("wrong") });
+    pushAll(r, forged);
+    expect(r.counters).toMatchObject({ datagramsStale: old.length, datagramsUnauthenticated: forged.length });
+    const fresh = packetizeFrame(jpegFrame(10), { authenticator: key });
+    expect(frames(pushAll(r, fresh)).map((f) => f.frameNumber)).toEqual([10]);
+    expect(datagramTotal(r.counters)).toBe(old.length + forged.length + fresh.length);
+    expect(() => createReassembler({ notBeforeMs: Number.NaN })).toThrow(/notBeforeMs/);
   });
 
   it("tells apart: wrong key, tampered bytes, untagged datagrams, and a receiver without a key", () => {

@@ -47,8 +47,8 @@ export interface ReassemblerOptions {
   readonly maxStreamsPerSource?: number;
   /**
    * Bytes held by all incomplete frames together: the chunks that arrived (not the sizes announced)
-   * and their bookkeeping. Past it the frame that started longest ago (any stream) is dropped
-   * ("overflow"); a frame announcing more than this is refused. Default 256 MiB.
+   * and their bookkeeping. Past it the oldest frame of the stream that holds the most bytes is
+   * dropped ("overflow"); a frame announcing more than this is refused. Default 256 MiB.
    */
   readonly maxBufferedBytes?: number;
   /** `expire` drops frames whose first datagram is older than this. Default 1000 ms. */
@@ -62,6 +62,14 @@ export interface ReassemblerOptions {
    * only encrypted ones are (the others counted `datagramsUnencrypted`); with both, either kind.
    */
   readonly cipher?: PayloadCipher;
+  /**
+   * When set, datagrams whose capture time (`timestampMs`, ms since the epoch on the sender's
+   * clock) is earlier are refused once authenticated (`datagramsStale`), before any state is kept
+   * for them. A receiver sets it to its start time less the clock skew it tolerates, so a recording
+   * of an earlier session is not accepted again after a restart. Only meaningful with a key
+   * (without one anyone can forge a fresh capture time).
+   */
+  readonly notBeforeMs?: number;
 }
 
 /** Plain-data counters. Datagram counters add up: every pushed datagram lands in exactly one. */
@@ -93,6 +101,8 @@ export interface ReassemblerCounters {
    * one of the counters that add up; it says which mode the senders use.
    */
   readonly datagramsDecrypted: number;
+  /** Authenticated, but captured before `notBeforeMs`: an earlier session replayed, or a sender clock far behind. */
+  readonly datagramsStale: number;
   /** Of a new stream from a source that already has `maxStreamsPerSource` streams none of which may be replaced. */
   readonly datagramsOverSourceCap: number;
   /** Of a new stream while `maxStreams` are tracked and none may be replaced. */
@@ -171,6 +181,9 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     streamTimeoutMs: positiveInteger("streamTimeoutMs", options.streamTimeoutMs, DEFAULT_STREAM_TIMEOUT_MS),
   };
   const protection = { authenticator: options.authenticator, cipher: options.cipher };
+  const notBeforeMs = options.notBeforeMs;
+  if (notBeforeMs !== undefined && !Number.isFinite(notBeforeMs))
+    throw new RangeError(`notBeforeMs must be a finite number, got ${String(notBeforeMs)}`);
   checkAuthenticator(protection.authenticator, "authenticator");
   checkCipher(protection.cipher, "cipher");
 
@@ -189,6 +202,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     datagramsAuthRequired: 0,
     datagramsUnencrypted: 0,
     datagramsDecrypted: 0,
+    datagramsStale: 0,
     datagramsOverSourceCap: 0,
     datagramsOverStreamCap: 0,
     framesComplete: 0,
@@ -219,6 +233,10 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     }
     if (d.encrypted) c.datagramsDecrypted++;
     if (d.frameBytes > maxFrameBytes) return malformed(ProtocolErrorCode.TooLarge);
+    if (notBeforeMs !== undefined && d.timestampMs < notBeforeMs) {
+      c.datagramsStale++;
+      return [];
+    }
 
     const events: ReassemblyEvent[] = [];
     const stream = store.stream(d.streamId, nowMs, source, events);

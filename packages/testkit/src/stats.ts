@@ -75,6 +75,7 @@ const V1_FIELDS = {
   datagramsAuthRequired: "number",
   datagramsUnencrypted: "number",
   datagramsDecrypted: "number",
+  datagramsStale: "number",
   datagramsOverSourceCap: "number",
   datagramsOverStreamCap: "number",
   framesComplete: "number",

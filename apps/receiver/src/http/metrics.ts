@@ -46,7 +46,7 @@ const STAT_COUNTERS: readonly StatCounter[] = [
   { name: "received_bytes_total", help: "UDP payload bytes read from the socket", read: (s) => s.bytesReceived },
   {
     name: "datagrams_refused_total",
-    help: "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required; new streams past --max-streams-per-source or --max-streams: over_source_cap, over_stream_cap)",
+    help: "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required; captured before the receiver started less --max-clock-skew: stale; new streams past --max-streams-per-source or --max-streams: over_source_cap, over_stream_cap)",
     label: "reason",
     read: (s) => refusedByReason(s),
   },
@@ -223,6 +223,7 @@ export function refusedByReason(stats: ReceiverStats): Record<string, number> {
     unauthenticated: p.datagramsUnauthenticated,
     untagged: p.datagramsUntagged,
     auth_required: p.datagramsAuthRequired,
+    stale: p.datagramsStale,
     over_source_cap: p.datagramsOverSourceCap,
     over_stream_cap: p.datagramsOverStreamCap,
     unencrypted: p.datagramsUnencrypted,

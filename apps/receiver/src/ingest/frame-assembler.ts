@@ -47,6 +47,8 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly key: Uint8Array | undefined;
   /** With a key: only encrypted datagrams (true), or authenticated-only ones too (false). */
   readonly encrypt: boolean;
+  /** With a key: refuse datagrams captured before this (see the protocol's `notBeforeMs`). */
+  readonly notBeforeMs?: number | undefined;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
 }
@@ -63,6 +65,8 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
       : settings.encrypt
         ? { cipher: keys.cipher }
         : { cipher: keys.cipher, authenticator: keys.authenticator }),
+    // Without a key anyone can forge a fresh capture time: the check would only refuse honest senders.
+    ...(keys === undefined || settings.notBeforeMs === undefined ? {} : { notBeforeMs: settings.notBeforeMs }),
   });
   let datagramsLegacyLike = 0;
   const perStream = new StreamCounts();

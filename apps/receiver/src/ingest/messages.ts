@@ -31,6 +31,8 @@ export interface IngestSettings {
   /** Streams the reassembler tracks at once, in all and per source address (--max-streams...). */
   readonly maxStreams: number;
   readonly maxStreamsPerSource: number;
+  /** With a key: datagrams captured (sender's clock, ms since the epoch) before this are refused as stale. */
+  readonly notBeforeMs: number | undefined;
 }
 
 /** The reassembler's counters, plus what the ingest counts around it. Field names are --stats's. */
