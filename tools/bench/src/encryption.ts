@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
 import { readQuick } from "./options.js";
 import { IMPLS, type Impl } from "./peers.js";
-import { runBench, writeReport } from "./report.js";
+import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { highestRate, type BenchSetup, type RateResult } from "./runs.js";
 
 const quick = readQuick(
@@ -119,7 +119,10 @@ async function main(): Promise<void> {
     `- Load at the end: ${loadavg()
       .map((n) => n.toFixed(2))
       .join(", ")}.`,
-    "- Goal: encryption on costs at most the authentication it replaces, and keeps a camera rate (25 fps) with room: stated pass/miss in docs/benchmarks.md's reading of these rows.",
+    "",
+    ANALYSIS_MARKER,
+    "",
+    "## Analysis (kept across runs; update it when the numbers move)",
     "",
   );
   writeReport(OUT, lines);
