@@ -177,6 +177,8 @@ export interface RunResult {
   readonly senderCpuSeconds: number | undefined;
   readonly receiverCpuSeconds: number | undefined;
   readonly receiverPeakKiB: number | undefined;
+  /** Ours: the receiver process's own maxrss from its --stats (its encoder processes not included), bytes. */
+  readonly receiverOwnPeakBytes?: number | undefined;
   readonly latencyP50: number | undefined;
   readonly latencyP99: number | undefined;
   /** UDP payload bytes the receiver got (ours), for the ceiling share. */
@@ -452,6 +454,7 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
     senderCpuSeconds: tx?.cpuSeconds,
     receiverCpuSeconds: rx?.cpuSeconds,
     receiverPeakKiB: rx?.peakKiB,
+    receiverOwnPeakBytes: rxStats?.resources.peakRssBytes,
     latencyP50: rxStats?.latencyMs.p50,
     latencyP99: rxStats?.latencyMs.p99,
     bytesReceived: rxStats?.bytesReceived,
