@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { LEGACY_CHUNK_COUNT, LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH } from "@udpcam/protocol";
 import {
   INTACT_MIN_PSNR,
+  REPO_ROOT,
   SEED_CLIENT,
   SEED_SERVER,
   SYSTEM_PYTHON,
@@ -23,6 +24,8 @@ import { describe, expect, it } from "vitest";
 import { useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
+const ARRIVAL_CLOCK = join(REPO_ROOT, "tools/e2e/peers/arrival_clock.py");
+const ARRIVAL_FRAMES = 100;
 const SEED_DEFAULT_FRAMES = 250;
 /** Of 250 into the server with its default buffer: what a loaded 2-core machine still gives (see the test). */
 const SEED_DEFAULT_MIN_INTACT = 150;
@@ -86,6 +89,38 @@ describe("udpcam sender -> the original server (legacy protocol)", () => {
     expect(intact.length).toBeGreaterThanOrEqual(SEED_DEFAULT_MIN_INTACT);
     // Whatever it tore, every frame it wrote is one of ours, in order.
     expect(isStrictlyIncreasing(intact.map((f) => f.number))).toBe(true);
+  });
+});
+
+describe("udpcam sender -> the original server's socket (legacy protocol)", () => {
+  it("never sends more at once than the server's default buffer takes: at most 3 datagrams in any millisecond", async () => {
+    // The kernel's receive timestamps on loopback are the sender's send times, whatever the
+    // load: this holds on a busy machine too. The seed's buffer holds four datagrams; the
+    // sender used to catch up after a late wake-up with runs of 5 to 19.
+    const dir = tempDir();
+    cleanup.add(dir.remove);
+    const port = await freePort();
+    const ready = join(dir.path, "ready");
+    const clock = spawnChild(SYSTEM_PYTHON, [ARRIVAL_CLOCK, "--port", String(port), "--ready-file", ready], {
+      name: "arrival_clock",
+    });
+    cleanup.kill(clock);
+    await waitForFile(ready);
+    const sender = startSender([
+      ...sourceArgs({ source: "test", fps: 25, frames: ARRIVAL_FRAMES }),
+      ...["--protocol", "legacy", ...loopbackTargetArgs(port)],
+    ]);
+    cleanup.kill(sender);
+    expect(await sender.exited).toBe(0);
+    expect(await clock.exited).toBe(0);
+    const { datagrams, nanoseconds } = JSON.parse(clock.stdout()) as { datagrams: number; nanoseconds: number[] };
+    expect(datagrams).toBe(ARRIVAL_FRAMES * LEGACY_CHUNK_COUNT);
+    let most = 0;
+    for (let first = 0, last = 0; last < nanoseconds.length; last++) {
+      while ((nanoseconds[last] ?? 0) - (nanoseconds[first] ?? 0) >= 1_000_000) first++;
+      most = Math.max(most, last - first + 1);
+    }
+    expect(most).toBeLessThanOrEqual(3);
   });
 });
 
