@@ -77,9 +77,9 @@ describe("udpcam sender -> the original server (legacy protocol)", () => {
 
   it("as users run it (the system's default buffer, four datagrams): paced, most frames whole even on a busy machine", async () => {
     // Our sender sends a frame's 20 datagrams one per wake-up and never catches up in a burst,
-    // so the server's buffer holds what arrives while it writes. On a quiet machine that
-    // records at most 1 torn frame in 250: that figure is measured in pnpm bench
-    // (docs/benchmarks/seed-server.md, beside the seed's own client), not here. A busy machine
+    // so the server's buffer holds what arrives while it writes. The quiet-machine figure (the
+    // aim: at most 1 torn frame in 250) is measured in pnpm bench (docs/benchmarks/seed-server.md,
+    // beside the seed's own client), not here. A busy machine
     // stalls the server itself past what four datagrams cover, which no sender can prevent:
     // with other tests on both cores (load 12 to 25) we measured 190 to 240 frames intact. This
     // asserts what holds there. A sender that sends a frame in one burst, as the seed's client
