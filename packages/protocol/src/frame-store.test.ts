@@ -12,6 +12,7 @@ const LIMITS: FrameStoreLimits = {
   maxBufferedBytes: 1 << 20,
   frameTimeoutMs: 100,
   streamTimeoutMs: 1000,
+  latencyMs: 100,
 };
 
 /** The first datagram of a 3,000-byte frame in 1,000-byte chunks, no parity. */

@@ -34,6 +34,14 @@ export interface StreamState {
   readonly firstSeenMs: number;
   /** Whether it has emitted a frame since it was started: then newcomers cannot evict it. */
   proven: boolean;
+  /**
+   * In order within a latency budget (set for window FEC streams): a complete frame waits, parked,
+   * while an older frame of its stream is still in flight, until that one completes or is dropped
+   * at `latencyMs` after its first datagram; frames are never superseded.
+   */
+  ordered: boolean;
+  /** Complete frames waiting for older ones, oldest first. */
+  readonly parked: FrameEvent[];
 }
 
 export interface FrameStoreLimits extends AdmissionLimits {
@@ -41,6 +49,8 @@ export interface FrameStoreLimits extends AdmissionLimits {
   readonly maxBufferedBytes: number;
   readonly frameTimeoutMs: number;
   readonly streamTimeoutMs: number;
+  /** Ordered streams: an incomplete frame is dropped this long after its first datagram. */
+  readonly latencyMs: number;
 }
 
 /**
@@ -81,7 +91,10 @@ export interface FrameStore {
     reason: DropReason,
     events: ReassemblyEvent[],
   ): void;
-  /** Ends a completed frame: releases it, appends `event`, then drops the stream's older frames ("superseded"). */
+  /**
+   * Ends a completed frame: releases it, appends `event`, then drops the stream's older frames
+   * ("superseded"); in an ordered stream it parks the event instead while older frames are in flight.
+   */
   emit(stream: StreamState, frameNumber: number, frame: FrameState, event: FrameEvent, events: ReassemblyEvent[]): void;
   /** Drops frames past frameTimeoutMs and forgets streams past streamTimeoutMs. */
   expire(nowMs: number): ReassemblyEvent[];
@@ -92,7 +105,7 @@ export interface FrameStore {
 
 /** Frames the store drops are counted in `counts.framesDropped` (one `dropped` event each). */
 export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropped: number }): FrameStore {
-  const { maxFramesInFlight, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs } = limits;
+  const { maxFramesInFlight, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs, latencyMs } = limits;
   const streams = new Map<number, StreamState>();
   /** streamId -> last emitted frame, for streams forgotten. */
   const retired = new Map<number, number>();
@@ -130,10 +143,41 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
       chunksReceived: frame.received,
       chunkCount: frame.first.chunkCount,
     });
+    if (stream.ordered) flush(stream, events);
+  }
+
+  /** Emits the parked frames of an ordered stream that no older frame in flight holds back. */
+  function flush(stream: StreamState, events: ReassemblyEvent[]): void {
+    const parked = stream.parked;
+    while (parked.length > 0) {
+      const next = parked[0]!;
+      const oldest = oldestFrame(stream);
+      if (oldest !== undefined && serialDiff(oldest, next.frameNumber) < 0) return;
+      parked.shift();
+      bufferedBytes -= next.payload.length;
+      stream.lastEmitted = next.frameNumber;
+      events.push(next);
+    }
+  }
+
+  function park(stream: StreamState, event: FrameEvent, events: ReassemblyEvent[]): void {
+    const parked = stream.parked;
+    let at = parked.length;
+    while (at > 0 && serialDiff(parked[at - 1]!.frameNumber, event.frameNumber) > 0) at--;
+    parked.splice(at, 0, event);
+    bufferedBytes += event.payload.length;
+    flush(stream, events);
+    // Bounded: past maxFramesInFlight parked frames, the oldest frame holding them back goes.
+    while (parked.length > maxFramesInFlight) {
+      const oldest = oldestFrame(stream);
+      if (oldest === undefined) break;
+      drop(stream, oldest, stream.frames.get(oldest)!, "overflow", events);
+    }
   }
 
   function forget(stream: StreamState, reason: "idle" | "evicted", events: ReassemblyEvent[]): void {
     for (const [n, frame] of [...stream.frames]) drop(stream, n, frame, "evicted", events);
+    flush(stream, events);
     streams.delete(stream.streamId);
     if (stream.lastEmitted !== undefined) {
       retired.delete(stream.streamId);
@@ -206,6 +250,8 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
           source,
           firstSeenMs: nowMs,
           proven: false,
+          ordered: false,
+          parked: [],
         };
         retired.delete(streamId);
         streams.set(streamId, stream);
@@ -267,6 +313,11 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
     emit(stream, frameNumber, frame, event, events) {
       release(stream, frameNumber, frame);
       remember(stream, frameNumber, true);
+      if (stream.ordered) {
+        stream.proven = true;
+        park(stream, event, events);
+        return;
+      }
       stream.lastEmitted = frameNumber;
       stream.proven = true;
       events.push(event);
@@ -281,8 +332,9 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
           forget(stream, "idle", events);
           continue;
         }
+        const timeoutMs = stream.ordered ? Math.min(latencyMs, frameTimeoutMs) : frameTimeoutMs;
         for (const [n, frame] of [...stream.frames])
-          if (nowMs - frame.firstArrivalMs >= frameTimeoutMs) drop(stream, n, frame, "timeout", events);
+          if (nowMs - frame.firstArrivalMs >= timeoutMs) drop(stream, n, frame, "timeout", events);
       }
       return events;
     },

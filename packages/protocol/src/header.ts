@@ -12,7 +12,7 @@ import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * | magic 'U' 0x55| magic 'C' 0x43|  version (1)  |R R R R R R E A|  0
+ * | magic 'U' 0x55| magic 'C' 0x43|  version (1)  |R R R R R W E A|  0
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |                           stream id                           |  4
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -37,7 +37,9 @@ import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
  * | salt (16 bytes, only when flag E is set): random per sender    | 44
  * | run, sent in the clear; with the key it gives the run's subkey |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * | payload: data chunk i (chunk length(i) bytes)                 | 44 (60 with E)
+ * | window sequence number (4 bytes, only when flag W is set)     | 44 (60 with E)
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * | payload: data chunk i (chunk length(i) bytes)                 | 44 (+16 E, +4 W)
  * |          or parity chunk (P bytes) ...; ciphertext with E     |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * | tag (T bytes, only when flag A is set): covers bytes 0 to the |
@@ -47,7 +49,10 @@ import { chunkCount, chunkLength, layoutProblem } from "./slots.js";
  * ```
  *
  * Flags: A (the least significant bit, 0x01) = a tag follows the payload. E (0x02) = the payload is
- * encrypted and the salt follows the header; E requires A (see encryption.ts). R = reserved, zero in v1.
+ * encrypted and the salt follows the header; E requires A (see encryption.ts). W (0x04) = the stream is
+ * protected by window FEC (window-fec.ts): a 32-bit sequence number, +1 per datagram of the stream,
+ * follows the header (and salt), and repair datagrams (their own layout) travel with it.
+ * R = reserved, zero in v1.
  * Chunk index < K: data chunk; K <= index < K + G*m: parity chunk index - K (see slots.ts).
  */
 export interface DatagramHeader {
@@ -78,6 +83,8 @@ export interface DatagramHeader {
   readonly tagBytes: number;
   /** Flag E: a salt follows the header and the payload is encrypted (needs tagBytes > 0). Default false. */
   readonly encrypted?: boolean;
+  /** With window FEC (flag W): the datagram's place in its stream, u32, +1 per datagram, wraps. */
+  readonly windowSequence?: number | undefined;
 }
 
 /** A decoded v1 datagram. Views share memory with the bytes given to `decodeDatagram`. */
@@ -100,7 +107,11 @@ export const MAGIC_1 = 0x43; // 'C'
 export const VERSION = 1;
 export const FLAG_TAGGED = 0x01;
 export const FLAG_ENCRYPTED = 0x02;
-export const RESERVED_FLAGS = 0xfc;
+/** Window FEC: a sequence number follows the header (and salt); repair datagrams cross frames (window-fec.ts). */
+export const FLAG_WINDOW = 0x04;
+export const RESERVED_FLAGS = 0xf8;
+/** Bytes of the window sequence number after the header (and salt) when flag W is set. */
+export const WINDOW_SEQUENCE_BYTES = 4;
 /** Bytes of the salt after the header when flag E is set. */
 export const SALT_BYTES = 16;
 
@@ -134,6 +145,7 @@ const FIELD_OFFSET: Readonly<Record<keyof DatagramHeader, number>> = {
   ...Offset,
   timestampMs: Offset.timestampHigh,
   encrypted: Offset.flags,
+  windowSequence: HEADER_BYTES,
 };
 
 /** Largest UDP payload over IPv4: 65,535 - 8 (UDP) - 20 (IP). */
@@ -175,7 +187,8 @@ export function headerProblem(h: DatagramHeader): Problem | undefined {
     uint("chunkIndex", h.chunkIndex, 0, 0xffff) ??
     uint("tagBytes", h.tagBytes, 0, 0xff) ??
     uint("width", h.width, 1, 0xffff) ??
-    uint("height", h.height, 1, 0xffff);
+    uint("height", h.height, 1, 0xffff) ??
+    (h.windowSequence === undefined ? undefined : uint("windowSequence", h.windowSequence, 0, 0xffff_ffff));
   if (simple) return simple;
   if (!isCodec(h.codec))
     return { field: "codec", message: `codec must be one of raw-bgr24, jpeg, got ${String(h.codec)}` };
@@ -230,7 +243,12 @@ export function writeHeader(view: DataView, h: DatagramHeader): void {
   view.setUint8(Offset.magic, MAGIC_0);
   view.setUint8(Offset.magic + 1, MAGIC_1);
   view.setUint8(Offset.version, VERSION);
-  view.setUint8(Offset.flags, (h.tagBytes > 0 ? FLAG_TAGGED : 0) | (h.encrypted === true ? FLAG_ENCRYPTED : 0));
+  view.setUint8(
+    Offset.flags,
+    (h.tagBytes > 0 ? FLAG_TAGGED : 0) |
+      (h.encrypted === true ? FLAG_ENCRYPTED : 0) |
+      (h.windowSequence === undefined ? 0 : FLAG_WINDOW),
+  );
   view.setUint32(Offset.streamId, h.streamId);
   view.setUint32(Offset.frameNumber, h.frameNumber);
   view.setUint32(Offset.frameBytes, h.frameBytes);
@@ -248,11 +266,23 @@ export function writeHeader(view: DataView, h: DatagramHeader): void {
   const us = Math.round(h.timestampMs * 1000);
   view.setUint32(Offset.timestampHigh, Math.floor(us / TWO_32));
   view.setUint32(Offset.timestampLow, us % TWO_32);
+  if (h.windowSequence !== undefined && view.byteLength >= HEADER_BYTES + saltLength(h) + WINDOW_SEQUENCE_BYTES)
+    view.setUint32(HEADER_BYTES + saltLength(h), h.windowSequence);
 }
 
-/** Bytes between the header and the payload: the salt when flag E is set. */
+/** Bytes between the header and the window sequence number (or payload): the salt when flag E is set. */
 export function saltLength(h: Pick<DatagramHeader, "encrypted">): number {
   return h.encrypted === true ? SALT_BYTES : 0;
+}
+
+/** Bytes before the payload: the header, the salt (E) and the window sequence number (W). */
+export function payloadOffset(h: Pick<DatagramHeader, "encrypted" | "windowSequence">): number {
+  return HEADER_BYTES + saltLength(h) + (h.windowSequence === undefined ? 0 : WINDOW_SEQUENCE_BYTES);
+}
+
+/** Where flag W's sequence number sits, from the flags byte alone. */
+export function windowSequenceOffset(flags: number): number {
+  return HEADER_BYTES + ((flags & FLAG_ENCRYPTED) !== 0 ? SALT_BYTES : 0);
 }
 
 /**
@@ -279,11 +309,12 @@ export function encodeDatagram(
     throw new RangeError(
       `salt must be ${saltBytes} bytes (flag E ${saltBytes > 0 ? "set" : "clear"}), got ${salt?.length ?? 0}`,
     );
-  const out = new Uint8Array(HEADER_BYTES + saltBytes + expected + tagLength);
+  const start = payloadOffset(header);
+  const out = new Uint8Array(start + expected + tagLength);
   writeHeader(new DataView(out.buffer, out.byteOffset, out.byteLength), header);
   if (salt) out.set(salt, HEADER_BYTES);
-  out.set(payload, HEADER_BYTES + saltBytes);
-  if (tag) out.set(tag, HEADER_BYTES + saltBytes + expected);
+  out.set(payload, start);
+  if (tag) out.set(tag, start + expected);
   return out;
 }
 
@@ -363,11 +394,13 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
   if (encrypted && tagBytes === 0)
     return failure(ProtocolErrorCode.OutOfRange, Offset.flags, "flag E (encrypted) without flag A: no tag to open it");
   const saltBytes = encrypted ? SALT_BYTES : 0;
-  if (length < HEADER_BYTES + saltBytes)
+  const windowed = (flags & FLAG_WINDOW) !== 0;
+  const start = HEADER_BYTES + saltBytes + (windowed ? WINDOW_SEQUENCE_BYTES : 0);
+  if (length < start)
     return failure(
       ProtocolErrorCode.Truncated,
       length,
-      `${length} bytes, a v1 header with its salt is ${HEADER_BYTES + saltBytes}`,
+      `${length} bytes, a v1 header with its salt and window sequence number is ${start}`,
     );
   const codecWire = view.getUint8(Offset.codec);
   const codec = codecFromWire(codecWire);
@@ -404,16 +437,17 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
     timestampMs: us / 1000,
     tagBytes,
     encrypted,
-    payload: bytes.subarray(HEADER_BYTES + saltBytes, Math.max(HEADER_BYTES + saltBytes, end)),
+    windowSequence: windowed ? view.getUint32(HEADER_BYTES + saltBytes) : undefined,
+    payload: bytes.subarray(start, Math.max(start, end)),
     tag: tagBytes > 0 ? bytes.subarray(end) : undefined,
     signed: bytes.subarray(0, end),
     salt: encrypted ? bytes.subarray(HEADER_BYTES, HEADER_BYTES + SALT_BYTES) : undefined,
-    aad: bytes.subarray(0, HEADER_BYTES + saltBytes),
+    aad: bytes.subarray(0, start),
   };
   const problem = headerProblem(datagram);
   if (problem) return failure(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
 
-  const expected = HEADER_BYTES + saltBytes + payloadLength(datagram) + tagBytes;
+  const expected = start + payloadLength(datagram) + tagBytes;
   if (length < expected)
     return failure(
       ProtocolErrorCode.Truncated,

@@ -14,6 +14,7 @@ export {
   DEFAULT_MAX_DATAGRAM_BYTES,
   FLAG_ENCRYPTED,
   FLAG_TAGGED,
+  FLAG_WINDOW,
   HEADER_BYTES,
   SALT_BYTES,
   MAX_DATAGRAM_BYTES,
@@ -61,6 +62,7 @@ export {
   DEFAULT_MAX_FRAMES_IN_FLIGHT,
   DEFAULT_MAX_STREAMS,
   DEFAULT_STREAM_TIMEOUT_MS,
+  DEFAULT_LATENCY_MS,
   type DropReason,
   type DroppedEvent,
   type FrameEvent,
@@ -134,3 +136,11 @@ export { parseRtpJpegSource, type RtpJpegSource } from "./jpeg-parse.js";
 export { jfifHeader, type JfifLayout } from "./jfif.js";
 export { scaledQuantTables, STANDARD_HUFFMAN_TABLES, ZIGZAG, type HuffmanTable } from "./jpeg-tables.js";
 export { rtpJpegSdp, type RtpJpegSdpOptions } from "./sdp.js";
+export {
+  createWindowFecEncoder,
+  looksLikeRepair,
+  MAX_WINDOW_SOURCES,
+  REPAIR_HEADER_BYTES,
+  type WindowFecEncoder,
+  type WindowFecEncoderOptions,
+} from "./window-fec.js";

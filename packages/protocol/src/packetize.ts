@@ -11,6 +11,7 @@ import {
   SALT_BYTES,
   writeHeader,
   type DatagramHeader,
+  WINDOW_SEQUENCE_BYTES,
 } from "./header.js";
 import {
   chunkCount,
@@ -20,6 +21,7 @@ import {
   MAX_CHUNKS_PER_FRAME,
   parityCount,
 } from "./slots.js";
+import { WINDOW_SOURCE_ROOM } from "./window-fec.js";
 
 /** One frame to send. */
 export interface FrameToSend extends FrameMetadata {
@@ -42,13 +44,21 @@ export interface PacketizeOptions {
    * plaintext, then every datagram, data or parity, is sealed on its own.
    */
   readonly cipher?: PayloadCipher;
+  /**
+   * Window FEC (flag W): the sequence number of the frame's first datagram (`WindowFecEncoder.nextSequence`);
+   * datagram i carries it + i. Chunks are made smaller so that a repair datagram carrying one fits
+   * in `maxDatagramBytes`. Not with a cipher yet (a repair datagram has no salt and nonce to seal with).
+   */
+  readonly windowSequence?: number;
 }
 
 export const DEFAULT_FEC_OVERHEAD = 0.1;
 /** Smallest `maxDatagramBytes` accepted: the header, room for a 16-byte tag, and a few bytes of payload. */
 export const MIN_DATAGRAM_BYTES = 64;
 
-function checkOptions(options: PacketizeOptions): Required<Omit<PacketizeOptions, "authenticator" | "cipher">> {
+function checkOptions(
+  options: PacketizeOptions,
+): Required<Omit<PacketizeOptions, "windowSequence" | "authenticator" | "cipher">> {
   const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
   const fecOverhead = options.fecOverhead ?? DEFAULT_FEC_OVERHEAD;
   const fecGroupSize = options.fecGroupSize ?? DEFAULT_FEC_GROUP_SIZE;
@@ -86,11 +96,16 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
   const { authenticator, cipher } = options;
   const tagBytes = cipher?.tagBytes ?? authenticator?.tagBytes ?? 0;
   const saltBytes = cipher === undefined ? 0 : SALT_BYTES;
-  const start = HEADER_BYTES + saltBytes;
+  const windowSequence = options.windowSequence;
+  if (windowSequence !== undefined && cipher !== undefined)
+    throw new RangeError("windowSequence: window FEC does not work with a cipher yet, use per-frame FEC");
+  const start = HEADER_BYTES + saltBytes + (windowSequence === undefined ? 0 : WINDOW_SEQUENCE_BYTES);
   const payload = frame.payload;
   const frameBytes = payload.length;
   if (frameBytes === 0) throw new RangeError("payload must not be empty");
-  const chunkBytes = maxDatagramBytes - start - tagBytes;
+  // With window FEC, a repair datagram carries a whole source (header and tag) after its own header.
+  const chunkBytes =
+    maxDatagramBytes - start - tagBytes - (windowSequence === undefined ? 0 : WINDOW_SOURCE_ROOM + tagBytes);
   const dataChunks = chunkCount(frameBytes, chunkBytes);
   const layout = fecLayout(dataChunks, fecOverhead, fecGroupSize);
   const parityChunks = parityCount(layout);
@@ -115,6 +130,7 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
     timestampMs: frame.timestampMs,
     tagBytes,
     encrypted: cipher !== undefined,
+    windowSequence,
   };
   const problem = headerProblem(header);
   if (problem) throw new RangeError(problem.message);
@@ -141,6 +157,14 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
     datagram.set(template);
     datagram[Offset.chunkIndex] = i >>> 8;
     datagram[Offset.chunkIndex + 1] = i & 0xff;
+    if (windowSequence !== undefined) {
+      const sequence = (windowSequence + i) >>> 0;
+      const at = HEADER_BYTES + saltBytes;
+      datagram[at] = sequence >>> 24;
+      datagram[at + 1] = (sequence >>> 16) & 0xff;
+      datagram[at + 2] = (sequence >>> 8) & 0xff;
+      datagram[at + 3] = sequence & 0xff;
+    }
     if (i < dataChunks) datagram.set(payload.subarray(i * chunkBytes, i * chunkBytes + length), start);
     datagrams[i] = datagram;
   }

@@ -2,16 +2,19 @@ import {
   checkAuthenticator,
   checkCipher,
   openDatagram,
+  verifyTag,
   type Authenticator,
   type PayloadCipher,
   type TagVerdict,
 } from "./auth.js";
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { createFrameState, framePayload, hasChunk, markChunk, sameLayout } from "./frame-state.js";
-import { createFrameStore } from "./frame-store.js";
-import { isDecodeFailure, tryDecodeDatagram } from "./header.js";
+import { createFrameStore, type StreamState } from "./frame-store.js";
+import { isDecodeFailure, tryDecodeDatagram, type Datagram } from "./header.js";
 import { admissionLimits } from "./stream-admission.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
+import { createWindowDecoder, type WindowCounters, type WindowDecoder } from "./window-decoder.js";
+import { isRepairFailure, looksLikeRepair, tryDecodeRepair } from "./window-fec.js";
 
 /**
  * The v1 reassembler and its per-datagram path: decode, authenticate, check limits, place the
@@ -70,6 +73,12 @@ export interface ReassemblerOptions {
    * (without one anyone can forge a fresh capture time).
    */
   readonly notBeforeMs?: number;
+  /**
+   * Window FEC streams (flag W): frames are emitted in order, a complete frame waiting at most this
+   * long after the first datagram of an older incomplete one, which is then dropped ("timeout");
+   * repair equations older than this are given up. Default 100 ms.
+   */
+  readonly latencyMs?: number;
 }
 
 /** Plain-data counters. Datagram counters add up: every pushed datagram lands in exactly one. */
@@ -117,6 +126,14 @@ export interface ReassemblerCounters {
   readonly framesDropped: number;
   /** Frames first seen after a newer frame of their stream was emitted: never started, not counted as dropped. */
   readonly framesLate: number;
+  /** Window FEC: repair datagrams (in no other datagram counter), and what became of them. */
+  readonly datagramsRepair: number;
+  readonly repairsReceived: number;
+  readonly repairsUnneeded: number;
+  readonly repairsInconsistent: number;
+  /** Window FEC: source datagrams rebuilt from repairs (each then counted like one that arrived). */
+  readonly sourcesRecovered: number;
+  readonly equationsExpired: number;
   /** Bytes of every datagram pushed. */
   readonly bytesReceived: number;
   /** Bytes of the frames emitted. */
@@ -145,6 +162,7 @@ export const DEFAULT_MAX_STREAMS = 8;
 export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_FRAME_TIMEOUT_MS = 1000;
 export const DEFAULT_STREAM_TIMEOUT_MS = 10_000;
+export const DEFAULT_LATENCY_MS = 100;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The counter each refused tag lands in. */
@@ -179,6 +197,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     maxBufferedBytes: positiveInteger("maxBufferedBytes", options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
     frameTimeoutMs: positiveInteger("frameTimeoutMs", options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS),
     streamTimeoutMs: positiveInteger("streamTimeoutMs", options.streamTimeoutMs, DEFAULT_STREAM_TIMEOUT_MS),
+    latencyMs: positiveInteger("latencyMs", options.latencyMs, DEFAULT_LATENCY_MS),
   };
   const protection = { authenticator: options.authenticator, cipher: options.cipher };
   const notBeforeMs = options.notBeforeMs;
@@ -191,7 +210,17 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     ProtocolErrorCode,
     number
   >;
-  const c: Mutable<Omit<ReassemblerCounters, "malformedByCode" | "streams" | "framesInFlight" | "bufferedBytes">> = {
+  const w: WindowCounters = {
+    repairsReceived: 0,
+    repairsUnneeded: 0,
+    repairsInconsistent: 0,
+    sourcesRecovered: 0,
+    equationsExpired: 0,
+  };
+  const windows = new Map<number, WindowDecoder>();
+  const c: Mutable<
+    Omit<ReassemblerCounters, keyof WindowCounters | "malformedByCode" | "streams" | "framesInFlight" | "bufferedBytes">
+  > = {
     datagramsAccepted: 0,
     datagramsDuplicate: 0,
     datagramsMalformed: 0,
@@ -210,6 +239,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     chunksRecovered: 0,
     framesDropped: 0,
     framesLate: 0,
+    datagramsRepair: 0,
     bytesReceived: 0,
     bytesEmitted: 0,
   };
@@ -222,8 +252,53 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     return [];
   }
 
+  function windowOf(streamId: number): WindowDecoder {
+    let window = windows.get(streamId);
+    if (window === undefined) {
+      window = createWindowDecoder(limits.latencyMs, w);
+      windows.set(streamId, window);
+    }
+    return window;
+  }
+
+  /** Forgets the window state of streams the store forgot. */
+  function prune(events: ReassemblyEvent[]): ReassemblyEvent[] {
+    for (const event of events) if (event.type === "stream-ended") windows.delete(event.streamId);
+    return events;
+  }
+
   function push(datagram: Uint8Array, nowMs: number, source?: string): ReassemblyEvent[] {
     c.bytesReceived += datagram.length;
+    return prune(looksLikeRepair(datagram) ? pushRepair(datagram, nowMs, source) : pushSource(datagram, nowMs, source));
+  }
+
+  function pushRepair(datagram: Uint8Array, nowMs: number, source: string | undefined): ReassemblyEvent[] {
+    const r = tryDecodeRepair(datagram);
+    if (isRepairFailure(r)) return malformed(r.code);
+    // Repairs are tagged by the authenticator; a receiver with only a cipher cannot check one.
+    const verdict =
+      protection.authenticator === undefined && protection.cipher !== undefined
+        ? r.tag === undefined
+          ? "untagged"
+          : "unauthenticated"
+        : verifyTag(r, protection.authenticator);
+    if (verdict !== "accepted") {
+      c[TAG_COUNTER[verdict]]++;
+      return [];
+    }
+    c.datagramsRepair++;
+    const events: ReassemblyEvent[] = [];
+    const stream = store.stream(r.streamId, nowMs, source, events);
+    if (typeof stream === "string") {
+      c[stream === "source" ? "datagramsOverSourceCap" : "datagramsOverStreamCap"]++;
+      return events;
+    }
+    stream.ordered = true;
+    for (const rebuilt of windowOf(r.streamId).repair(r, nowMs)) events.push(...pushSource(rebuilt, nowMs, source));
+    return events;
+  }
+
+  function pushSource(datagram: Uint8Array, nowMs: number, source: string | undefined): ReassemblyEvent[] {
     const d = tryDecodeDatagram(datagram);
     if (isDecodeFailure(d)) return malformed(d.code);
     const opened = openDatagram(d, protection);
@@ -244,45 +319,59 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       c[stream === "source" ? "datagramsOverSourceCap" : "datagramsOverStreamCap"]++;
       return events;
     }
+    if (d.windowSequence !== undefined) {
+      stream.ordered = true;
+      const rebuilt = windowOf(d.streamId).source(d.windowSequence, datagram, nowMs);
+      place(d, opened, stream, nowMs, events);
+      for (const bytes of rebuilt) events.push(...pushSource(bytes, nowMs, source));
+      return events;
+    }
+    place(d, opened, stream, nowMs, events);
+    return events;
+  }
+
+  /** The frame part of a source datagram that decoded and verified (`opened`: its plaintext payload). */
+  function place(d: Datagram, opened: Uint8Array, stream: StreamState, nowMs: number, events: ReassemblyEvent[]): void {
     const n = d.frameNumber;
     let frame = stream.frames.get(n);
     if (frame === undefined) {
       switch (store.outcome(stream, n)) {
         case "emitted":
           c.datagramsSurplus++;
-          return events;
+          return;
         case "dropped":
           c.datagramsLate++;
-          return events;
+          return;
         case "behind":
           c.datagramsLate++;
           c.framesLate++;
           store.rememberBehind(stream, n);
-          return events;
+          return;
         case undefined:
           break;
       }
       frame = createFrameState(d, nowMs);
       if (!store.open(stream, n, frame, events)) {
         c.datagramsLate++;
-        return events;
+        return;
       }
     } else if (!sameLayout(frame.first, d)) {
-      return malformed(ProtocolErrorCode.Inconsistent);
+      malformed(ProtocolErrorCode.Inconsistent);
+      return;
     }
 
     const index = d.chunkIndex;
     if (hasChunk(frame, index)) {
       c.datagramsDuplicate++;
-      return events;
+      return;
     }
     if (!store.place(frame, index, opened, events)) {
       store.drop(stream, n, frame, "overflow", events);
       c.datagramsLate++;
-      return events;
+      return;
     }
     c.datagramsAccepted++;
-    if (!markChunk(frame, index)) return events;
+    if (!markChunk(frame, index)) return;
 
     const { payload, rebuilt } = framePayload(frame);
     c.framesComplete++;
@@ -306,15 +395,15 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       firstArrivalMs: frame.firstArrivalMs,
     };
     store.emit(stream, n, frame, event, events);
-    return events;
   }
 
   return {
     push,
-    expire: (nowMs) => store.expire(nowMs),
+    expire: (nowMs) => prune(store.expire(nowMs)),
     get counters(): ReassemblerCounters {
       return {
         ...c,
+        ...w,
         malformedByCode: { ...malformedByCode },
         streams: store.streams,
         framesInFlight: store.framesInFlight,

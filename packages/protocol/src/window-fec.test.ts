@@ -1,0 +1,249 @@
+import { describe, expect, it } from "vitest";
+import type { Authenticator } from "./auth.js";
+import { decodeDatagram, FLAG_WINDOW, Offset } from "./header.js";
+import { packetizeFrame } from "./packetize.js";
+import { createReassembler, type Reassembler, type ReassemblerOptions } from "./reassembler.js";
+import type { FrameEvent } from "./reassembly-events.js";
+import { toyAuthenticator } from "./testing/fuzz.js";
+import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
+import { createWindowFecEncoder, looksLikeRepair, REPAIR_HEADER_BYTES, tryDecodeRepair } from "./window-fec.js";
+
+const STREAM = 0x1234_5678;
+const FRAME_MS = 40;
+
+interface Sent {
+  readonly frames: Uint8Array[];
+  /** Every datagram in send order, with the time it left. */
+  readonly datagrams: { bytes: Uint8Array; atMs: number; frame: number }[];
+}
+
+/** Frames of about 19 datagrams (a 640x480 JPEG), window FEC at `overhead`, 2 ms apart like the pacer. */
+function send(
+  count: number,
+  options: {
+    seed?: number;
+    overhead?: number;
+    firstSequence?: number;
+    firstFrame?: number;
+    authenticator?: Authenticator;
+  } = {},
+): Sent {
+  const random = prng(options.seed ?? 1);
+  const encoder = createWindowFecEncoder({
+    streamId: STREAM,
+    overhead: options.overhead ?? 0.15,
+    windowMs: 100,
+    firstSequence: options.firstSequence ?? 0,
+    ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+  });
+  const frames: Uint8Array[] = [];
+  const datagrams: Sent["datagrams"] = [];
+  for (let f = 0; f < count; f++) {
+    const payload = randomBytes(random, 24_000 + Math.floor(random() * 6000));
+    frames.push(payload);
+    const nowMs = f * FRAME_MS;
+    const sources = packetizeFrame(
+      {
+        streamId: STREAM,
+        frameNumber: ((options.firstFrame ?? 0) + f) >>> 0,
+        codec: "jpeg",
+        width: 640,
+        height: 480,
+        fps: 25,
+        timestampMs: 1_700_000_000_000 + nowMs,
+        payload,
+      },
+      {
+        fecOverhead: 0,
+        windowSequence: encoder.nextSequence,
+        ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+      },
+    );
+    encoder.protect(sources, nowMs).forEach((bytes, i) => datagrams.push({ bytes, atMs: nowMs + i * 1.5, frame: f }));
+  }
+  return { frames, datagrams };
+}
+
+/** Pushes what survives `lose`, in order, calling expire as time passes; the frames emitted. */
+function receive(
+  sent: Sent,
+  lose: (index: number) => boolean,
+  options: ReassemblerOptions = {},
+  order: (items: Sent["datagrams"]) => Sent["datagrams"] = (items) => items,
+): { frames: FrameEvent[]; reassembler: Reassembler; emittedAt: number[] } {
+  const reassembler = createReassembler({ latencyMs: 100, ...options });
+  const frames: FrameEvent[] = [];
+  const emittedAt: number[] = [];
+  const take = (events: ReturnType<Reassembler["push"]>, nowMs: number): void => {
+    for (const e of events)
+      if (e.type === "frame") {
+        frames.push(e);
+        emittedAt.push(nowMs);
+      }
+  };
+  const survivors = order(sent.datagrams.filter((_, i) => !lose(i)));
+  for (const d of survivors) {
+    take(reassembler.expire(d.atMs), d.atMs);
+    take(reassembler.push(d.bytes, d.atMs), d.atMs);
+  }
+  const end = sent.datagrams[sent.datagrams.length - 1]!.atMs;
+  for (let t = end; t <= end + 1000; t += 10) take(reassembler.expire(t), t);
+  return { frames, reassembler, emittedAt };
+}
+
+/** Every frame emitted is one the sender sent, byte for byte, each once and in order. */
+function expectIntactInOrder(sent: Sent, frames: FrameEvent[], firstFrame = 0): void {
+  let last = -1;
+  for (const f of frames) {
+    const index = (f.frameNumber - firstFrame) >>> 0;
+    expect(index).toBeGreaterThan(last);
+    last = index;
+    expect(firstDifference(f.payload, sent.frames[index]!)).toBe(-1);
+  }
+}
+
+/** Source (not repair) datagrams among sent datagrams [from, to). */
+function lostSources(sent: Sent, from: number, to: number): number {
+  return sent.datagrams.slice(from, to).filter((d) => !looksLikeRepair(d.bytes)).length;
+}
+
+describe("window FEC: wire", () => {
+  it("source datagrams carry flag W and consecutive sequence numbers; repairs carry their window", () => {
+    const sent = send(3, { firstSequence: 7 });
+    const sources = sent.datagrams.filter((d) => !looksLikeRepair(d.bytes));
+    sources.forEach((d, i) => {
+      expect(d.bytes[Offset.flags]! & FLAG_WINDOW).toBe(FLAG_WINDOW);
+      expect(decodeDatagram(d.bytes).windowSequence).toBe(7 + i);
+      expect(d.bytes.length).toBeLessThanOrEqual(1472 - REPAIR_HEADER_BYTES);
+    });
+    const repairs = sent.datagrams.filter((d) => looksLikeRepair(d.bytes));
+    expect(repairs.length / sources.length).toBeCloseTo(0.15, 1);
+    for (const r of repairs) {
+      expect(r.bytes.length).toBeLessThanOrEqual(1472);
+      const decoded = tryDecodeRepair(r.bytes);
+      expect("symbol" in decoded).toBe(true);
+    }
+    // An old receiver refuses both as a reserved flag.
+    expect(() => decodeDatagram(repairs[0]!.bytes)).toThrow();
+  });
+});
+
+describe("window FEC: recovery", () => {
+  it("rebuilds a burst of 4 that crosses a frame boundary, and emits both frames whole, in order", () => {
+    const sent = send(10);
+    const boundary = sent.datagrams.findIndex((d) => d.frame === 4);
+    const { frames, reassembler } = receive(sent, (i) => i >= boundary - 2 && i < boundary + 2);
+    expect(frames.map((f) => f.frameNumber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expectIntactInOrder(sent, frames);
+    expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 2, boundary + 2));
+  });
+
+  it("a burst of 6 needs about 40 later datagrams at 15%: within a 200 ms budget, not within 100 ms", () => {
+    const sent = send(10);
+    const boundary = sent.datagrams.findIndex((d) => d.frame === 4);
+    const lose = (i: number): boolean => i >= boundary - 3 && i < boundary + 3;
+    expect(receive(sent, lose).frames.map((f) => f.frameNumber)).not.toContain(3);
+    const { frames, reassembler } = receive(sent, lose, { latencyMs: 200 });
+    expect(frames.map((f) => f.frameNumber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expectIntactInOrder(sent, frames);
+    expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 3, boundary + 3));
+  });
+
+  it("rebuilds independent 1% loss completely", () => {
+    const sent = send(250, { seed: 3 });
+    const random = prng(99);
+    const { frames } = receive(sent, () => random() < 0.01);
+    expect(frames).toHaveLength(250);
+    expectIntactInOrder(sent, frames);
+  });
+
+  it("handles sequence numbers and frame numbers wrapping past 2^32", () => {
+    const sent = send(12, { firstSequence: 0xffff_ffff - 40, firstFrame: 0xffff_fffe });
+    const boundary = sent.datagrams.findIndex((d) => d.frame === 2);
+    const { frames } = receive(sent, (i) => i >= boundary - 2 && i < boundary + 3);
+    expect(frames).toHaveLength(12);
+    expectIntactInOrder(sent, frames, 0xffff_fffe);
+  });
+
+  it("takes reordering and duplicates: each frame once, intact, in order", () => {
+    const sent = send(40, { seed: 5 });
+    const random = prng(17);
+    const order = (items: Sent["datagrams"]): Sent["datagrams"] => {
+      const out: Sent["datagrams"] = [];
+      for (let i = 0; i < items.length; i += 6) out.push(...shuffle(random, items.slice(i, i + 6)));
+      return out.flatMap((d) => (random() < 0.05 ? [d, d] : [d]));
+    };
+    const { frames, reassembler } = receive(sent, (i) => i % 50 >= 20 && i % 50 < 24, {}, order);
+    expect(frames).toHaveLength(40);
+    expectIntactInOrder(sent, frames);
+    expect(reassembler.counters.datagramsDuplicate).toBeGreaterThan(0);
+  });
+
+  it("through an outage: frames lost are dropped and counted, the next whole frame is emitted within the budget", () => {
+    const sent = send(30);
+    // 300 ms of nothing from 200 ms on.
+    const lost = (i: number): boolean => sent.datagrams[i]!.atMs >= 200 && sent.datagrams[i]!.atMs < 500;
+    const { frames, reassembler, emittedAt } = receive(sent, lost);
+    expectIntactInOrder(sent, frames);
+    const after = frames.filter((f) => f.frameNumber >= 13);
+    expect(after.map((f) => f.frameNumber)).toEqual([
+      13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+    ]);
+    // Never held more than the budget past its own last datagram.
+    frames.forEach((f, i) => {
+      const last = Math.max(...sent.datagrams.filter((d) => d.frame === f.frameNumber).map((d) => d.atMs));
+      expect(emittedAt[i]! - last).toBeLessThanOrEqual(100 + 10);
+    });
+    expect(reassembler.counters.framesDropped).toBeGreaterThan(0);
+  });
+
+  it("with a key: repairs are tagged, a forged or altered repair is refused, rebuilt datagrams verify", () => {
+    const key = toyAuthenticator(42);
+    const sent = send(10, { authenticator: key });
+    const boundary = sent.datagrams.findIndex((d) => d.frame === 4);
+    const repair = sent.datagrams.find((d) => looksLikeRepair(d.bytes))!;
+    const altered = repair.bytes.slice();
+    altered[REPAIR_HEADER_BYTES + 5]! ^= 1;
+    const withForgery = {
+      frames: sent.frames,
+      datagrams: [{ bytes: altered, atMs: 0, frame: 0 }, ...sent.datagrams],
+    };
+    const { frames, reassembler } = receive(withForgery, (i) => i > boundary - 2 && i <= boundary + 2, {
+      authenticator: key,
+    });
+    expect(frames).toHaveLength(10);
+    expectIntactInOrder(sent, frames);
+    expect(reassembler.counters.datagramsUnauthenticated).toBe(1);
+    expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 1, boundary + 3));
+  });
+});
+
+describe("window FEC: hostile repairs", () => {
+  it("random and mutated repairs decode or are counted, never throw, and memory stays bounded", () => {
+    const random = prng(7);
+    const sent = send(20);
+    const reassembler = createReassembler({ latencyMs: 100 });
+    let maxBuffered = 0;
+    for (const [i, d] of sent.datagrams.entries()) {
+      for (let k = 0; k < 3; k++) {
+        const r = sent.datagrams.find((x, j) => j >= i && looksLikeRepair(x.bytes))?.bytes ?? d.bytes;
+        const evil = r.slice();
+        const flips = 1 + Math.floor(random() * 4);
+        for (let f = 0; f < flips; f++) evil[Math.floor(random() * evil.length)]! ^= 1 + Math.floor(random() * 255);
+        if (random() < 0.3) evil.set(randomBytes(random, 12), 8);
+        expect(() => reassembler.push(evil, d.atMs)).not.toThrow();
+        const forged = randomBytes(random, 20 + Math.floor(random() * 1500));
+        forged.set([0x55, 0x43, 1, 0x04]);
+        forged[18] = 0;
+        forged[19] = 0;
+        expect(() => reassembler.push(forged, d.atMs)).not.toThrow();
+      }
+      expect(() => reassembler.push(d.bytes, d.atMs)).not.toThrow();
+      expect(() => reassembler.expire(d.atMs)).not.toThrow();
+      maxBuffered = Math.max(maxBuffered, reassembler.counters.bufferedBytes);
+    }
+    const c = reassembler.counters;
+    expect(c.datagramsMalformed + c.repairsInconsistent + c.repairsReceived).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThan(16 * 1024 * 1024);
+  });
+});
