@@ -127,6 +127,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       encrypt: config.encrypt === "on",
       maxFrameBytes: config.maxFrameBytes,
       frameTimeout: config.frameTimeout,
+      latency: config.latency,
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
       maxStreams: config.maxStreams,
       maxStreamsPerSource: config.maxStreamsPerSource,

@@ -19,7 +19,7 @@ import {
   type OptionTable,
   type ParsedConfig,
 } from "@udpcam/appkit";
-import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/protocol";
+import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_LATENCY_MS, DEFAULT_MAX_FRAME_BYTES } from "@udpcam/protocol";
 
 /**
  * --max-streams: a small recording server's worth (8-channel NVRs are the common small size; the
@@ -125,6 +125,12 @@ export const receiverOptions = {
     default: DEFAULT_FRAME_TIMEOUT_MS,
     value: "MS",
     help: "give up on an incomplete frame after MS milliseconds",
+  },
+  latency: {
+    schema: integer(10, 10_000),
+    default: DEFAULT_LATENCY_MS,
+    value: "MS",
+    help: "window FEC streams: frames go out in order, each waiting at most MS ms for an older one being rebuilt; past it the older frame is dropped (counted), never shown torn",
   },
   maxFrameBytes: {
     schema: integer(1024, 1 << 30),

@@ -15,7 +15,7 @@ import {
 import { keyMaterial, sameKey } from "@udpcam/protocol/node";
 import { LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
 import type { SenderConfig } from "./config.js";
-import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
+import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFec, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
 import { writeSdpFile } from "./rtp-encoder.js";
 import { configureMulticast } from "./multicast.js";
@@ -56,7 +56,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const { logger } = deps;
   const destination = await resolveDestination(config.host, config.port);
   const datagramSize = chooseDatagramSize(config.datagramSize, destination);
-  const fec = chooseFecOverhead(config.fec, datagramSize);
+  const fec = chooseFec(config, config.codec, datagramSize, config.key !== undefined && config.encrypt === "on");
   if (!destination.isLoopback && datagramSize > PATH_SAFE_DATAGRAM_BYTES) {
     logger.warn(
       `datagrams of ${datagramSize} bytes are larger than one 1500-byte packet: each travels as several IP fragments and is lost if any one is; --datagram-size ${PATH_SAFE_DATAGRAM_BYTES} avoids that`,
@@ -129,12 +129,13 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       protocol: config.protocol,
       codec: config.codec,
       datagramSize,
-      fec,
+      fec: fec.overhead,
+      fecScheme: fec.scheme,
       streamId,
       sendBuffer: buffers.send,
       multicast,
     },
-    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec * 100)}%` : ""}${protectionNote(config)}), send buffer ${formatBytes(buffers.send)}`,
+    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec.overhead * 100)}%${fec.overhead > 0 ? ` ${fec.scheme === "window" ? `across frames, ${config.latency} ms` : "per frame"}` : ""}` : ""}${protectionNote(config)}), send buffer ${formatBytes(buffers.send)}`,
   );
   if (config.sdp !== undefined) {
     await writeSdpFile(config.sdp, {

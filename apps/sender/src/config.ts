@@ -17,7 +17,12 @@ import {
   type OptionTable,
   type ParsedConfig,
 } from "@udpcam/appkit";
-import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES } from "@udpcam/protocol";
+import {
+  DEFAULT_LATENCY_MS,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  MAX_DATAGRAM_BYTES,
+  MIN_DATAGRAM_BYTES,
+} from "@udpcam/protocol";
 // The URL rules alone: the config stays free of OpenCV.
 import { isNetworkUrl } from "@udpcam/video/url";
 
@@ -101,7 +106,19 @@ export const senderOptions = {
     schema: autoOr(decimal(0, 1)),
     default: "auto",
     value: "RATIO",
-    help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.1 for datagrams of one packet, 0 for loopback-sized ones",
+    help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.12 with window FEC, 0.1 per frame, for datagrams of one packet; 0 for loopback-sized ones",
+  },
+  fecScheme: {
+    schema: oneOf(["auto", "frame", "window"] as const),
+    default: "auto",
+    value: "SCHEME",
+    help: "frame = parity per frame; window = repair datagrams over the last datagrams sent, across frames (survives loss in bursts, needs a receiver that knows flag W); auto = window for JPEG, frame for raw",
+  },
+  latency: {
+    schema: integer(10, 10_000),
+    default: DEFAULT_LATENCY_MS,
+    value: "MS",
+    help: "window FEC: repairs cover the datagrams of the last MS milliseconds (match the receiver's --latency)",
   },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,

@@ -1,9 +1,16 @@
 import type { Logger } from "@udpcam/appkit";
-import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH, packetizeFrame, packetizeLegacyFrame } from "@udpcam/protocol";
+import {
+  createWindowFecEncoder,
+  LEGACY_FRAME_HEIGHT,
+  LEGACY_FRAME_WIDTH,
+  packetizeFrame,
+  packetizeLegacyFrame,
+} from "@udpcam/protocol";
 import { createKeyring, keyMaterial, type Keyring } from "@udpcam/protocol/node";
 import { encodeJpegAsync, resizeFrameAsync, type Frame, type JpegFrame } from "@udpcam/video";
 import type { SenderConfig } from "./config.js";
 import { jpegReencoder } from "./reencode.js";
+import type { FecChoice } from "./destination.js";
 import { rtpEncoder } from "./rtp-encoder.js";
 
 export interface FrameEncoder {
@@ -20,7 +27,7 @@ export interface FrameEncoder {
 export interface EncoderContext {
   readonly streamId: number;
   readonly datagramSize: number;
-  readonly fec: number;
+  readonly fec: FecChoice;
   readonly fps: number;
   readonly logger: Logger;
   readonly onScaled: () => void;
@@ -59,6 +66,16 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
     keys === undefined ? {} : config.encrypt === "on" ? { cipher: keys.cipher } : { authenticator: keys.authenticator };
   const reencode = jpegReencoder(config.quality, context.logger);
   let frameNumber = 0;
+  const { scheme, overhead } = context.fec;
+  const window =
+    scheme === "window"
+      ? createWindowFecEncoder({
+          streamId: context.streamId,
+          overhead,
+          windowMs: config.latency,
+          ...protection,
+        })
+      : undefined;
   return {
     ...(keys === undefined ? {} : { rekey: (key: Uint8Array) => keys.setKeys([key]) }),
     async encode(input) {
@@ -98,10 +115,16 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
           timestampMs: frame.captureTime,
           payload,
         },
-        { maxDatagramBytes: context.datagramSize, fecOverhead: context.fec, ...protection },
+        {
+          maxDatagramBytes: context.datagramSize,
+          fecOverhead: window === undefined ? overhead : 0,
+          ...protection,
+          ...(window === undefined ? {} : { windowSequence: window.nextSequence }),
+        },
       );
       frameNumber = (frameNumber + 1) >>> 0;
-      return datagrams;
+      // No await between packetizing and protecting: the sequence numbers stay in order.
+      return window === undefined ? datagrams : window.protect(datagrams, Date.now());
     },
   };
 }

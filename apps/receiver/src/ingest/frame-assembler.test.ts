@@ -11,7 +11,8 @@ function legacyFrame(fill: number): Uint8Array[] {
 }
 
 describe("v1 assembler", () => {
-  const v1 = () => createV1Assembler({ key: undefined, encrypt: true, maxFrameBytes: 1 << 20, frameTimeout: 1000 });
+  const v1 = () =>
+    createV1Assembler({ key: undefined, encrypt: true, maxFrameBytes: 1 << 20, frameTimeout: 1000, latency: 100 });
 
   it("emits the protocol's frame event with the sender's metadata", () => {
     const assembler = v1();
@@ -55,6 +56,7 @@ describe("v1 assembler", () => {
       encrypt: false,
       maxFrameBytes: 1 << 20,
       frameTimeout: 1000,
+      latency: 100,
     });
     const frame = {
       streamId: 1,
@@ -81,6 +83,7 @@ describe("v1 assembler", () => {
       encrypt: true,
       maxFrameBytes: 1 << 20,
       frameTimeout: 1000,
+      latency: 100,
     });
     const frame = (frameNumber: number) => ({
       streamId: 1,

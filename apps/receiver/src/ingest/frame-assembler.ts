@@ -25,7 +25,8 @@ export interface FrameAssembler {
   readonly senderClock: boolean;
   /** `source`: the sender's address, for the per-source stream cap. */
   push(datagram: Uint8Array, now: number, source?: string): FrameEvent[];
-  expire(now: number): void;
+  /** Drops what is too old; returns frames that were waiting for it (window FEC streams). */
+  expire(now: number): FrameEvent[];
   counters(): ProtocolCounters;
   /** Frames complete, rebuilt and dropped per stream. */
   streamCounters(): StreamFrameCounters[];
@@ -51,6 +52,7 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly notBeforeMs?: number | undefined;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
+  readonly latency: number;
 }
 
 export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler {
@@ -60,6 +62,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     frameTimeoutMs: settings.frameTimeout,
     maxStreams: settings.maxStreams,
     maxStreamsPerSource: settings.maxStreamsPerSource,
+    latencyMs: settings.latency,
     ...(keys === undefined
       ? {}
       : settings.encrypt
@@ -82,7 +85,12 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
       return frames;
     },
     expire(now) {
-      for (const event of reassembler.expire(now)) perStream.count(event);
+      const frames: FrameEvent[] = [];
+      for (const event of reassembler.expire(now)) {
+        perStream.count(event);
+        if (event.type === "frame") frames.push(event);
+      }
+      return frames;
     },
     counters: () => ({ ...reassembler.counters, format: "v1", datagramsLegacyLike }),
     streamCounters: () => perStream.list(),
@@ -141,7 +149,7 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
       }
       return frames;
     },
-    expire() {},
+    expire: () => [],
     counters: () => ({ ...reassembler.counters, format: "legacy", framesDroppedForKernelLoss }),
     streamCounters: () => perStream.list(),
   };
@@ -179,6 +187,7 @@ export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembl
     },
     expire(now) {
       for (const event of reassembler.expire(now)) perStream.count(event);
+      return [];
     },
     counters: () => ({ ...reassembler.counters, format: "rtp", datagramsV1Like }),
     streamCounters: () => perStream.list(),

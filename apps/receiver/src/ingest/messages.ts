@@ -27,6 +27,8 @@ export interface IngestSettings {
   readonly encrypt: boolean;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
+  /** Window FEC streams: how long a frame may wait for an older one (the reassembler's latencyMs). */
+  readonly latency: number;
   readonly receiveBufferBytes: number;
   /** Streams the reassembler tracks at once, in all and per source address (--max-streams...). */
   readonly maxStreams: number;
