@@ -47,6 +47,10 @@ describe("parseCli", () => {
         "100",
         "--queue-ms",
         "50",
+        "--outage",
+        "300",
+        "--outage-at",
+        "2000",
         "--seed",
         "42",
         "--buffer",
@@ -76,6 +80,8 @@ describe("parseCli", () => {
         garbage: 0.4,
         rateMbit: 100,
         queueMs: 50,
+        outageMs: 300,
+        outageAtMs: 2000,
         seed: 42,
         socketBufferBytes: 1_048_576,
       },
@@ -207,6 +213,8 @@ describe("resolveImpairmentOptions", () => {
       garbage: 0,
       rateMbit: 0,
       queueMs: 100,
+      outageMs: 0,
+      outageAtMs: 0,
     });
     expect(resolveImpairmentOptions({ seed: 0 }, () => 7).seed).toBe(0);
   });

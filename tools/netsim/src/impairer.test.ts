@@ -317,3 +317,18 @@ describe("everything at once", () => {
     expect(snapshot(7)).not.toEqual(snapshot(8));
   });
 });
+
+describe("outage", () => {
+  it("loses every datagram for outageMs from outageAtMs after the first, and nothing else", () => {
+    const processor = impairer({ outageMs: 300, outageAtMs: 1000 });
+    // One datagram every 2 ms for 3 s, starting at 5000 ms (the outage counts from the first).
+    const out: Emission[] = [];
+    for (let id = 0; id < 1500; id++) out.push(...processor.push(datagram(id), 5000 + id * 2));
+    const ids = forwardedIds(out);
+    const lost = Array.from({ length: 1500 }, (_, id) => id).filter((id) => !ids.has(id));
+    expect(lost[0]).toBe(500);
+    expect(lost[lost.length - 1]).toBe(649);
+    expect(lost).toHaveLength(150);
+    expect(processor.stats()).toMatchObject({ outageDropped: 150, dropped: 0 });
+  });
+});

@@ -23,6 +23,8 @@ export interface ImpairmentStats {
   readonly dropped: number;
   /** Datagrams dropped because the rate-limited link's queue was full (`queueMs`). */
   readonly queueDropped: number;
+  /** Datagrams lost to the outage (`outageMs`), not counted in `dropped`. */
+  readonly outageDropped: number;
   readonly reordered: number;
   /** Second copies made (each also counts as a datagram emitted). */
   readonly duplicated: number;
@@ -87,6 +89,7 @@ export class Impairer {
   readonly #leaveBurst: number;
   #inBurst = false;
   #linkFreeAtMs = Number.NEGATIVE_INFINITY;
+  #firstAtMs: number | undefined;
   #heldCopies = 0;
   #counts = {
     datagramsIn: 0,
@@ -95,6 +98,7 @@ export class Impairer {
     fragmentsLost: 0,
     dropped: 0,
     queueDropped: 0,
+    outageDropped: 0,
     reordered: 0,
     duplicated: 0,
     truncated: 0,
@@ -130,7 +134,15 @@ export class Impairer {
     const length = datagram.length;
     counts.datagramsIn++;
     counts.bytesIn += length;
-    const { garbage, loss, truncate, duplicate, reorder } = this.options;
+    const { garbage, loss, truncate, duplicate, reorder, outageMs, outageAtMs } = this.options;
+    this.#firstAtMs ??= nowMs;
+    if (outageMs > 0) {
+      const since = nowMs - this.#firstAtMs;
+      if (since >= outageAtMs && since < outageAtMs + outageMs) {
+        counts.outageDropped++;
+        return out;
+      }
+    }
 
     if (garbage > 0 && this.#rng(Stream.Garbage).next() < garbage) this.#injectGarbage(datagram, nowMs);
 

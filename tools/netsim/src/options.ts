@@ -40,6 +40,9 @@ export interface ImpairmentOptions {
   readonly rateMbit: number;
   /** With a rate: a datagram that would wait longer than this behind the link is dropped (tail drop). */
   readonly queueMs: number;
+  /** An outage: every datagram is lost for `outageMs` from `outageAtMs` after the first datagram; 0 = none. */
+  readonly outageMs: number;
+  readonly outageAtMs: number;
 }
 
 /**
@@ -84,6 +87,8 @@ export const IMPAIRMENT_OPTIONS = {
     help: "link rate in Mbit/s, headers included; 0 = unlimited",
   },
   queueMs: milliseconds(100, "with --rate: drop a datagram that would wait longer than this for the link"),
+  outage: milliseconds(0, "an outage: lose every datagram for MS milliseconds (0 = none)..."),
+  outageAt: milliseconds(0, "...starting this long after the first datagram"),
   seed: {
     schema: optional(integer(0, MAX_SEED)),
     default: undefined,
@@ -108,6 +113,8 @@ export const IMPAIRMENT_KEYS = {
   garbage: "garbage",
   rate: "rateMbit",
   queueMs: "queueMs",
+  outage: "outageMs",
+  outageAt: "outageAtMs",
   seed: "seed",
 } as const satisfies Record<ImpairmentOption, keyof ImpairmentOptions>;
 
