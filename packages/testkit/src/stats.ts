@@ -88,6 +88,12 @@ const V1_FIELDS = {
   streams: "number",
   framesInFlight: "number",
   bufferedBytes: "number",
+  datagramsRepair: "number",
+  repairsReceived: "number",
+  repairsUnneeded: "number",
+  repairsInconsistent: "number",
+  sourcesRecovered: "number",
+  equationsExpired: "number",
 } as const satisfies Fields<V1Counters>;
 
 const LEGACY_FIELDS = {
