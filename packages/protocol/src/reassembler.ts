@@ -275,12 +275,13 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   function pushRepair(datagram: Uint8Array, nowMs: number, source: string | undefined): ReassemblyEvent[] {
     const r = tryDecodeRepair(datagram);
     if (isRepairFailure(r)) return malformed(r.code);
-    // Repairs are tagged by the authenticator; a receiver with only a cipher cannot check one.
+    // Repairs are tagged by the authenticator, never encrypted (an encrypting sender uses FEC per frame): a receiver
+    // with only a cipher counts a tagged one as what it is, authenticated but not encrypted, not as a wrong key.
     const verdict =
       protection.authenticator === undefined && protection.cipher !== undefined
         ? r.tag === undefined
           ? "untagged"
-          : "unauthenticated"
+          : "unencrypted"
         : verifyTag(r, protection.authenticator);
     if (verdict !== "accepted") {
       c[TAG_COUNTER[verdict]]++;
