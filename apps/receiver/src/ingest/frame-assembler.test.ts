@@ -138,6 +138,18 @@ describe("legacy assembler", () => {
     expect(assembler.counters()).toMatchObject({ format: "legacy", framesDroppedForKernelLoss: 1, framesComplete: 2 });
   });
 
+  it("in strict mode drops a frame whose datagram the kernel dropped before its index 0 was read", () => {
+    let drops = 0;
+    const assembler = createLegacyAssembler({ mode: "strict", kernelDrops: () => drops });
+    expect(legacyFrame(1).flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+    // The buffer held frame 2's first datagrams when one of its later ones arrived to a full buffer: the count
+    // moves before index 0 is read, and the chunks of frame 3 that fill the gap would read as frame 2.
+    drops += 1;
+    expect(legacyFrame(2).flatMap((d) => assembler.push(d, 0))).toEqual([]);
+    expect(legacyFrame(3).flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+    expect(assembler.counters()).toMatchObject({ framesDroppedForKernelLoss: 1 });
+  });
+
   it("in seed mode emits as the original server does, without the kernel check", () => {
     let drops = 0;
     const assembler = createLegacyAssembler({ mode: "seed", kernelDrops: () => drops++ });

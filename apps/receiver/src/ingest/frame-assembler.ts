@@ -113,21 +113,29 @@ export interface LegacyAssemblerSettings {
 export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameAssembler {
   const reassembler = createLegacyReassembler({ mode: settings.mode });
   const checkDrops = settings.mode === "strict";
+  // The kernel counts a drop when a datagram arrives to a full buffer, so the datagram lost comes after every one
+  // read so far: a frame's baseline is the count at the last look before its index 0 was read (the previous
+  // frame's end), not at its index 0, which a drop of one of its own later datagrams may precede.
+  let lastDrops = checkDrops ? settings.kernelDrops() : undefined;
   let dropsAtFrameStart: number | undefined;
   let framesDroppedForKernelLoss = 0;
   const perStream = new StreamCounts();
   return {
     senderClock: false,
     push(datagram, now) {
-      if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0)
-        dropsAtFrameStart = settings.kernelDrops();
+      if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0) {
+        dropsAtFrameStart = lastDrops;
+        lastDrops = settings.kernelDrops();
+      }
       const frames: FrameEvent[] = [];
       for (const event of reassembler.push(datagram, now)) {
         if (event.type !== "frame") {
           perStream.dropped(LEGACY_STREAM_ID);
           continue;
         }
-        if (checkDrops && dropsAtFrameStart !== settings.kernelDrops()) {
+        const dropsNow = checkDrops ? settings.kernelDrops() : undefined;
+        lastDrops = dropsNow;
+        if (checkDrops && dropsAtFrameStart !== dropsNow) {
           framesDroppedForKernelLoss++;
           perStream.dropped(LEGACY_STREAM_ID);
           continue;
