@@ -150,6 +150,21 @@ describe("legacy assembler", () => {
     expect(assembler.counters()).toMatchObject({ framesDroppedForKernelLoss: 1 });
   });
 
+  it("in strict mode drops every frame that starts within a receive buffer's worth of a drop it sees", () => {
+    let drops = 0;
+    const assembler = createLegacyAssembler({ mode: "strict", kernelDrops: () => drops, bufferDatagrams: 40 });
+    // The drop is seen when frame 1 completes: the datagram lost came after the (up to) 40 then queued.
+    const first = legacyFrame(1).flatMap((d, i) => {
+      if (i === 19) drops += 1;
+      return assembler.push(d, 0);
+    });
+    expect(first).toEqual([]);
+    expect(legacyFrame(2).flatMap((d) => assembler.push(d, 0))).toEqual([]);
+    expect(legacyFrame(3).flatMap((d) => assembler.push(d, 0))).toEqual([]);
+    expect(legacyFrame(4).flatMap((d) => assembler.push(d, 0))).toHaveLength(1);
+    expect(assembler.counters()).toMatchObject({ framesDroppedForKernelLoss: 3 });
+  });
+
   it("in seed mode emits as the original server does, without the kernel check", () => {
     let drops = 0;
     const assembler = createLegacyAssembler({ mode: "seed", kernelDrops: () => drops++ });

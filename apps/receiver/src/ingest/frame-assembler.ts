@@ -108,24 +108,36 @@ export interface LegacyAssemblerSettings {
    * loss is a full receive buffer, which the kernel counts.
    */
   readonly kernelDrops: () => number | undefined;
+  /** How many legacy datagrams the socket's receive buffer can hold at most (its size / a datagram's bytes). */
+  readonly bufferDatagrams?: number;
 }
 
 export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameAssembler {
   const reassembler = createLegacyReassembler({ mode: settings.mode });
   const checkDrops = settings.mode === "strict";
-  // The kernel counts a drop when a datagram arrives to a full buffer, so the datagram lost comes after every one
-  // read so far: a frame's baseline is the count at the last look before its index 0 was read (the previous
-  // frame's end), not at its index 0, which a drop of one of its own later datagrams may precede.
+  // The kernel counts a drop when a datagram arrives to a full buffer: the datagram lost comes after every one
+  // read before the count moved, and at most a buffer's worth after the one read when we see it move (it would
+  // have come after the datagrams queued then). Every frame that starts in that span may hold it, so none of them is emitted. The count is read at each frame's index 0
+  // and at each completion, so a frame already emitted ended before any loss seen later.
+  const span = settings.bufferDatagrams ?? 0;
   let lastDrops = checkDrops ? settings.kernelDrops() : undefined;
-  let dropsAtFrameStart: number | undefined;
+  let read = 0;
+  let frameStart = 0;
+  let taintedThrough = -1;
+  const look = (): void => {
+    const drops = settings.kernelDrops();
+    if (drops !== lastDrops) taintedThrough = read + span;
+    lastDrops = drops;
+  };
   let framesDroppedForKernelLoss = 0;
   const perStream = new StreamCounts();
   return {
     senderClock: false,
     push(datagram, now) {
+      read++;
       if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0) {
-        dropsAtFrameStart = lastDrops;
-        lastDrops = settings.kernelDrops();
+        frameStart = read;
+        look();
       }
       const frames: FrameEvent[] = [];
       for (const event of reassembler.push(datagram, now)) {
@@ -133,9 +145,8 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
           perStream.dropped(LEGACY_STREAM_ID);
           continue;
         }
-        const dropsNow = checkDrops ? settings.kernelDrops() : undefined;
-        lastDrops = dropsNow;
-        if (checkDrops && dropsAtFrameStart !== dropsNow) {
+        if (checkDrops) look();
+        if (checkDrops && frameStart <= taintedThrough) {
           framesDroppedForKernelLoss++;
           perStream.dropped(LEGACY_STREAM_ID);
           continue;

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit/net";
-import type { FrameEvent } from "@udpcam/protocol";
+import { LEGACY_DATAGRAM_BYTES, type FrameEvent } from "@udpcam/protocol";
 import {
   createLegacyAssembler,
   createRtpAssembler,
@@ -36,9 +36,13 @@ function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return owned ? (payload as Uint8Array<ArrayBuffer>) : payload.slice();
 }
 
-function createAssembler(boundPort: number): FrameAssembler {
+function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAssembler {
   if (settings.protocol === "legacy")
-    return createLegacyAssembler({ mode: settings.legacyMode, kernelDrops: () => kernelDrops(boundPort) });
+    return createLegacyAssembler({
+      mode: settings.legacyMode,
+      kernelDrops: () => kernelDrops(boundPort),
+      bufferDatagrams: Math.ceil(receiveBufferBytes / LEGACY_DATAGRAM_BYTES),
+    });
   if (settings.protocol === "rtp") return createRtpAssembler(settings);
   return createV1Assembler(settings);
 }
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
     return;
   }
   const buffers = requestBufferSizes(socket, { receive: settings.receiveBufferBytes });
-  const assembler = createAssembler(socket.address().port);
+  const assembler = createAssembler(socket.address().port, socket.getRecvBufferSize());
   let datagramsReceived = 0;
   let bytesReceived = 0;
   let lastDatagramAt: number | undefined;
