@@ -3,15 +3,13 @@
 // 1,472-byte datagrams on plain loopback. Same machine, same run. Writes docs/benchmarks/efficiency.md.
 // Usage: node dist/efficiency.js [--quick]. A benchmark, not a test: a missed target is written down, exit 0.
 import { createSocket, type Socket } from "node:dgram";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
+import { cpus, freemem, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES, packetizeFrame } from "@udpcam/protocol";
 import {
   RECEIVER_LISTENING,
   REPO_ROOT,
   freePort,
-  killAllChildren,
   loopbackReceiveArgs,
   loopbackTargetArgs,
   readReceiverStats,
@@ -24,7 +22,7 @@ import {
 import { readQuick } from "./options.js";
 import { IMPLS } from "./peers.js";
 import { finish, start, type TimedChild } from "./proc.js";
-import { runBench, writeReport } from "./report.js";
+import { benchSession, runBench, writeReport } from "./report.js";
 import { measure, type BenchSetup } from "./runs.js";
 import { median } from "./summary.js";
 
@@ -52,18 +50,7 @@ const RAW720_FRAMES = quick ? 50 : 125;
 const GST = "gst-launch-1.0";
 const SENDER_TIMEOUT_MS = 180_000;
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-efficiency-"));
-const cleanup = (): void => {
-  killAllChildren();
-  rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-const log = (line: string): void => void process.stderr.write(`bench efficiency: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-efficiency-", "bench efficiency");
 const setup: BenchSetup = { dir, runs: RUNS, progress: log };
 let runCount = 0;
 const usageFile = (): string => join(dir, `usage-${runCount++}.txt`);

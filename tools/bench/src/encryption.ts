@@ -6,13 +6,12 @@
 // (the protocol package's bench). Writes docs/benchmarks/encryption-end-to-end.md.
 // Usage: node dist/encryption.js [--quick]. A benchmark, not a test: the exit code stays 0.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
+import { REPO_ROOT, writePatternClip } from "@udpcam/testkit";
 import { readQuick } from "./options.js";
 import { IMPLS, type Impl } from "./peers.js";
-import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
+import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { highestRate, type BenchSetup, type RateResult } from "./runs.js";
 
 const quick = readQuick(
@@ -29,18 +28,7 @@ const RUNS = quick ? 1 : 3;
 const FRAMES = quick ? 60 : 150;
 const KEY = "bench-encryption-key-0123456789";
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-encryption-"));
-const cleanup = (): void => {
-  killAllChildren();
-  rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-const log = (line: string): void => void process.stderr.write(`bench encryption: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-encryption-", "bench encryption");
 const setup: BenchSetup = { dir, runs: RUNS, progress: log };
 
 const MODES = [

@@ -5,8 +5,7 @@
 // Over 300 lines since the reformat at 120 columns: the run order and the report's tables, which read best
 // in one place; the measurements are in runs.ts and the summaries in summary.ts.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
+import { cpus, freemem, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import {
   DEFAULT_MAX_DATAGRAM_BYTES,
@@ -16,10 +15,10 @@ import {
   LEGACY_FRAME_WIDTH,
   MAX_DATAGRAM_BYTES,
 } from "@udpcam/protocol";
-import { REPO_ROOT, killAllChildren, writePatternClip } from "@udpcam/testkit";
+import { REPO_ROOT, writePatternClip } from "@udpcam/testkit";
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, type Impl, type ImplId } from "./peers.js";
-import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
+import { ANALYSIS_MARKER, benchSession, runBench, writeReport } from "./report.js";
 import {
   ceiling,
   clean,
@@ -43,19 +42,7 @@ const LATENCY_FRAMES = quick ? 100 : 250;
 const LOSSES = [0, 0.002, 0.01];
 const OUT = join(REPO_ROOT, "docs/benchmarks/end-to-end.md");
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-"));
-const cleanup = (): void => {
-  killAllChildren();
-  rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-
-const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-", "bench");
 const startedAt = Date.now();
 const elapsed = (): string => `${((Date.now() - startedAt) / 1000).toFixed(0)} s`;
 const setup: BenchSetup = { dir, runs: RUNS, progress: (line) => log(`${elapsed()} ${line}`) };

@@ -4,8 +4,7 @@
 // docs/benchmarks/multicast.md. Usage: node dist/multicast.js [--quick].
 // A benchmark, not a test: a missed figure is written down, the exit code stays 0.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, release, tmpdir } from "node:os";
+import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import {
   REPO_ROOT,
@@ -13,7 +12,6 @@ import {
   freePort,
   inspectRecording,
   judgeRecording,
-  killAllChildren,
   loopbackReceiveArgs,
   loopbackTargetArgs,
   readSenderStats,
@@ -29,7 +27,7 @@ import {
 } from "@udpcam/testkit";
 import { finish, start, type Usage } from "./proc.js";
 import { readQuick } from "./options.js";
-import { runBench, writeReport } from "./report.js";
+import { benchSession, runBench, writeReport } from "./report.js";
 import { median } from "./summary.js";
 
 const quick = readQuick(
@@ -50,20 +48,8 @@ const RECEIVER_COUNTS = [1, 3, 6] as const;
 const GROUP = "239.255.42.2";
 const GROUP_PORT = 5004;
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-multicast-"));
 let lan: Lan | undefined;
-const cleanup = (): void => {
-  killAllChildren();
-  lan?.remove();
-  rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-const log = (line: string): void => void process.stderr.write(`bench multicast: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-multicast-", "bench multicast", () => lan?.remove());
 const f2 = (v: number | undefined): string => (v === undefined ? "n/a" : v.toFixed(2));
 const f1 = (v: number | undefined): string => (v === undefined ? "n/a" : v.toFixed(1));
 let runCount = 0;

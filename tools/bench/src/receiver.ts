@@ -3,15 +3,14 @@
 // recorded as MJPG against GStreamer. Writes docs/benchmarks/receiver.md.
 // Usage: node dist/receiver.js [--quick]. A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   REPO_ROOT,
   RECEIVER_LISTENING,
   freePort,
-  killAllChildren,
   readReceiverStats,
   receiverArgv,
   senderArgv,
@@ -20,7 +19,7 @@ import {
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { IMPLS, type Impl } from "./peers.js";
 import { finish, start } from "./proc.js";
-import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
+import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { highestRate, measure, type BenchSetup, type RateResult } from "./runs.js";
 import type { Summary } from "./summary.js";
 
@@ -32,12 +31,7 @@ const SERVER_STREAMS = 8;
 const OUT = join(REPO_ROOT, "docs/benchmarks/receiver.md");
 const MIB = 1 << 20;
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-rx-"));
-const cleanup = (): void => {
-  killAllChildren();
-  rmSync(dir, { recursive: true, force: true });
-};
-const log = (line: string): void => void process.stderr.write(`bench receiver: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-rx-", "bench receiver");
 const startedAt = Date.now();
 const setup: BenchSetup = {
   dir,

@@ -1,8 +1,10 @@
 // What every benchmark entry point does alike at its end: its Markdown written to
 // docs/benchmarks/ with the hand-written notes of the file it replaces kept, and its run
 // wrapped so that a failure is logged, never thrown (a benchmark's exit code stays 0).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { killAllChildren } from "@udpcam/testkit";
 
 /** The line of a report below which the notes are written by hand, and kept from run to run. */
 export const ANALYSIS_MARKER = "<!-- analysis -->";
@@ -34,4 +36,30 @@ export async function runBench(
   } finally {
     cleanup();
   }
+}
+
+/**
+ * What every benchmark entry point sets up alike: a scratch directory, a progress log on stderr under
+ * `label`, and a cleanup (children killed, `alsoOnCleanup`, the directory removed) that also runs on
+ * Ctrl-C or SIGTERM.
+ */
+export function benchSession(
+  prefix: string,
+  label: string,
+  alsoOnCleanup?: () => void,
+): { readonly dir: string; readonly log: (line: string) => void; readonly cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const cleanup = (): void => {
+    killAllChildren();
+    alsoOnCleanup?.();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+  const log = (line: string): void => void process.stderr.write(`${label}: ${line}\n`);
+  return { dir, log, cleanup };
 }

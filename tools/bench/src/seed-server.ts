@@ -7,8 +7,8 @@
 // where Xvfb exists, with its window shown. Writes docs/benchmarks/seed-server.md.
 // Usage: node dist/seed-server.js [--quick]. A benchmark: a miss is written down, exit code 0.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, loadavg, release, tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LEGACY_FRAME_HEIGHT, LEGACY_FRAME_WIDTH } from "@udpcam/protocol";
@@ -20,7 +20,6 @@ import {
   freePort,
   inspectRecording,
   isIntact,
-  killAllChildren,
   senderArgv,
   sourceArgs,
   spawnChild,
@@ -29,7 +28,7 @@ import {
 } from "@udpcam/testkit";
 import { probeDisplay } from "@udpcam/video";
 import { readQuick } from "./options.js";
-import { ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
+import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { median } from "./summary.js";
 
 const quick = readQuick(
@@ -50,20 +49,10 @@ const FPS = 25;
 /** The issue's bar for udpcam's sender into this server on a quiet machine: torn frames per 250. */
 const TORN_TARGET = 1;
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-seed-server-"));
 let xvfb: ChildProcess | undefined;
-const cleanup = (): void => {
-  killAllChildren();
-  xvfb?.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-const log = (line: string): void => void process.stderr.write(`bench seed-server: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-seed-server-", "bench seed-server", () =>
+  xvfb?.kill("SIGKILL"),
+);
 
 type Feeder = "udpcam" | "seed" | "seed-waitkey";
 const FEEDERS: Record<Feeder, string> = {

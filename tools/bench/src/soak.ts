@@ -8,8 +8,8 @@
 // Usage: node dist/soak.js [--minutes M] [--segment-seconds S] [--sample-seconds S].
 // A benchmark, not a test: a missed figure is written down, the exit code stays 0.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { decimal, integer, type OptionTable } from "@udpcam/appkit";
@@ -20,7 +20,6 @@ import {
   freePort,
   inspectRecording,
   judgeRecording,
-  killAllChildren,
   loopbackReceiveArgs,
   readReceiverStats,
   readSenderStats,
@@ -33,7 +32,7 @@ import {
 } from "@udpcam/testkit";
 import { encodeJpeg, openJpegSource, renderPatternFrame } from "@udpcam/video";
 import { readCommandLine } from "./options.js";
-import { runBench, writeReport } from "./report.js";
+import { benchSession, runBench, writeReport } from "./report.js";
 
 const SOAK_OPTIONS = {
   minutes: {
@@ -77,18 +76,7 @@ const WARM_UP_SECONDS = Math.min(300, options.minutes * 60 * 0.2);
 /** What "flat" means here: a process that grows by less than this would take over 5 days to add 100 MB. */
 const SLOPE_TARGET_MB_PER_HOUR = 1;
 
-const dir = mkdtempSync(join(tmpdir(), "udpcam-bench-soak-"));
-const cleanup = (): void => {
-  killAllChildren();
-  rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-const log = (line: string): void => void process.stderr.write(`bench soak: ${line}\n`);
+const { dir, log, cleanup } = benchSession("udpcam-bench-soak-", "bench soak");
 
 /** Resident memory of a process (VmRSS), MB; undefined once it has gone (or before it has any). */
 function rssMB(pid: number | undefined): number | undefined {
