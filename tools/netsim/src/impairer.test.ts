@@ -94,6 +94,11 @@ describe("loss", () => {
     expect(lost({})).toEqual(base);
     expect(lost({ duplicate: 0.3, reorder: 0.2, truncate: 0.1, garbage: 0.1, jitterMs: 5 })).toEqual(base);
     expect(lost({ seed: 43 })).not.toEqual(base);
+    const bursty = lost({ burst: 3, lossGood: 0.01 });
+    expect(bursty).not.toEqual(base);
+    expect(lost({ burst: 3, lossGood: 0.01, duplicate: 0.3, reorder: 0.2, truncate: 0.1, garbage: 0.1 })).toEqual(
+      bursty,
+    );
   });
 
   it("loses everything at loss 1 and nothing at loss 0", () => {
@@ -112,6 +117,59 @@ describe("loss", () => {
     expect(dropped / 200_000).toBeLessThan(0.024);
     expect(dropped / bursts).toBeGreaterThan(4);
     expect(dropped / bursts).toBeLessThan(6);
+  });
+
+  it("loses between bursts too with lossGood (Gilbert-Elliott), at the same mean rate", () => {
+    // 2% in all, 0.5% of fragments lost between bursts, bad-state stays of mean 5. The chain is in
+    // the bad state b of the time and enters it with probability e per fragment (0.0031; 0.0041
+    // if only bursts lose).
+    const [loss, lossGood, burst, count] = [0.02, 0.005, 5, 400_000];
+    const bad = (loss - lossGood) / (1 - lossGood);
+    const enter = (loss - lossGood) / (1 - loss) / burst;
+    const leave = 1 / burst;
+    const processor = impairer({ loss, lossGood, burst });
+    const ids = forwardedIds(run(processor, count, 100));
+    let afterKept = 0;
+    let lostAfterKept = 0;
+    let afterLost = 0;
+    let lostAfterLost = 0;
+    for (let id = 1; id < count; id++) {
+      const lost = !ids.has(id);
+      if (ids.has(id - 1)) {
+        afterKept++;
+        if (lost) lostAfterKept++;
+      } else {
+        afterLost++;
+        if (lost) lostAfterLost++;
+      }
+    }
+    // After a fragment that got through the chain is in the good state: the next is lost by entering
+    // a burst or between bursts; 0.0080 here, 0.0041 if only bursts lose.
+    const pLostAfterKept = enter + (1 - enter) * lossGood;
+    // After a lost one: still in the burst (or leaving it and lost anyway), or a loss between bursts
+    // followed by another; 0.61 here, 0.80 if only bursts lose.
+    const pLostAfterLost = (bad * (1 - leave + leave * lossGood) + (1 - bad) * lossGood * pLostAfterKept) / loss;
+    const near = (observed: number, expected: number, relative: number): void => {
+      expect(observed).toBeGreaterThan(expected * (1 - relative));
+      expect(observed).toBeLessThan(expected * (1 + relative));
+    };
+    near(processor.stats().dropped / count, loss, 0.1);
+    near(lostAfterKept / afterKept, pLostAfterKept, 0.1);
+    near(lostAfterLost / afterLost, pLostAfterLost, 0.1);
+    // The same chain with no loss between bursts is told apart by both figures.
+    expect(lostAfterKept / afterKept).toBeGreaterThan(1.5 * (loss / (1 - loss) / burst));
+    expect(lostAfterLost / afterLost).toBeLessThan(0.7);
+  });
+
+  it("with lossGood 0 loses exactly what the Gilbert model without it lost (seeds keep their meaning)", () => {
+    const lostIds = (options: Partial<ImpairmentOptions>): number[] => {
+      const ids = forwardedIds(run(impairer({ loss: 0.02, burst: 4, ...options }), 20_000, 100));
+      return Array.from({ length: 20_000 }, (_, id) => id).filter((id) => !ids.has(id));
+    };
+    const gilbert = lostIds({});
+    expect(lostIds({ lossGood: 0 })).toEqual(gilbert);
+    // Loss between bursts adds isolated losses and makes bursts rarer: a different pattern.
+    expect(lostIds({ lossGood: 0.005 })).not.toEqual(gilbert);
   });
 });
 

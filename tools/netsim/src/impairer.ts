@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { IPV4_HEADER_BYTES, UDP_HEADER_BYTES, countFragments, fragmentPayloadBytes } from "./fragments.js";
-import type { ImpairmentOptions } from "./options.js";
+import { type ImpairmentOptions, badToGood } from "./options.js";
 import { type Random, createRandom, deriveSeed } from "./random.js";
 
 /** Why a datagram goes out: as it came, as a second copy, late on purpose, or injected garbage. */
@@ -52,6 +52,8 @@ const enum Stream {
   Reorder,
   Delay,
   Garbage,
+  /** Last, so that the streams before it keep the seeds they had before it existed. */
+  LossGood,
 }
 
 interface Held {
@@ -68,7 +70,9 @@ interface Held {
  *
  * Per datagram, in order:
  *   1. garbage: maybe inject a random datagram or a mutated copy of this one (it skips 2-5);
- *   2. loss: each of its IP fragments may be lost, and if any is, the datagram is;
+ *   2. loss: each of its IP fragments may be lost (independently, or in bursts: a Gilbert-Elliott
+ *      chain whose bad state loses every fragment and good state `lossGood` of them), and if any
+ *      is, the datagram is;
  *   3. truncate: maybe cut it to a random shorter length (a view, not a copy);
  *   4. duplicate: maybe send it twice;
  *   5. reorder: maybe hold it (and its copy) until `reorderGap` later datagrams have passed,
@@ -112,15 +116,23 @@ export class Impairer {
   constructor(options: ImpairmentOptions) {
     this.options = options;
     this.#fragmentPayload = fragmentPayloadBytes(options.mtu);
-    this.#random = [Stream.Loss, Stream.Truncate, Stream.Duplicate, Stream.Reorder, Stream.Delay, Stream.Garbage].map(
-      (stream) => createRandom(deriveSeed(options.seed, stream)),
-    );
-    const { loss, burst } = options;
+    this.#random = [
+      Stream.Loss,
+      Stream.Truncate,
+      Stream.Duplicate,
+      Stream.Reorder,
+      Stream.Delay,
+      Stream.Garbage,
+      Stream.LossGood,
+    ].map((stream) => createRandom(deriveSeed(options.seed, stream)));
+    const { loss, burst, lossGood } = options;
     if (burst >= 1) {
+      // Gilbert-Elliott: the bad state loses every fragment, the good one `lossGood` of them; the chain
+      // is in the bad state b = (loss - lossGood) / (1 - lossGood) of the time, so the mean loss is `loss`.
       this.#leaveBurst = loss >= 1 ? 0 : 1 / burst;
-      this.#enterBurst = loss >= 1 ? 1 : Math.min(1, loss / (1 - loss) / burst);
+      this.#enterBurst = loss >= 1 ? 1 : Math.min(1, badToGood(loss, lossGood) / burst);
       // Start in the steady state, so that the first datagrams see the mean loss too.
-      this.#inBurst = this.#rng(Stream.Loss).next() < loss;
+      this.#inBurst = this.#rng(Stream.Loss).next() < (loss - lossGood) / (1 - lossGood);
     } else {
       this.#leaveBurst = 0;
       this.#enterBurst = 0;
@@ -220,10 +232,14 @@ export class Impairer {
     const random = this.#rng(Stream.Loss);
     let lost = 0;
     if (this.options.burst >= 1) {
+      const { lossGood } = this.options;
+      const between = this.#rng(Stream.LossGood);
       for (let i = 0; i < fragments; i++) {
         const draw = random.next();
         this.#inBurst = this.#inBurst ? draw >= this.#leaveBurst : draw < this.#enterBurst;
-        if (this.#inBurst) lost++;
+        // Drawn for every fragment, in a burst or not, so that these losses do not depend on the chain's path.
+        const lostBetween = lossGood > 0 && between.next() < lossGood;
+        if (this.#inBurst || lostBetween) lost++;
       }
     } else {
       const loss = this.options.loss;

@@ -20,6 +20,11 @@ export interface ImpairmentOptions {
   readonly loss: number;
   /** Mean length of a loss burst in fragments (Gilbert model); 0 = independent losses. */
   readonly burst: number;
+  /**
+   * With `burst`: probability that a fragment is lost outside a burst (the good state of a
+   * Gilbert-Elliott chain); `loss` stays the long-run mean over both states. 0 = only bursts lose.
+   */
+  readonly lossGood: number;
   /** Probability that a datagram is held back. */
   readonly reorder: number;
   /** A held datagram is released after this many later datagrams have gone ahead of it... */
@@ -65,6 +70,9 @@ export const IMPAIRMENT_OPTIONS = {
     value: "N",
     help: "mean loss burst length in fragments (Gilbert model, same mean loss); 0 = independent",
   },
+  lossGood: probability(
+    "with --burst: probability that a fragment is lost between bursts too (Gilbert-Elliott); --loss stays the mean",
+  ),
   reorder: probability("probability that a datagram is held back"),
   reorderGap: {
     schema: integer(1, 1_000_000),
@@ -103,6 +111,7 @@ export const IMPAIRMENT_KEYS = {
   loss: "loss",
   mtu: "mtu",
   burst: "burst",
+  lossGood: "lossGood",
   reorder: "reorder",
   reorderGap: "reorderGap",
   reorderMaxMs: "reorderMaxMs",
@@ -168,16 +177,35 @@ export function resolveImpairmentOptions(
 
 function crossCheck(options: ImpairmentOptions, name: OptionNamer): OptionIssue[] {
   const issues: OptionIssue[] = [];
-  const { burst, loss } = options;
+  const { burst, loss, lossGood } = options;
   if (burst > 0 && burst < 1) {
     issues.push({ path: name("burst"), message: `got ${burst}, use 0 (independent losses) or at least 1` });
-  } else if (burst >= 1 && loss < 1 && burst < loss / (1 - loss)) {
-    // The Gilbert model enters a burst with probability loss / (1 - loss) / burst per fragment.
-    const least = loss / (1 - loss);
+  } else if (lossGood > 0 && burst === 0) {
+    issues.push({
+      path: name("lossGood"),
+      message: `got ${lossGood}, it is the loss between bursts: give ${name("burst")} too (1 or more)`,
+    });
+  } else if (lossGood > 0 && lossGood >= loss) {
+    issues.push({
+      path: name("lossGood"),
+      message: `got ${lossGood}, use less than ${name("loss")} (${loss}), the mean over bursts and the time between them`,
+    });
+  } else if (burst >= 1 && loss < 1 && burst < badToGood(loss, lossGood)) {
+    // The chain enters a burst with probability (loss - lossGood) / (1 - loss) / burst per fragment.
+    const least = badToGood(loss, lossGood);
+    const outside = lossGood > 0 ? ` (${lossGood} between bursts)` : "";
     issues.push({
       path: name("burst"),
-      message: `got ${burst}, with a loss of ${loss} the mean burst length must be at least ${Number(least.toPrecision(3))}`,
+      message: `got ${burst}, with a loss of ${loss}${outside} the mean burst length must be at least ${Number(least.toPrecision(3))}`,
     });
   }
   return issues;
+}
+
+/**
+ * The Gilbert-Elliott chain's time in the bad state over its time in the good state, b / (1 - b),
+ * where b = (loss - lossGood) / (1 - lossGood) keeps the long-run fragment loss at `loss`.
+ */
+export function badToGood(loss: number, lossGood: number): number {
+  return (loss - lossGood) / (1 - loss);
 }
