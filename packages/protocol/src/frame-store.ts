@@ -51,6 +51,8 @@ export interface FrameStoreLimits extends AdmissionLimits {
   readonly streamTimeoutMs: number;
   /** Ordered streams: an incomplete frame is dropped this long after its first datagram. */
   readonly latencyMs: number;
+  /** Every stream ordered from its first datagram (retransmission on request), not only window FEC ones. */
+  readonly ordered?: boolean;
 }
 
 /**
@@ -250,7 +252,7 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
           source,
           firstSeenMs: nowMs,
           proven: false,
-          ordered: false,
+          ordered: limits.ordered === true,
           parked: [],
         };
         retired.delete(streamId);

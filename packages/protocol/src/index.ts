@@ -144,3 +144,35 @@ export {
   type WindowFecEncoder,
   type WindowFecEncoderOptions,
 } from "./window-fec.js";
+export {
+  encodeNack,
+  isNackFailure,
+  looksLikeNack,
+  tryDecodeNack,
+  FLAG_NACK,
+  MAX_NACK_ENTRIES,
+  NACK_ENTRY_BYTES,
+  NACK_HEADER_BYTES,
+  WHOLE_FRAME,
+  type Nack,
+  type NackEntry,
+  type NackFailure,
+} from "./nack.js";
+export {
+  createNackTracker,
+  DEFAULT_NACK_REORDER_DATAGRAMS,
+  DEFAULT_NACK_REORDER_MS,
+  DEFAULT_NACK_RETRY_MS,
+  type NackRequest,
+  type NackTracker,
+  type NackTrackerCounters,
+  type NackTrackerOptions,
+} from "./nack-tracker.js";
+export {
+  createRetransmitStore,
+  DEFAULT_RETRANSMIT_MAX_BYTES,
+  DEFAULT_RETRANSMIT_MAX_SHARE,
+  type RetransmitCounters,
+  type RetransmitStore,
+  type RetransmitStoreOptions,
+} from "./retransmit-store.js";

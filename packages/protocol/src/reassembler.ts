@@ -13,6 +13,7 @@ import { createFrameStore, type StreamState } from "./frame-store.js";
 import { isDecodeFailure, tryDecodeDatagram, type Datagram } from "./header.js";
 import { admissionLimits } from "./stream-admission.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
+import type { NackTracker } from "./nack-tracker.js";
 import { createWindowDecoder, type WindowCounters, type WindowDecoder } from "./window-decoder.js";
 import { isRepairFailure, looksLikeRepair, tryDecodeRepair } from "./window-fec.js";
 
@@ -79,6 +80,17 @@ export interface ReassemblerOptions {
    * repair equations older than this are given up. Default 100 ms.
    */
   readonly latencyMs?: number;
+  /**
+   * Every stream in order within `latencyMs`, as window FEC streams are: an incomplete frame holds
+   * the newer complete ones back until it completes or its budget runs out, so a retransmission
+   * asked for (NACK) has time to arrive. Default false.
+   */
+  readonly ordered?: boolean;
+  /**
+   * Retransmission on request: told of every chunk accepted (with the `replyTo` given to `push`),
+   * every duplicate and every frame finished, so it knows what to ask for (nack-tracker.ts).
+   */
+  readonly nack?: NackTracker;
 }
 
 /** Plain-data counters. Datagram counters add up: every pushed datagram lands in exactly one. */
@@ -147,9 +159,10 @@ export interface ReassemblerCounters {
 export interface Reassembler {
   /**
    * Takes one datagram (not kept: its bytes are copied where they belong) and returns what it
-   * completed or dropped. `source` names where it came from (an address) for `maxStreamsPerSource`.
+   * completed or dropped. `source` names where it came from (an address) for `maxStreamsPerSource`;
+   * `replyTo` (address and port) where the `nack` tracker's requests for its stream go (default: `source`).
    */
-  push(datagram: Uint8Array, nowMs: number, source?: string): ReassemblyEvent[];
+  push(datagram: Uint8Array, nowMs: number, source?: string, replyTo?: string): ReassemblyEvent[];
   /** Drops frames past `frameTimeoutMs` and forgets streams past `streamTimeoutMs`. Call it a few times a second. */
   expire(nowMs: number): ReassemblyEvent[];
   /** A snapshot of the counters. */
@@ -198,7 +211,9 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     frameTimeoutMs: positiveInteger("frameTimeoutMs", options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS),
     streamTimeoutMs: positiveInteger("streamTimeoutMs", options.streamTimeoutMs, DEFAULT_STREAM_TIMEOUT_MS),
     latencyMs: positiveInteger("latencyMs", options.latencyMs, DEFAULT_LATENCY_MS),
+    ordered: options.ordered === true,
   };
+  const nack = options.nack;
   const protection = { authenticator: options.authenticator, cipher: options.cipher };
   const notBeforeMs = options.notBeforeMs;
   if (notBeforeMs !== undefined && !Number.isFinite(notBeforeMs))
@@ -263,12 +278,20 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
 
   /** Forgets the window state of streams the store forgot. */
   function prune(events: ReassemblyEvent[]): ReassemblyEvent[] {
-    for (const event of events) if (event.type === "stream-ended") windows.delete(event.streamId);
+    for (const event of events) {
+      if (event.type === "stream-ended") {
+        windows.delete(event.streamId);
+        nack?.forget(event.streamId);
+      } else if (event.type === "dropped") nack?.finished(event.streamId, event.frameNumber, "dropped");
+      else if (event.type === "frame") nack?.finished(event.streamId, event.frameNumber, "emitted");
+    }
     return events;
   }
 
-  function push(datagram: Uint8Array, nowMs: number, source?: string): ReassemblyEvent[] {
+  let replyTo = "";
+  function push(datagram: Uint8Array, nowMs: number, source?: string, reply?: string): ReassemblyEvent[] {
     c.bytesReceived += datagram.length;
+    replyTo = reply ?? source ?? "";
     return prune(looksLikeRepair(datagram) ? pushRepair(datagram, nowMs, source) : pushSource(datagram, nowMs, source));
   }
 
@@ -364,6 +387,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     const index = d.chunkIndex;
     if (hasChunk(frame, index)) {
       c.datagramsDuplicate++;
+      nack?.duplicate(d);
       return;
     }
     if (!store.place(frame, index, opened, events)) {
@@ -372,7 +396,9 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       return;
     }
     c.datagramsAccepted++;
+    nack?.observe(d, nowMs, replyTo);
     if (!markChunk(frame, index)) return;
+    nack?.finished(stream.streamId, n, "complete");
 
     const { payload, rebuilt } = framePayload(frame);
     c.framesComplete++;
