@@ -4,14 +4,15 @@ import {
   decimal,
   flagName,
   integer,
+  Invalid,
   loadConfig,
   optional,
   renderHelp,
   text,
   type ConfigInput,
+  valueSchema,
   type OptionTable,
 } from "@udpcam/appkit";
-import { z } from "zod";
 import { DEFAULT_SOCKET_BUFFER_BYTES, type Endpoint, type NetsimOptions } from "./netsim.js";
 import {
   IMPAIRMENT_KEYS,
@@ -44,14 +45,12 @@ const MAX_SECONDS = 31_536_000;
 
 /** `HOST:PORT` or `[V6]:PORT` as an option value; an unset one is refused as required. */
 function endpoint() {
-  return z.unknown().transform((raw, ctx): Endpoint => {
+  return valueSchema((raw): Endpoint | Invalid => {
     const parsed =
       raw === undefined
         ? "required, as HOST:PORT (e.g. 127.0.0.1:9505)"
         : parseEndpoint(typeof raw === "string" ? raw : JSON.stringify(raw));
-    if (typeof parsed !== "string") return parsed;
-    ctx.addIssue({ code: "custom", message: parsed });
-    return z.NEVER;
+    return typeof parsed === "string" ? new Invalid(parsed) : parsed;
   });
 }
 

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import type { z } from "zod";
+import type { ValueSchema } from "./values.js";
 
 export interface OptionDef<T = unknown> {
-  readonly schema: z.ZodType<T, unknown>;
+  readonly schema: ValueSchema<T>;
   /** Raw default (validated like any other value); undefined leaves the option unset. */
   readonly default: unknown;
   readonly help: string;
