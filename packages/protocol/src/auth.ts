@@ -42,6 +42,13 @@ export interface PayloadCipher {
     ciphertext: Uint8Array,
     tag: Uint8Array,
   ): Uint8Array | undefined;
+  /**
+   * Window FEC repairs of an encrypted stream (docs/protocol.md 1.8): a MAC of `bytes` (`tagBytes` long) under a
+   * key derived for `salt` apart from the AEAD's subkey, so a repair spends no AEAD nonce. Signs with the first key.
+   */
+  signRepair(salt: Uint8Array, bytes: Uint8Array): Uint8Array;
+  /** True when `tag` is the repair MAC of `bytes` for `salt` under any key held; compare in constant time. */
+  verifyRepair(salt: Uint8Array, bytes: Uint8Array, tag: Uint8Array): boolean;
 }
 
 export function checkCipher(cipher: PayloadCipher | undefined, name: string): void {

@@ -98,6 +98,11 @@ export interface FrameStore {
    * ("superseded"); in an ordered stream it parks the event instead while older frames are in flight.
    */
   emit(stream: StreamState, frameNumber: number, frame: FrameState, event: FrameEvent, events: ReassemblyEvent[]): void;
+  /**
+   * Drops frames (the oldest of the stream that holds the most, as past the budget) until the frames
+   * and the bytes held outside the store (`outsideBytes`) fit maxBufferedBytes again, or no frame is left.
+   */
+  fit(events: ReassemblyEvent[]): void;
   /** Drops frames past frameTimeoutMs and forgets streams past streamTimeoutMs. */
   expire(nowMs: number): ReassemblyEvent[];
   readonly streams: number;
@@ -105,8 +110,15 @@ export interface FrameStore {
   readonly bufferedBytes: number;
 }
 
-/** Frames the store drops are counted in `counts.framesDropped` (one `dropped` event each). */
-export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropped: number }): FrameStore {
+/**
+ * Frames the store drops are counted in `counts.framesDropped` (one `dropped` event each). `outsideBytes`:
+ * what the caller holds for the streams besides their frames (window FEC state), counted in the same budget.
+ */
+export function createFrameStore(
+  limits: FrameStoreLimits,
+  counts: { framesDropped: number },
+  outsideBytes: () => number = () => 0,
+): FrameStore {
   const { maxFramesInFlight, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs, latencyMs } = limits;
   const streams = new Map<number, StreamState>();
   /** streamId -> last emitted frame, for streams forgotten. */
@@ -213,26 +225,30 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
    * arrived, not what they announce, so the budget fills at the rate bytes arrive.
    */
   function grow(frame: FrameState, bytes: number, events: ReassemblyEvent[]): boolean {
-    while (bufferedBytes + bytes > maxBufferedBytes) {
-      let victim: [StreamState, number, FrameState] | undefined;
-      let victimHolds = -1;
-      for (const s of streams.values()) {
-        let holds = 0;
-        let oldest: [number, FrameState] | undefined;
-        for (const [n, f] of s.frames) {
-          holds += f.bytes;
-          if (f !== frame && (oldest === undefined || f.firstArrivalMs < oldest[1].firstArrivalMs)) oldest = [n, f];
-        }
-        if (oldest !== undefined && holds > victimHolds) {
-          victim = [s, oldest[0], oldest[1]];
-          victimHolds = holds;
-        }
-      }
-      if (victim === undefined) return false;
-      drop(victim[0], victim[1], victim[2], "overflow", events);
-    }
+    while (bufferedBytes + outsideBytes() + bytes > maxBufferedBytes) if (!dropForRoom(frame, events)) return false;
     frame.bytes += bytes;
     bufferedBytes += bytes;
+    return true;
+  }
+
+  /** Drops the oldest frame (not `keep`) of the stream that holds the most bytes; false when there is none. */
+  function dropForRoom(keep: FrameState | undefined, events: ReassemblyEvent[]): boolean {
+    let victim: [StreamState, number, FrameState] | undefined;
+    let victimHolds = -1;
+    for (const s of streams.values()) {
+      let holds = 0;
+      let oldest: [number, FrameState] | undefined;
+      for (const [n, f] of s.frames) {
+        holds += f.bytes;
+        if (f !== keep && (oldest === undefined || f.firstArrivalMs < oldest[1].firstArrivalMs)) oldest = [n, f];
+      }
+      if (oldest !== undefined && holds > victimHolds) {
+        victim = [s, oldest[0], oldest[1]];
+        victimHolds = holds;
+      }
+    }
+    if (victim === undefined) return false;
+    drop(victim[0], victim[1], victim[2], "overflow", events);
     return true;
   }
 
@@ -311,6 +327,10 @@ export function createFrameStore(limits: FrameStoreLimits, counts: { framesDropp
     },
 
     drop,
+
+    fit(events) {
+      while (bufferedBytes + outsideBytes() > maxBufferedBytes) if (!dropForRoom(undefined, events)) return;
+    },
 
     emit(stream, frameNumber, frame, event, events) {
       release(stream, frameNumber, frame);

@@ -21,7 +21,7 @@ import {
   MAX_CHUNKS_PER_FRAME,
   parityCount,
 } from "./slots.js";
-import { WINDOW_SOURCE_ROOM } from "./window-fec.js";
+import { repairPrefixBytes } from "./window-fec.js";
 
 /** One frame to send. */
 export interface FrameToSend extends FrameMetadata {
@@ -47,7 +47,7 @@ export interface PacketizeOptions {
   /**
    * Window FEC (flag W): the sequence number of the frame's first datagram (`WindowFecEncoder.nextSequence`);
    * datagram i carries it + i. Chunks are made smaller so that a repair datagram carrying one fits
-   * in `maxDatagramBytes`. Not with a cipher yet (a repair datagram has no salt and nonce to seal with).
+   * in `maxDatagramBytes` (with a cipher, a repair also carries the salt: 16 bytes more room).
    */
   readonly windowSequence?: number;
 }
@@ -97,15 +97,16 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
   const tagBytes = cipher?.tagBytes ?? authenticator?.tagBytes ?? 0;
   const saltBytes = cipher === undefined ? 0 : SALT_BYTES;
   const windowSequence = options.windowSequence;
-  if (windowSequence !== undefined && cipher !== undefined)
-    throw new RangeError("windowSequence: window FEC does not work with a cipher yet, use per-frame FEC");
   const start = HEADER_BYTES + saltBytes + (windowSequence === undefined ? 0 : WINDOW_SEQUENCE_BYTES);
   const payload = frame.payload;
   const frameBytes = payload.length;
   if (frameBytes === 0) throw new RangeError("payload must not be empty");
-  // With window FEC, a repair datagram carries a whole source (header and tag) after its own header.
+  // With window FEC, a repair datagram carries a whole source (header and tag) after its own header (and salt).
   const chunkBytes =
-    maxDatagramBytes - start - tagBytes - (windowSequence === undefined ? 0 : WINDOW_SOURCE_ROOM + tagBytes);
+    maxDatagramBytes -
+    start -
+    tagBytes -
+    (windowSequence === undefined ? 0 : repairPrefixBytes(cipher !== undefined) + tagBytes);
   const dataChunks = chunkCount(frameBytes, chunkBytes);
   const layout = fecLayout(dataChunks, fecOverhead, fecGroupSize);
   const parityChunks = parityCount(layout);

@@ -2,7 +2,6 @@ import {
   checkAuthenticator,
   checkCipher,
   openDatagram,
-  verifyTag,
   type Authenticator,
   type PayloadCipher,
   type TagVerdict,
@@ -15,7 +14,7 @@ import { admissionLimits } from "./stream-admission.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 import type { NackTracker } from "./nack-tracker.js";
 import { createWindowDecoder, type WindowCounters, type WindowDecoder } from "./window-decoder.js";
-import { isRepairFailure, looksLikeRepair, tryDecodeRepair } from "./window-fec.js";
+import { isRepairFailure, looksLikeRepair, repairVerdict, tryDecodeRepair } from "./window-fec.js";
 
 /**
  * The v1 reassembler and its per-datagram path: decode, authenticate, check limits, place the
@@ -50,9 +49,12 @@ export interface ReassemblerOptions {
    */
   readonly maxStreamsPerSource?: number;
   /**
-   * Bytes held by all incomplete frames together: the chunks that arrived (not the sizes announced)
-   * and their bookkeeping. Past it the oldest frame of the stream that holds the most bytes is
-   * dropped ("overflow"); a frame announcing more than this is refused. Default 256 MiB.
+   * Bytes held by all incomplete (and parked) frames and the window FEC state together: the chunks that
+   * arrived (not the sizes announced), their bookkeeping, and the sources and equations of window FEC
+   * streams. Past it the oldest frame of the stream that holds the most bytes is dropped ("overflow");
+   * a frame announcing more than this is refused. Window FEC state takes at most an eighth of it
+   * (`WINDOW_BUDGET_SHARE`), split evenly over `maxStreams`: past its share a stream's window lets its
+   * oldest sources go, then its oldest equations (`windowShed`). Default 256 MiB.
    */
   readonly maxBufferedBytes?: number;
   /** `expire` drops frames whose first datagram is older than this. Default 1000 ms. */
@@ -143,9 +145,13 @@ export interface ReassemblerCounters {
   readonly repairsReceived: number;
   readonly repairsUnneeded: number;
   readonly repairsInconsistent: number;
+  /** Verified, but for a stream no verified source started, or (flag E) with a salt of no source of it: another run's. */
+  readonly repairsUnmatched: number;
   /** Window FEC: source datagrams rebuilt from repairs (each then counted like one that arrived). */
   readonly sourcesRecovered: number;
   readonly equationsExpired: number;
+  /** Window FEC sources and equations let go early, to keep within the window share of `maxBufferedBytes`. */
+  readonly windowShed: number;
   /** Bytes of every datagram pushed. */
   readonly bytesReceived: number;
   /** Bytes of the frames emitted. */
@@ -154,6 +160,8 @@ export interface ReassemblerCounters {
   readonly streams: number;
   readonly framesInFlight: number;
   readonly bufferedBytes: number;
+  /** Gauge: bytes of window FEC state (sources and equations) held now; with `bufferedBytes`, within `maxBufferedBytes`. */
+  readonly windowBytes: number;
 }
 
 export interface Reassembler {
@@ -176,6 +184,8 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_FRAME_TIMEOUT_MS = 1000;
 export const DEFAULT_STREAM_TIMEOUT_MS = 10_000;
 export const DEFAULT_LATENCY_MS = 100;
+/** Window FEC state takes at most 1 / WINDOW_BUDGET_SHARE of maxBufferedBytes (4 MiB a stream by default). */
+export const WINDOW_BUDGET_SHARE = 8;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The counter each refused tag lands in. */
@@ -229,12 +239,23 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     repairsReceived: 0,
     repairsUnneeded: 0,
     repairsInconsistent: 0,
+    repairsUnmatched: 0,
     sourcesRecovered: 0,
     equationsExpired: 0,
+    windowShed: 0,
   };
   const windows = new Map<number, WindowDecoder>();
+  const windowShare = Math.floor(limits.maxBufferedBytes / WINDOW_BUDGET_SHARE / limits.maxStreams);
+  const windowBytes = (): number => {
+    let bytes = 0;
+    for (const window of windows.values()) bytes += window.heldBytes;
+    return bytes;
+  };
   const c: Mutable<
-    Omit<ReassemblerCounters, keyof WindowCounters | "malformedByCode" | "streams" | "framesInFlight" | "bufferedBytes">
+    Omit<
+      ReassemblerCounters,
+      keyof WindowCounters | "malformedByCode" | "streams" | "framesInFlight" | "bufferedBytes" | "windowBytes"
+    >
   > = {
     datagramsAccepted: 0,
     datagramsDuplicate: 0,
@@ -259,7 +280,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     bytesEmitted: 0,
   };
   // The store counts the frames it drops in c.framesDropped.
-  const store = createFrameStore(limits, c);
+  const store = createFrameStore(limits, c, windowBytes);
 
   function malformed(code: ProtocolErrorCode): ReassemblyEvent[] {
     c.datagramsMalformed++;
@@ -270,7 +291,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   function windowOf(streamId: number): WindowDecoder {
     let window = windows.get(streamId);
     if (window === undefined) {
-      window = createWindowDecoder(limits.latencyMs, w);
+      window = createWindowDecoder(limits.latencyMs, w, windowShare);
       windows.set(streamId, window);
     }
     return window;
@@ -298,27 +319,27 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   function pushRepair(datagram: Uint8Array, nowMs: number, source: string | undefined): ReassemblyEvent[] {
     const r = tryDecodeRepair(datagram);
     if (isRepairFailure(r)) return malformed(r.code);
-    // Repairs are tagged by the authenticator, never encrypted (an encrypting sender uses FEC per frame): a receiver
-    // with only a cipher counts a tagged one as what it is, authenticated but not encrypted, not as a wrong key.
-    const verdict =
-      protection.authenticator === undefined && protection.cipher !== undefined
-        ? r.tag === undefined
-          ? "untagged"
-          : "unencrypted"
-        : verifyTag(r, protection.authenticator);
+    const verdict = repairVerdict(r, protection);
     if (verdict !== "accepted") {
       c[TAG_COUNTER[verdict]]++;
       return [];
     }
     c.datagramsRepair++;
+    // A repair never starts a stream or window state: only a verified source, admitted, does. An encrypted
+    // one must carry the salt of a source of the stream (its run's), or it is another run's.
+    const window = windows.get(r.streamId);
+    if (window === undefined || (r.salt !== undefined && !window.knowsSalt(r.salt))) {
+      w.repairsUnmatched++;
+      return [];
+    }
     const events: ReassemblyEvent[] = [];
     const stream = store.stream(r.streamId, nowMs, source, events);
     if (typeof stream === "string") {
       c[stream === "source" ? "datagramsOverSourceCap" : "datagramsOverStreamCap"]++;
       return events;
     }
-    stream.ordered = true;
-    for (const rebuilt of windowOf(r.streamId).repair(r, nowMs)) events.push(...pushSource(rebuilt, nowMs, source));
+    for (const rebuilt of window.repair(r, nowMs)) events.push(...pushSource(rebuilt, nowMs, source));
+    store.fit(events);
     return events;
   }
 
@@ -348,6 +369,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       const rebuilt = windowOf(d.streamId).source(d.windowSequence, datagram, nowMs);
       place(d, opened, stream, nowMs, events);
       for (const bytes of rebuilt) events.push(...pushSource(bytes, nowMs, source));
+      store.fit(events);
       return events;
     }
     place(d, opened, stream, nowMs, events);
@@ -435,6 +457,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
         streams: store.streams,
         framesInFlight: store.framesInFlight,
         bufferedBytes: store.bufferedBytes,
+        windowBytes: windowBytes(),
       };
     },
   };

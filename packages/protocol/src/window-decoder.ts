@@ -1,6 +1,14 @@
 import { gfDiv, gfMul, mulAdd } from "./gf256.js";
 import { chunkLength } from "./slots.js";
-import { FLAG_WINDOW, HEADER_BYTES, Offset, WINDOW_SEQUENCE_BYTES, windowSequenceOffset } from "./header.js";
+import {
+  FLAG_ENCRYPTED,
+  FLAG_WINDOW,
+  HEADER_BYTES,
+  Offset,
+  SALT_BYTES,
+  WINDOW_SEQUENCE_BYTES,
+  windowSequenceOffset,
+} from "./header.js";
 import { serialDiff } from "./serial.js";
 import { MAX_WINDOW_SOURCES, windowCoefficient, type RepairDatagram } from "./window-fec.js";
 
@@ -8,8 +16,13 @@ import { MAX_WINDOW_SOURCES, windowCoefficient, type RepairDatagram } from "./wi
  * The receiving half of window FEC for one stream: the source datagrams seen (copies of their
  * wire bytes, the last `RETAINED` sequence numbers) and the repair equations not yet solved.
  * Synchronous and bounded: at most `RETAINED` sources and `MAX_EQUATIONS` equations, each at most
- * one repair symbol long. Sources it rebuilds are handed back as wire bytes, for the caller to
- * push through the same decode and authentication as any datagram.
+ * one repair symbol long, and at most `maxHeldBytes` in all (past it the oldest source goes, then
+ * the oldest equation: `windowShed`). Sources it rebuilds are handed back as wire bytes, for the
+ * caller to push through the same decode and authentication as any datagram.
+ *
+ * It is told only of sources that verified (and of repairs that did), and it remembers the salts
+ * of the last `REMEMBERED_SALTS` encrypted sources: an encrypted repair is used only when its salt
+ * is one of them (`knowsSalt`), so a key holder's repair of another run is not mixed into this one.
  *
  * Each repair, minus the sources already held, is an equation over the sources still missing in
  * its window. Equations are kept until they are solved or older than the latency budget; after
@@ -22,6 +35,8 @@ import { MAX_WINDOW_SOURCES, windowCoefficient, type RepairDatagram } from "./wi
 const RETAINED = 2 * MAX_WINDOW_SOURCES;
 /** Unsolved equations kept per stream (the oldest goes first). */
 export const MAX_EQUATIONS = 48;
+/** Salts of a stream's sources remembered: a sender changes salt only at a wrap or a discontinuity. */
+const REMEMBERED_SALTS = 4;
 
 interface Equation {
   /** Missing sources (sequence numbers) and their coefficients. */
@@ -30,19 +45,29 @@ interface Equation {
   /** The repair symbol minus every held source's share. */
   readonly rhs: Uint8Array;
   readonly atMs: number;
+  /** The repair it came from, to know a repeat. */
+  readonly windowEnd: number;
+  readonly repairNumber: number;
 }
 
 export interface WindowCounters {
   /** Repair datagrams that verified and were used as an equation. */
   repairsReceived: number;
-  /** Repair datagrams that covered nothing missing. */
+  /** Repair datagrams that covered nothing missing (or repeated one held, or ended too far behind the stream). */
   repairsUnneeded: number;
+  /**
+   * Repair datagrams that verified but match no window FEC state: for a stream no verified source has
+   * started, or (flag E) with a salt none of the stream's sources has, as another run's repairs have.
+   */
+  repairsUnmatched: number;
   /** Repair datagrams whose window holds a source longer than their symbol: hostile or broken. */
   repairsInconsistent: number;
   /** Source datagrams rebuilt. */
   sourcesRecovered: number;
   /** Equations given up: past the latency budget, or pushed out by newer ones. */
   equationsExpired: number;
+  /** Sources and equations let go early to keep a stream's window state within `maxHeldBytes`. */
+  windowShed: number;
 }
 
 export interface WindowDecoder {
@@ -50,6 +75,8 @@ export interface WindowDecoder {
   source(sequence: number, bytes: Uint8Array, nowMs: number): Uint8Array[];
   /** A verified repair datagram arrived: returns sources it let rebuild. */
   repair(repair: RepairDatagram, nowMs: number): Uint8Array[];
+  /** Whether a source told of carried this salt (one of the last few distinct ones). */
+  knowsSalt(salt: Uint8Array): boolean;
   /** Bytes held (sources and equations), for the memory bound. */
   readonly heldBytes: number;
 }
@@ -74,12 +101,52 @@ export function sourceLength(symbol: Uint8Array): number | undefined {
   return length <= symbol.length ? length : undefined;
 }
 
-export function createWindowDecoder(latencyMs: number, counters: WindowCounters): WindowDecoder {
+export function createWindowDecoder(
+  latencyMs: number,
+  counters: WindowCounters,
+  maxHeldBytes = Number.POSITIVE_INFINITY,
+): WindowDecoder {
   const held: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RETAINED);
   const heldSequence = new Float64Array(RETAINED).fill(-1);
   const equations: Equation[] = [];
+  const salts: Uint8Array[] = [];
   let newest: number | undefined;
   let heldBytes = 0;
+
+  function noteSalt(bytes: Uint8Array): void {
+    if ((bytes[Offset.flags]! & FLAG_ENCRYPTED) === 0 || bytes.length < HEADER_BYTES + SALT_BYTES) return;
+    const salt = bytes.subarray(HEADER_BYTES, HEADER_BYTES + SALT_BYTES);
+    const at = salts.findIndex((s) => sameBytes(s, salt));
+    if (at === 0) return;
+    if (at > 0) salts.splice(at, 1);
+    salts.unshift(salt.slice());
+    if (salts.length > REMEMBERED_SALTS) salts.pop();
+  }
+
+  /** The oldest held source other than `keep`, or undefined. */
+  function oldestHeld(keep: number): number | undefined {
+    if (newest === undefined) return undefined;
+    for (let k = RETAINED - 1; k >= 0; k--) {
+      const sequence = (newest - k) >>> 0;
+      if (sequence !== keep && lookup(sequence) !== undefined) return sequence;
+    }
+    return undefined;
+  }
+
+  /** Within maxHeldBytes: the oldest sources go first (the least likely to be asked for), then the oldest equations. */
+  function shed(keep: number | undefined): void {
+    while (heldBytes > maxHeldBytes) {
+      const sequence = oldestHeld(keep ?? -1);
+      if (sequence !== undefined) {
+        const slot = sequence % RETAINED;
+        heldBytes -= held[slot]!.length;
+        held[slot] = undefined;
+        heldSequence[slot] = -1;
+      } else if (equations.length > 0) dropEquation(0);
+      else return;
+      counters.windowShed++;
+    }
+  }
 
   function lookup(sequence: number): Uint8Array | undefined {
     const slot = sequence % RETAINED;
@@ -192,6 +259,7 @@ export function createWindowDecoder(latencyMs: number, counters: WindowCounters)
         const bytes = symbol.slice(0, length);
         substitute(sequence, bytes);
         store(sequence, bytes);
+        shed(sequence);
         counters.sourcesRecovered++;
         out.push(bytes);
       }
@@ -201,10 +269,12 @@ export function createWindowDecoder(latencyMs: number, counters: WindowCounters)
 
   return {
     source(sequence, bytes, nowMs) {
+      noteSalt(bytes);
       if (lookup(sequence) !== undefined) return [];
       if (newest !== undefined && serialDiff(sequence, newest) <= -RETAINED) return [];
       const copy = new Uint8Array(bytes);
       store(sequence, copy);
+      shed(sequence);
       const out: Uint8Array[] = [];
       if (equations.length === 0) return out;
       expire(nowMs);
@@ -215,6 +285,14 @@ export function createWindowDecoder(latencyMs: number, counters: WindowCounters)
 
     repair(repair, nowMs) {
       expire(nowMs);
+      // Behind every source still remembered, or a repeat of a repair held: nothing to learn from it.
+      if (
+        (newest !== undefined && serialDiff(repair.windowEnd, newest) <= -RETAINED) ||
+        equations.some((eq) => eq.windowEnd === repair.windowEnd && eq.repairNumber === repair.repairNumber)
+      ) {
+        counters.repairsUnneeded++;
+        return [];
+      }
       const rhs = new Uint8Array(repair.symbol);
       const unknowns: number[] = [];
       const coefs: number[] = [];
@@ -239,17 +317,36 @@ export function createWindowDecoder(latencyMs: number, counters: WindowCounters)
         dropEquation(0);
         counters.equationsExpired++;
       }
-      equations.push({ unknowns, coefs, rhs, atMs: nowMs });
+      equations.push({
+        unknowns,
+        coefs,
+        rhs,
+        atMs: nowMs,
+        windowEnd: repair.windowEnd,
+        repairNumber: repair.repairNumber,
+      });
       heldBytes += rhs.length;
+      shed(undefined);
+      if (equations.length === 0) return [];
       const out: Uint8Array[] = [];
       solve(out, nowMs);
       return out;
+    },
+
+    knowsSalt(salt) {
+      return salts.some((s) => sameBytes(s, salt));
     },
 
     get heldBytes() {
       return heldBytes;
     },
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function swap(m: Uint8Array, i: number, j: number, n: number): void {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Authenticator } from "./auth.js";
 import { decodeDatagram, FLAG_WINDOW, Offset } from "./header.js";
 import { packetizeFrame } from "./packetize.js";
-import { createReassembler, type Reassembler, type ReassemblerOptions } from "./reassembler.js";
+import { createReassembler, WINDOW_BUDGET_SHARE, type Reassembler, type ReassemblerOptions } from "./reassembler.js";
 import type { FrameEvent } from "./reassembly-events.js";
 import { toyAuthenticator } from "./testing/fuzz.js";
 import { firstDifference, prng, randomBytes, shuffle } from "./testing/random.js";
@@ -245,5 +245,84 @@ describe("window FEC: hostile repairs", () => {
     const c = reassembler.counters;
     expect(c.datagramsMalformed + c.repairsInconsistent + c.repairsReceived).toBeGreaterThan(0);
     expect(maxBuffered).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it("a repair for a stream no verified source started keeps no state: no stream, no window, counted unmatched", () => {
+    const sent = send(3);
+    const repairs = sent.datagrams.filter((d) => looksLikeRepair(d.bytes));
+    const reassembler = createReassembler({ latencyMs: 100 });
+    for (const r of repairs) expect(reassembler.push(r.bytes, r.atMs)).toEqual([]);
+    expect(reassembler.counters).toMatchObject({
+      datagramsRepair: repairs.length,
+      repairsUnmatched: repairs.length,
+      streams: 0,
+      windowBytes: 0,
+    });
+  });
+
+  it("window state is within its share of maxBufferedBytes, and frames and windows together within maxBufferedBytes", () => {
+    // 4 streams of 1% loss in bursts, interleaved, into a budget that holds about 60 sources of window state each.
+    const maxBufferedBytes = 2_000_000;
+    const maxStreams = 4;
+    const share = Math.floor(maxBufferedBytes / WINDOW_BUDGET_SHARE / maxStreams);
+    const streams = [0, 1, 2, 3].map((k) => send(30, { seed: 20 + k }));
+    const reassembler = createReassembler({ latencyMs: 100, maxBufferedBytes, maxStreams });
+    const random = prng(5);
+    let burst = 0;
+    const emitted: FrameEvent[][] = [[], [], [], []];
+    let maxWindow = 0;
+    for (let i = 0; i < streams[0]!.datagrams.length; i++) {
+      for (const [k, sent] of streams.entries()) {
+        const d = sent.datagrams[i];
+        if (d === undefined) continue;
+        if (burst > 0 || random() < 0.0025) {
+          burst = burst > 0 ? burst - 1 : 3;
+          continue;
+        }
+        // Each stream its own id: the same frames under another stream id are another stream.
+        const bytes = d.bytes.slice();
+        new DataView(bytes.buffer).setUint32(Offset.streamId, 0x1000 + k);
+        for (const e of [...reassembler.expire(d.atMs), ...reassembler.push(bytes, d.atMs)])
+          if (e.type === "frame") emitted[e.streamId - 0x1000]!.push(e);
+        const c = reassembler.counters;
+        expect(c.bufferedBytes + c.windowBytes).toBeLessThanOrEqual(maxBufferedBytes);
+        maxWindow = Math.max(maxWindow, c.windowBytes);
+      }
+    }
+    expect(maxWindow).toBeLessThanOrEqual(maxStreams * share);
+    expect(maxWindow).toBeGreaterThan(maxStreams * share * 0.8);
+    expect(reassembler.counters.windowShed).toBeGreaterThan(0);
+    // What is emitted is still intact.
+    for (const [k, sent] of streams.entries()) {
+      expect(emitted[k]!.length).toBeGreaterThan(20);
+      expectIntactInOrder(sent, emitted[k]!);
+    }
+  });
+
+  it("frames are shed for window state that grows into a full budget, never the bound broken", () => {
+    // One stream, frames parked behind a frame that never completes: the budget fills with frames, and the
+    // window's sources keep coming.
+    const maxBufferedBytes = 300_000;
+    const sent = send(30, { seed: 31 });
+    const reassembler = createReassembler({ latencyMs: 1000, frameTimeoutMs: 1000, maxBufferedBytes, maxStreams: 1 });
+    const lastOfFirst = sent.datagrams.findLastIndex((d) => d.frame === 0 && !looksLikeRepair(d.bytes));
+    let dropped = 0;
+    for (const [i, d] of sent.datagrams.entries()) {
+      // Frame 0 loses its last datagram and every repair: frames 1.. complete and are parked behind it.
+      if (looksLikeRepair(d.bytes) || i === lastOfFirst) continue;
+      for (const e of reassembler.push(d.bytes, d.atMs)) if (e.type === "dropped" && e.reason === "overflow") dropped++;
+      const c = reassembler.counters;
+      expect(c.bufferedBytes + c.windowBytes).toBeLessThanOrEqual(maxBufferedBytes);
+    }
+    expect(dropped).toBeGreaterThan(0);
+    expect(reassembler.counters.windowBytes).toBeGreaterThan(0);
+  });
+
+  it("at the default budget a stream's window keeps every source and equation (nothing shed)", () => {
+    const sent = send(60, { seed: 9 });
+    const random = prng(3);
+    const { reassembler } = receive(sent, () => random() < 0.01);
+    expect(reassembler.counters.windowShed).toBe(0);
+    expect(reassembler.counters.windowBytes).toBeGreaterThan(256 * 1000);
   });
 });

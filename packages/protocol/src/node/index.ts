@@ -12,6 +12,7 @@ export {
   MIN_PASSPHRASE_LENGTH,
   PASSPHRASE_SALT,
   PASSPHRASE_SCRYPT,
+  REPAIR_INFO,
   SUBKEY_CACHE_SIZE,
   type AeadAlgorithm,
   type Keyring,

@@ -17,7 +17,10 @@ import { TAG_BYTES } from "./hmac-authenticator.js";
  *   a passphrase with scrypt (`keyFromPassphrase`), once per process start (and per reload);
  * - flag A alone: HMAC-SHA-256 keyed with the material, truncated to 16 bytes (as `createHmacAuthenticator`);
  * - flag E: ChaCha20-Poly1305 (RFC 8439), 16-byte tag, under the subkey
- *   HKDF-SHA-256(ikm = material, salt = the datagram's salt, info = "udpcam v1 payload chacha20-poly1305", 32 bytes).
+ *   HKDF-SHA-256(ikm = material, salt = the datagram's salt, info = "udpcam v1 payload chacha20-poly1305", 32 bytes);
+ * - window FEC repairs of an encrypted stream: HMAC-SHA-256 truncated to 16 bytes, keyed with
+ *   HKDF-SHA-256(ikm = material, salt = the repair's salt, info = REPAIR_INFO, 32 bytes): another key than the
+ *   AEAD's for the same salt (HKDF's info separates them), and no nonce at all.
  * A keyring holds one key (a sender) or a few (a receiver in a rotation's grace period: the new key first).
  */
 
@@ -32,6 +35,8 @@ export const PASSPHRASE_SALT = "udpcam v1 passphrase";
 export const MIN_PASSPHRASE_LENGTH = 10;
 /** Salts whose subkey opened a datagram, kept so that a run's datagrams pay no HKDF. */
 export const SUBKEY_CACHE_SIZE = 64;
+/** HKDF's info for the repair MAC key: distinct from every payload AEAD's info. */
+export const REPAIR_INFO = "udpcam v1 window repair hmac-sha-256";
 
 /** A raw shared key (`--key`): its UTF-8 bytes, as the HMAC has always used them. */
 export function keyFromSecret(secret: string): Uint8Array {
@@ -91,6 +96,8 @@ export function createKeyring(keys: readonly Uint8Array[], options: KeyringOptio
   let held: readonly Uint8Array[] = [];
   /** Most recently used first. */
   let cache: Subkey[] = [];
+  /** Repair MAC keys, as `cache` for the AEAD's subkeys: most recently used first, cached once one verified. */
+  let repairCache: Subkey[] = [];
   let derivations = 0;
 
   const setKeys = (next: readonly Uint8Array[]): void => {
@@ -98,13 +105,19 @@ export function createKeyring(keys: readonly Uint8Array[], options: KeyringOptio
     for (const key of next) if (key.length === 0) throw new RangeError("keys: a key must not be empty");
     held = next.map((k) => new Uint8Array(k));
     cache = cache.filter((s) => held.some((k) => equal(k, s.material)));
+    repairCache = repairCache.filter((s) => held.some((k) => equal(k, s.material)));
   };
   setKeys(keys);
 
-  const derive = (material: Uint8Array, salt: Uint8Array): Buffer => {
+  const derive = (material: Uint8Array, salt: Uint8Array, what = info): Buffer => {
     derivations++;
-    return Buffer.from(hkdfSync("sha256", material, salt, info, 32));
+    return Buffer.from(hkdfSync("sha256", material, salt, what, 32));
   };
+  const rememberRepair = (subkey: Subkey): void => {
+    repairCache = [subkey, ...repairCache.filter((s) => s !== subkey)].slice(0, SUBKEY_CACHE_SIZE);
+  };
+  const repairMac = (key: Buffer, bytes: Uint8Array): Buffer =>
+    createHmac("sha256", key).update(bytes).digest().subarray(0, AEAD_TAG_BYTES);
   const sealingKey = (salt: Uint8Array): Buffer => {
     const first = cache[0];
     if (first !== undefined && first.material === held[0] && equal(first.salt, salt)) return first.key;
@@ -168,6 +181,38 @@ export function createKeyring(keys: readonly Uint8Array[], options: KeyringOptio
         }
       }
       return undefined;
+    },
+    signRepair(salt, bytes) {
+      const first = repairCache[0];
+      if (first !== undefined && first.material === held[0] && equal(first.salt, salt))
+        return repairMac(first.key, bytes);
+      const subkey: Subkey = {
+        salt: new Uint8Array(salt),
+        material: held[0]!,
+        key: derive(held[0]!, salt, REPAIR_INFO),
+      };
+      rememberRepair(subkey);
+      return repairMac(subkey.key, bytes);
+    },
+    verifyRepair(salt, bytes, tag) {
+      if (tag.length !== AEAD_TAG_BYTES) return false;
+      for (const subkey of repairCache) {
+        if (!equal(subkey.salt, salt)) continue;
+        if (timingSafeEqual(repairMac(subkey.key, bytes), tag)) {
+          if (subkey !== repairCache[0]) rememberRepair(subkey);
+          return true;
+        }
+      }
+      // As `open`: one HKDF per key held for a salt not seen with it, cached only once a repair verified.
+      for (const material of held) {
+        if (repairCache.some((s) => s.material === material && equal(s.salt, salt))) continue;
+        const key = derive(material, salt, REPAIR_INFO);
+        if (timingSafeEqual(repairMac(key, bytes), tag)) {
+          rememberRepair({ salt: new Uint8Array(salt), material, key });
+          return true;
+        }
+      }
+      return false;
     },
   };
 
