@@ -56,7 +56,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const { logger } = deps;
   const destination = await resolveDestination(config.host, config.port);
   const datagramSize = chooseDatagramSize(config.datagramSize, destination);
-  const fec = chooseFec(config, config.codec, datagramSize, config.key !== undefined && config.encrypt === "on");
+  const fec = chooseFec(config, config.codec, datagramSize);
   if (!destination.isLoopback && datagramSize > PATH_SAFE_DATAGRAM_BYTES) {
     logger.warn(
       `datagrams of ${datagramSize} bytes are larger than one 1500-byte packet: each travels as several IP fragments and is lost if any one is; --datagram-size ${PATH_SAFE_DATAGRAM_BYTES} avoids that`,

@@ -54,23 +54,16 @@ export interface FecChoice {
 
 /**
  * --fec-scheme auto: window FEC for JPEG (frames of tens of datagrams, which a burst of losses beats
- * per frame: docs/benchmarks/loss-bursts.md), parity per frame for raw frames (hundreds of
- * datagrams: the frame's own interleaved groups spread a burst already, at a tenth of the CPU).
+ * per frame: docs/benchmarks/loss-bursts.md), encrypted or not (an encrypted stream's repairs carry
+ * the run's salt and a MAC under the key, docs/protocol.md 1.8), parity per frame for raw frames
+ * (hundreds of datagrams: the frame's own interleaved groups spread a burst already, at a tenth of the CPU).
  */
 export function chooseFec(
   requested: { readonly fec: number | "auto"; readonly fecScheme: "auto" | "frame" | "window" },
   codec: "jpeg" | "raw",
   datagramSize: number,
-  encrypted = false,
 ): FecChoice {
-  // Window FEC's repair datagrams cannot be sealed by the AEAD yet (docs/protocol.md 1.8): per frame then.
-  const scheme = encrypted
-    ? "frame"
-    : requested.fecScheme === "auto"
-      ? codec === "jpeg"
-        ? "window"
-        : "frame"
-      : requested.fecScheme;
+  const scheme = requested.fecScheme === "auto" ? (codec === "jpeg" ? "window" : "frame") : requested.fecScheme;
   if (scheme === "frame") return { scheme, overhead: chooseFecOverhead(requested.fec, datagramSize) };
   const overhead =
     requested.fec === "auto"

@@ -92,8 +92,11 @@ const V1_FIELDS = {
   repairsReceived: "number",
   repairsUnneeded: "number",
   repairsInconsistent: "number",
+  repairsUnmatched: "number",
   sourcesRecovered: "number",
   equationsExpired: "number",
+  windowShed: "number",
+  windowBytes: "number",
 } as const satisfies Fields<V1Counters>;
 
 const LEGACY_FIELDS = {

@@ -5,11 +5,20 @@
  * refused and counted while the stream records intact, keys rotate on SIGHUP without a lost frame, and
  * a wrong, short or missing key or passphrase is said in one line.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_MAX_DATAGRAM_BYTES, decodeDatagram, HEADER_BYTES, SALT_BYTES } from "@udpcam/protocol";
+import {
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  decodeDatagram,
+  FLAG_ENCRYPTED,
+  FLAG_TAGGED,
+  FLAG_WINDOW,
+  HEADER_BYTES,
+  looksLikeRepair,
+  Offset,
+  SALT_BYTES,
+} from "@udpcam/protocol";
 import {
   RECEIVER_MAIN,
   SENDER_MAIN,
@@ -27,7 +36,7 @@ import {
 } from "@udpcam/testkit";
 import { encodeJpeg, renderPatternFrame } from "@udpcam/video";
 import { describe, expect, it } from "vitest";
-import { LOG_WARN, logLines, sendAll, udpSocket, useCleanup } from "./harness.js";
+import { LOG_WARN, logLines, recordedJpegs, sendAll, udpSocket, useCleanup } from "./harness.js";
 
 const cleanup = useCleanup();
 const KEY = "encryption-test-key-5d0c1f7a9e";
@@ -46,16 +55,6 @@ function patternSender(port: number, frames: number, extra: readonly string[], f
     ...loopbackTargetArgs(port),
     ...extra,
   ];
-}
-
-/** The JPEG files of an MJPG recording, copied out without decoding. */
-function recordedJpegs(output: string, dir: string): Buffer[] {
-  const copies = join(dir, "copies");
-  execFileSync("mkdir", ["-p", copies]);
-  execFileSync("ffmpeg", ["-v", "error", "-i", output, "-c", "copy", "-f", "image2", join(copies, "%04d.jpg")]);
-  return readdirSync(copies)
-    .sort()
-    .map((name) => readFileSync(join(copies, name)));
 }
 
 /**
@@ -144,8 +143,14 @@ describe("encryption (--key, --encrypt on by default)", () => {
     // The wire: every datagram encrypted; a frame's first chunk does not start with SOI, its last does
     // not end with EOI (as the plaintext's do: allowing one chance match in 2^16 each), no run of 32
     // bytes of any frame. The same check finds the runs in the recording, so it can fail.
-    const decoded = wire.map((bytes) => decodeDatagram(bytes));
-    expect(decoded.every((d) => d.encrypted && d.tagBytes === 16)).toBe(true);
+    // JPEG goes with window FEC, encrypted too: its repair datagrams set W, E and A, and are combinations of the
+    // sources' ciphertext (checked for runs below with the rest).
+    const repairs = wire.filter((bytes) => looksLikeRepair(bytes));
+    expect(repairs.length).toBeGreaterThan(FRAMES);
+    expect(repairs.every((r) => r[Offset.flags] === (FLAG_WINDOW | FLAG_ENCRYPTED | FLAG_TAGGED))).toBe(true);
+    expect(sharesRun(sources, repairs)).toBe(false);
+    const decoded = wire.filter((bytes) => !looksLikeRepair(bytes)).map((bytes) => decodeDatagram(bytes));
+    expect(decoded.every((d) => d.encrypted && d.tagBytes === 16 && d.windowSequence !== undefined)).toBe(true);
     const starts = (d: (typeof decoded)[number], marker: number[]) =>
       d.payload[0] === marker[0] && d.payload[1] === marker[1];
     const ends = (d: (typeof decoded)[number], marker: number[]) =>
@@ -171,8 +176,9 @@ describe("encryption (--key, --encrypt on by default)", () => {
       altered + cut + forged.length,
     );
     expect(c.datagramsUnauthenticated).toBeGreaterThanOrEqual(forged.length);
-    // Replays land with the late or surplus datagrams and emit nothing.
-    expect(c.datagramsLate + c.datagramsSurplus).toBeGreaterThanOrEqual(wire.length);
+    // Replays land with the late or surplus datagrams (repairs: unneeded) and emit nothing.
+    expect(c.datagramsLate + c.datagramsSurplus).toBeGreaterThanOrEqual(decoded.length);
+    expect(c.repairsUnneeded).toBeGreaterThanOrEqual(repairs.length);
     expect(stats.framesComplete).toBe(FRAMES);
     expect(stats.framesRecorded).toBe(FRAMES);
     // One line per cause: forgeries (a tag that does not open) and the flag-E flips (authenticated only).
@@ -261,8 +267,8 @@ describe("encryption (--key, --encrypt on by default)", () => {
       const stats = readReceiverStats(statsFile);
       expect(stats.framesRecorded).toBe(0);
       expect(stats.datagramsReceived).toBeGreaterThan(20);
-      // Window FEC repairs included: they carry only an HMAC tag, so an encrypting receiver counts them as
-      // unencrypted, and a receiver with another passphrase as unauthenticated, like the rest.
+      // Window FEC repairs included: an encrypted stream's are tagged under the key (another passphrase:
+      // unauthenticated), and an --encrypt off sender's carry its HMAC tag (an encrypting receiver: unencrypted).
       expect(v1Counters(stats)[counter]).toBe(stats.datagramsReceived);
       const warnings = logLines(receiver.stderr()).filter((l) => l.level >= LOG_WARN);
       expect(warnings.map((w) => w.msg)).toEqual([expect.stringMatching(line)]);

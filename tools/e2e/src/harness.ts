@@ -3,8 +3,10 @@
  * shares too): cleanup after each test, JSON log lines, peak memory of a child,
  * a UDP socket of the test's own.
  */
+import { execFileSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach } from "vitest";
 import type { Child } from "@udpcam/testkit";
 
@@ -77,4 +79,14 @@ export function sendAll(socket: Socket, datagrams: readonly Uint8Array[], port: 
       });
     }
   });
+}
+
+/** The JPEG files of an MJPG recording, copied out without decoding. */
+export function recordedJpegs(output: string, dir: string): Buffer[] {
+  const copies = join(dir, "copies");
+  execFileSync("mkdir", ["-p", copies]);
+  execFileSync("ffmpeg", ["-v", "error", "-i", output, "-c", "copy", "-f", "image2", join(copies, "%04d.jpg")]);
+  return readdirSync(copies)
+    .sort()
+    .map((name) => readFileSync(join(copies, name)));
 }
