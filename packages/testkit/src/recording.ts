@@ -3,7 +3,15 @@
 // source frame band by band (horizontal strips), because a tear (part of another frame)
 // or a hole (a lost packet) lowers a few bands a lot, coding noise lowers all a little.
 import { spawnSync } from "node:child_process";
-import { createFrame, openRecorder, openVideoFile, renderPatternFrame, type Frame } from "@udpcam/video";
+import {
+  createFrame,
+  encodeJpeg,
+  openJpegSource,
+  openRecorder,
+  openVideoFile,
+  renderPatternFrame,
+  type Frame,
+} from "@udpcam/video";
 import { inspectPatternFrame, psnr } from "@udpcam/video/testing";
 
 /**
@@ -142,6 +150,51 @@ export function runsOf(numbers: readonly (number | undefined)[]): number[][] {
   }
   if (current.length > 0) runs.push(current);
   return runs;
+}
+
+/** How the JPEGs stored in an MJPG recording compare, byte for byte, with what the sender sent. */
+export interface JpegBytesVerdict {
+  /** Stored JPEGs equal to the expected JPEG of the number read from that frame's pixels. */
+  readonly same: number;
+  /** ...not equal to it, or stored without a decodable frame in `frames` (or the other way round). */
+  readonly differ: number;
+  /** Frames whose number could not be read from their pixels. */
+  readonly unnumbered: number;
+}
+
+/** The JPEG that a sender at `quality` makes of test-pattern frame `n` (`--source test --codec jpeg`). */
+export function patternJpeg(n: number, width: number, height: number, quality: number): Uint8Array {
+  return encodeJpeg(renderPatternFrame(n, width, height), quality);
+}
+
+/**
+ * Reads the JPEGs stored in the MJPG recording at `path` and compares each, byte for byte, with
+ * `expected(n)`, n the number its frame in `frames` (that recording's `inspectRecording`, same
+ * order) reads from its pixels. A recording that does not store JPEG throws.
+ */
+export async function compareRecordedJpegs(
+  path: string,
+  frames: readonly RecordedFrame[],
+  expected: (n: number) => Uint8Array,
+): Promise<JpegBytesVerdict> {
+  const source = await openJpegSource({ kind: "file", path }, { pace: "asap" });
+  if (source === undefined) throw new Error(`${path} does not store JPEG`);
+  let same = 0;
+  let differ = 0;
+  let unnumbered = 0;
+  let index = 0;
+  try {
+    for await (const packet of source) {
+      const number = frames[index++]?.number;
+      if (number === undefined) unnumbered++;
+      else if (Buffer.from(packet.jpeg.buffer, packet.jpeg.byteOffset, packet.jpeg.length).equals(expected(number)))
+        same++;
+      else differ++;
+    }
+  } finally {
+    await source.close();
+  }
+  return { same, differ: differ + Math.abs(frames.length - index), unnumbered };
 }
 
 /** A clip of test-pattern frames 0..frames-1 (MJPG AVI), as a source every sender can read. */
