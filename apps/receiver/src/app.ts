@@ -128,6 +128,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       maxFrameBytes: config.maxFrameBytes,
       frameTimeout: config.frameTimeout,
       latency: config.latency,
+      nack: config.nack === "on",
       receiveBufferBytes: RECEIVE_BUFFER_BYTES,
       maxStreams: config.maxStreams,
       maxStreamsPerSource: config.maxStreamsPerSource,
@@ -152,7 +153,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       receiveBuffer: ingest.receiveBuffer,
       group: ingest.group,
     },
-    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}${protectionNote(config)}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
+    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}${protectionNote(config)}${config.nack === "on" ? `, NACK on within ${config.latency} ms` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
   );
 
   if (liveView !== undefined && config.http !== undefined) {

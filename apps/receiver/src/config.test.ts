@@ -160,4 +160,14 @@ describe("receiver config", () => {
     expect(text).toContain("RECEIVER_PORT; default 9505");
     expect(text).toContain('default "output.avi"');
   });
+
+  it("--nack: off by default, on or off; v1 only", () => {
+    expect(config([]).nack).toBe("off");
+    expect(config(["--nack", "on"]).nack).toBe("on");
+    expect(parse(["--nack", "on", "--protocol", "rtp"])).toEqual({
+      kind: "errors",
+      errors: ["--nack: retransmission on request is part of --protocol v1, drop --nack or use --protocol v1"],
+    });
+    expect(parse(["--nack", "yes"]).kind).toBe("errors");
+  });
 });

@@ -132,6 +132,12 @@ export const receiverOptions = {
     value: "MS",
     help: "window FEC streams: frames go out in order, each waiting at most MS ms for an older one being rebuilt; past it the older frame is dropped (counted), never shown torn",
   },
+  nack: {
+    schema: oneOf(["off", "on"] as const),
+    default: "off",
+    value: "MODE",
+    help: "v1: on = ask the sender (started with --nack on) for missing datagrams once the reorder window has passed, on this socket back to where the stream comes from, retried within --latency; frames go out in order, each waiting at most --latency for an older one. Off by default: a sender that does not listen would get traffic it never asked for",
+  },
   maxFrameBytes: {
     schema: integer(1024, 1 << 30),
     default: DEFAULT_MAX_FRAME_BYTES,
@@ -286,6 +292,8 @@ export function parseReceiverConfig(input: ConfigInput & { readonly cwd: string 
   const key = resolveKeySpec({ key: rawKey, keyFile, passphrase, passphraseFile }, input, errors);
   checkLegacyKey(options.protocol, key, errors);
   checkMulticastOptions(options, errors);
+  if (options.nack === "on" && options.protocol !== "v1")
+    errors.push(`--nack: retransmission on request is part of --protocol v1, drop --nack or use --protocol v1`);
   const httpSettings =
     http === undefined
       ? undefined

@@ -127,11 +127,21 @@ export function formatReceiverSummary(stats: ReceiverStats): string[] {
     `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
     `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded`,
     `latency: p50 ${ms(stats.latencyMs.p50)} ms, p99 ${ms(stats.latencyMs.p99)} ms`,
+    ...nackSummary(stats),
     stats.files.length > 0 ? `recording: ${stats.files.join(", ")}` : "recording: none",
     ...(refused.streamsRefused + capped > 0
       ? [
           `new streams refused: ${refused.streamsRefused} by delivery, datagrams of ${capped} more (${refused.datagramsOverSourceCap} over --max-streams-per-source, ${refused.datagramsOverStreamCap} over --max-streams)`,
         ]
       : []),
+  ];
+}
+
+/** One line on retransmission on request, when the receiver asked for any. */
+function nackSummary(stats: ReceiverStats): string[] {
+  if (stats.protocol.format !== "v1" || stats.protocol.nack.nacksSent === 0) return [];
+  const n = stats.protocol.nack;
+  return [
+    `NACK: ${n.nacksSent} sent asking for ${n.datagramsRequested} datagrams (${n.framesRequested} frames whole), ${n.datagramsRecoveredByNack} recovered, ${n.datagramsRequestedDuplicate} arrived twice, ${n.gapsExpired} still missing past --latency`,
   ];
 }

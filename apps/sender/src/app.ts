@@ -12,8 +12,16 @@ import {
   type AppDeps,
   type RunningApp,
 } from "@udpcam/appkit";
-import { keyMaterial, sameKey } from "@udpcam/protocol/node";
-import { LEGACY_CHUNK_COUNT, LEGACY_DATAGRAM_BYTES } from "@udpcam/protocol";
+import { createKeyring, keyMaterial, sameKey } from "@udpcam/protocol/node";
+import {
+  createRetransmitStore,
+  isNackFailure,
+  LEGACY_CHUNK_COUNT,
+  LEGACY_DATAGRAM_BYTES,
+  looksLikeNack,
+  tryDecodeNack,
+  type Authenticator,
+} from "@udpcam/protocol";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFec, resolveDestination } from "./destination.js";
 import { createFrameEncoder } from "./encoder.js";
@@ -21,7 +29,7 @@ import { writeSdpFile } from "./rtp-encoder.js";
 import { configureMulticast } from "./multicast.js";
 import { sendSpread } from "./pacer.js";
 import { openSenderSource } from "./source.js";
-import { formatSenderStatus, formatSenderSummary, type SenderStats } from "./stats.js";
+import { formatSenderStatus, formatSenderSummary, type SenderNackCounters, type SenderStats } from "./stats.js";
 
 const SEND_BUFFER_BYTES = 8 << 20;
 /**
@@ -88,9 +96,14 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   // Connected (after the multicast interface is set, which the route lookup of connect uses): each send skips
   // Node's address handling and the kernel's route lookup, and the system now reports a closed port (ICMP port
   // unreachable) as ECONNREFUSED on the socket, which `onSocketError` counts.
-  const connectError = await new Promise<Error | undefined>((resolve) =>
-    socket.connect(destination.port, destination.address, (error?: Error) => resolve(error ?? undefined)),
-  );
+  // Except a multicast sender with --nack on: its receivers' NACKs come from their own unicast addresses, which a
+  // socket connected to the group would never read.
+  const connected = !(multicast !== undefined && config.nack === "on");
+  const connectError = !connected
+    ? undefined
+    : await new Promise<Error | undefined>((resolve) =>
+        socket.connect(destination.port, destination.address, (error?: Error) => resolve(error ?? undefined)),
+      );
   if (connectError !== undefined) {
     socket.close();
     await source.close();
@@ -113,7 +126,21 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     sourceReconnects: 0,
     startedAt: Date.now(),
     elapsedSeconds: 0,
+    nack: {
+      nacksReceived: 0,
+      datagramsRequested: 0,
+      datagramsRetransmitted: 0,
+      bytesRetransmitted: 0,
+      datagramsUnavailable: 0,
+      datagramsRateLimited: 0,
+      nacksMalformed: 0,
+      nacksUnauthenticated: 0,
+      nacksOtherStream: 0,
+    },
   };
+  const retransmit = config.nack === "on" ? createRetransmitStore({ latencyMs: config.latency }) : undefined;
+  // NACKs are tagged with the key's HMAC (also when the stream is encrypted); verified with every key held.
+  const nackKeys = config.key === undefined ? undefined : createKeyring([keyMaterial(config.key)]);
   const encoder = createFrameEncoder(config, {
     streamId,
     datagramSize,
@@ -135,7 +162,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       sendBuffer: buffers.send,
       multicast,
     },
-    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec.overhead * 100)}%${fec.overhead > 0 ? ` ${fec.scheme === "window" ? `across frames, ${config.latency} ms` : "per frame"}` : ""}` : ""}${protectionNote(config)}), send buffer ${formatBytes(buffers.send)}`,
+    `sending to ${destination.address}:${destination.port} (${multicast === undefined ? "" : `${multicast}, `}${config.protocol}, ${config.codec}, datagrams up to ${datagramSize} bytes${config.protocol === "v1" ? `, FEC ${Math.round(fec.overhead * 100)}%${fec.overhead > 0 ? ` ${fec.scheme === "window" ? `across frames, ${config.latency} ms` : "per frame"}` : ""}` : ""}${protectionNote(config)}${config.nack === "on" ? `, NACK on within ${config.latency} ms` : ""}), send buffer ${formatBytes(buffers.send)}`,
   );
   if (config.sdp !== undefined) {
     await writeSdpFile(config.sdp, {
@@ -186,20 +213,34 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     }
   };
   socket.on("error", failed);
+  const onSent = (error: Error | null | undefined): void => {
+    if (--sendsInFlight === 0) {
+      const resolve = allSent;
+      allSent = undefined;
+      resolve?.();
+    }
+    if (error !== null && error !== undefined) failed(error);
+  };
+  const transmit = (datagram: Uint8Array): void => {
+    sendsInFlight++;
+    if (connected) socket.send(datagram, onSent);
+    else socket.send(datagram, destination.port, destination.address, onSent);
+  };
   const send = (datagram: Uint8Array): void => {
     stats.datagramsSent++;
     stats.bytesSent += datagram.length;
-    sendsInFlight++;
-    socket.send(datagram, (error) => {
-      if (--sendsInFlight === 0) {
-        const resolve = allSent;
-        allSent = undefined;
-        resolve?.();
-      }
-      if (error !== null && error !== undefined) failed(error);
-    });
+    retransmit?.sent(datagram, performance.now());
+    transmit(datagram);
   };
-
+  if (retransmit !== undefined) {
+    socket.on("message", (bytes) => {
+      const verdict = answerNack(bytes, streamId, nackKeys?.authenticator, stats.nack);
+      if (verdict === undefined) return;
+      // At once, ahead of the paced queue: the pacer sends from its own wake-ups, this from the socket's event.
+      for (const datagram of retransmit.request(verdict, performance.now())) transmit(datagram);
+      Object.assign(stats.nack, retransmit.counters);
+    });
+  }
   const meter = new RateMeter(Date.now());
   const statusTimer = setInterval(() => {
     deps.status.update(formatSenderStatus(stats, meter.sample(stats.framesSent, stats.bytesSent, Date.now())));
@@ -247,6 +288,8 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     clearInterval(statusTimer);
     deps.status.clear();
     await source.close();
+    // The last frames' losses are asked for up to --latency after they went out: stay to answer them.
+    if (retransmit !== undefined && stopReason === undefined && fatal === undefined) await sleep(config.latency);
     // Closing with sends still queued in libuv would silently drop the last datagrams.
     await sendsDrained();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -279,8 +322,11 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
       return;
     }
     keySpec = read.spec;
+    const previous = key;
     key = next;
     encoder.rekey?.(next);
+    // The previous key too, for the receivers still signing NACKs with it until they reload.
+    nackKeys?.setKeys([next, previous]);
     logger.info(`SIGHUP: ${keySpec.kind} reread from ${keySpec.file}: sending with the new one from the next frame`);
   };
 
@@ -294,6 +340,42 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     },
     ...(config.key?.file === undefined ? {} : { reload }),
   };
+}
+
+/**
+ * A datagram on the sender's socket: the NACK to answer, or undefined when it is dropped (counted). Only a NACK
+ * for this stream whose tag verifies under a key held (or untagged, when no key is set) is answered.
+ */
+export function answerNack(
+  bytes: Uint8Array,
+  streamId: number,
+  authenticator: Authenticator | undefined,
+  counts: SenderNackCounters,
+): Parameters<ReturnType<typeof createRetransmitStore>["request"]>[0] | undefined {
+  if (!looksLikeNack(bytes)) {
+    counts.nacksMalformed++;
+    return undefined;
+  }
+  const nack = tryDecodeNack(bytes);
+  if (isNackFailure(nack)) {
+    counts.nacksMalformed++;
+    return undefined;
+  }
+  const authentic =
+    authenticator === undefined
+      ? nack.tag === undefined
+      : nack.tag !== undefined &&
+        nack.tagBytes === authenticator.tagBytes &&
+        authenticator.verify(nack.signed, nack.tag);
+  if (!authentic) {
+    counts.nacksUnauthenticated++;
+    return undefined;
+  }
+  if (nack.streamId !== streamId) {
+    counts.nacksOtherStream++;
+    return undefined;
+  }
+  return nack;
 }
 
 /** ", encrypted" / ", authenticated only" for the start line. */

@@ -60,4 +60,14 @@ describe("sender config", () => {
     const result = parse(["--port", "x", "--codec", "y"]);
     expect(result.kind === "errors" && result.errors).toHaveLength(2);
   });
+
+  it("--nack: off by default, on or off; v1 only", () => {
+    expect(config([]).nack).toBe("off");
+    expect(config(["--nack", "on"]).nack).toBe("on");
+    expect(parse(["--nack", "on", "--protocol", "rtp"])).toEqual({
+      kind: "errors",
+      errors: ["--nack: retransmission on request is part of --protocol v1, drop --nack or use --protocol v1"],
+    });
+    expect(parse(["--nack", "yes"]).kind).toBe("errors");
+  });
 });

@@ -118,7 +118,13 @@ export const senderOptions = {
     schema: integer(10, 10_000),
     default: DEFAULT_LATENCY_MS,
     value: "MS",
-    help: "window FEC: repairs cover the datagrams of the last MS milliseconds (match the receiver's --latency)",
+    help: "window FEC: repairs cover the datagrams of the last MS milliseconds; --nack on: what was sent is kept this long (match the receiver's --latency)",
+  },
+  nack: {
+    schema: oneOf(["off", "on"] as const),
+    default: "off",
+    value: "MODE",
+    help: "v1: on = keep what was sent for --latency ms (32 MiB at most) and send again, at once, what a receiver with --nack on asks for; NACKs must carry the key's tag when a key is set; at most a quarter of the stream is sent again. Waits --latency ms after the last frame for late requests",
   },
   key: commonOptions.key,
   keyFile: commonOptions.keyFile,
@@ -179,6 +185,8 @@ export function parseSenderConfig(input: ConfigInput & { readonly cwd: string })
   checkLegacyKey(options.protocol, key, errors);
   if (options.protocol === "rtp" && options.fec !== "auto" && options.fec > 0)
     errors.push("--fec: RTP/JPEG carries no forward error correction, drop --fec or use --protocol v1");
+  if (options.nack === "on" && options.protocol !== "v1")
+    errors.push("--nack: retransmission on request is part of --protocol v1, drop --nack or use --protocol v1");
   if (options.protocol !== "rtp" && options.sdp !== undefined)
     errors.push("--sdp: a session description is for --protocol rtp, add it or drop --sdp");
   if (options.protocol === "legacy") {

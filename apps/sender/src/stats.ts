@@ -1,3 +1,5 @@
+import type { RetransmitCounters } from "@udpcam/protocol";
+
 export interface SenderStats {
   streamId: number;
   framesSent: number;
@@ -16,6 +18,17 @@ export interface SenderStats {
   sourceReconnects: number;
   startedAt: number;
   elapsedSeconds: number;
+  /** Retransmission on request (--nack on; all 0 when off). Retransmitted datagrams are not in datagramsSent/bytesSent. */
+  nack: SenderNackCounters;
+}
+
+export interface SenderNackCounters extends RetransmitCounters {
+  /** Datagrams on the socket that are not a NACK (or not a well-formed one): dropped. */
+  nacksMalformed: number;
+  /** NACKs without the key's tag, or with a wrong one, at a keyed sender (or tagged at an unkeyed one): dropped. */
+  nacksUnauthenticated: number;
+  /** NACKs for another stream id (an earlier run of this sender, or a forgery): dropped. */
+  nacksOtherStream: number;
 }
 
 export function formatSenderStatus(stats: SenderStats, rate: { fps: number; mbps: number }): string {
@@ -31,6 +44,9 @@ export function formatSenderSummary(stats: SenderStats): string {
     stats.refusals > 0 ? `refused ${stats.refusals} times (nothing listening)` : undefined,
     stats.framesPassedThrough > 0 ? `${stats.framesPassedThrough} JPEG frames passed through` : undefined,
     stats.sourceReconnects > 0 ? `source reconnected ${stats.sourceReconnects} times` : undefined,
+    stats.nack.nacksReceived + stats.nack.nacksUnauthenticated + stats.nack.nacksMalformed > 0
+      ? `NACK: ${stats.nack.nacksReceived} answered, ${stats.nack.datagramsRetransmitted} datagrams sent again (${(stats.nack.bytesRetransmitted / 1e6).toFixed(2)} MB), ${stats.nack.datagramsRateLimited} over the rate limit, ${stats.nack.datagramsUnavailable} no longer held, ${stats.nack.nacksUnauthenticated} unauthenticated and ${stats.nack.nacksMalformed} malformed dropped`
+      : undefined,
   ]
     .filter((part) => part !== undefined)
     .join(", ");

@@ -10,7 +10,7 @@ import { looksLikeRepair } from "./window-fec.js";
  * ciphertext: a retransmission is indistinguishable from the original, so it needs no new nonce).
  *
  * The rate limit is a credit: every byte sent earns `maxShare` of a byte of retransmission, and
- * the credit never exceeds `maxShare` of the bytes held. Whatever NACKs arrive (forged ones
+ * the credit never exceeds `maxShare` of the bytes held (or of 256 KiB). Whatever NACKs arrive (forged ones
  * included, if they carry a valid tag, or where there is no key), the sender retransmits at most
  * `maxShare` of the stream plus that one window's credit: it can never be made an amplifier.
  */
@@ -49,6 +49,11 @@ export interface RetransmitStore {
 
 export const DEFAULT_RETRANSMIT_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_RETRANSMIT_MAX_SHARE = 0.25;
+/**
+ * The credit saved up is at most `maxShare` of the bytes held, or of this much when less is held (a small JPEG
+ * stream holds about 60 KB in 100 ms: a burst asked for twice would otherwise hit the limit).
+ */
+const CREDIT_FLOOR_BYTES = 256 * 1024;
 
 interface HeldFrame {
   readonly key: string;
@@ -101,7 +106,7 @@ export function createRetransmitStore(options: RetransmitStoreOptions): Retransm
 
   return {
     sent(datagram, nowMs) {
-      credit = Math.min(credit + maxShare * datagram.length, maxShare * (heldBytes + datagram.length));
+      credit = Math.min(credit + maxShare * datagram.length, maxShare * Math.max(heldBytes, CREDIT_FLOOR_BYTES));
       if (datagram.length < HEADER_BYTES || !looksLikeV1(datagram) || looksLikeRepair(datagram)) return;
       const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.length);
       const key = `${view.getUint32(Offset.streamId)}:${view.getUint32(Offset.frameNumber)}`;

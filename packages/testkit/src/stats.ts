@@ -54,6 +54,7 @@ const SENDER_FIELDS = {
   sourceReconnects: "number",
   startedAt: "number",
   elapsedSeconds: "number",
+  nack: "object",
 } as const satisfies Fields<SenderStats>;
 
 /** The fields every format's protocol counters have. */
@@ -97,6 +98,7 @@ const V1_FIELDS = {
   equationsExpired: "number",
   windowShed: "number",
   windowBytes: "number",
+  nack: "object",
 } as const satisfies Fields<V1Counters>;
 
 const LEGACY_FIELDS = {

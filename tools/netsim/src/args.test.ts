@@ -53,6 +53,8 @@ describe("parseCli", () => {
         "300",
         "--outage-at",
         "2000",
+        "--reverse-loss",
+        "0.05",
         "--seed",
         "42",
         "--buffer",
@@ -85,6 +87,7 @@ describe("parseCli", () => {
         queueMs: 50,
         outageMs: 300,
         outageAtMs: 2000,
+        reverseLoss: 0.05,
         seed: 42,
         socketBufferBytes: 1_048_576,
       },
@@ -232,6 +235,7 @@ describe("resolveImpairmentOptions", () => {
       queueMs: 100,
       outageMs: 0,
       outageAtMs: 0,
+      reverseLoss: 0,
     });
     expect(resolveImpairmentOptions({ seed: 0 }, () => 7).seed).toBe(0);
   });

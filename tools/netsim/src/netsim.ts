@@ -5,7 +5,10 @@ import { performance } from "node:perf_hooks";
 import { DueQueue } from "./due-queue.js";
 import { type Emission, Impairer, type ImpairmentStats } from "./impairer.js";
 import { type ImpairmentOptions, NetsimOptionsError, type OptionIssue, resolveImpairmentOptions } from "./options.js";
-import { MAX_SEED } from "./random.js";
+import { createRandom, deriveSeed, MAX_SEED } from "./random.js";
+
+/** The random stream of the reply path's losses: after the impairer's, so that theirs keep their seeds. */
+const REVERSE_LOSS_STREAM = 1000;
 
 export interface Endpoint {
   readonly host: string;
@@ -36,6 +39,8 @@ export interface NetsimStats extends Omit<ImpairmentStats, "emitted" | "bytesEmi
   /** Datagrams from the target back towards the sender. */
   readonly repliesIn: number;
   readonly repliesOut: number;
+  /** Replies lost (`reverseLoss`). */
+  readonly repliesDropped: number;
   /** Buffer sizes the kernel granted (Linux reports twice what it allows for data). */
   readonly recvBufferBytes: number;
   readonly sendBufferBytes: number;
@@ -92,8 +97,10 @@ export async function startNetsim(options: NetsimOptions): Promise<Netsim> {
     sendErrors: 0,
     repliesIn: 0,
     repliesOut: 0,
+    repliesDropped: 0,
     inFlight: 0,
   };
+  const reverseRandom = createRandom(deriveSeed(impairment.seed, REVERSE_LOSS_STREAM));
   let client: { readonly address: string; readonly port: number } | undefined;
   let closing = false;
   let timer: NodeJS.Timeout | undefined;
@@ -149,6 +156,10 @@ export async function startNetsim(options: NetsimOptions): Promise<Netsim> {
   upstream.on("message", (reply) => {
     shell.repliesIn++;
     if (closing || client === undefined) return;
+    if (impairment.reverseLoss > 0 && reverseRandom.next() < impairment.reverseLoss) {
+      shell.repliesDropped++;
+      return;
+    }
     shell.repliesOut++;
     downstream.send(reply, client.port, client.address);
   });
@@ -170,6 +181,7 @@ export async function startNetsim(options: NetsimOptions): Promise<Netsim> {
       pending: queue.size + held,
       repliesIn: shell.repliesIn,
       repliesOut: shell.repliesOut,
+      repliesDropped: shell.repliesDropped,
       recvBufferBytes,
       sendBufferBytes,
     };

@@ -48,6 +48,8 @@ export interface ImpairmentOptions {
   /** An outage: every datagram is lost for `outageMs` from `outageAtMs` after the first datagram; 0 = none. */
   readonly outageMs: number;
   readonly outageAtMs: number;
+  /** Probability that a reply (target back to the sender: a NACK, say) is lost; independent, seeded. */
+  readonly reverseLoss: number;
 }
 
 /**
@@ -97,6 +99,7 @@ export const IMPAIRMENT_OPTIONS = {
   queueMs: milliseconds(100, "with --rate: drop a datagram that would wait longer than this for the link"),
   outage: milliseconds(0, "an outage: lose every datagram for MS milliseconds (0 = none)..."),
   outageAt: milliseconds(0, "...starting this long after the first datagram"),
+  reverseLoss: probability("probability that a reply from the target back to the sender is lost (independent)"),
   seed: {
     schema: optional(integer(0, MAX_SEED)),
     default: undefined,
@@ -124,6 +127,7 @@ export const IMPAIRMENT_KEYS = {
   queueMs: "queueMs",
   outage: "outageMs",
   outageAt: "outageAtMs",
+  reverseLoss: "reverseLoss",
   seed: "seed",
 } as const satisfies Record<ImpairmentOption, keyof ImpairmentOptions>;
 

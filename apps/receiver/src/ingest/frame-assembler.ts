@@ -8,13 +8,16 @@ import {
   Codec,
   createLegacyReassembler,
   createReassembler,
+  createNackTracker,
   createRtpJpegReassembler,
+  encodeNack,
   looksLikeLegacyDatagram,
   looksLikeV1,
   LEGACY_FRAME_HEIGHT,
   LEGACY_FRAME_WIDTH,
   type FrameEvent,
   type LegacyMode,
+  type NackTrackerCounters,
 } from "@udpcam/protocol";
 import { createKeyring } from "@udpcam/protocol/node";
 import type { ProtocolCounters, StreamFrameCounters } from "./messages.js";
@@ -23,8 +26,11 @@ import { StreamCounts } from "./stream-counts.js";
 export interface FrameAssembler {
   /** Whether a frame's `timestampMs` is the sender's capture time. */
   readonly senderClock: boolean;
-  /** `source`: the sender's address, for the per-source stream cap. */
-  push(datagram: Uint8Array, now: number, source?: string): FrameEvent[];
+  /**
+   * `source`: the sender's address, for the per-source stream cap; `replyTo`: its address and port, where
+   * NACKs for its stream go (`--nack on`).
+   */
+  push(datagram: Uint8Array, now: number, source?: string, replyTo?: Endpoint): FrameEvent[];
   /** Drops what is too old; returns frames that were waiting for it (window FEC streams). */
   expire(now: number): FrameEvent[];
   counters(): ProtocolCounters;
@@ -32,6 +38,20 @@ export interface FrameAssembler {
   streamCounters(): StreamFrameCounters[];
   /** v1 with a key: the keys accepted from now on (a rotation), the newest first. */
   setKeys?(keys: readonly Uint8Array[]): void;
+  /** v1 with `--nack on`: the NACK datagrams due now, each with where it goes. */
+  nacks?(now: number): OutgoingNack[];
+  /** A NACK the socket could not send (counted). */
+  nackSendFailed?(): void;
+}
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface OutgoingNack {
+  readonly bytes: Uint8Array;
+  readonly to: Endpoint;
 }
 
 /** The original scripts have one stream, at 25 fps, with no id: this stands for it. */
@@ -53,11 +73,31 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
   readonly latency: number;
+  /** Ask the sender for what is missing (NACK), and deliver every stream in order within `latency`. */
+  readonly nack?: boolean;
+}
+
+/** A reply endpoint as the tracker keeps it: one string, the port after the last colon (IPv6 addresses have colons). */
+function endpointKey(e: Endpoint): string {
+  return `${e.address}:${e.port}`;
+}
+
+function parseEndpoint(key: string): Endpoint {
+  const at = key.lastIndexOf(":");
+  return { address: key.slice(0, at), port: Number(key.slice(at + 1)) };
 }
 
 export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler {
   const keys = settings.key === undefined ? undefined : createKeyring([settings.key]);
+  const tracker =
+    settings.nack === true
+      ? createNackTracker({
+          latencyMs: settings.latency,
+          ...(settings.maxStreams === undefined ? {} : { maxStreams: settings.maxStreams }),
+        })
+      : undefined;
   const reassembler = createReassembler({
+    ...(tracker === undefined ? {} : { ordered: true, nack: tracker }),
     maxFrameBytes: settings.maxFrameBytes,
     frameTimeoutMs: settings.frameTimeout,
     maxStreams: settings.maxStreams,
@@ -72,13 +112,19 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     ...(keys === undefined || settings.notBeforeMs === undefined ? {} : { notBeforeMs: settings.notBeforeMs }),
   });
   let datagramsLegacyLike = 0;
+  let nackSendErrors = 0;
   const perStream = new StreamCounts();
   return {
     senderClock: true,
-    push(datagram, now, source) {
+    push(datagram, now, source, replyTo) {
       if (!looksLikeV1(datagram) && looksLikeLegacyDatagram(datagram)) datagramsLegacyLike++;
       const frames: FrameEvent[] = [];
-      for (const event of reassembler.push(datagram, now, source)) {
+      for (const event of reassembler.push(
+        datagram,
+        now,
+        source,
+        replyTo === undefined ? undefined : endpointKey(replyTo),
+      )) {
         perStream.count(event);
         if (event.type === "frame") frames.push(event);
       }
@@ -92,11 +138,30 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
       }
       return frames;
     },
-    counters: () => ({ ...reassembler.counters, format: "v1", datagramsLegacyLike }),
+    counters: () => ({
+      ...reassembler.counters,
+      format: "v1",
+      datagramsLegacyLike,
+      nack: { ...(tracker?.counters ?? NO_NACK_COUNTERS), nackSendErrors },
+    }),
     streamCounters: () => perStream.list(),
     ...(keys === undefined ? {} : { setKeys: (next: readonly Uint8Array[]) => keys.setKeys(next) }),
+    ...(tracker === undefined
+      ? {}
+      : {
+          // Tagged with the key's HMAC whatever --encrypt says: the sender answers only NACKs that verify.
+          nacks: (now: number) =>
+            tracker.due(now).map((request) => ({
+              bytes: encodeNack(request.streamId, request.entries, keys?.authenticator),
+              to: parseEndpoint(request.replyTo),
+            })),
+          nackSendFailed: () => void nackSendErrors++,
+        }),
   };
 }
+
+/** The NACK counters of a receiver with --nack off: all 0. */
+export const NO_NACK_COUNTERS: NackTrackerCounters = createNackTracker({ latencyMs: 1 }).counters;
 
 export interface LegacyAssemblerSettings {
   readonly mode: LegacyMode;

@@ -21,6 +21,8 @@ import { kernelDrops } from "./socket-drops.js";
 const COUNTERS_EVERY_MS = 100;
 /** Often enough that a frame waiting for an older one (window FEC) leaves within 10 ms of its budget. */
 const EXPIRE_EVERY_MS = 10;
+/** NACKs (--nack on) are looked for this often: a loss is asked for within 2 ms of its reorder window. */
+const NACK_EVERY_MS = 2;
 
 const port = parentPort;
 if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
@@ -95,8 +97,18 @@ async function main(): Promise<void> {
     bytesReceived += datagram.length;
     const now = performance.now();
     lastDatagramAt = now;
-    for (const frame of assembler.push(datagram, now, from.address)) sendFrame(frame);
+    for (const frame of assembler.push(datagram, now, from.address, from)) sendFrame(frame);
   });
+  // Each NACK goes back from this socket to where its stream came from (a multicast stream's unicast source).
+  const nackTimer =
+    assembler.nacks === undefined
+      ? undefined
+      : setInterval(() => {
+          for (const nack of assembler.nacks!(performance.now()))
+            socket.send(nack.bytes, nack.to.port, nack.to.address, (error) => {
+              if (error) assembler.nackSendFailed?.();
+            });
+        }, NACK_EVERY_MS);
 
   const expireTimer = setInterval(() => {
     for (const frame of assembler.expire(performance.now())) sendFrame(frame);
@@ -118,6 +130,7 @@ async function main(): Promise<void> {
     }
     clearInterval(expireTimer);
     clearInterval(countersTimer);
+    clearInterval(nackTimer);
     membership?.leave();
     socket.close(() => {
       post({ type: "closed", counters: counters() });

@@ -4,10 +4,12 @@
  * counters keep the protocol's own types.
  */
 import {
+  createNackTracker,
   createReassembler,
   type FrameEvent,
   type LegacyCounters,
   type LegacyMode,
+  type NackTrackerCounters,
   type ReassemblerCounters,
   type RtpJpegCounters,
 } from "@udpcam/protocol";
@@ -27,8 +29,10 @@ export interface IngestSettings {
   readonly encrypt: boolean;
   readonly maxFrameBytes: number;
   readonly frameTimeout: number;
-  /** Window FEC streams: how long a frame may wait for an older one (the reassembler's latencyMs). */
+  /** Window FEC and NACK streams: how long a frame may wait for an older one (the reassembler's latencyMs). */
   readonly latency: number;
+  /** v1: ask the sender for what is missing (--nack on). */
+  readonly nack: boolean;
   readonly receiveBufferBytes: number;
   /** Streams the reassembler tracks at once, in all and per source address (--max-streams...). */
   readonly maxStreams: number;
@@ -43,6 +47,11 @@ export type ProtocolCounters =
       readonly format: "v1";
       /** Refused as malformed, and shaped like the original scripts' datagrams: the sender may use --protocol legacy. */
       readonly datagramsLegacyLike: number;
+      /** Retransmission on request (--nack on; all 0 when off). */
+      readonly nack: NackTrackerCounters & {
+        /** NACK datagrams the socket failed to send. */
+        readonly nackSendErrors: number;
+      };
     })
   | (LegacyCounters & {
       readonly format: "legacy";
@@ -112,7 +121,12 @@ export const EMPTY_INGEST_COUNTERS: IngestCounters = {
   bytesReceived: 0,
   msSinceLastDatagram: undefined,
   streams: [],
-  protocol: { ...createReassembler().counters, format: "v1", datagramsLegacyLike: 0 },
+  protocol: {
+    ...createReassembler().counters,
+    format: "v1",
+    datagramsLegacyLike: 0,
+    nack: { ...createNackTracker({ latencyMs: 1 }).counters, nackSendErrors: 0 },
+  },
 };
 
 /** The frame totals every format has, whatever else it counts. */
