@@ -31,6 +31,17 @@ const SENDER: SenderStats = {
   sourceReconnects: 0,
   startedAt: 5,
   elapsedSeconds: 6,
+  nack: {
+    nacksReceived: 0,
+    datagramsRequested: 0,
+    datagramsRetransmitted: 0,
+    bytesRetransmitted: 0,
+    datagramsUnavailable: 0,
+    datagramsRateLimited: 0,
+    nacksMalformed: 0,
+    nacksUnauthenticated: 0,
+    nacksOtherStream: 0,
+  },
 };
 
 describe("readReceiverStats", () => {
