@@ -35,3 +35,23 @@ export async function waitForFile(path: string, timeoutMs = 10_000): Promise<voi
 export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
+
+/** Resolves once some socket is bound to UDP `port` (read from /proc/net/udp, udp6); rejects after `timeoutMs`. */
+export async function waitForUdpPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const tables = ["/proc/net/udp", "/proc/net/udp6"].map((path) => {
+      try {
+        return readFileSync(path, "utf8");
+      } catch {
+        return "";
+      }
+    });
+    // The local address is the second column of each row.
+    if (tables.some((table) => table.split("\n").some((row) => row.trim().split(/\s+/)[1]?.endsWith(hex.trim()))))
+      return;
+    if (Date.now() > until) throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}

@@ -27,7 +27,7 @@ const HOLE_BELOW_MEDIAN_DB = 8;
  * coding noise is not counted against them: a tear or a hole lowers a few bands a lot
  * below the rest, coding noise lowers all a little.
  */
-function isIntact(frame: RecordedFrame): boolean {
+export function looksIntact(frame: RecordedFrame): boolean {
   if (frame.torn || frame.number === undefined) return false;
   const { worstBandPsnr: worst, medianBandPsnr: median } = frame;
   return median >= INTACT_MIN_PSNR && !(worst < INTACT_MIN_PSNR && worst < median - HOLE_BELOW_MEDIAN_DB);
@@ -39,7 +39,7 @@ export async function classifyRecording(path: string, lossless: boolean): Promis
     tolerateCutOff: true,
     ...(lossless ? { bandRows: LOSSLESS_BAND_ROWS } : {}),
   });
-  const intact = frames.filter(isIntact);
+  const intact = frames.filter(looksIntact);
   return {
     recorded: frames.length,
     intact: intact.length,

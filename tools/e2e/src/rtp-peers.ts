@@ -5,32 +5,13 @@
  * by their pixels against the regenerated pattern.
  */
 import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { inspectFrame, spawnChild, type Child, type RecordedFrame } from "@udpcam/testkit";
 import { createFrame } from "@udpcam/video";
 
 /** What udpsrc needs to know of a stream with no SDP. */
 export const RTP_JPEG_CAPS = "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26";
 
-/** Resolves once some socket is bound to UDP `port` (read from /proc/net/udp, udp6); rejects after `timeoutMs`. */
-export async function waitForUdpPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const tables = ["/proc/net/udp", "/proc/net/udp6"].map((path) => {
-      try {
-        return readFileSync(path, "utf8");
-      } catch {
-        return "";
-      }
-    });
-    // The local address is the second column of each row.
-    if (tables.some((table) => table.split("\n").some((row) => row.trim().split(/\s+/)[1]?.endsWith(hex.trim()))))
-      return;
-    if (Date.now() > until) throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
+export { waitForUdpPort } from "@udpcam/testkit";
 
 /** A file of raw BGR frames (as ffmpeg -f rawvideo or GStreamer's filesink write them), each judged against the pattern. */
 export function inspectRawFrames(path: string, width: number, height: number): RecordedFrame[] {
