@@ -213,8 +213,11 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     );
   }, 1000);
 
+  /** The first failure of a part (a sink, the ingest thread): the app stops, and `done` rejects with it. */
+  let failure: { readonly error: unknown } | undefined;
   function fail(error: unknown): void {
-    void close("error").finally(() => rejectDone(error));
+    failure ??= { error };
+    void close("error");
   }
 
   function close(reason: string): Promise<void> {
@@ -238,7 +241,9 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       }
       if (config.stats !== undefined) await writeFile(config.stats, JSON.stringify(stats, null, 2) + "\n");
       for (const line of formatReceiverSummary(stats)) deps.stdout.write(`udpcam receiver: ${line}\n`);
-      resolveDone(0);
+      // Rejected after the summary: a failure is reported (one line for a user's mistake, exit 2) and not lost.
+      if (failure === undefined) resolveDone(0);
+      else rejectDone(failure.error);
     })();
     return closing;
   }
