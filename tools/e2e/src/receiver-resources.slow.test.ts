@@ -1,9 +1,9 @@
 /**
  * What the receiver loads and starts for the sinks it has: a receiver that stores JPEG
  * frames as they arrive (MJPG into .avi, no window, no viewer) loads no OpenCV and starts
- * no encoder process, with the default `--fourcc auto` too (whose startup check of DIVX
- * runs in a process of its own, which ends once it answered). Memory and CPU figures are
- * the benchmark's (tools/bench, receiver.ts), not asserted here.
+ * no encoder process, with the default `--fourcc auto` too, which checks the codec for raw
+ * streams (DIVX) only when the first raw stream arrives. Memory and CPU figures are the
+ * benchmark's (tools/bench, receiver.ts), not asserted here.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ import {
   freePort,
   loopbackReceiveArgs,
   readReceiverStats,
+  receiverArgv,
+  spawnChild,
   startReceiver,
   startSender,
   tempDir,
@@ -79,5 +81,60 @@ describe("receiver: what a JPEG recording loads", () => {
     expect(seen.opencvLibraries.length).toBeGreaterThan(0);
     expect(seen.children).toHaveLength(1); // the encoder process
     expect(stats.resources.opencvLoaded).toBe(true);
+  });
+});
+
+/**
+ * OpenCV without its FFmpeg backend (OpenCV's own switch): DIVX cannot be written, MJPG
+ * into .avi (our own writer) still can. A receiver that checked DIVX at start would refuse
+ * to start here.
+ */
+const NO_FFMPEG = { OPENCV_VIDEOIO_PRIORITY_FFMPEG: "0" };
+
+describe("receiver: --fourcc auto checks the codec for raw streams at the first raw stream", () => {
+  async function receiverWithoutFfmpeg(fourcc: string, codec: "jpeg" | "raw") {
+    const dir = tempDir();
+    cleanup.add(dir.remove);
+    const port = await freePort();
+    const statsFile = join(dir.path, "stats.json");
+    const receiver = await startReceiver(
+      loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc, stats: statsFile, idleExit: 1 }),
+      { env: NO_FFMPEG },
+    );
+    cleanup.kill(receiver);
+    const sender = startSender([
+      ...["--host", "127.0.0.1", "--port", String(port)],
+      ...["--source", "test", "--codec", codec, "--fps", "25", "--frames", String(FRAMES)],
+    ]);
+    cleanup.kill(sender);
+    expect(await sender.exited).toBe(0);
+    return { receiver, code: await receiver.exited, statsFile, dir: dir.path };
+  }
+
+  it("a named DIVX that cannot be written: refused at start, one line naming --fourcc, exit 2", async () => {
+    const dir = tempDir();
+    cleanup.add(dir.remove);
+    const port = await freePort();
+    const receiver = spawnChild(
+      process.execPath,
+      receiverArgv(loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc: "DIVX" })),
+      { name: "receiver", env: NO_FFMPEG },
+    );
+    cleanup.kill(receiver);
+    expect(await receiver.exited).toBe(2);
+    expect(receiver.stderr().trim().split("\n").at(-1)).toMatch(/^udpcam receiver: --fourcc: cannot record DIVX to /);
+  });
+
+  it("auto, JPEG stream: starts and records every frame without FFmpeg (no DIVX check at start)", async () => {
+    const { code, statsFile } = await receiverWithoutFfmpeg("auto", "jpeg");
+    expect(code).toBe(0);
+    expect(readReceiverStats(statsFile).framesRecorded).toBe(FRAMES);
+  });
+
+  it("auto, raw stream: DIVX cannot be written, said in one line naming --fourcc and the fix, exit 2", async () => {
+    const { receiver, code } = await receiverWithoutFfmpeg("auto", "raw");
+    expect(code).toBe(2);
+    const last = receiver.stderr().trim().split("\n").at(-1);
+    expect(last).toMatch(/^udpcam receiver: --fourcc auto: .*DIVX.*; name a codec this system can write with --fourcc/);
   });
 });

@@ -6,7 +6,7 @@
  * stream gate, `--max-streams`) has its file finished before the newcomer's
  * opens, so no more files are open than streams are taken.
  */
-import type { Logger } from "@udpcam/appkit";
+import { UserError, type Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
 import {
   AUTO_FOURCC,
@@ -14,6 +14,7 @@ import {
   openRecording,
   recordingStoresJpeg,
   streamRecordingPath,
+  VideoError,
   type Recording,
   type RecordInput,
 } from "@udpcam/video";
@@ -82,7 +83,17 @@ export class RecordingSink implements Sink {
     // Frames are delivered one at a time, in order: every frame of a replaced stream is written by now.
     for (const streamId of this.#toFinish.splice(0)) await this.#finish(streamId);
     const recording = await this.#recordingFor(frame);
-    await recording.write(await this.#input(frame, recording));
+    try {
+      await recording.write(await this.#input(frame, recording));
+    } catch (error) {
+      // The codec cannot be written here (with auto, checked at the first stream that needs it).
+      if (VideoError.isInstance(error) && error.code === "CODEC_UNAVAILABLE")
+        throw new UserError(
+          `--fourcc${this.options.fourcc === AUTO_FOURCC ? " auto" : ""}: ${error.message}; name a codec this system can write with --fourcc (MJPG into .avi needs no FFmpeg)`,
+          { cause: error },
+        );
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ import { decodeJpegAsync, encodeJpegAsync } from "../codec/jpeg.js";
 import { resizeFrameAsync } from "../codec/resize.js";
 import { VideoError } from "../errors.js";
 import { assertFrame, frameByteLength, type Frame, type FrameMeta } from "../frame.js";
-import { keepSpare, prepareEncoding, retireEncoder } from "./encoder-spawn.js";
+import { keepSpare, prepareEncoding } from "./encoder-spawn.js";
 import { AUTO_FOURCC, checkContainer, chooseFourcc, recordingStoresJpeg } from "./formats.js";
 import { jpegSize } from "./mjpeg-avi-layout.js";
 import { openMjpegAviWriter } from "./mjpeg-avi.js";
@@ -50,8 +50,9 @@ export interface RecordingOptions {
   /** Seconds of video a file (`out-000.avi`, `out-001.avi`, ...); 0 or undefined: one file. */
   readonly segmentSeconds?: number;
   /**
-   * `checkRecording` passed for this folder and codec: the codec is not probed again, and
-   * an encoding recording opens without waiting for its encoder process (see `openRecorder`'s `probe`).
+   * `checkRecording` passed for this folder and codec (or `auto`, which leaves a codec to encode
+   * with to the encoder process's first file): the codec is not probed again, and an encoding
+   * recording opens without waiting for its encoder process (see `openRecorder`'s `probe`).
    */
   readonly checked?: boolean;
 }
@@ -302,28 +303,28 @@ async function probePassThrough(path: string): Promise<void> {
  * fourcc (`CODEC_UNSUPPORTED`), the folder and path (`OUTPUT_NOT_WRITABLE`), and a
  * probe file written next to the target with the same codec (`CODEC_UNAVAILABLE`),
  * each with a message that says what to change. A codec to encode with is probed in
- * an encoder process, never in this one (OpenCV would stay loaded here: some 100 MB).
- * That process is kept as the spare, so that the first recording starts warm, when
- * every stream is encoded (`fourcc` names a codec); with `auto`, where only raw streams
- * are, it ends once it answered (a JPEG stream never needs it; a raw one starts its own).
+ * an encoder process, never in this one (OpenCV would stay loaded here: some 100 MB),
+ * which is kept as the spare, so that the first recording starts warm.
+ *
+ * With `auto` the codec is chosen per stream. What a JPEG stream gets, when that is
+ * storing it as it arrives (MJPG into `.avi`), is checked in full now, in this process;
+ * a codec to encode with (DIVX for raw streams) only for its container and folder: no
+ * encoder process is started and no OpenCV loaded until a stream that needs one arrives,
+ * whose recording then fails with the encoder's `CODEC_UNAVAILABLE` if the codec cannot
+ * be written here. A receiver that only ever gets JPEG pays nothing for raw streams.
  */
 export async function checkRecording(options: { readonly path: string; readonly fourcc: string }): Promise<void> {
   const { path } = options;
   const auto = options.fourcc === AUTO_FOURCC;
-  // With auto, either codec may arrive: both choices must work.
+  // With auto, either codec may arrive: both choices must be possible.
   const choices = auto
     ? new Set([chooseFourcc(path, AUTO_FOURCC, "jpeg"), chooseFourcc(path, AUTO_FOURCC, "raw-bgr24")])
     : new Set([options.fourcc]);
   for (const fourcc of choices) {
-    if (recordingStoresJpeg({ path, fourcc })) {
-      checkContainer(path, fourcc);
-      await checkOutputPath(path);
-      await probePassThrough(path);
-      continue;
-    }
-    const { encoder } = await prepareEncoding(path, fourcc, 25);
-    if (auto) retireEncoder(encoder);
-    else keepSpare(encoder);
+    checkContainer(path, fourcc);
+    await checkOutputPath(path);
+    if (recordingStoresJpeg({ path, fourcc })) await probePassThrough(path);
+    else if (!auto) keepSpare((await prepareEncoding(path, fourcc, 25)).encoder);
   }
 }
 
