@@ -44,20 +44,27 @@ async function lookWhileRecording(receiver: Child): Promise<ReturnType<typeof lo
   return lookAt(receiver.child.pid ?? 0);
 }
 
-async function recordJpegStream(fourcc: string) {
+/** A receiver recording to out.avi with `fourcc`, and a sender of the test pattern as `codec` to it. */
+async function streamTo(fourcc: string, codec: "jpeg" | "raw", env: Record<string, string> = {}) {
   const dir = tempDir();
   cleanup.add(dir.remove);
   const port = await freePort();
   const statsFile = join(dir.path, "stats.json");
   const receiver = await startReceiver(
     loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc, stats: statsFile, idleExit: 1 }),
+    { env },
   );
   cleanup.kill(receiver);
   const sender = startSender([
     ...["--host", "127.0.0.1", "--port", String(port)],
-    ...["--source", "test", "--codec", "jpeg", "--fps", "25", "--frames", String(FRAMES)],
+    ...["--source", "test", "--codec", codec, "--fps", "25", "--frames", String(FRAMES)],
   ]);
   cleanup.kill(sender);
+  return { receiver, sender, statsFile };
+}
+
+async function recordJpegStream(fourcc: string) {
+  const { receiver, sender, statsFile } = await streamTo(fourcc, "jpeg");
   const seen = await lookWhileRecording(receiver);
   expect(await sender.exited).toBe(0);
   expect(await receiver.exited).toBe(0);
@@ -93,22 +100,9 @@ const NO_FFMPEG = { OPENCV_VIDEOIO_PRIORITY_FFMPEG: "0" };
 
 describe("receiver: --fourcc auto checks the codec for raw streams at the first raw stream", () => {
   async function receiverWithoutFfmpeg(fourcc: string, codec: "jpeg" | "raw") {
-    const dir = tempDir();
-    cleanup.add(dir.remove);
-    const port = await freePort();
-    const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver(
-      loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc, stats: statsFile, idleExit: 1 }),
-      { env: NO_FFMPEG },
-    );
-    cleanup.kill(receiver);
-    const sender = startSender([
-      ...["--host", "127.0.0.1", "--port", String(port)],
-      ...["--source", "test", "--codec", codec, "--fps", "25", "--frames", String(FRAMES)],
-    ]);
-    cleanup.kill(sender);
+    const { receiver, sender, statsFile } = await streamTo(fourcc, codec, NO_FFMPEG);
     expect(await sender.exited).toBe(0);
-    return { receiver, code: await receiver.exited, statsFile, dir: dir.path };
+    return { receiver, code: await receiver.exited, statsFile };
   }
 
   it("a named DIVX that cannot be written: refused at start, one line naming --fourcc, exit 2", async () => {
