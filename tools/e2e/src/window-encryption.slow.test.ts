@@ -13,6 +13,7 @@ import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 import {
   freePort,
   loopbackReceiveArgs,
+  patternJpeg,
   readReceiverStats,
   sourceArgs,
   startReceiver,
@@ -20,7 +21,6 @@ import {
   tempDir,
   v1Counters,
 } from "@udpcam/testkit";
-import { encodeJpeg, renderPatternFrame } from "@udpcam/video";
 import { describe, expect, it } from "vitest";
 import { recordedJpegs, useCleanup } from "./harness.js";
 
@@ -34,9 +34,7 @@ const LINK = { loss: 0.01, burst: 4, reorder: 0.01, seed: SEED } as const;
 const digest = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** The sender's own JPEG of each pattern frame, by digest: what MJPG must store. */
-const SENT = new Map(
-  Array.from({ length: FRAMES }, (_, n) => [digest(encodeJpeg(renderPatternFrame(n, 640, 480), QUALITY)), n]),
-);
+const SENT = new Map(Array.from({ length: FRAMES }, (_, n) => [digest(patternJpeg(n, 640, 480, QUALITY)), n]));
 
 interface Run {
   /** The sent frame number of each recorded frame, or -1 for one that is not a sent JPEG byte for byte. */
