@@ -335,7 +335,7 @@ export function looksLikeV1(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decodes one v1 datagram, or throws ProtocolError. Reads only `bytes` (a DataView over exactly
+ * Decodes one v1 datagram, or throws ProtocolError. Reads only `bytes` (exactly
  * them); the returned payload, tag and signed bytes are views, not copies. Does not check the tag:
  * the reassembler does, with its authenticator.
  */
@@ -354,6 +354,64 @@ export function isDecodeFailure(result: Datagram | DecodeFailure): result is Dec
  * garbage should not pay for an Error (and its stack trace) per datagram.
  */
 export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
+  const fields = createDatagramFields();
+  return readDatagram(bytes, fields) ?? datagramViews(bytes, fields);
+}
+
+/**
+ * A v1 datagram's header fields and where its parts lie, read in place by `readDatagram`: the
+ * receiver's per-datagram path reads every datagram into the one object it keeps (no views, no
+ * object per datagram); `datagramViews` turns it into a `Datagram` where one is needed (a key).
+ */
+export type DatagramFields = {
+  -readonly [K in Exclude<keyof DatagramHeader, "encrypted" | "windowSequence">]: DatagramHeader[K];
+} & {
+  encrypted: boolean;
+  windowSequence: number | undefined;
+  /** Where the payload starts (after the header, salt and window sequence number)... */
+  payloadStart: number;
+  /** ...and ends: the tag, if any, starts here. */
+  payloadEnd: number;
+};
+
+/** A `DatagramFields` to read into (every field present, so that its shape never changes). */
+export function createDatagramFields(): DatagramFields {
+  return {
+    streamId: 0,
+    frameNumber: 0,
+    frameBytes: 0,
+    chunkIndex: 0,
+    chunkCount: 0,
+    chunkBytes: 0,
+    fecGroups: 0,
+    fecParityPerGroup: 0,
+    codec: "raw-bgr24",
+    width: 0,
+    height: 0,
+    fps: 0,
+    timestampMs: 0,
+    tagBytes: 0,
+    encrypted: false,
+    windowSequence: undefined,
+    payloadStart: 0,
+    payloadEnd: 0,
+  };
+}
+
+/** Big-endian reads straight off the bytes (no DataView per datagram). */
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/**
+ * Checks one v1 datagram as `tryDecodeDatagram` does, writing its fields into `into`: undefined when
+ * it is a datagram (then every field of `into` is its), or why not (then `into` holds nothing useful).
+ */
+export function readDatagram(bytes: Uint8Array, into: DatagramFields): DecodeFailure | undefined {
   const length = bytes.length;
   if (length < 2)
     return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
@@ -371,18 +429,17 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
   if (length < HEADER_BYTES)
     return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, a v1 header is ${HEADER_BYTES}`);
 
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
-  const flags = view.getUint8(Offset.flags);
+  const flags = bytes[Offset.flags]!;
   if (flags & RESERVED_FLAGS)
     return failure(
       ProtocolErrorCode.ReservedBits,
       Offset.flags,
       `flags 0x${hex(flags)} set reserved bits 0x${hex(flags & RESERVED_FLAGS)}`,
     );
-  const reserved = view.getUint8(Offset.reserved);
+  const reserved = bytes[Offset.reserved]!;
   if (reserved !== 0)
     return failure(ProtocolErrorCode.ReservedBits, Offset.reserved, `reserved byte is 0x${hex(reserved)}, must be 0`);
-  const tagBytes = view.getUint8(Offset.tagBytes);
+  const tagBytes = bytes[Offset.tagBytes]!;
   if (((flags & FLAG_TAGGED) !== 0) !== tagBytes > 0) {
     return failure(
       ProtocolErrorCode.OutOfRange,
@@ -402,7 +459,7 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
       length,
       `${length} bytes, a v1 header with its salt and window sequence number is ${start}`,
     );
-  const codecWire = view.getUint8(Offset.codec);
+  const codecWire = bytes[Offset.codec]!;
   const codec = codecFromWire(codecWire);
   if (codec === undefined)
     return failure(
@@ -410,8 +467,8 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
       Offset.codec,
       `codec ${codecWire} is unknown (0 = raw-bgr24, 1 = jpeg)`,
     );
-  const high = view.getUint32(Offset.timestampHigh);
-  const us = high * TWO_32 + view.getUint32(Offset.timestampLow);
+  const high = u32(bytes, Offset.timestampHigh);
+  const us = high * TWO_32 + u32(bytes, Offset.timestampLow);
   if (us > MAX_TIMESTAMP_US)
     return failure(
       ProtocolErrorCode.OutOfRange,
@@ -420,47 +477,65 @@ export function tryDecodeDatagram(bytes: Uint8Array): Datagram | DecodeFailure {
     );
 
   const end = length - tagBytes;
-  // One object, built once: this runs for every datagram received.
-  const datagram: Datagram = {
-    streamId: view.getUint32(Offset.streamId),
-    frameNumber: view.getUint32(Offset.frameNumber),
-    frameBytes: view.getUint32(Offset.frameBytes),
-    chunkIndex: view.getUint16(Offset.chunkIndex),
-    chunkCount: view.getUint16(Offset.chunkCount),
-    chunkBytes: view.getUint16(Offset.chunkBytes),
-    fecGroups: view.getUint16(Offset.fecGroups),
-    fecParityPerGroup: view.getUint8(Offset.fecParityPerGroup),
-    codec,
-    width: view.getUint16(Offset.width),
-    height: view.getUint16(Offset.height),
-    fps: view.getUint32(Offset.fps) / 1000,
-    timestampMs: us / 1000,
-    tagBytes,
-    encrypted,
-    windowSequence: windowed ? view.getUint32(HEADER_BYTES + saltBytes) : undefined,
-    payload: bytes.subarray(start, Math.max(start, end)),
-    tag: tagBytes > 0 ? bytes.subarray(end) : undefined,
-    signed: bytes.subarray(0, end),
-    salt: encrypted ? bytes.subarray(HEADER_BYTES, HEADER_BYTES + SALT_BYTES) : undefined,
-    aad: bytes.subarray(0, start),
-  };
-  const problem = headerProblem(datagram);
+  into.streamId = u32(bytes, Offset.streamId);
+  into.frameNumber = u32(bytes, Offset.frameNumber);
+  into.frameBytes = u32(bytes, Offset.frameBytes);
+  into.chunkIndex = u16(bytes, Offset.chunkIndex);
+  into.chunkCount = u16(bytes, Offset.chunkCount);
+  into.chunkBytes = u16(bytes, Offset.chunkBytes);
+  into.fecGroups = u16(bytes, Offset.fecGroups);
+  into.fecParityPerGroup = bytes[Offset.fecParityPerGroup]!;
+  into.codec = codec;
+  into.width = u16(bytes, Offset.width);
+  into.height = u16(bytes, Offset.height);
+  into.fps = u32(bytes, Offset.fps) / 1000;
+  into.timestampMs = us / 1000;
+  into.tagBytes = tagBytes;
+  into.encrypted = encrypted;
+  into.windowSequence = windowed ? u32(bytes, HEADER_BYTES + saltBytes) : undefined;
+  into.payloadStart = start;
+  into.payloadEnd = Math.max(start, end);
+  const problem = headerProblem(into);
   if (problem) return failure(ProtocolErrorCode.OutOfRange, FIELD_OFFSET[problem.field], problem.message);
 
-  const expected = start + payloadLength(datagram) + tagBytes;
+  const expected = start + payloadLength(into) + tagBytes;
   if (length < expected)
-    return failure(
-      ProtocolErrorCode.Truncated,
-      length,
-      `${length} bytes, chunk ${datagram.chunkIndex} needs ${expected}`,
-    );
+    return failure(ProtocolErrorCode.Truncated, length, `${length} bytes, chunk ${into.chunkIndex} needs ${expected}`);
   if (length > expected)
     return failure(
       ProtocolErrorCode.TrailingBytes,
       expected,
-      `${length - expected} bytes after the ${expected} that chunk ${datagram.chunkIndex} needs`,
+      `${length - expected} bytes after the ${expected} that chunk ${into.chunkIndex} needs`,
     );
-  return datagram;
+  return undefined;
+}
+
+/** The `Datagram` of bytes that `readDatagram` read into `d`: its fields, and views of its parts. */
+export function datagramViews(bytes: Uint8Array, d: DatagramFields): Datagram {
+  const { payloadStart: start, payloadEnd: end } = d;
+  return {
+    streamId: d.streamId,
+    frameNumber: d.frameNumber,
+    frameBytes: d.frameBytes,
+    chunkIndex: d.chunkIndex,
+    chunkCount: d.chunkCount,
+    chunkBytes: d.chunkBytes,
+    fecGroups: d.fecGroups,
+    fecParityPerGroup: d.fecParityPerGroup,
+    codec: d.codec,
+    width: d.width,
+    height: d.height,
+    fps: d.fps,
+    timestampMs: d.timestampMs,
+    tagBytes: d.tagBytes,
+    encrypted: d.encrypted,
+    windowSequence: d.windowSequence,
+    payload: bytes.subarray(start, end),
+    tag: d.tagBytes > 0 ? bytes.subarray(end) : undefined,
+    signed: bytes.subarray(0, end),
+    salt: d.encrypted ? bytes.subarray(HEADER_BYTES, HEADER_BYTES + SALT_BYTES) : undefined,
+    aad: bytes.subarray(0, start),
+  };
 }
 
 function hex(byte: number): string {

@@ -189,6 +189,25 @@ describe("createReassembler: delivery", () => {
     expect(firstDifference(frames(events)[0]!.payload, frame.payload)).toBe(-1);
   });
 
+  it("reads datagrams that are Node Buffers inside a larger ArrayBuffer (at their offset, not the buffer's start)", () => {
+    const r = createReassembler();
+    const frame = jpegFrame(6);
+    const datagrams = packetizeFrame(frame, { fecOverhead: 0 });
+    // One ArrayBuffer for all, each datagram 3 bytes after the last one's end, the gaps filled with a header's bytes.
+    const arena = new Uint8Array(datagrams.reduce((sum, d) => sum + d.length + 3, 3)).fill(0x55);
+    let at = 3;
+    const views = datagrams.map((d) => {
+      arena.set(d, at);
+      const view = Buffer.from(arena.buffer, at, d.length);
+      at += d.length + 3;
+      return view;
+    });
+    const emitted = frames(views.flatMap((d) => r.push(d, 0)));
+    expect(emitted).toHaveLength(1);
+    expect(firstDifference(emitted[0]!.payload, frame.payload)).toBe(-1);
+    expect(r.counters.datagramsAccepted).toBe(datagrams.length);
+  });
+
   it("rebuilds up to m lost chunks per group and says so", () => {
     const r = createReassembler();
     const frame = jpegFrame(3);

@@ -9,7 +9,7 @@ import {
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
 import { createFrameState, framePayload, hasChunk, markChunk, sameLayout } from "./frame-state.js";
 import { createFrameStore, type StreamState } from "./frame-store.js";
-import { isDecodeFailure, tryDecodeDatagram, type Datagram } from "./header.js";
+import { createDatagramFields, datagramViews, readDatagram, type DatagramFields } from "./header.js";
 import { admissionLimits } from "./stream-admission.js";
 import type { FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
 import type { NackTracker } from "./nack-tracker.js";
@@ -343,13 +343,30 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     return events;
   }
 
+  // The per-datagram path reads each source datagram's header into this one object (see readDatagram):
+  // nothing of it is kept past the datagram (a new frame copies its header), and it is read again only once
+  // `place` is done with it (window FEC pushes the datagrams it rebuilt after placing this one).
+  const fields = createDatagramFields();
+  const unprotected = protection.authenticator === undefined && protection.cipher === undefined;
+
   function pushSource(datagram: Uint8Array, nowMs: number, source: string | undefined): ReassemblyEvent[] {
-    const d = tryDecodeDatagram(datagram);
-    if (isDecodeFailure(d)) return malformed(d.code);
-    const opened = openDatagram(d, protection);
-    if (typeof opened === "string") {
-      c[TAG_COUNTER[opened]]++;
-      return [];
+    const d = fields;
+    const failed = readDatagram(datagram, d);
+    if (failed !== undefined) return malformed(failed.code);
+    // Without a key the payload is read where it lies (a view is made only to copy it); with one, opened.
+    let opened: Uint8Array | undefined;
+    if (unprotected) {
+      if (d.tagBytes > 0) {
+        c.datagramsAuthRequired++;
+        return [];
+      }
+    } else {
+      const result = openDatagram(datagramViews(datagram, d), protection);
+      if (typeof result === "string") {
+        c[TAG_COUNTER[result]]++;
+        return [];
+      }
+      opened = result;
     }
     if (d.encrypted) c.datagramsDecrypted++;
     if (d.frameBytes > maxFrameBytes) return malformed(ProtocolErrorCode.TooLarge);
@@ -367,17 +384,27 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     if (d.windowSequence !== undefined) {
       stream.ordered = true;
       const rebuilt = windowOf(d.streamId).source(d.windowSequence, datagram, nowMs);
-      place(d, opened, stream, nowMs, events);
+      place(d, datagram, opened, stream, nowMs, events);
       for (const bytes of rebuilt) events.push(...pushSource(bytes, nowMs, source));
       store.fit(events);
       return events;
     }
-    place(d, opened, stream, nowMs, events);
+    place(d, datagram, opened, stream, nowMs, events);
     return events;
   }
 
-  /** The frame part of a source datagram that decoded and verified (`opened`: its plaintext payload). */
-  function place(d: Datagram, opened: Uint8Array, stream: StreamState, nowMs: number, events: ReassemblyEvent[]): void {
+  /**
+   * The frame part of a source datagram that decoded and verified: `opened` is its plaintext payload, or
+   * undefined when that is the datagram's own bytes at `d.payloadStart` to `d.payloadEnd`.
+   */
+  function place(
+    d: DatagramFields,
+    datagram: Uint8Array,
+    opened: Uint8Array | undefined,
+    stream: StreamState,
+    nowMs: number,
+    events: ReassemblyEvent[],
+  ): void {
     const n = d.frameNumber;
     let frame = stream.frames.get(n);
     if (frame === undefined) {
@@ -412,7 +439,10 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       nack?.duplicate(d);
       return;
     }
-    if (!store.place(frame, index, opened, events)) {
+    // A plain view, not the datagram's own kind: `subarray` of a Node Buffer runs its subclass's constructor.
+    const chunk =
+      opened ?? new Uint8Array(datagram.buffer, datagram.byteOffset + d.payloadStart, d.payloadEnd - d.payloadStart);
+    if (!store.place(frame, index, chunk, events)) {
       store.drop(stream, n, frame, "overflow", events);
       c.datagramsLate++;
       return;

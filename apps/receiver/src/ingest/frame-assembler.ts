@@ -30,9 +30,9 @@ export interface FrameAssembler {
    * `source`: the sender's address, for the per-source stream cap; `replyTo`: its address and port, where
    * NACKs for its stream go (`--nack on`).
    */
-  push(datagram: Uint8Array, now: number, source?: string, replyTo?: Endpoint): FrameEvent[];
+  push(datagram: Uint8Array, now: number, source?: string, replyTo?: Endpoint): readonly FrameEvent[];
   /** Drops what is too old; returns frames that were waiting for it (window FEC streams). */
-  expire(now: number): FrameEvent[];
+  expire(now: number): readonly FrameEvent[];
   counters(): ProtocolCounters;
   /** Frames complete, rebuilt and dropped per stream. */
   streamCounters(): StreamFrameCounters[];
@@ -53,6 +53,9 @@ export interface OutgoingNack {
   readonly bytes: Uint8Array;
   readonly to: Endpoint;
 }
+
+/** What `push` returns for a datagram that completed no frame (most of them). */
+const NO_FRAMES: readonly FrameEvent[] = Object.freeze([]);
 
 /** The original scripts have one stream, at 25 fps, with no id: this stands for it. */
 export const LEGACY_STREAM_ID = 0;
@@ -118,13 +121,16 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     senderClock: true,
     push(datagram, now, source, replyTo) {
       if (!looksLikeV1(datagram) && looksLikeLegacyDatagram(datagram)) datagramsLegacyLike++;
-      const frames: FrameEvent[] = [];
-      for (const event of reassembler.push(
+      const events = reassembler.push(
         datagram,
         now,
         source,
         replyTo === undefined ? undefined : endpointKey(replyTo),
-      )) {
+      );
+      // Most datagrams complete nothing: no array for them.
+      if (events.length === 0) return NO_FRAMES;
+      const frames: FrameEvent[] = [];
+      for (const event of events) {
         perStream.count(event);
         if (event.type === "frame") frames.push(event);
       }
