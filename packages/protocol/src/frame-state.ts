@@ -149,9 +149,21 @@ export interface FramePayload {
   readonly rebuilt: number;
 }
 
-/** The frame's bytes in a buffer of their own, rebuilding missing data chunks from parity. Call once `markChunk` said ready. */
-export function framePayload(frame: FrameState): FramePayload {
-  const payload = new Uint8Array(frame.first.frameBytes);
+/** A new buffer of `byteLength` bytes: where a completed frame's bytes go unless the caller gives buffers of its own. */
+export const newPayload = (byteLength: number): Uint8Array => new Uint8Array(byteLength);
+
+/**
+ * The frame's bytes in a buffer of their own (from `allocate`: exactly frameBytes long, its old
+ * contents are overwritten, every byte), rebuilding missing data chunks from parity. Call once
+ * `markChunk` said ready.
+ */
+export function framePayload(
+  frame: FrameState,
+  allocate: (byteLength: number) => Uint8Array = newPayload,
+): FramePayload {
+  const payload = allocate(frame.first.frameBytes);
+  if (payload.length !== frame.first.frameBytes)
+    throw new RangeError(`allocatePayload gave ${payload.length} bytes for a frame of ${frame.first.frameBytes}`);
   const parity = assemble(frame, payload);
   const rebuilt = frame.dataReceived < frame.first.chunkCount ? rebuild(frame, payload, parity) : 0;
   return { payload, rebuilt };

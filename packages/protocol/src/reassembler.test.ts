@@ -219,6 +219,29 @@ describe("createReassembler: delivery", () => {
     expect(r.counters).toMatchObject({ framesRecovered: 1, chunksRecovered: 3 });
   });
 
+  it("writes frames into the buffers allocatePayload hands out, every byte, also what FEC rebuilds", () => {
+    // One dirty buffer per size, handed out again and again, as a receiver's pool does.
+    const spare = new Map<number, Uint8Array>();
+    const allocatePayload = (n: number): Uint8Array => {
+      const buffer = spare.get(n) ?? new Uint8Array(n);
+      spare.set(n, buffer);
+      return buffer.fill(0xee);
+    };
+    const r = createReassembler({ allocatePayload });
+    for (const frame of [rawFrame(1), rawFrame(2)]) {
+      const datagrams = packetizeFrame(frame);
+      // Lose the first data chunk of every group (one each), so that part of every frame is rebuilt.
+      const { fecGroups } = decodeDatagram(datagrams[0]!);
+      const [out] = frames(pushAll(r, datagrams.slice(fecGroups)));
+      expect(out!.recovered).toBe(true);
+      expect(out!.payload).toBe(spare.get(frame.payload.length));
+      expect(firstDifference(out!.payload, frame.payload)).toBe(-1);
+    }
+    expect(() =>
+      pushAll(createReassembler({ allocatePayload: (n) => new Uint8Array(n + 1) }), packetizeFrame(jpegFrame(1))),
+    ).toThrow(/allocatePayload gave/);
+  });
+
   it("rebuilds a raw frame spread over many groups, with a burst of losses", () => {
     const r = createReassembler();
     const frame = rawFrame(9);

@@ -7,7 +7,7 @@ import {
   type TagVerdict,
 } from "./auth.js";
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
-import { createFrameState, framePayload, hasChunk, markChunk, sameLayout } from "./frame-state.js";
+import { createFrameState, framePayload, hasChunk, markChunk, newPayload, sameLayout } from "./frame-state.js";
 import { createFrameStore, type StreamState } from "./frame-store.js";
 import { createDatagramFields, datagramViews, readDatagram, type DatagramFields } from "./header.js";
 import { admissionLimits } from "./stream-admission.js";
@@ -93,6 +93,13 @@ export interface ReassemblerOptions {
    * every duplicate and every frame finished, so it knows what to ask for (nack-tracker.ts).
    */
   readonly nack?: NackTracker;
+  /**
+   * Where each completed frame's bytes are written: a buffer of exactly `byteLength` bytes whose old
+   * contents do not matter (every byte is written). A receiver passes buffers it got back from where
+   * earlier frames went, so that steady traffic does not allocate (and fault in) a frame's worth of
+   * fresh memory per frame. Default: a new Uint8Array.
+   */
+  readonly allocatePayload?: (byteLength: number) => Uint8Array;
 }
 
 /** Plain-data counters. Datagram counters add up: every pushed datagram lands in exactly one. */
@@ -226,6 +233,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   const nack = options.nack;
   const protection = { authenticator: options.authenticator, cipher: options.cipher };
   const notBeforeMs = options.notBeforeMs;
+  const allocatePayload = options.allocatePayload ?? newPayload;
   if (notBeforeMs !== undefined && !Number.isFinite(notBeforeMs))
     throw new RangeError(`notBeforeMs must be a finite number, got ${String(notBeforeMs)}`);
   checkAuthenticator(protection.authenticator, "authenticator");
@@ -452,7 +460,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     if (!markChunk(frame, index)) return;
     nack?.finished(stream.streamId, n, "complete");
 
-    const { payload, rebuilt } = framePayload(frame);
+    const { payload, rebuilt } = framePayload(frame, allocatePayload);
     c.framesComplete++;
     if (rebuilt > 0) {
       c.framesRecovered++;

@@ -98,9 +98,11 @@ export interface Recorder extends RecorderStats {
    * `CLOSED`, or `WRITE_FAILED` when an earlier frame failed to encode or the encoder
    * process stopped. The frame's bytes must not
    * change until it is written (frames are immutable); they are neither copied nor
-   * taken over.
+   * taken over. `release`, when given, is called once they are no longer referenced here:
+   * once the encoder process's input has them, or when the frame is dropped; not when
+   * `write` rejects (the caller knows then).
    */
-  write(frame: Frame): Promise<void>;
+  write(frame: Frame, release?: () => void): Promise<void>;
   /** Resolves when every queued frame is written (or can no longer be: see `write`'s errors). */
   flush(): Promise<void>;
   /**
@@ -116,6 +118,7 @@ const STDERR_TAIL_CHARS = 2000;
 
 interface WaitingWrite {
   readonly frame: Frame;
+  readonly release: (() => void) | undefined;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -159,7 +162,7 @@ class VideoRecorder implements Recorder {
     this.reserved = reserved;
   }
 
-  async write(frame: Frame): Promise<void> {
+  async write(frame: Frame, release?: () => void): Promise<void> {
     if (this.closeRequested) throw new VideoError("CLOSED", `recorder for ${this.path} is closed`);
     this.throwFailure();
     assertFrame(frame); // now, where the caller sees the error
@@ -179,13 +182,14 @@ class VideoRecorder implements Recorder {
       );
     }
     // Behind waiting writes too, so frames reach the encoder in call order.
-    if (this.inFlight.length < this.queueLimit && this.waiting.length === 0) return this.send(frame);
+    if (this.inFlight.length < this.queueLimit && this.waiting.length === 0) return this.send(frame, release);
     if (this.whenFull === "drop") {
       this.framesDropped++;
+      release?.();
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      this.waiting.push({ frame, resolve, reject });
+      this.waiting.push({ frame, release, resolve, reject });
       this.keepProcessAlive();
     });
   }
@@ -211,14 +215,15 @@ class VideoRecorder implements Recorder {
     return this.inFlight.length === 0 && this.waiting.length === 0;
   }
 
-  private send(frame: Frame): void {
+  private send(frame: Frame, release: (() => void) | undefined): void {
     const stdin = (this.encoder ?? this.startEncoder()).stdin as Socket;
     this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength });
     this.inFlightBytes += frame.bytes.byteLength;
     // The stream keeps a reference to the bytes until the kernel has them: no copy here.
     stdin.cork();
     stdin.write(frameRecordHeader(frame.width, frame.height));
-    stdin.write(frame.bytes);
+    // Called once the kernel has the bytes (or with an error once the encoder is gone): not referenced after.
+    stdin.write(frame.bytes, release === undefined ? undefined : () => release());
     stdin.uncork();
     this.keepProcessAlive();
   }
@@ -301,7 +306,7 @@ class VideoRecorder implements Recorder {
     while (this.failure === undefined && this.inFlight.length < this.queueLimit) {
       const next = this.waiting.shift();
       if (next === undefined) break;
-      this.send(next.frame);
+      this.send(next.frame, next.release);
       next.resolve();
     }
     if (this.closeRequested && this.waiting.length === 0) this.sendClose();

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeJpeg } from "../codec/jpeg.js";
-import type { Frame } from "../frame.js";
+import { createFrame, type Frame } from "../frame.js";
 import { renderPatternFrame } from "../source/pattern.js";
 import { openVideoFile } from "../source/video-file.js";
 import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
@@ -93,6 +93,30 @@ describe("openRecording: encoding with OpenCV's VideoWriter", () => {
     });
   });
 
+  it.each(["DIVX", "MJPG"])(
+    "%s: release comes once the pixels are no longer needed: one buffer refilled at each release never tears a frame",
+    async (fourcc) => {
+      const path = join(dir, `reused-${fourcc}.avi`);
+      const recording = await openRecording({ path, fourcc, fps: 25 });
+      const buffer = new Uint8Array(640 * 480 * 3);
+      let releases = 0;
+      for (let n = 0; n < 12; n++) {
+        buffer.set(renderPatternFrame(n, 640, 480).bytes);
+        const released = new Promise<void>((resolve) => {
+          const frame = createFrame(buffer, 640, 480, { sequence: n });
+          void recording.write({ kind: "pixels", frame, release: () => (releases++, resolve()) });
+        });
+        await released; // then the next frame overwrites the same bytes
+      }
+      expect(await recording.close()).toMatchObject({ framesWritten: 12, framesDropped: 0 });
+      expect(releases).toBe(12);
+      const frames = await readAll(path);
+      expect(frames.map((frame) => inspectPatternFrame(frame))).toEqual(
+        Array.from({ length: 12 }, (_, n) => ({ top: n, bottom: n, torn: false })),
+      );
+    },
+  );
+
   it("decodes JPEG input, scaling another size, into DIVX", async () => {
     const path = join(dir, "jpeg-divx.mkv");
     const recording = await openRecording({ path, fourcc: "DIVX", fps: 25 });
@@ -148,13 +172,17 @@ describe("openRecording: queue and errors", () => {
     async (fourcc, kind) => {
       const path = join(dir, `burst-${fourcc}.avi`);
       const recording = await openRecording({ path, fourcc, fps: 25 });
-      const inputs = Array.from({ length: 100 }, (_, n) => (kind === "jpeg" ? jpeg(n) : pixels(n)));
+      let releases = 0;
+      const release = (): void => void releases++;
+      const inputs = Array.from({ length: 100 }, (_, n) => (kind === "jpeg" ? jpeg(n) : { ...pixels(n), release }));
       // All at once: none is stored before the last call, so exactly the queue's worth is kept.
       await Promise.all(inputs.map((input) => recording.write(input)));
       const queue = recordingQueueFrames(25);
       expect(queue).toBe(50);
       expect(recording.framesDropped).toBe(100 - queue);
       expect(await recording.close()).toEqual({ framesWritten: queue, framesDropped: 100 - queue, files: [path] });
+      // Every pixel frame released once: the dropped ones at once, the others once the encoder had them.
+      expect(releases).toBe(kind === "jpeg" ? 0 : 100);
       expect((await readAll(path)).map(readPatternFrameNumber)).toEqual(Array.from({ length: queue }, (_, n) => n));
     },
   );

@@ -38,7 +38,16 @@ export type RecordInput =
       readonly sequence?: number;
       readonly captureTime?: number;
     }
-  | { readonly kind: "pixels"; readonly frame: Frame };
+  | {
+      readonly kind: "pixels";
+      readonly frame: Frame;
+      /**
+       * Called once the recording no longer references `frame.bytes` (so that the caller may reuse
+       * them): once the encoder process has them, once converted to JPEG, or at once when the frame
+       * is dropped or refused. Called exactly once, also when `write` rejects.
+       */
+      readonly release?: () => void;
+    };
 
 export interface RecordingOptions {
   /** `.avi`, `.mkv`, `.mp4` or `.mov`. */
@@ -114,8 +123,8 @@ interface Size {
 interface Store<T> {
   /** In this process, before `put`: turns an input into what is stored, at `size`. */
   convert(input: RecordInput, inputSize: Size, size: Size): Promise<T> | T;
-  /** Called in write order, one at a time. */
-  put(item: T, size: Size): Promise<void>;
+  /** Called in write order, one at a time; calls `release` once the input's pixels are not referenced any more. */
+  put(item: T, size: Size, release: () => void): Promise<void>;
   /** Frames (and their bytes) held past `put`, not yet written. */
   readonly framesQueued: number;
   readonly bytesQueued: number;
@@ -139,8 +148,8 @@ class EncodingStore implements Store<Frame> {
     return input.kind === "pixels" ? input.frame : decodeJpegAsync(input.bytes, meta(input));
   }
 
-  put(frame: Frame): Promise<void> {
-    return this.recorder.write(frame);
+  put(frame: Frame, _size: Size, release: () => void): Promise<void> {
+    return this.recorder.write(frame, release);
   }
 
   get framesQueued(): number {
@@ -184,7 +193,8 @@ class PassThroughStore implements Store<Uint8Array> {
     return encodeJpegAsync(frame, CONVERTED_JPEG_QUALITY);
   }
 
-  put(jpeg: Uint8Array, size: Size): Promise<void> {
+  put(jpeg: Uint8Array, size: Size, release: () => void): Promise<void> {
+    release(); // converted: the pixels (if any) are done with
     this.#segments ??= new MjpegSegments(this.path, { ...size, fps: this.fps, framesPerSegment: this.perSegment });
     return this.#segments.write(jpeg);
   }
@@ -226,6 +236,16 @@ class QueuedRecording<T> implements Recording {
   }
 
   async write(input: RecordInput): Promise<void> {
+    const release = once(input.kind === "pixels" ? input.release : undefined);
+    try {
+      await this.#write(input, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async #write(input: RecordInput, release: () => void): Promise<void> {
     if (this.#closing !== undefined) throw new VideoError("CLOSED", `recording ${this.path} is closed`);
     const inputSize = this.#inputSize(input);
     // What the frame holds while queued: a JPEG to be decoded will be pixels.
@@ -237,6 +257,7 @@ class QueuedRecording<T> implements Recording {
           : frameByteLength(inputSize.width, inputSize.height);
     if (this.#full(bytes)) {
       this.#dropped++;
+      release();
       return;
     }
     const size = (this.#size ??= inputSize);
@@ -246,7 +267,7 @@ class QueuedRecording<T> implements Recording {
       // Converting starts now, alongside earlier frames'; storing waits its turn.
       const converted = Promise.resolve().then(() => this.store.convert(input, inputSize, size));
       converted.catch(() => undefined); // reported below, once its turn comes
-      const stored = this.#tail.then(async () => this.store.put(await converted, size));
+      const stored = this.#tail.then(async () => this.store.put(await converted, size, release));
       this.#tail = stored.catch(() => undefined);
       await stored;
     } finally {
@@ -277,6 +298,16 @@ class QueuedRecording<T> implements Recording {
     const { framesWritten, files } = await this.store.close();
     return { framesWritten, framesDropped: this.framesDropped, files: [...files] };
   }
+}
+
+/** `f` callable many times, running once; a no-op for undefined. */
+function once(f: (() => void) | undefined): () => void {
+  let pending = f;
+  return () => {
+    const run = pending;
+    pending = undefined;
+    run?.();
+  };
 }
 
 function checkFps(fps: number): void {
