@@ -10,7 +10,7 @@ import { LEGACY_FRAME_BYTES } from "@udpcam/protocol";
 import { AUTO_FOURCC, checkRecording, loadOpencv, opencvLoaded, openDisplay, recordingStoresJpeg } from "@udpcam/video";
 import type { ReceiverConfig } from "./config.js";
 import { Delivery } from "./delivery/delivery.js";
-import { startIngest } from "./ingest/ingest.js";
+import { startIngest, type Ingest } from "./ingest/ingest.js";
 import type { IngestCounters } from "./ingest/messages.js";
 import { DisplaySink } from "./sinks/display-sink.js";
 import { RecordingSink } from "./sinks/recording-sink.js";
@@ -101,6 +101,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     ...(liveView === undefined ? [] : [liveView]),
     ...(relay === undefined ? [] : [relay]),
   ];
+  /** The ingest, once it listens (no frame comes before). */
+  const started: { ingest?: Ingest } = {};
   const delivery = new Delivery(
     sinks,
     stats,
@@ -110,6 +112,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       frameLimit: config.frames,
       onLimit: () => void close(`${config.frames} frames ${recordingSink === undefined ? "received" : "recorded"}`),
       onFailure: (error) => fail(error),
+      // Raw frames' buffers go back to the ingest thread once the sinks are done with them.
+      recycle: (payload) => started.ingest?.recycle(payload),
     },
     logger,
   );
@@ -140,6 +144,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       onFailure: (error) => fail(error),
     },
   );
+  started.ingest = ingest;
   if (ingest.receiveBuffer < LEGACY_FRAME_BYTES) {
     logger.warn(
       `the system granted a receive buffer of only ${formatBytes(ingest.receiveBuffer)}; a sender that does not pace (like the original script) sends ${formatBytes(LEGACY_FRAME_BYTES)} at once and the rest is lost. Raise it with: sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,

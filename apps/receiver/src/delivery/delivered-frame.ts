@@ -8,6 +8,8 @@ export const UNKNOWN_FPS_FALLBACK = 25;
 export interface TrackedFrame extends DeliveredFrame {
   /** Set once `pixels()` has failed: the frame is counted undecodable, once. */
   readonly undecodable: boolean;
+  /** Resolves once every `hold()` taken so far is released (at once when none is held). */
+  released(): Promise<void>;
 }
 
 export function deliveredFrame(event: FrameEvent, captureTime: number): TrackedFrame {
@@ -18,6 +20,8 @@ export function deliveredFrame(event: FrameEvent, captureTime: number): TrackedF
     event.codec === "jpeg"
       ? decodeJpegAsync(event.payload, meta)
       : createFrame(event.payload, event.width, event.height, meta);
+  let holds = 0;
+  let whenFree: (() => void) | undefined;
   return {
     event,
     captureTime,
@@ -31,6 +35,18 @@ export function deliveredFrame(event: FrameEvent, captureTime: number): TrackedF
         throw error;
       });
       return pixels;
+    },
+    hold() {
+      holds++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        if (--holds === 0) whenFree?.();
+      };
+    },
+    released() {
+      return holds === 0 ? Promise.resolve() : new Promise<void>((resolve) => (whenFree = resolve));
     },
   };
 }

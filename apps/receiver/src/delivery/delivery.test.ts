@@ -233,4 +233,94 @@ describe("Delivery", () => {
     await d.close();
     expect(failures.map((e) => (e as Error).message)).toEqual(["disk full"]);
   });
+
+  describe("reusing raw frames' buffers (recycle)", () => {
+    const rawEvent = (frameNumber: number): FrameEvent => ({
+      type: "frame",
+      streamId: 1,
+      frameNumber,
+      codec: Codec.RawBgr24,
+      width: 4,
+      height: 2,
+      fps: 25,
+      timestampMs: 1_000,
+      payload: new Uint8Array(24).fill(frameNumber),
+      recovered: false,
+      firstArrivalMs: 0,
+    });
+
+    /** A sink that keeps each raw frame's bytes past deliver (a hold, or not), releasing on demand. */
+    class KeepingSink implements Sink {
+      readonly name = "keeping";
+      readonly seen: Uint8Array[] = [];
+      readonly #releases: (() => void)[] = [];
+      constructor(
+        readonly releasesFrames: boolean | undefined,
+        private readonly holds: boolean,
+      ) {}
+      accepts(): boolean {
+        return true;
+      }
+      deliver(frame: DeliveredFrame): Promise<void> {
+        this.seen.push(frame.event.payload);
+        if (this.holds) this.#releases.push(frame.hold());
+        return Promise.resolve();
+      }
+      releaseAll(): void {
+        for (const release of this.#releases.splice(0)) {
+          release();
+          release(); // twice is harmless
+        }
+      }
+      close(): Promise<void> {
+        return Promise.resolve();
+      }
+    }
+
+    const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
+
+    it("hands a raw frame's payload back only once every sink that took it released it", async () => {
+      const recycled: Uint8Array[] = [];
+      const holding = new KeepingSink(true, true);
+      const plain = new KeepingSink(true, false);
+      const { d } = delivery([holding, plain], { recycle: (payload) => recycled.push(payload) });
+      const event = rawEvent(1);
+      d.accept(ingested(event));
+      await settle();
+      expect(plain.seen).toEqual([event.payload]);
+      expect(recycled).toEqual([]); // the holding sink still has it
+      holding.releaseAll();
+      await settle();
+      expect(recycled).toHaveLength(1);
+      expect(recycled[0]).toBe(event.payload);
+      await d.close();
+    });
+
+    it("never hands back a frame a sink may keep (releasesFrames unset), nor a JPEG", async () => {
+      const recycled: Uint8Array[] = [];
+      const keeper = new KeepingSink(undefined, false);
+      const { d } = delivery([keeper], { recycle: (payload) => recycled.push(payload) });
+      d.accept(ingested(rawEvent(2)));
+      await settle();
+      const releasing = new KeepingSink(true, false);
+      const jpeg = delivery([releasing], { recycle: (payload) => recycled.push(payload) });
+      jpeg.d.accept(ingested(jpegEvent(1, 0)));
+      await settle();
+      expect(keeper.seen).toHaveLength(1);
+      expect(releasing.seen).toHaveLength(1);
+      expect(recycled).toEqual([]);
+      await d.close();
+      await jpeg.d.close();
+    });
+
+    it("hands back at once a raw frame no sink takes (the stream refused, or past --frames)", async () => {
+      const recycled: Uint8Array[] = [];
+      const { d } = delivery([], { frameLimit: 1, recycle: (payload) => recycled.push(payload) });
+      d.accept(ingested(rawEvent(3)));
+      d.accept(ingested(rawEvent(4)));
+      await settle();
+      expect(recycled.map((p) => p[0]).sort()).toEqual([3, 4]);
+      await d.close();
+    });
+  });
 });

@@ -32,6 +32,11 @@ export interface DeliveryOptions {
   readonly onLimit: () => void;
   /** A sink failed for a reason that is not the frame's (the app stops). */
   readonly onFailure: (error: unknown) => void;
+  /**
+   * Called with a raw frame's payload once nothing references it any more: no sink took it, or
+   * every sink that did `releasesFrames` and released its holds (the ingest reuses the buffer).
+   */
+  readonly recycle?: (payload: Uint8Array) => void;
 }
 
 export class Delivery {
@@ -60,18 +65,30 @@ export class Delivery {
   }
 
   accept({ frame, senderClock, completedAt }: IngestedFrame): void {
-    if (!this.#admit(frame, completedAt)) return;
+    if (!this.#admit(frame, completedAt)) return this.#recycle(frame);
     const latencyMs = senderClock ? completedAt - frame.timestampMs : undefined;
     if (latencyMs !== undefined) this.latency.add(latencyMs);
     this.streams.add(frame, completedAt, latencyMs);
     const { frameLimit } = this.options;
-    if (frameLimit !== undefined && this.#framesTaken >= frameLimit) return;
+    if (frameLimit !== undefined && this.#framesTaken >= frameLimit) return this.#recycle(frame);
     this.#framesTaken++;
     const delivered = deliveredFrame(frame, frame.timestampMs);
-    const outcomes = this.#queues.filter((queue) => queue.sink.accepts(frame)).map((queue) => queue.offer(delivered));
+    const queues = this.#queues.filter((queue) => queue.sink.accepts(frame));
+    const reusable = queues.every((queue) => queue.sink.releasesFrames === true);
+    const outcomes = queues.map((queue) => queue.offer(delivered));
     const done = Promise.all(outcomes).then((results) => this.#count(results));
     this.#inFlight.add(done);
     void done.finally(() => this.#inFlight.delete(done));
+    if (reusable)
+      void done
+        .then(() => delivered.released())
+        .then(() => this.#recycle(frame))
+        .catch(() => undefined);
+  }
+
+  /** Hands a raw frame's buffer back for reuse (JPEG payloads differ in size every frame: no use). */
+  #recycle(frame: FrameEvent): void {
+    if (frame.codec === "raw-bgr24") this.options.recycle?.(frame.payload);
   }
 
   /** Resolves once every frame taken so far went through every sink. */

@@ -78,6 +78,8 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly latency: number;
   /** Ask the sender for what is missing (NACK), and deliver every stream in order within `latency`. */
   readonly nack?: boolean;
+  /** Where completed frames' bytes go (see the protocol's `allocatePayload`); default: new buffers. */
+  readonly allocatePayload?: (byteLength: number) => Uint8Array;
 }
 
 /** A reply endpoint as the tracker keeps it: one string, the port after the last colon (IPv6 addresses have colons). */
@@ -106,6 +108,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     maxStreams: settings.maxStreams,
     maxStreamsPerSource: settings.maxStreamsPerSource,
     latencyMs: settings.latency,
+    ...(settings.allocatePayload === undefined ? {} : { allocatePayload: settings.allocatePayload }),
     ...(keys === undefined
       ? {}
       : settings.encrypt

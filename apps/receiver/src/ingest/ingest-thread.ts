@@ -15,6 +15,7 @@ import {
 } from "./frame-assembler.js";
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
 import { joinGroup, type GroupMembership } from "./multicast.js";
+import { FramePool } from "./frame-pool.js";
 import { bindSocket } from "./socket.js";
 import { kernelDrops } from "./socket-drops.js";
 
@@ -27,6 +28,8 @@ const NACK_EVERY_MS = 2;
 const port = parentPort;
 if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
 const settings = workerData as IngestSettings;
+/** Buffers of frames the main thread is done with (raw frames), for the next ones. */
+const pool = new FramePool();
 const post = (message: IngestMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 /** A transferable copy unless the payload already owns its whole buffer. */
@@ -46,7 +49,7 @@ function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAs
       bufferDatagrams: Math.ceil(receiveBufferBytes / LEGACY_DATAGRAM_BYTES),
     });
   if (settings.protocol === "rtp") return createRtpAssembler(settings);
-  return createV1Assembler(settings);
+  return createV1Assembler({ ...settings, allocatePayload: (byteLength) => pool.take(byteLength) });
 }
 
 async function main(): Promise<void> {
@@ -124,6 +127,10 @@ async function main(): Promise<void> {
   });
 
   port?.on("message", (command: IngestCommand) => {
+    if (command.type === "recycle") {
+      pool.give(command.buffer);
+      return;
+    }
     if (command.type === "keys") {
       assembler.setKeys?.(command.keys);
       return;

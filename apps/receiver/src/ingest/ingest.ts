@@ -24,6 +24,11 @@ export interface Ingest {
   close(): Promise<IngestCounters>;
   /** A rotation: v1 datagrams are accepted with these keys from now on, the newest first. */
   setKeys(keys: readonly Uint8Array[]): void;
+  /**
+   * Hands a frame's buffer back for the next frames (transferred: detached here). Only for a buffer
+   * that nothing references any more; one that is not a whole ArrayBuffer of its own is left alone.
+   */
+  recycle(payload: Uint8Array): void;
 }
 
 export interface IngestHandlers {
@@ -62,6 +67,12 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
               return whenClosed;
             },
             setKeys: (keys) => worker.postMessage({ type: "keys", keys } satisfies IngestCommand),
+            recycle: (payload) => {
+              const buffer = payload.buffer;
+              if (!alive || !(buffer instanceof ArrayBuffer) || payload.byteOffset !== 0) return;
+              if (buffer.byteLength === 0 || payload.byteLength !== buffer.byteLength) return;
+              worker.postMessage({ type: "recycle", buffer } satisfies IngestCommand, [buffer]);
+            },
           });
           break;
         case "bind-failed":

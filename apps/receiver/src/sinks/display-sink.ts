@@ -5,6 +5,8 @@ import type { DeliveredFrame, Sink } from "./sink.js";
 
 export class DisplaySink implements Sink {
   readonly name = "display";
+  /** imshow copies the pixels into the window before `deliver` returns. */
+  readonly releasesFrames = true;
   framesShown = 0;
   #shownStream: number | undefined;
 

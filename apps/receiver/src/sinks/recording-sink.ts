@@ -38,6 +38,8 @@ export interface RecordingTotals {
 
 export class RecordingSink implements Sink {
   readonly name = "recording";
+  /** A frame's pixels are held (`frame.hold()`) until the recording has handed them to its encoder. */
+  readonly releasesFrames = true;
   readonly #recordings = new Map<string, Promise<Recording>>();
   readonly #opened: Recording[] = [];
   /** Per stream (one file each): the path its frames go to now, and how many files it has had. */
@@ -82,9 +84,14 @@ export class RecordingSink implements Sink {
   async deliver(frame: DeliveredFrame): Promise<void> {
     // Frames are delivered one at a time, in order: every frame of a replaced stream is written by now.
     for (const streamId of this.#toFinish.splice(0)) await this.#finish(streamId);
-    const recording = await this.#recordingFor(frame);
+    const release = frame.hold();
+    // A raw frame handed to the recording is released by it, once its encoder has the pixels.
+    let releasedByRecording = false;
     try {
-      await recording.write(await this.#input(frame, recording));
+      const recording = await this.#recordingFor(frame);
+      const input = await this.#input(frame, recording, release);
+      releasedByRecording = input.kind === "pixels" && input.release !== undefined;
+      await recording.write(input);
     } catch (error) {
       // The codec cannot be written here (with auto, checked at the first stream that needs it).
       if (VideoError.isInstance(error) && error.code === "CODEC_UNAVAILABLE")
@@ -93,6 +100,8 @@ export class RecordingSink implements Sink {
           { cause: error },
         );
       throw error;
+    } finally {
+      if (!releasedByRecording) release();
     }
   }
 
@@ -137,7 +146,7 @@ export class RecordingSink implements Sink {
     return { framesWritten, framesDropped, files };
   }
 
-  #input(frame: DeliveredFrame, recording: Recording): Promise<RecordInput> | RecordInput {
+  #input(frame: DeliveredFrame, recording: Recording, release: () => void): Promise<RecordInput> | RecordInput {
     const { event } = frame;
     if (recording.storesJpeg && event.codec === "jpeg") {
       return {
@@ -149,7 +158,12 @@ export class RecordingSink implements Sink {
         captureTime: frame.captureTime,
       };
     }
-    return frame.pixels().then((pixels) => ({ kind: "pixels", frame: pixels }));
+    // A raw frame's pixels are its payload: the recording releases them. A decoded JPEG's are a copy.
+    return frame.pixels().then((pixels) => ({
+      kind: "pixels",
+      frame: pixels,
+      ...(event.codec === "raw-bgr24" ? { release } : {}),
+    }));
   }
 
   #recordingFor(frame: DeliveredFrame): Promise<Recording> {

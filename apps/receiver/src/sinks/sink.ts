@@ -20,11 +20,23 @@ export interface DeliveredFrame {
    * by every sink that asks. Rejects when the payload cannot be decoded.
    */
   pixels(): Promise<Frame>;
+  /**
+   * For a sink that references the frame's bytes after `deliver` settles (a recording whose encoder
+   * has not read them yet): call the function returned once done with them (calling it twice is
+   * harmless). Until every hold is released, the frame's buffer is not reused.
+   */
+  hold(): () => void;
 }
 
 export interface Sink {
   /** Names the sink in stats and logs: "display", "recording". */
   readonly name: string;
+  /**
+   * True when the sink references no frame's bytes once `deliver` settles, except through
+   * `frame.hold()`: a raw frame that only such sinks took has its buffer reused for a later frame
+   * (see delivery.ts). Unset (a sink that may keep frames, like the live view): never reused.
+   */
+  readonly releasesFrames?: boolean;
   /** Whether this frame goes to this sink; asked once per frame, must be cheap. */
   accepts(event: FrameEvent): boolean;
   /** Takes one frame; the next is not delivered before this settles. */

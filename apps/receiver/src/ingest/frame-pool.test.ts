@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { FramePool } from "./frame-pool.js";
+
+describe("FramePool", () => {
+  it("hands out a buffer given back, for a frame of its exact size only", () => {
+    const pool = new FramePool();
+    const first = pool.take(921_600);
+    first.fill(7);
+    pool.give(first.buffer);
+    expect(pool.take(100).buffer).not.toBe(first.buffer);
+    const again = pool.take(921_600);
+    expect(again.buffer).toBe(first.buffer);
+    expect(again.byteLength).toBe(921_600);
+    expect(pool.spareFrames).toBe(0);
+    expect(pool.take(921_600).buffer).not.toBe(first.buffer);
+  });
+
+  it("keeps at most its count and bytes of spares, dropping the oldest", () => {
+    const pool = new FramePool(2, 1000);
+    const buffers = [400, 400, 400].map((n) => new ArrayBuffer(n));
+    for (const b of buffers) pool.give(b);
+    expect(pool.spareFrames).toBe(2);
+    expect(pool.spareBytes).toBe(800);
+    expect(pool.take(400).buffer).toBe(buffers[2]);
+    expect(pool.take(400).buffer).toBe(buffers[1]);
+    pool.give(new ArrayBuffer(600));
+    pool.give(new ArrayBuffer(600));
+    expect(pool.spareBytes).toBe(600);
+    pool.give(new ArrayBuffer(2000)); // larger than the whole pool: not kept
+    pool.give(new ArrayBuffer(0)); // detached (transferred elsewhere): not kept
+    expect(pool.spareFrames).toBe(1);
+  });
+});
