@@ -128,7 +128,8 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
         datagram,
         now,
         source,
-        replyTo === undefined ? undefined : endpointKey(replyTo),
+        // The key is a string made per datagram: only when NACKs are on.
+        tracker === undefined || replyTo === undefined ? undefined : endpointKey(replyTo),
       );
       // Most datagrams complete nothing: no array for them.
       if (events.length === 0) return NO_FRAMES;
