@@ -81,6 +81,18 @@ interface Row {
 export const UDPCAM_JPEG_ROWS: readonly Row[] = [
   { label: "udpcam, window FEC 12%, `--latency 100` (default)", peer: "udpcam" },
   { label: "udpcam, per-frame FEC 10% (`--fec-scheme frame`)", peer: "udpcam", senderArgs: ["--fec-scheme", "frame"] },
+  {
+    label: "udpcam, NACK alone (`--nack on` both ends, `--fec 0`)",
+    peer: "udpcam",
+    senderArgs: ["--nack", "on", "--fec", "0"],
+    receiverArgs: ["--nack", "on"],
+  },
+  {
+    label: "udpcam, NACK + window FEC 5% (`--nack on` both ends, `--fec 0.05`)",
+    peer: "udpcam",
+    senderArgs: ["--nack", "on", "--fec", "0.05"],
+    receiverArgs: ["--nack", "on"],
+  },
 ];
 const GSTREAMER: Row = { label: "GStreamer RTP/JPEG (`rtpjpegpay` / `rtpjpegdepay`), no FEC", peer: "gstreamer" };
 const FFMPEG: Row = { label: "ffmpeg RTP/JPEG (`-c:v copy -f rtp` / SDP in), no FEC", peer: "ffmpeg" };
