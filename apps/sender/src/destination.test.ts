@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseDatagramSize, chooseFecOverhead, resolveDestination } from "./destination.js";
+import { chooseDatagramSize, chooseFec, chooseFecOverhead, resolveDestination } from "./destination.js";
 
 describe("destination defaults", () => {
   it("auto datagrams: whole loopback datagrams to this machine, one packet elsewhere", async () => {
@@ -27,5 +27,23 @@ describe("destination defaults", () => {
     await expect(resolveDestination("no-such-host.invalid", 9505)).rejects.toThrow(
       /^--host: cannot resolve "no-such-host.invalid"/,
     );
+  });
+});
+
+describe("chooseFec", () => {
+  it("auto: window FEC 12% for JPEG, 5% with --nack on (retransmission covers the rest), per frame 10% for raw", () => {
+    expect(chooseFec({ fec: "auto", fecScheme: "auto" }, "jpeg", 1472)).toEqual({ scheme: "window", overhead: 0.12 });
+    expect(chooseFec({ fec: "auto", fecScheme: "auto", nack: "on" }, "jpeg", 1472)).toEqual({
+      scheme: "window",
+      overhead: 0.05,
+    });
+    expect(chooseFec({ fec: 0, fecScheme: "auto", nack: "on" }, "jpeg", 1472)).toEqual({
+      scheme: "frame",
+      overhead: 0,
+    });
+    expect(chooseFec({ fec: "auto", fecScheme: "auto", nack: "on" }, "raw", 1472)).toEqual({
+      scheme: "frame",
+      overhead: 0.1,
+    });
   });
 });
