@@ -97,7 +97,9 @@ describe("window FEC with encryption through a bursty link (1% loss in bursts of
     expect(window.counters.sourcesRecovered).toBeGreaterThan(0);
     expect(window.counters.repairsUnmatched).toBe(0);
     expect(frame.counters.datagramsRepair).toBe(0);
-    expect(window.numbers.length).toBeGreaterThanOrEqual(frame.numbers.length);
+    // Which scheme wins by how much is the bench's (loss-bursts.md: 737 vs 722 of 750 over three seeds); here the
+    // two runs share a seed but not the machine's timing, so within 3 frames of per-frame FEC is what one run can say.
+    expect(window.numbers.length).toBeGreaterThanOrEqual(frame.numbers.length - 3);
     expect(window.numbers.length).toBeGreaterThanOrEqual(Math.floor(0.95 * FRAMES));
   }, 120_000);
 });
