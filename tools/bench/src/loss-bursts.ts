@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
-import { startNetsim, type NetsimOptions, type NetsimStats } from "@udpcam/netsim";
+import { startNetsim, type NetsimOptions } from "@udpcam/netsim";
 import { DEFAULT_MAX_DATAGRAM_BYTES, rtpJpegSdp } from "@udpcam/protocol";
 import {
   REPO_ROOT,
@@ -22,6 +22,7 @@ import {
   loopbackTargetArgs,
   patternJpeg,
   readReceiverStats,
+  readSenderStats,
   receiverArgv,
   RECEIVER_LISTENING,
   senderArgv,
@@ -184,6 +185,8 @@ interface RunResult {
   readonly torn: number;
   /** IP + UDP bytes of what entered the link (every datagram here fits one 1,500-byte packet). */
   readonly wireBytes: number;
+  /** udpcam: datagrams it sent that netsim never read (dropped by the kernel at netsim's socket: a busy machine). */
+  readonly unseenByLink: number;
   readonly latencyP50: number | undefined;
   readonly latencyP99: number | undefined;
   readonly failure?: string;
@@ -204,7 +207,7 @@ async function writeClip(path: string): Promise<void> {
   await recording.close();
 }
 
-const wireBytes = (stats: NetsimStats): number => stats.bytesIn + IPV4_UDP_HEADER_BYTES * stats.datagramsIn;
+const wireBytes = (bytes: number, datagrams: number): number => bytes + IPV4_UDP_HEADER_BYTES * datagrams;
 const timeoutMs = (FRAMES / FPS) * 1000 + 90_000;
 let runCount = 0;
 
@@ -252,7 +255,7 @@ async function startReceiving(row: Row, port: number, tag: string) {
   return { child, output, stats };
 }
 
-function startSending(row: Row, codec: "jpeg" | "raw", clip: string, port: number): Child {
+function startSending(row: Row, codec: "jpeg" | "raw", clip: string, port: number, stats: string): Child {
   if (row.peer === "udpcam") {
     const args = ["--source", clip, "--codec", codec, "--fps", String(FPS), "--frames", String(FRAMES)];
     args.push(
@@ -260,6 +263,7 @@ function startSending(row: Row, codec: "jpeg" | "raw", clip: string, port: numbe
       String(DEFAULT_MAX_DATAGRAM_BYTES),
       ...loopbackTargetArgs(port),
       ...(row.senderArgs ?? []),
+      ...["--stats", stats],
     );
     return spawnChild(process.execPath, senderArgv(args), { name: "sender", timeoutMs });
   }
@@ -285,7 +289,8 @@ async function runOnce(
     const port = await freePort();
     const receiving = await startReceiving(row, port, tag);
     const netsim = await startNetsim({ target: { host: "127.0.0.1", port }, seed, ...link });
-    const sender = startSending(row, codec, clip, netsim.port);
+    const senderStats = join(dir, `${tag}-tx.json`);
+    const sender = startSending(row, codec, clip, netsim.port, senderStats);
     const sent = await sender.exited;
     if (sent !== 0) throw new Error(`${sender.name} exited with ${sent}: ${sender.stderr().slice(-300)}`);
     await finish(receiving.child, row.peer === "udpcam" ? 10_000 : 1500);
@@ -312,13 +317,19 @@ async function runOnce(
       intactNumbers = frames.filter(looksIntact).map((f) => f.number!);
     }
     const torn = frames.length - intactNumbers.length;
+    // What entered the link: udpcam's own count of what it sent (netsim's misses what the kernel dropped at its socket).
+    const tx = row.peer === "udpcam" ? readSenderStats(senderStats) : undefined;
     return {
       sent: FRAMES,
       // A frame recorded twice counts once.
       intactNumbers: [...new Set(intactNumbers)],
       recorded: frames.length,
       torn,
-      wireBytes: wireBytes(netsimStats),
+      wireBytes:
+        tx === undefined
+          ? wireBytes(netsimStats.bytesIn, netsimStats.datagramsIn)
+          : wireBytes(tx.bytesSent, tx.datagramsSent),
+      unseenByLink: tx === undefined ? 0 : Math.max(0, tx.datagramsSent - netsimStats.datagramsIn),
       latencyP50: latency.p50,
       latencyP99: latency.p99,
     };
@@ -329,6 +340,7 @@ async function runOnce(
       recorded: 0,
       torn: 0,
       wireBytes: 0,
+      unseenByLink: 0,
       latencyP50: undefined,
       latencyP99: undefined,
       failure: error instanceof Error ? error.message : String(error),
@@ -390,6 +402,8 @@ function tableRow(outcome: Outcome, baseline: Record<"jpeg" | "raw", number>): s
     target = `${gaps.every((g) => g.whole) ? "pass" : "miss"} (gap ${gaps.map((g) => g.gap).join(", ")} frames)`;
   } else target = torn === 0 ? "stated; 0 torn" : "stated; torn";
   const failures = results.flatMap((r) => (r.failure === undefined ? [] : [r.failure.slice(0, 120)]));
+  const unseen = results.reduce((sum, r) => sum + r.unseenByLink, 0);
+  if (unseen > 0) target += `; ${unseen} datagrams sent never reached netsim (the kernel dropped them at its socket)`;
   const overheadText = overhead === undefined ? "n/a" : `${(100 * overhead).toFixed(1)}%`;
   return (
     `| ${row.label} | ${intact} / ${sent} (${pct(intact, sent)}) | ${perSeed} | ${torn} | ${dropped} | ${overheadText} | ${latency} | ${target} |` +
@@ -443,7 +457,7 @@ async function main(): Promise<void> {
     "- Link: netsim (in the bench's process) between each sender and its receiver; per link, the netsim flags below with the seeds listed (the same seeds for every row). Loss is per IP fragment at MTU 1,500; every datagram here is one fragment.",
     "- Receivers: udpcam records MJPG (JPEG) or DIVX (raw); GStreamer `udpsrc ! rtpjitterbuffer latency=100 ! rtpjpegdepay ! jpegdec ! videoconvert ! matroskamux` (raw BGR; without the jitter buffer, in a quick run of this bench, 0.2% loss with 1% reordering cost it 30 frames of 100); ffmpeg reads an SDP (`-fps_mode passthrough`) and writes raw BGR frames.",
     "- **Intact**: udpcam: the frame's number reads the same at top and bottom, every one of 20 bands is above 18 dB against the regenerated pattern, and (JPEG) the stored JPEG is the clip's, byte for byte. Peers (decoded): the same number check in 2-row bands, so that one lost packet's hole shows. **Torn**: recorded but not intact. **Dropped**: sent, never recorded.",
-    "- **Overhead**: IP + UDP bytes that entered the link over those of udpcam's stream of the same frames with no FEC (`--fec 0`) on a clean link" +
+    "- **Overhead**: IP + UDP bytes sent into the link (udpcam: its sender's count; peers: what netsim read) over those of udpcam's stream of the same frames with no FEC (`--fec 0`) on a clean link" +
       ` (JPEG ${baseline.jpeg} B, raw ${baseline.raw} B). **Latency**: capture to frame complete at the receiver, p50 / p99 (median over seeds), from udpcam's stats; RTP carries no capture time without RTCP.`,
     `- **Targets** (issue 18): bursty links: >= ${(100 * TARGET_INTACT).toFixed(1)}% intact, 0 torn, overhead <= ${(100 * TARGET_OVERHEAD).toFixed(0)}%; independent loss: 100% intact; outage: 0 torn and the frames not recorded are one gap (the outage), every frame before and after it intact; raw: intact share and overhead stated.`,
     "",
