@@ -106,7 +106,7 @@ export const senderOptions = {
     schema: autoOr(decimal(0, 1)),
     default: "auto",
     value: "RATIO",
-    help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.12 with window FEC (0.05 with --nack on), 0.1 per frame, for datagrams of one packet; 0 for loopback-sized ones",
+    help: "forward error correction overhead, e.g. 0.1 = one parity datagram per ten (v1 only; 0 = off); auto = 0.12 with window FEC, 0.1 per frame, for datagrams of one packet (none with --nack on); 0 for loopback-sized ones",
   },
   fecScheme: {
     schema: oneOf(["auto", "frame", "window"] as const),

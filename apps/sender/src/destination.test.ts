@@ -31,19 +31,17 @@ describe("destination defaults", () => {
 });
 
 describe("chooseFec", () => {
-  it("auto: window FEC 12% for JPEG, 5% with --nack on (retransmission covers the rest), per frame 10% for raw", () => {
+  it("auto: window FEC 12% for JPEG, per frame 10% for raw; none with --nack on (retransmission recovers it all)", () => {
     expect(chooseFec({ fec: "auto", fecScheme: "auto" }, "jpeg", 1472)).toEqual({ scheme: "window", overhead: 0.12 });
-    expect(chooseFec({ fec: "auto", fecScheme: "auto", nack: "on" }, "jpeg", 1472)).toEqual({
+    expect(chooseFec({ fec: "auto", fecScheme: "auto" }, "raw", 1472)).toEqual({ scheme: "frame", overhead: 0.1 });
+    for (const codec of ["jpeg", "raw"] as const)
+      expect(chooseFec({ fec: "auto", fecScheme: "auto", nack: "on" }, codec, 1472)).toEqual({
+        scheme: "frame",
+        overhead: 0,
+      });
+    expect(chooseFec({ fec: 0.05, fecScheme: "auto", nack: "on" }, "jpeg", 1472)).toEqual({
       scheme: "window",
       overhead: 0.05,
-    });
-    expect(chooseFec({ fec: 0, fecScheme: "auto", nack: "on" }, "jpeg", 1472)).toEqual({
-      scheme: "frame",
-      overhead: 0,
-    });
-    expect(chooseFec({ fec: "auto", fecScheme: "auto", nack: "on" }, "raw", 1472)).toEqual({
-      scheme: "frame",
-      overhead: 0.1,
     });
   });
 });

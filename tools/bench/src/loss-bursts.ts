@@ -328,7 +328,8 @@ async function runOnce(
       wireBytes:
         tx === undefined
           ? wireBytes(netsimStats.bytesIn, netsimStats.datagramsIn)
-          : wireBytes(tx.bytesSent, tx.datagramsSent),
+          : // Retransmissions (--nack on) are not in bytesSent: they are overhead too.
+            wireBytes(tx.bytesSent + tx.nack.bytesRetransmitted, tx.datagramsSent + tx.nack.datagramsRetransmitted),
       unseenByLink: tx === undefined ? 0 : Math.max(0, tx.datagramsSent - netsimStats.datagramsIn),
       latencyP50: latency.p50,
       latencyP99: latency.p99,
