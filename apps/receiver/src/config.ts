@@ -130,7 +130,7 @@ export const receiverOptions = {
     schema: integer(10, 10_000),
     default: DEFAULT_LATENCY_MS,
     value: "MS",
-    help: "window FEC streams: frames go out in order, each waiting at most MS ms for an older one being rebuilt; past it the older frame is dropped (counted), never shown torn",
+    help: "window FEC streams and --nack on: frames go out in order, each waiting at most MS ms for an older one being rebuilt or resent; past it the older frame is dropped (counted), never shown torn",
   },
   nack: {
     schema: oneOf(["off", "on"] as const),

@@ -154,6 +154,24 @@ describe("netsim over real sockets", () => {
     expect(await netsim.close()).toMatchObject({ repliesIn: 1, repliesOut: 1 });
   });
 
+  it("--reverse-loss: loses that share of the replies, seeded, and counts them", async () => {
+    const rx = await receiver();
+    rx.socket.on("message", (bytes, from) => rx.socket.send(bytes, from.port, from.address));
+    const netsim = await startNetsim({ target: { host: "127.0.0.1", port: rx.port }, reverseLoss: 0.5, seed: 7 });
+    const tx = await openSocket();
+    let replies = 0;
+    tx.on("message", () => replies++);
+    for (let id = 0; id < 200; id++) tx.send(datagram(id), netsim.port, "127.0.0.1");
+    await waitFor(() => netsim.stats().repliesIn === 200, "every reply at netsim");
+    const stats = await netsim.close();
+    await waitFor(() => replies === stats.repliesOut, "the replies let through");
+    expect(stats.repliesDropped + stats.repliesOut).toBe(200);
+    expect(stats.repliesDropped).toBeGreaterThan(60);
+    expect(stats.repliesDropped).toBeLessThan(140);
+    // The forward path is not touched by it.
+    expect(stats.dropped).toBe(0);
+  });
+
   it("counts send errors when nothing listens on the target", async () => {
     const closedPort = (await openSocket()).address().port;
     sockets.pop()?.close();
