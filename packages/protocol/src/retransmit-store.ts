@@ -76,6 +76,10 @@ export function createRetransmitStore(options: RetransmitStoreOptions): Retransm
   const frames = new Map<string, HeldFrame>();
   let heldBytes = 0;
   let credit = 0;
+  // The frame being sent: a frame's datagrams go out together, so its key is built once a frame, not per datagram.
+  let current: HeldFrame | undefined;
+  let currentStream = -1;
+  let currentNumber = -1;
   const counters: RetransmitCounters = {
     nacksReceived: 0,
     datagramsRequested: 0,
@@ -90,6 +94,7 @@ export function createRetransmitStore(options: RetransmitStoreOptions): Retransm
       if (nowMs - frame.atMs <= latencyMs && heldBytes <= maxBytes) return;
       frames.delete(frame.key);
       heldBytes -= frame.bytes;
+      if (frame === current) current = undefined;
     }
   }
 
@@ -109,11 +114,19 @@ export function createRetransmitStore(options: RetransmitStoreOptions): Retransm
       credit = Math.min(credit + maxShare * datagram.length, maxShare * Math.max(heldBytes, CREDIT_FLOOR_BYTES));
       if (datagram.length < HEADER_BYTES || !looksLikeV1(datagram) || looksLikeRepair(datagram)) return;
       const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.length);
-      const key = `${view.getUint32(Offset.streamId)}:${view.getUint32(Offset.frameNumber)}`;
-      let frame = frames.get(key);
-      if (frame === undefined) {
-        frame = { key, atMs: nowMs, chunks: new Map(), bytes: 0, maxIndex: 0 };
-        frames.set(key, frame);
+      const streamId = view.getUint32(Offset.streamId);
+      const frameNumber = view.getUint32(Offset.frameNumber);
+      let frame = current;
+      if (frame === undefined || streamId !== currentStream || frameNumber !== currentNumber) {
+        const key = `${streamId}:${frameNumber}`;
+        frame = frames.get(key);
+        if (frame === undefined) {
+          frame = { key, atMs: nowMs, chunks: new Map(), bytes: 0, maxIndex: 0 };
+          frames.set(key, frame);
+        }
+        current = frame;
+        currentStream = streamId;
+        currentNumber = frameNumber;
       }
       const index = view.getUint16(Offset.chunkIndex);
       frame.maxIndex = Math.max(frame.maxIndex, index);
