@@ -120,6 +120,16 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
   let datagramsLegacyLike = 0;
   let nackSendErrors = 0;
   const perStream = new StreamCounts();
+  // A stream's datagrams come from one endpoint: its key is built when the endpoint changes, not per datagram.
+  let lastReply: Endpoint | undefined;
+  let lastReplyKey = "";
+  const replyKey = (e: Endpoint): string => {
+    if (lastReply === undefined || e.port !== lastReply.port || e.address !== lastReply.address) {
+      lastReply = { address: e.address, port: e.port };
+      lastReplyKey = endpointKey(e);
+    }
+    return lastReplyKey;
+  };
   return {
     senderClock: true,
     push(datagram, now, source, replyTo) {
@@ -128,8 +138,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
         datagram,
         now,
         source,
-        // The key is a string made per datagram: only when NACKs are on.
-        tracker === undefined || replyTo === undefined ? undefined : endpointKey(replyTo),
+        tracker === undefined || replyTo === undefined ? undefined : replyKey(replyTo),
       );
       // Most datagrams complete nothing: no array for them.
       if (events.length === 0) return NO_FRAMES;
