@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createRtpAssembler } from "../ingest/frame-assembler.js";
 import { EMPTY_INGEST_COUNTERS } from "../ingest/messages.js";
 import { emptyReceiverStats, type ReceiverStats } from "../stats.js";
 import { ReceiverMetrics, refusedByReason } from "./metrics.js";
@@ -12,6 +13,13 @@ function metrics(stats: ReceiverStats, viewers = new ViewerRegistry()) {
     unauthorized: () => 2,
     health: () => ({ alive: true, msSinceLastDatagram: 1500 }),
   });
+}
+
+/** An RTP receiver's counters before any datagram. */
+function rtpCounters(): Extract<ReceiverStats["protocol"], { format: "rtp" }> {
+  const counters = createRtpAssembler({ maxFrameBytes: 1 << 20, frameTimeout: 1000 }).counters();
+  if (counters.format !== "rtp") throw new Error("not RTP counters");
+  return counters;
 }
 
 describe("receiver metrics", () => {
@@ -70,6 +78,38 @@ describe("receiver metrics", () => {
     expect(body).toMatch(
       /^udpcam_receiver_viewer_frames_sent_total\{viewer="mjpeg-2",kind="mjpeg",stream="000000ab"\} 7$/m,
     );
+  });
+
+  it("shows window FEC, NACK and reassembly gauges of a v1 receiver, and no window FEC or NACK for RTP", async () => {
+    const stats = emptyReceiverStats(0);
+    const m = metrics(stats);
+    const v1 = EMPTY_INGEST_COUNTERS.protocol as Extract<ReceiverStats["protocol"], { format: "v1" }>;
+    stats.protocol = {
+      ...v1,
+      repairsReceived: 7,
+      repairsUnmatched: 2,
+      windowShed: 1,
+      windowBytes: 65_536,
+      bufferedBytes: 3_000,
+      nack: { ...v1.nack, nacksSent: 4, datagramsRecoveredByNack: 9, gapsExpired: 1 },
+    };
+    let body = (await m.scrape()).body;
+    expect(body).toMatch(/^udpcam_receiver_window_repairs_total\{outcome="used"\} 7$/m);
+    expect(body).toMatch(/^udpcam_receiver_window_repairs_total\{outcome="unmatched"\} 2$/m);
+    expect(body).toMatch(/^udpcam_receiver_window_shed_total 1$/m);
+    expect(body).toMatch(
+      /^# TYPE udpcam_receiver_window_buffered_bytes gauge\nudpcam_receiver_window_buffered_bytes 65536$/m,
+    );
+    expect(body).toMatch(/^udpcam_receiver_reassembly_buffered_bytes 3000$/m);
+    expect(body).toMatch(/^udpcam_receiver_nacks_sent_total 4$/m);
+    expect(body).toMatch(/^udpcam_receiver_nack_datagrams_recovered_total 9$/m);
+    expect(body).toMatch(/^udpcam_receiver_nack_datagrams_expired_total 1$/m);
+    expect(body).toMatch(/^udpcam_receiver_datagrams_other_format_total\{format="legacy"\} 0$/m);
+    stats.protocol = { ...rtpCounters(), datagramsV1Like: 3 };
+    body = (await m.scrape()).body;
+    expect(body).not.toMatch(/^udpcam_receiver_window_repairs_total\{/m);
+    expect(body).toMatch(/^udpcam_receiver_nacks_sent_total 0$/m);
+    expect(body).toMatch(/^udpcam_receiver_datagrams_other_format_total\{format="v1"\} 3$/m);
   });
 
   it("names the refusals of each wire format, authentication failures among them", () => {

@@ -30,18 +30,29 @@ interface Sample {
 
 const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
-/** A counter read from the stats at each scrape: one value, or one per `label` value. */
-type StatCounter =
-  | { readonly name: string; readonly help: string; readonly read: (stats: ReceiverStats) => number }
+/**
+ * A series read from the stats at each scrape: one value, or one per `label` value. `undefined`: the receiver's
+ * wire format has no such counter (window FEC and NACK are v1's); a series with a label then has no sample, one
+ * without reads 0 (prom-client shows an unlabelled series whatever it is set to).
+ */
+type StatSeries =
+  | { readonly name: string; readonly help: string; readonly read: (stats: ReceiverStats) => number | undefined }
   | {
       readonly name: string;
       readonly help: string;
       readonly label: string;
-      readonly read: (stats: ReceiverStats) => Record<string, number>;
+      readonly read: (stats: ReceiverStats) => Record<string, number> | undefined;
     };
 
+type V1Counters = Extract<ReceiverStats["protocol"], { format: "v1" }>;
+/** `read` of the v1 counters, undefined for the other wire formats. */
+const v1 =
+  <T>(read: (p: V1Counters) => T) =>
+  (s: ReceiverStats): T | undefined =>
+    s.protocol.format === "v1" ? read(s.protocol) : undefined;
+
 /** The counters taken from the stats, in the order a scrape lists them. */
-const STAT_COUNTERS: readonly StatCounter[] = [
+const STAT_COUNTERS: readonly StatSeries[] = [
   { name: "datagrams_received_total", help: "UDP datagrams read from the socket", read: (s) => s.datagramsReceived },
   { name: "received_bytes_total", help: "UDP payload bytes read from the socket", read: (s) => s.bytesReceived },
   {
@@ -60,13 +71,24 @@ const STAT_COUNTERS: readonly StatCounter[] = [
     help: "Complete frames with at least one chunk rebuilt by FEC",
     read: (s) => s.framesRecovered,
   },
+  {
+    name: "chunks_recovered_total",
+    help: "Data chunks rebuilt by per-frame FEC (v1)",
+    read: v1((p) => p.chunksRecovered),
+  },
   { name: "frames_dropped_total", help: "Frames given up incomplete", read: (s) => s.framesDropped },
   {
     name: "frames_late_total",
     help: "Frames first seen after a newer frame of their stream",
     read: (s) => s.framesLate,
   },
+  {
+    name: "complete_frame_bytes_total",
+    help: "Payload bytes of the frames reassembled whole",
+    read: (s) => s.protocol.bytesEmitted,
+  },
   { name: "frames_delivered_total", help: "Complete frames handed to the sinks", read: (s) => s.framesDelivered },
+  { name: "frames_shown_total", help: "Frames drawn in the window (--display)", read: (s) => s.framesShown },
   { name: "frames_recorded_total", help: "Frames written to the recording", read: (s) => s.framesRecorded },
   {
     name: "frames_undecodable_total",
@@ -79,11 +101,141 @@ const STAT_COUNTERS: readonly StatCounter[] = [
     label: "sink",
     read: (s) => Object.fromEntries(Object.entries(s.sinks).map(([sink, counters]) => [sink, counters.skipped])),
   },
+  {
+    name: "sink_frames_delivered_total",
+    help: "Frames a sink took, by sink",
+    label: "sink",
+    read: (s) => Object.fromEntries(Object.entries(s.sinks).map(([sink, counters]) => [sink, counters.delivered])),
+  },
+  {
+    name: "sink_frames_undecodable_total",
+    help: "Frames a sink took whose JPEG did not decode, by sink",
+    label: "sink",
+    read: (s) => Object.fromEntries(Object.entries(s.sinks).map(([sink, counters]) => [sink, counters.undecodable])),
+  },
   { name: "streams_seen_total", help: "Streams taken", read: (s) => s.streamsSeen },
   {
     name: "streams_refused_total",
     help: "Streams refused by delivery (--streams first, or --max-streams with --streams separate)",
     read: (s) => s.streamsRefused,
+  },
+  {
+    name: "datagrams_accepted_total",
+    help: "Datagrams placed in a frame (a new data or parity chunk; a window FEC repair is counted apart)",
+    read: (s) => s.protocol.datagramsAccepted,
+  },
+  {
+    name: "datagrams_malformed_total",
+    help: 'Datagrams refused as malformed, by the protocol\'s error code (their sum is datagrams_refused_total{reason="malformed"})',
+    label: "code",
+    read: (s) => ({ ...s.protocol.malformedByCode }),
+  },
+  {
+    name: "datagrams_other_format_total",
+    help: "Malformed datagrams shaped like another wire format, by that format: the sender may use --protocol FORMAT",
+    label: "format",
+    read: (s): Record<string, number> =>
+      s.protocol.format === "v1" ? { legacy: s.protocol.datagramsLegacyLike } : { v1: s.protocol.datagramsV1Like },
+  },
+  {
+    name: "datagrams_decrypted_total",
+    help: "Datagrams that arrived encrypted and opened (v1, flag E; of accepted, duplicate, late and surplus)",
+    read: v1((p) => p.datagramsDecrypted),
+  },
+  {
+    name: "frames_torn_total",
+    help: "Frames emitted torn (--protocol legacy --legacy-mode seed only)",
+    read: (s) => (s.protocol.format === "legacy" ? s.protocol.framesTorn : undefined),
+  },
+  {
+    name: "window_repair_datagrams_total",
+    help: "Window FEC repair datagrams that verified (v1; in no datagrams_* counter above)",
+    read: v1((p) => p.datagramsRepair),
+  },
+  {
+    name: "window_repairs_total",
+    help: "Window FEC repair datagrams by what became of them: used (an equation), unneeded (covered nothing missing), unmatched (for a stream or salt no verified source started: another run's), inconsistent (hostile or broken)",
+    label: "outcome",
+    read: v1((p) => ({
+      used: p.repairsReceived,
+      unneeded: p.repairsUnneeded,
+      unmatched: p.repairsUnmatched,
+      inconsistent: p.repairsInconsistent,
+    })),
+  },
+  {
+    name: "window_sources_recovered_total",
+    help: "Source datagrams rebuilt from window FEC repairs",
+    read: v1((p) => p.sourcesRecovered),
+  },
+  {
+    name: "window_equations_expired_total",
+    help: "Window FEC equations given up: past --latency, or pushed out by newer ones",
+    read: v1((p) => p.equationsExpired),
+  },
+  {
+    name: "window_shed_total",
+    help: "Window FEC sources and equations let go early to keep a stream's window state within its memory share",
+    read: v1((p) => p.windowShed),
+  },
+  {
+    name: "nacks_sent_total",
+    help: "NACK datagrams sent to ask a sender for missing datagrams (--nack on)",
+    read: v1((p) => p.nack.nacksSent),
+  },
+  {
+    name: "nack_datagrams_requested_total",
+    help: "Datagrams asked for in NACKs (each try counts; a frame asked for whole counts one)",
+    read: v1((p) => p.nack.datagramsRequested),
+  },
+  {
+    name: "nack_frames_requested_total",
+    help: "Frames asked for whole in NACKs (none of their datagrams had arrived)",
+    read: v1((p) => p.nack.framesRequested),
+  },
+  {
+    name: "nack_datagrams_recovered_total",
+    help: "Datagrams that arrived after they were asked for: recovered by retransmission (or their own late arrival)",
+    read: v1((p) => p.nack.datagramsRecoveredByNack),
+  },
+  {
+    name: "nack_datagrams_duplicate_total",
+    help: "Datagrams asked for that arrived when already held (a retransmission after the original, or a second one)",
+    read: v1((p) => p.nack.datagramsRequestedDuplicate),
+  },
+  {
+    name: "nack_datagrams_expired_total",
+    help: "Datagrams still missing when their frame passed --latency (asked for or not)",
+    read: v1((p) => p.nack.gapsExpired),
+  },
+  {
+    name: "nack_send_errors_total",
+    help: "NACK datagrams the socket failed to send",
+    read: v1((p) => p.nack.nackSendErrors),
+  },
+];
+
+/** Gauges taken from the stats: what the reassembler holds now (as of the ingest thread's last report, 100 ms). */
+const STAT_GAUGES: readonly StatSeries[] = [
+  {
+    name: "reassembly_streams",
+    help: "Streams the reassembler tracks now (before the stream gate)",
+    read: (s) => (s.protocol.format === "legacy" ? undefined : s.protocol.streams),
+  },
+  {
+    name: "reassembly_frames_in_flight",
+    help: "Frames started and not yet complete or given up",
+    read: (s) => (s.protocol.format === "legacy" ? undefined : s.protocol.framesInFlight),
+  },
+  {
+    name: "reassembly_buffered_bytes",
+    help: "Bytes the frames in flight hold",
+    read: (s) => (s.protocol.format === "legacy" ? undefined : s.protocol.bufferedBytes),
+  },
+  {
+    name: "window_buffered_bytes",
+    help: "Bytes of window FEC state (sources and equations) held now",
+    read: v1((p) => p.windowBytes),
   },
 ];
 
@@ -100,11 +252,8 @@ export class ReceiverMetrics {
       registers,
     });
 
-    for (const counter of STAT_COUNTERS) {
-      if ("label" in counter)
-        this.#counters(counter.name, counter.help, counter.label, () => counter.read(source.stats()));
-      else this.#counter(counter.name, counter.help, () => counter.read(source.stats()));
-    }
+    for (const series of STAT_COUNTERS) this.#family(series.name, series.help, ...statSamples(series, source));
+    for (const series of STAT_GAUGES) this.#gauge(series.name, series.help, ...statSamples(series, source));
     this.#counter("http_unauthorized_requests_total", "HTTP requests refused for a missing or wrong token", () =>
       source.unauthorized(),
     );
@@ -171,12 +320,6 @@ export class ReceiverMetrics {
     this.#family(name, help, [], () => [{ labels: {}, value: read() }]);
   }
 
-  #counters(name: string, help: string, label: string, read: () => Record<string, number>): void {
-    this.#family(name, help, [label], () =>
-      Object.entries(read()).map(([value, count]) => ({ labels: { [label]: value }, value: count })),
-    );
-  }
-
   #options(name: string, help: string, labelNames: string[]) {
     return { name: `udpcam_receiver_${name}`, help, labelNames, registers: [this.registry] };
   }
@@ -201,6 +344,27 @@ export class ReceiverMetrics {
       },
     });
   }
+}
+
+/** A stat series' label names, and its samples at a scrape. */
+function statSamples(series: StatSeries, source: MetricsSource): [string[], () => Sample[]] {
+  if (!("label" in series)) {
+    const read = series.read;
+    return [[], () => sample(read(source.stats()))];
+  }
+  const { label, read } = series;
+  return [
+    [label],
+    () =>
+      Object.entries(read(source.stats()) ?? {}).map(([value, count]) => ({
+        labels: { [label]: value },
+        value: count,
+      })),
+  ];
+}
+
+function sample(value: number | undefined): Sample[] {
+  return value === undefined ? [] : [{ labels: {}, value }];
 }
 
 /** Datagrams that made no frame, by why, in the wire format's own counters. */
