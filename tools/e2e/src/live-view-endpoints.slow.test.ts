@@ -7,6 +7,8 @@ import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { startNetsim } from "@udpcam/netsim";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 import { createFrame, decodeJpeg } from "@udpcam/video";
 import { describe, expect, it } from "vitest";
 import {
@@ -16,14 +18,18 @@ import {
   isIntact,
   isStrictlyIncreasing,
   loopbackReceiveArgs,
+  loopbackTargetArgs,
   readReceiverStats,
   receiveArgs,
   receiverArgv,
+  sourceArgs,
   spawnChild,
   startReceiver,
   startSender,
   tempDir,
   v1Counters,
+  type ReceiverStats,
+  type V1Counters,
 } from "@udpcam/testkit";
 import { useCleanup } from "./harness.js";
 import {
@@ -34,6 +40,7 @@ import {
   sampleValue,
   scrape,
   startLiveReceiver,
+  type Sample,
 } from "./live-view-harness.js";
 
 const cleanup = useCleanup();
@@ -86,6 +93,12 @@ describe("live view: /metrics", () => {
       unauthenticated: value("datagrams_refused_total", { reason: "unauthenticated" }),
       duplicate: value("datagrams_refused_total", { reason: "duplicate" }),
       streams: value("streams_seen_total"),
+      accepted: value("datagrams_accepted_total"),
+      badMagic: value("datagrams_malformed_total", { code: "BAD_MAGIC" }),
+      decrypted: value("datagrams_decrypted_total"),
+      frameBytes: value("complete_frame_bytes_total"),
+      recordingTook: value("sink_frames_delivered_total", { sink: "recording" }),
+      recordingUndecodable: value("sink_frames_undecodable_total", { sink: "recording" }),
     }).toEqual({
       datagrams: stats.datagramsReceived,
       bytes: stats.bytesReceived,
@@ -99,7 +112,18 @@ describe("live view: /metrics", () => {
       unauthenticated: v1.datagramsUnauthenticated,
       duplicate: v1.datagramsDuplicate,
       streams: stats.streamsSeen,
+      accepted: v1.datagramsAccepted,
+      badMagic: v1.malformedByCode.BAD_MAGIC,
+      decrypted: v1.datagramsDecrypted,
+      frameBytes: v1.bytesEmitted,
+      recordingTook: stats.sinks["recording"]?.delivered,
+      recordingUndecodable: stats.sinks["recording"]?.undecodable,
     });
+    // The garbage is malformed for its first bytes; each of the keyed sender's datagrams arrived encrypted.
+    expect(v1.malformedByCode.BAD_MAGIC).toBe(5);
+    expect(v1.datagramsAccepted).toBeGreaterThanOrEqual(100);
+    expect(v1.datagramsDecrypted).toBe(v1.datagramsAccepted);
+    expect(stats.sinks["recording"]?.delivered).toBe(100);
     expect(stats.framesRecorded).toBe(100);
     expect(v1.datagramsMalformed).toBe(5);
     expect(v1.datagramsUnauthenticated).toBeGreaterThan(0);
@@ -115,6 +139,130 @@ describe("live view: /metrics", () => {
     expect(() => parsePrometheus("a 1\n")).toThrow(/no TYPE/);
     expect(() => parsePrometheus("# TYPE a counter\na one\n")).toThrow(/not Prometheus text/);
   });
+});
+
+/** One run through netsim's loss with --http: a scrape while the stream flows, one at its end, and --stats. */
+async function lossyRun(
+  link: { loss: number; burst?: number; seed: number },
+  both: readonly string[],
+  senderArgs: readonly string[],
+): Promise<{ during: Sample[]; end: Sample[]; v1: V1Counters; stats: ReceiverStats }> {
+  const dir = tempDir();
+  cleanup.add(dir.remove);
+  const port = await freePort();
+  const statsFile = join(dir.path, "stats.json");
+  const { receiver, base } = await startLiveReceiver([
+    ...receiveArgs(port, { output: "none", stats: statsFile, idleExit: 1.5 }),
+    ...both,
+  ]);
+  cleanup.kill(receiver);
+  const netsim = await startNetsim({ target: { host: "127.0.0.1", port }, ...link });
+  cleanup.add(() => void netsim.close());
+  const sender = startSender([
+    ...sourceArgs({ source: "test", codec: "jpeg", width: 640, height: 480, fps: 25, frames: 125 }),
+    ...["--datagram-size", String(DEFAULT_MAX_DATAGRAM_BYTES)],
+    ...loopbackTargetArgs(netsim.port),
+    ...both,
+    ...senderArgs,
+  ]);
+  cleanup.kill(sender);
+  // Two seconds in, the stream is flowing: what the receiver holds now is in the gauges.
+  await eventually("50 frames", async () => {
+    const n = sampleValue((await scrape(base)).samples, "udpcam_receiver_frames_delivered_total") ?? 0;
+    return n >= 50 ? n : undefined;
+  });
+  const during = (await scrape(base)).samples;
+  expect(await sender.exited, sender.stderr()).toBe(0);
+  // Ingest reports its counters every 100 ms; the receiver stops after 1.5 s of silence.
+  await sleep(400);
+  const end = (await scrape(base)).samples;
+  expect(await receiver.exited, receiver.stderr()).toBe(0);
+  await netsim.close();
+  const stats = readReceiverStats(statsFile);
+  return { during, end, v1: v1Counters(stats), stats };
+}
+
+describe("live view: /metrics under loss (real sender -> netsim -> receiver)", () => {
+  it("window FEC: repairs used, sources rebuilt and the window's bytes, as --stats counts them", async () => {
+    const { during, end, v1, stats } = await lossyRun(
+      { loss: 0.02, seed: 5 },
+      [],
+      ["--fec", "0.1", "--fec-scheme", "window"],
+    );
+    const value = (name: string, labels?: Record<string, string>) =>
+      sampleValue(end, `udpcam_receiver_${name}`, labels);
+    expect({
+      repairDatagrams: value("window_repair_datagrams_total"),
+      used: value("window_repairs_total", { outcome: "used" }),
+      unneeded: value("window_repairs_total", { outcome: "unneeded" }),
+      unmatched: value("window_repairs_total", { outcome: "unmatched" }),
+      inconsistent: value("window_repairs_total", { outcome: "inconsistent" }),
+      sourcesRecovered: value("window_sources_recovered_total"),
+      equationsExpired: value("window_equations_expired_total"),
+      shed: value("window_shed_total"),
+      accepted: value("datagrams_accepted_total"),
+      frameBytes: value("complete_frame_bytes_total"),
+    }).toEqual({
+      repairDatagrams: v1.datagramsRepair,
+      used: v1.repairsReceived,
+      unneeded: v1.repairsUnneeded,
+      unmatched: v1.repairsUnmatched,
+      inconsistent: v1.repairsInconsistent,
+      sourcesRecovered: v1.sourcesRecovered,
+      equationsExpired: v1.equationsExpired,
+      shed: v1.windowShed,
+      accepted: v1.datagramsAccepted,
+      frameBytes: v1.bytesEmitted,
+    });
+    console.log(
+      `window FEC: ${v1.repairsReceived} of ${v1.datagramsRepair} repairs used, ${v1.sourcesRecovered} sources rebuilt, ` +
+        `window held ${sampleValue(during, "udpcam_receiver_window_buffered_bytes")} B mid-run`,
+    );
+    // What the loss made happen: repairs used and datagrams rebuilt; none shed (4 MiB a stream is plenty).
+    expect(v1.repairsReceived).toBeGreaterThan(0);
+    expect(v1.sourcesRecovered).toBeGreaterThan(0);
+    expect(v1.datagramsRepair).toBeGreaterThanOrEqual(v1.repairsReceived);
+    expect(v1.windowShed).toBe(0);
+    expect(v1.repairsUnmatched).toBe(0);
+    expect(v1.bytesEmitted).toBeGreaterThan(125 * 10_000);
+    expect(stats.framesComplete).toBeGreaterThan(120);
+    // While the stream flowed the window held the last --latency of sources; with the stream gone, none.
+    expect(sampleValue(during, "udpcam_receiver_window_buffered_bytes")).toBeGreaterThan(10_000);
+    expect(sampleValue(during, "udpcam_receiver_reassembly_streams")).toBe(1);
+    expect(value("nacks_sent_total")).toBe(0);
+  }, 120_000);
+
+  it("NACK: NACKs sent, datagrams asked for and recovered, as --stats counts them", async () => {
+    const { end, v1 } = await lossyRun({ loss: 0.01, burst: 4, seed: 8 }, ["--nack", "on"], ["--fec", "0"]);
+    const value = (name: string) => sampleValue(end, `udpcam_receiver_${name}`);
+    const { nack } = v1;
+    expect({
+      sent: value("nacks_sent_total"),
+      requested: value("nack_datagrams_requested_total"),
+      framesRequested: value("nack_frames_requested_total"),
+      recovered: value("nack_datagrams_recovered_total"),
+      duplicate: value("nack_datagrams_duplicate_total"),
+      expired: value("nack_datagrams_expired_total"),
+      sendErrors: value("nack_send_errors_total"),
+    }).toEqual({
+      sent: nack.nacksSent,
+      requested: nack.datagramsRequested,
+      framesRequested: nack.framesRequested,
+      recovered: nack.datagramsRecoveredByNack,
+      duplicate: nack.datagramsRequestedDuplicate,
+      expired: nack.gapsExpired,
+      sendErrors: nack.nackSendErrors,
+    });
+    console.log(
+      `NACK: ${nack.nacksSent} sent for ${nack.datagramsRequested} datagrams, ${nack.datagramsRecoveredByNack} recovered`,
+    );
+    expect(nack.nacksSent).toBeGreaterThan(0);
+    expect(nack.datagramsRequested).toBeGreaterThanOrEqual(nack.nacksSent);
+    expect(nack.datagramsRecoveredByNack).toBeGreaterThan(0);
+    expect(nack.nackSendErrors).toBe(0);
+    // No window FEC on this stream: none of its repairs.
+    expect(value("window_repair_datagrams_total")).toBe(0);
+  }, 120_000);
 });
 
 describe("live view: /streams/ID.mjpeg", () => {
