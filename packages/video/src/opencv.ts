@@ -7,7 +7,9 @@
  * logger, FFmpeg's and Qt's are quieted through their environment variables, unless
  * the user set them (so `OPENCV_LOG_LEVEL=DEBUG` still works for debugging).
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import type * as OpenCV from "@u4/opencv4nodejs";
 
 export type { Mat } from "@u4/opencv4nodejs";
@@ -29,14 +31,44 @@ quietDefault("OPENCV4NODEJS_DISABLE_AUTOBUILD", "1");
 
 const req = createRequire(import.meta.url);
 let binding: typeof OpenCV | undefined;
+let nativeOnly = false;
+
+/**
+ * The binding's compiled addon by itself, as its loader (`cjs/lib/cvloader.js`) finds it: a
+ * Debug build if there is one, else Release. Its classes and constants are the same objects
+ * the package hands out; what the package adds in JavaScript (the `*Async` promises, the
+ * drawing and matching helpers of `ext/`) is missing.
+ */
+function loadNativeAddon(cvEntry: string): typeof OpenCV {
+  const build = join(dirname(cvEntry), "..", "..", "build");
+  const debug = join(build, "Debug", "opencv4nodejs.node");
+  return req(existsSync(debug) ? debug : join(build, "Release", "opencv4nodejs.node")) as typeof OpenCV;
+}
 
 function loadBinding(): typeof OpenCV {
   if (binding === undefined) {
     const cvEntry = req.resolve("@u4/opencv4nodejs");
-    (createRequire(cvEntry)("@u4/opencv-build") as { Log: { silence: boolean } }).Log.silence = true;
-    binding = req("@u4/opencv4nodejs") as typeof OpenCV;
+    if (nativeOnly) {
+      binding = loadNativeAddon(cvEntry);
+    } else {
+      (createRequire(cvEntry)("@u4/opencv-build") as { Log: { silence: boolean } }).Log.silence = true;
+      binding = req("@u4/opencv4nodejs") as typeof OpenCV;
+    }
   }
   return binding;
+}
+
+/**
+ * Makes `cv` load only the compiled addon, not the package's JavaScript around it, which costs a
+ * process some 0.13 s of CPU and 18 MB more to load (its build helper, and promisifying and
+ * extending several hundred functions: measured by hand, docs/benchmarks/receiver.md). For the
+ * encoder process, which uses `VideoWriter`, `Mat` (`resize`), `Size` and constants, all native;
+ * nothing that needs an `*Async` method or an `ext/` helper may run in a process that calls this.
+ * Throws if OpenCV is loaded already.
+ */
+export function useNativeOpencvOnly(): void {
+  if (binding !== undefined) throw new Error("useNativeOpencvOnly: OpenCV is loaded already");
+  nativeOnly = true;
 }
 
 /**

@@ -25,9 +25,13 @@
  */
 import { MessageChannel, Worker } from "node:worker_threads";
 import { describeCause, VideoError } from "../errors.js";
+import { useNativeOpencvOnly } from "../opencv.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
 import type { ReaderData, ReaderMessage } from "./encoder-input.js";
 import type { EncoderEvent } from "./encoder-wire.js";
+
+// This process writes with VideoWriter and scales with Mat.resize only: the compiled addon is enough.
+useNativeOpencvOnly();
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => undefined);
 
