@@ -168,6 +168,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       stats: () => syncSinkStats(),
       streams: delivery.streams,
       ingest,
+      ...(recordingSink === undefined ? {} : { recorded: () => recordingSink.framesRecordedByStream }),
       logger,
     }).catch(async (error: unknown) => {
       await ingest.close();

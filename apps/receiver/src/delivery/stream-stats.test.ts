@@ -23,7 +23,11 @@ describe("per-stream stats", () => {
     const stats = new StreamStats();
     for (let i = 0; i < 50; i++) stats.add(frame(7, i), 10_000 + i * 40, 5 + (i % 10));
     stats.add(frame(9, 0), 11_000, undefined);
-    const [a, b] = stats.snapshot(12_000, [{ streamId: 7, framesComplete: 50, framesRecovered: 3, framesDropped: 2 }]);
+    const [a, b] = stats.snapshot(
+      12_000,
+      [{ streamId: 7, datagramsReceived: 260, framesComplete: 50, framesRecovered: 3, framesDropped: 2 }],
+      new Map([[7, 48]]),
+    );
     expect(a).toMatchObject({
       id: "00000007",
       width: 640,
@@ -32,6 +36,8 @@ describe("per-stream stats", () => {
       senderFps: 25,
       framesDelivered: 50,
       bytesDelivered: 50_000,
+      framesRecorded: 48,
+      datagramsReceived: 260,
       framesRecovered: 3,
       framesDropped: 2,
       lastFrameNumber: 49,
@@ -44,6 +50,8 @@ describe("per-stream stats", () => {
     expect(b).toMatchObject({
       id: "00000009",
       framesDelivered: 1,
+      framesRecorded: 0,
+      datagramsReceived: 0,
       framesComplete: 0,
       latencyMs: { p50: undefined, p99: undefined },
     });

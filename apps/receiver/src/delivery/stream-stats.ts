@@ -25,7 +25,7 @@ export interface StreamSnapshot {
   readonly width: number;
   readonly height: number;
   readonly codec: string;
-  /** The rate the sender announced (0 = unknown). */
+  /** The rate the sender announced (v1), or that its RTP timestamps step at (RTP, from the second frame); 0 = unknown. */
   readonly senderFps: number;
   /** Measured over the last 2 s. */
   readonly fps: number;
@@ -33,7 +33,13 @@ export interface StreamSnapshot {
   /** Frames taken by delivery, and their payload bytes. */
   readonly framesDelivered: number;
   readonly bytesDelivered: number;
-  /** From the reassembler (before the stream gate); 0 when it no longer tracks the stream. */
+  /** Frames the recording took (queued for its file or written; 0 with --output none, or a stream not recorded). */
+  readonly framesRecorded: number;
+  /**
+   * From the reassembler (before the stream gate); 0 when it no longer tracks the stream. Datagrams: those read
+   * carrying the stream's id, refused ones included (see `StreamFrameCounters`).
+   */
+  readonly datagramsReceived: number;
   readonly framesComplete: number;
   readonly framesRecovered: number;
   readonly framesDropped: number;
@@ -116,8 +122,12 @@ export class StreamStats {
     }
   }
 
-  /** The live streams (silent ones forgotten), with the ingest thread's frame totals per stream. */
-  snapshot(now: number, ingest: readonly StreamFrameCounters[] = []): StreamSnapshot[] {
+  /** The live streams (silent ones forgotten), with the ingest thread's totals and the recording's frames per stream. */
+  snapshot(
+    now: number,
+    ingest: readonly StreamFrameCounters[] = [],
+    recorded: ReadonlyMap<number, number> = new Map(),
+  ): StreamSnapshot[] {
     const fromIngest = new Map(ingest.map((counters) => [counters.streamId, counters]));
     const list: StreamSnapshot[] = [];
     for (const [streamId, track] of this.#streams) {
@@ -140,6 +150,8 @@ export class StreamStats {
         ...track.rates(now),
         framesDelivered: track.frames,
         bytesDelivered: track.bytes,
+        framesRecorded: recorded.get(streamId) ?? 0,
+        datagramsReceived: counters?.datagramsReceived ?? 0,
         framesComplete,
         framesRecovered: counters?.framesRecovered ?? 0,
         framesDropped,

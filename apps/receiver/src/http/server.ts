@@ -28,6 +28,8 @@ export interface LiveViewServerDeps {
   /** Delivery's per-stream figures (and the latency feed of the histogram). */
   readonly streams: StreamStats;
   readonly ingest: Pick<Ingest, "alive" | "counters">;
+  /** Frames the recording took per stream (none without a recording). */
+  readonly recorded?: () => ReadonlyMap<number, number>;
   readonly logger: Logger;
 }
 
@@ -42,7 +44,7 @@ export async function startLiveViewServer(settings: HttpSettings, deps: LiveView
   const viewers = new ViewerRegistry();
   let unauthorized = 0;
   const { ingest } = deps;
-  const streams = () => deps.streams.snapshot(Date.now(), ingest.counters().streams);
+  const streams = () => deps.streams.snapshot(Date.now(), ingest.counters().streams, deps.recorded?.());
   const health = () => ({ alive: ingest.alive, msSinceLastDatagram: ingest.counters().msSinceLastDatagram });
   const metrics = new ReceiverMetrics({
     stats: deps.stats,

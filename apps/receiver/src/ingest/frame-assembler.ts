@@ -21,7 +21,8 @@ import {
 } from "@udpcam/protocol";
 import { createKeyring } from "@udpcam/protocol/node";
 import type { ProtocolCounters, StreamFrameCounters } from "./messages.js";
-import { StreamCounts } from "./stream-counts.js";
+import { RtpFrameRate } from "./rtp-frame-rate.js";
+import { rtpSsrc, StreamCounts, v1StreamId } from "./stream-counts.js";
 
 export interface FrameAssembler {
   /** Whether a frame's `timestampMs` is the sender's capture time. */
@@ -141,12 +142,18 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
         tracker === undefined || replyTo === undefined ? undefined : replyKey(replyTo),
       );
       // Most datagrams complete nothing: no array for them.
-      if (events.length === 0) return NO_FRAMES;
-      const frames: FrameEvent[] = [];
-      for (const event of events) {
-        perStream.count(event);
-        if (event.type === "frame") frames.push(event);
+      let frames = NO_FRAMES;
+      if (events.length > 0) {
+        const completed: FrameEvent[] = [];
+        for (const event of events) {
+          perStream.count(event);
+          if (event.type === "frame") completed.push(event);
+        }
+        frames = completed;
       }
+      // After the events: the datagram that started its stream counts for it.
+      const streamId = v1StreamId(datagram);
+      if (streamId !== undefined) perStream.datagram(streamId);
       return frames;
     },
     expire(now) {
@@ -215,10 +222,12 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
   };
   let framesDroppedForKernelLoss = 0;
   const perStream = new StreamCounts();
+  perStream.track(LEGACY_STREAM_ID);
   return {
     senderClock: false,
     push(datagram, now) {
       read++;
+      if (looksLikeLegacyDatagram(datagram)) perStream.datagram(LEGACY_STREAM_ID);
       if (checkDrops && looksLikeLegacyDatagram(datagram) && datagram[0] === 0) {
         frameStart = read;
         look();
@@ -266,7 +275,8 @@ export interface RtpAssemblerSettings extends StreamCaps {
 /**
  * RTP/JPEG (RFC 2435): each SSRC a stream, JPEG files rebuilt whole or not at all. RTP
  * timestamps count on the sender's media clock, not the epoch (there is no RTCP sender report
- * to map them), so a frame's time is when it completed here.
+ * to map them), so a frame's time is when it completed here; its rate is the clock's steps
+ * (see rtp-frame-rate.ts), from the stream's second frame.
  */
 export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembler {
   const reassembler = createRtpJpegReassembler({
@@ -277,6 +287,7 @@ export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembl
   });
   let datagramsV1Like = 0;
   const perStream = new StreamCounts();
+  const rates = new RtpFrameRate();
   return {
     senderClock: false,
     push(datagram, now, source) {
@@ -284,12 +295,23 @@ export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembl
       const frames: FrameEvent[] = [];
       for (const event of reassembler.push(datagram, now, source)) {
         perStream.count(event);
-        if (event.type === "frame") frames.push({ ...event, timestampMs: Date.now() });
+        if (event.type === "stream-ended") rates.forget(event.streamId);
+        if (event.type === "frame")
+          frames.push({
+            ...event,
+            timestampMs: Date.now(),
+            fps: rates.frame(event.streamId, event.rtpTimestamp),
+          });
       }
+      const ssrc = rtpSsrc(datagram);
+      if (ssrc !== undefined) perStream.datagram(ssrc);
       return frames;
     },
     expire(now) {
-      for (const event of reassembler.expire(now)) perStream.count(event);
+      for (const event of reassembler.expire(now)) {
+        perStream.count(event);
+        if (event.type === "stream-ended") rates.forget(event.streamId);
+      }
       return [];
     },
     counters: () => ({ ...reassembler.counters, format: "rtp", datagramsV1Like }),

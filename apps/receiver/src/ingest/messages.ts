@@ -67,6 +67,11 @@ export type ProtocolCounters =
 /** One stream's frame totals as the reassembler saw them (before the stream gate). */
 export interface StreamFrameCounters {
   readonly streamId: number;
+  /**
+   * Datagrams read that carry the stream's id (v1 sources and repairs, RTP's SSRC; every legacy datagram) while
+   * the reassembler tracks the stream, refused ones (duplicates, late, a forger's) included.
+   */
+  readonly datagramsReceived: number;
   readonly framesComplete: number;
   readonly framesRecovered: number;
   readonly framesDropped: number;

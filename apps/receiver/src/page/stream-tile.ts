@@ -193,6 +193,7 @@ export class StreamTile extends HTMLElement {
       ["rate", `${f.fps.toFixed(1)} fps · ${f.mbps.toFixed(2)} Mbit/s`],
       ["loss", `${f.frameLossPercent.toFixed(2)}% (${f.framesDropped} dropped)`],
       ["FEC", `${f.framesRecovered} frames rebuilt`],
+      ["received", `${f.datagramsReceived} datagrams · ${f.framesRecorded} recorded`],
       ["capture→complete", `p50 ${ms(f.latencyMs.p50)} · p99 ${ms(f.latencyMs.p99)}`],
       ["capture→paint", `p50 ${ms(paint.p50)} · p99 ${ms(paint.p99)}`],
       ["frame", `#${this.counters.lastFrameNumber ?? "-"} · ${f.viewers} viewer${f.viewers === 1 ? "" : "s"}`],

@@ -10,6 +10,8 @@ export interface StreamFigures {
   readonly codec: string;
   readonly fps: number;
   readonly mbps: number;
+  readonly datagramsReceived: number;
+  readonly framesRecorded: number;
   readonly framesDropped: number;
   readonly framesRecovered: number;
   readonly frameLossPercent: number;

@@ -61,6 +61,7 @@ describe("RecordingSink, one file per stream", () => {
     );
     for (let n = 0; n < 5; n++) await sink.deliver(frame(0xa, n));
     expect(sink.filesOpen).toBe(1);
+    expect(sink.framesRecordedByStream).toEqual(new Map([[0xa, 5]]));
     sink.streamStarted(0xb, 0xa);
     await sink.deliver(frame(0xb, 0));
     expect(sink.filesOpen).toBe(1);
@@ -71,6 +72,8 @@ describe("RecordingSink, one file per stream", () => {
     for (let n = 5; n < 8; n++) await sink.deliver(frame(0xa, n));
     expect(sink.filesOpen).toBe(1);
     expect(openIn(dir)).toEqual(["out-0000000a-r1.avi"]);
+    // Per stream for /api/streams: a stream's count goes with its place; the one that came back counts anew.
+    expect(sink.framesRecordedByStream).toEqual(new Map([[0xa, 3]]));
     await sink.close();
     expect(openIn(dir)).toEqual([]);
     expect(readdirSync(dir).sort()).toEqual(["out-0000000a-r1.avi", "out-0000000a.avi", "out-0000000b.avi"]);

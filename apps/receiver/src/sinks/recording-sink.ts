@@ -20,6 +20,9 @@ import {
 } from "@udpcam/video";
 import type { DeliveredFrame, Sink } from "./sink.js";
 
+/** Streams whose recorded frames are counted at once (more than the stream caps let be live). */
+const MAX_STREAMS_COUNTED = 64;
+
 export interface RecordingSinkOptions {
   readonly path: string;
   /** A FourCC, or `auto`: chosen per stream from its codec (`chooseFourcc`). */
@@ -47,6 +50,8 @@ export class RecordingSink implements Sink {
   readonly #streamParts = new Map<number, number>();
   /** Streams whose place was taken: their files are finished before the next frame is written. */
   readonly #toFinish: number[] = [];
+  /** Per stream: frames the recording took (queued or written, not dropped by its queue). The newest streams only. */
+  readonly #recordedByStream = new Map<number, number>();
   /** What the recordings finished so far held. */
   #finished: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
@@ -73,8 +78,14 @@ export class RecordingSink implements Sink {
     return this.#recordings.size;
   }
 
+  /** Frames each stream had taken by the recording (queued for its file or written), for /api/streams. */
+  get framesRecordedByStream(): ReadonlyMap<number, number> {
+    return this.#recordedByStream;
+  }
+
   streamStarted(_streamId: number, replaces: number | undefined): void {
     if (this.options.perStream && replaces !== undefined) this.#toFinish.push(replaces);
+    if (replaces !== undefined) this.#recordedByStream.delete(replaces);
   }
 
   get totals(): RecordingTotals {
@@ -91,7 +102,10 @@ export class RecordingSink implements Sink {
       const recording = await this.#recordingFor(frame);
       const input = await this.#input(frame, recording, release);
       releasedByRecording = input.kind === "pixels" && input.release !== undefined;
+      // Frames come one at a time: a drop counted during this write is this frame's.
+      const dropped = recording.framesDropped;
       await recording.write(input);
+      if (recording.framesDropped === dropped) this.#recorded(frame.event.streamId);
     } catch (error) {
       // The codec cannot be written here (with auto, checked at the first stream that needs it).
       if (VideoError.isInstance(error) && error.code === "CODEC_UNAVAILABLE")
@@ -112,6 +126,18 @@ export class RecordingSink implements Sink {
     this.#recordings.clear();
     this.#opened.length = 0;
     this.#totals = this.#add(this.#finished, results);
+  }
+
+  #recorded(streamId: number): void {
+    const count = this.#recordedByStream.get(streamId);
+    if (count !== undefined) {
+      this.#recordedByStream.set(streamId, count + 1);
+      return;
+    }
+    // Streams that went without their place being taken (--streams separate) are forgotten, oldest first.
+    if (this.#recordedByStream.size >= MAX_STREAMS_COUNTED)
+      this.#recordedByStream.delete(this.#recordedByStream.keys().next().value ?? streamId);
+    this.#recordedByStream.set(streamId, 1);
   }
 
   /** Finishes the file of a stream whose place was taken (a failure is logged: the other streams go on). */

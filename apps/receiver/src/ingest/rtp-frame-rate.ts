@@ -1,0 +1,53 @@
+/**
+ * An RTP/JPEG stream's frame rate, from its RTP timestamps: RFC 2435 fixes the clock at 90 kHz, so
+ * the step between frames says the rate the sender sends at. The rate is the mean of the last
+ * steps, leaving out those far from their median: a frame lost (a double step) does not move it,
+ * and a sender whose timestamps are its capture times in ms (steps of 33 and 34 ms for 30 fps)
+ * still reads 30. RTP carries no rate of its own: 0 until a stream's second frame.
+ */
+
+/** The RTP/JPEG clock (RFC 2435 section 3.1). */
+const RTP_JPEG_CLOCK_HZ = 90_000;
+/** Steps remembered per stream. */
+const STEPS = 15;
+/** A step longer than this (10 s) is a pause or a new run, not a frame interval. */
+const MAX_STEP = 10 * RTP_JPEG_CLOCK_HZ;
+
+interface StreamRate {
+  last: number;
+  readonly steps: number[];
+  fps: number;
+}
+
+export class RtpFrameRate {
+  readonly #streams = new Map<number, StreamRate>();
+
+  /** A frame of `ssrc` emitted with `rtpTimestamp` (in order): the stream's rate now, fps (0 = not known yet). */
+  frame(ssrc: number, rtpTimestamp: number): number {
+    const stream = this.#streams.get(ssrc);
+    if (stream === undefined) {
+      this.#streams.set(ssrc, { last: rtpTimestamp, steps: [], fps: 0 });
+      return 0;
+    }
+    const step = (rtpTimestamp - stream.last) >>> 0;
+    stream.last = rtpTimestamp;
+    if (step === 0 || step > MAX_STEP) return stream.fps;
+    stream.steps.push(step);
+    if (stream.steps.length > STEPS) stream.steps.shift();
+    const median = [...stream.steps].sort((a, b) => a - b)[(stream.steps.length - 1) >> 1] ?? step;
+    let sum = 0;
+    let count = 0;
+    for (const s of stream.steps)
+      if (s >= median / 2 && s <= median * 1.5) {
+        sum += s;
+        count++;
+      }
+    stream.fps = Math.round((100 * RTP_JPEG_CLOCK_HZ * count) / sum) / 100;
+    return stream.fps;
+  }
+
+  /** The stream ended. */
+  forget(ssrc: number): void {
+    this.#streams.delete(ssrc);
+  }
+}
