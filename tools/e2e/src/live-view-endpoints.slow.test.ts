@@ -21,6 +21,7 @@ import {
   loopbackTargetArgs,
   readReceiverStats,
   receiveArgs,
+  rtpCounters,
   receiverArgv,
   sourceArgs,
   spawnChild,
@@ -70,6 +71,7 @@ describe("live view: /metrics", () => {
     // Ingest reports its counters every 100 ms; the receiver stops after 2 s of silence.
     await sleep(400);
     const { samples, types } = await scrape(base);
+    const streams = await apiStreams(base);
     expect(await receiver.exited).toBe(0);
     const stats = readReceiverStats(statsFile);
     const v1 = v1Counters(stats);
@@ -124,6 +126,13 @@ describe("live view: /metrics", () => {
     expect(v1.datagramsAccepted).toBeGreaterThanOrEqual(100);
     expect(v1.datagramsDecrypted).toBe(v1.datagramsAccepted);
     expect(stats.sinks["recording"]?.delivered).toBe(100);
+    // /api/streams: the keyed sender's stream alone (the forger's never started one), its datagrams and frames.
+    expect(streams).toHaveLength(1);
+    expect(streams[0]).toMatchObject({
+      datagramsReceived: v1.datagramsAccepted,
+      framesRecorded: 100,
+      framesDelivered: 100,
+    });
     expect(stats.framesRecorded).toBe(100);
     expect(v1.datagramsMalformed).toBe(5);
     expect(v1.datagramsUnauthenticated).toBeGreaterThan(0);
@@ -132,6 +141,48 @@ describe("live view: /metrics", () => {
     expect(value("frame_latency_seconds_count")).toBe(stats.framesDelivered);
     expect(value("frame_latency_seconds_bucket", { le: "+Inf" })).toBe(stats.framesDelivered);
     expect(value("ingest_up")).toBe(1);
+  }, 120_000);
+
+  it("/api/streams of an RTP stream: its rate from the RTP clock, its datagrams and recorded frames as --stats counts them", async () => {
+    const dir = tempDir();
+    cleanup.add(dir.remove);
+    const port = await freePort();
+    const statsFile = join(dir.path, "stats.json");
+    const { receiver, base } = await startLiveReceiver([
+      ...["--protocol", "rtp"],
+      ...receiveArgs(port, { output: join(dir.path, "rec.avi"), fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
+    ]);
+    cleanup.kill(receiver);
+    const sender = startSender([
+      ...sourceArgs({ source: "test", codec: "jpeg", fps: 30, frames: 90 }),
+      ...["--protocol", "rtp", "--datagram-size", "1400"],
+      ...loopbackTargetArgs(port),
+    ]);
+    cleanup.kill(sender);
+    const during = await eventually("30 frames of the stream", async () => {
+      const [stream] = await apiStreams(base);
+      return stream !== undefined && stream.framesDelivered >= 30 ? stream : undefined;
+    });
+    expect(await sender.exited).toBe(0);
+    await sleep(400);
+    const [end] = await apiStreams(base);
+    expect(await receiver.exited).toBe(0);
+    const stats = readReceiverStats(statsFile);
+    // The sender's 30 fps: its timestamps (capture times on the 90 kHz clock) step 33 or 34 ms; not 0, not the 25
+    // a rate unknown is taken for. The rate measured from arrivals is near it.
+    expect(during.senderFps).toBeGreaterThan(28);
+    expect(during.senderFps).toBeLessThan(32);
+    expect(during.fps).toBeGreaterThan(20);
+    expect(during.fps).toBeLessThan(40);
+    // A busy machine may lose a packet on loopback: the counts agree whatever arrived.
+    expect(stats.framesRecorded).toBeGreaterThanOrEqual(85);
+    expect(end).toMatchObject({
+      senderFps: expect.closeTo(30, 0) as number,
+      datagramsReceived: rtpCounters(stats).datagramsAccepted,
+      framesRecorded: stats.framesRecorded,
+    });
+    // 640x480 JPEG in 1,400-byte packets: many a frame.
+    expect(end?.datagramsReceived).toBeGreaterThan(90 * 5);
   }, 120_000);
 
   it("rejects text that is not Prometheus' (the parser the test trusts)", () => {

@@ -61,7 +61,11 @@ export interface ApiStream {
   readonly width: number;
   readonly height: number;
   readonly codec: string;
+  readonly senderFps: number;
+  readonly fps: number;
+  readonly datagramsReceived: number;
   readonly framesDelivered: number;
+  readonly framesRecorded: number;
   readonly viewers: number;
 }
 
