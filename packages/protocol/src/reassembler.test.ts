@@ -262,11 +262,14 @@ describe("createReassembler: delivery", () => {
     const datagrams = packetizeFrame(jpegFrame(4));
     const kept = datagrams.filter((_, i) => i > 3);
     expect(frames(pushAll(r, kept, 1000))).toEqual([]);
+    // The gauges without a snapshot: what tells a receiver that expire has work.
+    expect([r.framesInFlight, r.streams]).toEqual([1, 1]);
     expect(r.expire(1499)).toEqual([]);
     expect(r.expire(1500)).toEqual([
       { type: "dropped", streamId: 0xabcd1234, frameNumber: 4, reason: "timeout", chunksReceived: 28, chunkCount: 29 },
     ]);
     expect(r.counters).toMatchObject({ framesDropped: 1, framesInFlight: 0, bufferedBytes: 0 });
+    expect([r.framesInFlight, r.streams]).toEqual([0, 1]);
     // Its stragglers are late now.
     expect(pushAll(r, datagrams.slice(0, 4), 1600)).toEqual([]);
     expect(r.counters.datagramsLate).toBe(4);
@@ -426,6 +429,7 @@ describe("createReassembler: bad input and limits", () => {
     pushAll(r, first, 0);
     expect(r.expire(1000)).toEqual([{ type: "stream-ended", streamId: 77, reason: "idle" }]);
     expect(r.counters.streams).toBe(0);
+    expect(r.streams).toBe(0);
     expect(frames(pushAll(r, first, 2000))).toEqual([]);
     expect(r.counters.framesLate).toBe(1);
     expect(frames(pushAll(r, packetizeFrame(jpegFrame(2, 77, 5000)), 2000))).toHaveLength(1);

@@ -182,6 +182,13 @@ export interface Reassembler {
   expire(nowMs: number): ReassemblyEvent[];
   /** A snapshot of the counters. */
   readonly counters: ReassemblerCounters;
+  /**
+   * The gauges `counters.framesInFlight` and `counters.streams`, read without a snapshot: `expire` has a frame
+   * to time out only while `framesInFlight` is above 0 (a parked frame waits for one in flight), and a stream to
+   * forget only while `streams` is. A receiver calls `expire` often while frames are in flight, seldom otherwise.
+   */
+  readonly framesInFlight: number;
+  readonly streams: number;
 }
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -487,6 +494,12 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   return {
     push,
     expire: (nowMs) => prune(store.expire(nowMs)),
+    get framesInFlight() {
+      return store.framesInFlight;
+    },
+    get streams() {
+      return store.streams;
+    },
     get counters(): ReassemblerCounters {
       return {
         ...c,

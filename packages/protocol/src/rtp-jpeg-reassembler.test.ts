@@ -117,8 +117,10 @@ describe("createRtpJpegReassembler", () => {
     const r = createRtpJpegReassembler({ frameTimeoutMs: 100 });
     const a = frame();
     expect(frames(pushAll(r, a.packets.slice(0, -1)))).toEqual([]);
+    expect([r.framesInFlight, r.streams]).toEqual([1, 1]);
     expect(r.expire(500).filter((e) => e.type === "dropped")).toHaveLength(1);
     expect(r.counters.framesInFlight).toBe(0);
+    expect(r.framesInFlight).toBe(0);
   });
 
   it("counts duplicates and emits a frame once", () => {
@@ -256,5 +258,6 @@ describe("createRtpJpegReassembler", () => {
     pushAll(r, frame().packets, 0);
     expect(r.expire(2000)).toEqual([{ type: "stream-ended", streamId: 1, reason: "idle" }]);
     expect(r.counters.streams).toBe(0);
+    expect(r.streams).toBe(0);
   });
 });

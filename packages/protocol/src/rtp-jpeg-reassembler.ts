@@ -99,6 +99,9 @@ export interface RtpJpegReassembler {
   push(datagram: Uint8Array, nowMs: number, source?: string): RtpJpegEvent[];
   expire(nowMs: number): RtpJpegEvent[];
   readonly counters: RtpJpegCounters;
+  /** The gauges `counters.framesInFlight` and `counters.streams` without a snapshot (see the v1 `Reassembler`'s). */
+  readonly framesInFlight: number;
+  readonly streams: number;
 }
 
 export const DEFAULT_RTP_MAX_FRAMES_IN_FLIGHT = 8;
@@ -441,6 +444,12 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
   return {
     push,
     expire,
+    get framesInFlight() {
+      return framesInFlight;
+    },
+    get streams() {
+      return streams.size;
+    },
     get counters(): RtpJpegCounters {
       return { ...c, malformedByCode: { ...malformedByCode }, streams: streams.size, framesInFlight, bufferedBytes };
     },
