@@ -21,6 +21,7 @@ import {
   formatReceiverStatus,
   formatReceiverSummary,
   processResources,
+  type ReceiverStats,
 } from "./stats.js";
 import { RefusalWatch } from "./refusal-warnings.js";
 import { KeyRotation, startingKey } from "./key-rotation.js";
@@ -137,6 +138,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       maxStreams: config.maxStreams,
       maxStreamsPerSource: config.maxStreamsPerSource,
       notBeforeMs: config.maxClockSkew === undefined ? undefined : startedAt - config.maxClockSkew * 1000,
+      idleMs: config.idleExit === undefined ? undefined : config.idleExit * 1000,
     },
     {
       onFrame: (ingested) => delivery.accept(ingested),
@@ -192,12 +194,15 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     applyIngestCounters(stats, counters);
     for (const problem of wireWatch.check(counters.protocol))
       logger[problem.level ?? "warn"]({ counter: problem.counter }, problem.message);
-    for (const line of refusalWatch.check(counters.protocol, Date.now()))
-      logger.warn({ counter: line.counter }, line.message);
+    watchRefusals(counters.protocol);
     const idleMs = counters.msSinceLastDatagram;
     if (config.idleExit !== undefined && idleMs !== undefined && idleMs >= config.idleExit * 1000) {
       void close(`no datagram for ${config.idleExit} s`);
     }
+  }
+
+  function watchRefusals(protocol: ReceiverStats["protocol"]): void {
+    for (const line of refusalWatch.check(protocol, Date.now())) logger.warn({ counter: line.counter }, line.message);
   }
 
   const meter = new RateMeter(Date.now());
@@ -209,6 +214,8 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     return stats;
   }
   const statusTimer = setInterval(() => {
+    // Counters come only while they change: a refusal line held back by its throttle goes out here.
+    watchRefusals(stats.protocol);
     syncSinkStats();
     deps.status.update(
       formatReceiverStatus(

@@ -2,10 +2,11 @@
  * What the receiver loads and starts for the sinks it has: a receiver that stores JPEG
  * frames as they arrive (MJPG into .avi, no window, no viewer) loads no OpenCV and starts
  * no encoder process, with the default `--fourcc auto` too, which checks the codec for raw
- * streams (DIVX) only when the first raw stream arrives. Memory and CPU figures are the
- * benchmark's (tools/bench, receiver.ts), not asserted here.
+ * streams (DIVX) only when the first raw stream arrives. And a receiver with nothing to do
+ * sleeps: its timers run while there is work. Memory and CPU figures are the benchmark's
+ * (tools/bench, receiver.ts), not asserted here.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   freePort,
@@ -130,5 +131,76 @@ describe("receiver: --fourcc auto checks the codec for raw streams at the first 
     expect(code).toBe(2);
     const last = receiver.stderr().trim().split("\n").at(-1);
     expect(last).toMatch(/^udpcam receiver: --fourcc auto: .*DIVX.*; name a codec this system can write with --fourcc/);
+  });
+});
+
+/**
+ * How often the threads of a process were woken from sleep so far (voluntary context switches), per thread id.
+ * A thread waiting in epoll or on a futex counts one each time it wakes; a busy machine preempting it does not
+ * (that is involuntary), so the figure does not depend on load.
+ */
+function wakeupsByThread(pid: number): Map<string, number> {
+  const byThread = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      byThread.set(task, Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byThread;
+}
+
+/**
+ * Wakeups of every thread of `pid` in each of `seconds` one-second windows, the median. A timer that runs whether
+ * or not there is work wakes every window; V8's own one-off tasks (a collection some seconds after allocation
+ * stops, on its helper threads too) fill a window or two, which the median leaves out.
+ */
+async function medianWakeupsPerSecond(pid: number, seconds: number): Promise<number> {
+  const windows: number[] = [];
+  let before = wakeupsByThread(pid);
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = wakeupsByThread(pid);
+    let total = 0;
+    for (const [thread, count] of after) total += count - (before.get(thread) ?? 0);
+    windows.push(total);
+    before = after;
+  }
+  return windows.sort((a, b) => a - b)[Math.floor(seconds / 2)]!;
+}
+
+/** An idle receiver's status line ticks once a second, and it forgets a silent stream within a second of 10 s. */
+const IDLE_WAKEUPS_PER_SECOND = 5;
+const WINDOWS = 5;
+
+describe("receiver: idle, it sleeps", () => {
+  it(`its threads wake at most ${IDLE_WAKEUPS_PER_SECOND} times a second before any stream and after one ended`, async () => {
+    const dir = tempDir();
+    cleanup.add(dir.remove);
+    const port = await freePort();
+    const statsFile = join(dir.path, "stats.json");
+    const receiver = await startReceiver(
+      loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc: "MJPG", stats: statsFile }),
+    );
+    cleanup.kill(receiver);
+    const pid = receiver.child.pid ?? 0;
+    const beforeStream = await medianWakeupsPerSecond(pid, WINDOWS);
+
+    const sender = startSender([
+      ...["--host", "127.0.0.1", "--port", String(port)],
+      ...["--source", "test", "--codec", "jpeg", "--fps", "25", "--frames", "25"],
+    ]);
+    cleanup.kill(sender);
+    expect(await sender.exited).toBe(0);
+    // The stream is still tracked here (it is forgotten after 10 s of silence).
+    const afterStream = await medianWakeupsPerSecond(pid, WINDOWS);
+
+    receiver.signal("SIGINT");
+    expect(await receiver.exited).toBe(0);
+    expect(readReceiverStats(statsFile).framesRecorded).toBe(25);
+    expect(beforeStream, "wakeups a second before any stream (median)").toBeLessThanOrEqual(IDLE_WAKEUPS_PER_SECOND);
+    expect(afterStream, "wakeups a second after the stream (median)").toBeLessThanOrEqual(IDLE_WAKEUPS_PER_SECOND);
   });
 });

@@ -35,6 +35,9 @@ export interface FrameAssembler {
   /** Drops what is too old; returns frames that were waiting for it (window FEC streams). */
   expire(now: number): readonly FrameEvent[];
   counters(): ProtocolCounters;
+  /** Whether `expire` has work now: frames in flight (look often), streams tracked (look seldom); read cheaply. */
+  readonly framesInFlight: number;
+  readonly streams: number;
   /** Frames complete, rebuilt and dropped per stream. */
   streamCounters(): StreamFrameCounters[];
   /** v1 with a key: the keys accepted from now on (a rotation), the newest first. */
@@ -164,6 +167,12 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
       }
       return frames;
     },
+    get framesInFlight() {
+      return reassembler.framesInFlight;
+    },
+    get streams() {
+      return reassembler.streams;
+    },
     counters: () => ({
       ...reassembler.counters,
       format: "v1",
@@ -262,6 +271,9 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
       return frames;
     },
     expire: () => [],
+    // Its reassembler has no timeouts: a frame is complete or replaced by the next one's index 0.
+    framesInFlight: 0,
+    streams: 0,
     counters: () => ({ ...reassembler.counters, format: "legacy", framesDroppedForKernelLoss }),
     streamCounters: () => perStream.list(),
   };
@@ -313,6 +325,12 @@ export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembl
         if (event.type === "stream-ended") rates.forget(event.streamId);
       }
       return [];
+    },
+    get framesInFlight() {
+      return reassembler.framesInFlight;
+    },
+    get streams() {
+      return reassembler.streams;
     },
     counters: () => ({ ...reassembler.counters, format: "rtp", datagramsV1Like }),
     streamCounters: () => perStream.list(),

@@ -19,9 +19,15 @@ import { FramePool } from "./frame-pool.js";
 import { bindSocket } from "./socket.js";
 import { kernelDrops } from "./socket-drops.js";
 
+/** Counters go to the main thread at most this often, and only after a datagram or an expiry changed them. */
 const COUNTERS_EVERY_MS = 100;
-/** Often enough that a frame waiting for an older one (window FEC) leaves within 10 ms of its budget. */
+/**
+ * While frames are in flight: often enough that a frame waiting for an older one (window FEC) leaves within 10 ms
+ * of its budget. With none in flight (a JPEG that fits one datagram completes as it arrives) nothing can time out.
+ */
 const EXPIRE_EVERY_MS = 10;
+/** While streams are tracked and no frame is in flight: idle streams are forgotten within a second of their timeout. */
+const STREAMS_EVERY_MS = 1000;
 /** NACKs (--nack on) are looked for this often: a loss is asked for within 2 ms of its reorder window. */
 const NACK_EVERY_MS = 2;
 
@@ -31,6 +37,28 @@ const settings = workerData as IngestSettings;
 /** Buffers of frames the main thread is done with (raw frames), for the next ones. */
 const pool = new FramePool();
 const post = (message: IngestMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+/**
+ * A timer that runs only while there is work, so that an idle receiver's thread sleeps: `want()` arms it (a
+ * no-op while armed), it fires `everyMs` later, and fires again as long as `tick` returns true.
+ */
+function onDemand(everyMs: number, tick: () => boolean): { want(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const fire = (): void => {
+    timer = undefined;
+    if (tick() && !stopped) timer = setTimeout(fire, everyMs);
+  };
+  return {
+    want: () => {
+      if (timer === undefined && !stopped) timer = setTimeout(fire, everyMs);
+    },
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
 
 /** A transferable copy unless the payload already owns its whole buffer. */
 function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -95,12 +123,46 @@ async function main(): Promise<void> {
     );
   };
 
+  const reporting = onDemand(COUNTERS_EVERY_MS, () => {
+    post({ type: "counters", counters: counters() });
+    return false;
+  });
+  /** Expires what is due; counters go out when that changed anything. */
+  const expire = (): void => {
+    const before = assembler.framesInFlight + assembler.streams;
+    const frames = assembler.expire(performance.now());
+    for (const frame of frames) sendFrame(frame);
+    if (frames.length > 0 || assembler.framesInFlight + assembler.streams !== before) reporting.want();
+  };
+  const expiring = onDemand(EXPIRE_EVERY_MS, () => {
+    expire();
+    return assembler.framesInFlight > 0;
+  });
+  const forgetting = onDemand(STREAMS_EVERY_MS, () => {
+    expire();
+    return assembler.streams > 0;
+  });
+  // With --idle-exit: the counters go out once no datagram came for that long, for the app to stop.
+  const { idleMs } = settings;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const idleCheck = (): void => {
+    const quietMs = performance.now() - (lastDatagramAt ?? 0);
+    if (idleMs === undefined || quietMs >= idleMs) {
+      idleTimer = undefined;
+      post({ type: "counters", counters: counters() });
+    } else idleTimer = setTimeout(idleCheck, idleMs - quietMs);
+  };
+
   socket.on("message", (datagram, from) => {
     datagramsReceived++;
     bytesReceived += datagram.length;
     const now = performance.now();
     lastDatagramAt = now;
     for (const frame of assembler.push(datagram, now, from.address, from)) sendFrame(frame);
+    reporting.want();
+    if (assembler.framesInFlight > 0) expiring.want();
+    if (assembler.streams > 0) forgetting.want();
+    if (idleMs !== undefined && idleTimer === undefined) idleTimer = setTimeout(idleCheck, idleMs);
   });
   // Each NACK goes back from this socket to where its stream came from (a multicast stream's unicast source).
   const nackTimer =
@@ -113,10 +175,6 @@ async function main(): Promise<void> {
             });
         }, NACK_EVERY_MS);
 
-  const expireTimer = setInterval(() => {
-    for (const frame of assembler.expire(performance.now())) sendFrame(frame);
-  }, EXPIRE_EVERY_MS);
-  const countersTimer = setInterval(() => post({ type: "counters", counters: counters() }), COUNTERS_EVERY_MS);
   const address = socket.address();
   post({
     type: "listening",
@@ -135,8 +193,10 @@ async function main(): Promise<void> {
       assembler.setKeys?.(command.keys);
       return;
     }
-    clearInterval(expireTimer);
-    clearInterval(countersTimer);
+    reporting.stop();
+    expiring.stop();
+    forgetting.stop();
+    clearTimeout(idleTimer);
     clearInterval(nackTimer);
     membership?.leave();
     socket.close(() => {

@@ -16,7 +16,10 @@ export interface Ingest {
   readonly receiveBuffer: number;
   /** The multicast group joined, for the log ("joined 239.255.0.1 on 10.0.0.2"); undefined for unicast. */
   readonly group: string | undefined;
-  /** The latest counters (at most 100 ms old). */
+  /**
+   * The latest counters: at most 100 ms behind the last datagram (none are sent while nothing arrives), their
+   * `msSinceLastDatagram` counted up to now.
+   */
   counters(): IngestCounters;
   /** Whether the ingest thread is running (for health checks). */
   readonly alive: boolean;
@@ -41,6 +44,8 @@ export interface IngestHandlers {
 export function startIngest(settings: IngestSettings, handlers: IngestHandlers): Promise<Ingest> {
   const worker = new Worker(new URL("./ingest-thread.js", import.meta.url), { workerData: settings });
   let latest = EMPTY_INGEST_COUNTERS;
+  /** When `latest` arrived (this thread's clock: the ingest thread's `performance.now()` has another origin). */
+  let latestAt = performance.now();
   let alive = true;
   let closed: ((counters: IngestCounters) => void) | undefined;
   const whenClosed = new Promise<IngestCounters>((resolve) => (closed = resolve));
@@ -58,7 +63,12 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
             port: message.port,
             receiveBuffer: message.receiveBuffer,
             group: message.group,
-            counters: () => latest,
+            counters: () => {
+              const since = latest.msSinceLastDatagram;
+              return since === undefined
+                ? latest
+                : { ...latest, msSinceLastDatagram: since + performance.now() - latestAt };
+            },
             get alive() {
               return alive;
             },
@@ -83,10 +93,12 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
           break;
         case "counters":
           latest = message.counters;
+          latestAt = performance.now();
           handlers.onCounters(latest);
           break;
         case "closed":
           latest = message.counters;
+          latestAt = performance.now();
           closed?.(latest);
           break;
         case "failed": {

@@ -39,6 +39,8 @@ export interface IngestSettings {
   readonly maxStreamsPerSource: number;
   /** With a key: datagrams captured (sender's clock, ms since the epoch) before this are refused as stale. */
   readonly notBeforeMs: number | undefined;
+  /** --idle-exit in ms: counters are sent once no datagram came for this long (undefined: never). */
+  readonly idleMs: number | undefined;
 }
 
 /** The reassembler's counters, plus what the ingest counts around it. Field names are --stats's. */
@@ -77,6 +79,10 @@ export interface StreamFrameCounters {
   readonly framesDropped: number;
 }
 
+/**
+ * Sent at most every 100 ms while datagrams arrive or frames expire (none while nothing changes), once no datagram
+ * came for `idleMs`, and at close.
+ */
 export interface IngestCounters {
   readonly datagramsReceived: number;
   readonly bytesReceived: number;
