@@ -168,16 +168,18 @@ describe("live view: /metrics", () => {
     const [end] = await apiStreams(base);
     expect(await receiver.exited).toBe(0);
     const stats = readReceiverStats(statsFile);
-    // The sender's 30 fps: its timestamps (capture times on the 90 kHz clock) step 33 or 34 ms; not 0, not the 25
-    // a rate unknown is taken for. The rate measured from arrivals is near it.
-    expect(during.senderFps).toBeGreaterThan(28);
-    expect(during.senderFps).toBeLessThan(32);
+    // The sender's 30 fps: its timestamps (capture times on the 90 kHz clock) step 33 or 34 ms, and a sender on a
+    // busy machine falls behind and catches up; not 0, not the 25 a rate unknown is taken for. The rate measured
+    // from arrivals is near it.
+    for (const stream of [during, end]) {
+      expect(stream?.senderFps).toBeGreaterThan(27);
+      expect(stream?.senderFps).toBeLessThan(33);
+    }
     expect(during.fps).toBeGreaterThan(20);
     expect(during.fps).toBeLessThan(40);
     // A busy machine may lose a packet on loopback: the counts agree whatever arrived.
     expect(stats.framesRecorded).toBeGreaterThanOrEqual(85);
     expect(end).toMatchObject({
-      senderFps: expect.closeTo(30, 0) as number,
       datagramsReceived: rtpCounters(stats).datagramsAccepted,
       framesRecorded: stats.framesRecorded,
     });

@@ -8,8 +8,8 @@
 
 /** The RTP/JPEG clock (RFC 2435 section 3.1). */
 const RTP_JPEG_CLOCK_HZ = 90_000;
-/** Steps remembered per stream. */
-const STEPS = 15;
+/** Steps remembered per stream: 2 s at 25 fps, as long as the rate measured from arrivals is averaged over. */
+const STEPS = 50;
 /** A step longer than this (10 s) is a pause or a new run, not a frame interval. */
 const MAX_STEP = 10 * RTP_JPEG_CLOCK_HZ;
 
