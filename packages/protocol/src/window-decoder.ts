@@ -108,6 +108,8 @@ export function createWindowDecoder(
 ): WindowDecoder {
   const held: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RETAINED);
   const heldSequence = new Float64Array(RETAINED).fill(-1);
+  /** 1 where the held bytes are the decoder's own copy of a source that arrived (rebuilt ones are handed out). */
+  const ownCopy = new Uint8Array(RETAINED);
   const equations: Equation[] = [];
   const salts: Uint8Array[] = [];
   let newest: number | undefined;
@@ -153,11 +155,26 @@ export function createWindowDecoder(
     return heldSequence[slot] === sequence ? held[slot] : undefined;
   }
 
-  function store(sequence: number, bytes: Uint8Array): void {
+  /**
+   * A copy of a source that arrived, in the buffer of the source its slot held before when that
+   * one was a copy too (never handed out) and is large enough: a stream's sources then allocate
+   * nothing once the slots are full, instead of garbage that its thread's collector frees late.
+   */
+  function sourceCopy(sequence: number, bytes: Uint8Array): Uint8Array {
+    const slot = sequence % RETAINED;
+    const old = held[slot];
+    const reusable = old !== undefined && ownCopy[slot] === 1 && old.buffer.byteLength >= bytes.length;
+    const copy = reusable ? new Uint8Array(old.buffer, 0, bytes.length) : new Uint8Array(bytes.length);
+    copy.set(bytes);
+    return copy;
+  }
+
+  function store(sequence: number, bytes: Uint8Array, copied = true): void {
     const slot = sequence % RETAINED;
     heldBytes += bytes.length - (held[slot]?.length ?? 0);
     held[slot] = bytes;
     heldSequence[slot] = sequence;
+    ownCopy[slot] = copied ? 1 : 0;
     if (newest === undefined || serialDiff(sequence, newest) > 0) newest = sequence;
   }
 
@@ -258,7 +275,7 @@ export function createWindowDecoder(
         }
         const bytes = symbol.slice(0, length);
         substitute(sequence, bytes);
-        store(sequence, bytes);
+        store(sequence, bytes, false);
         shed(sequence);
         counters.sourcesRecovered++;
         out.push(bytes);
@@ -272,7 +289,7 @@ export function createWindowDecoder(
       noteSalt(bytes);
       if (lookup(sequence) !== undefined) return [];
       if (newest !== undefined && serialDiff(sequence, newest) <= -RETAINED) return [];
-      const copy = new Uint8Array(bytes);
+      const copy = sourceCopy(sequence, bytes);
       store(sequence, copy);
       shed(sequence);
       const out: Uint8Array[] = [];

@@ -234,7 +234,7 @@ describe("Delivery", () => {
     expect(failures.map((e) => (e as Error).message)).toEqual(["disk full"]);
   });
 
-  describe("reusing raw frames' buffers (recycle)", () => {
+  describe("reusing frames' buffers (recycle)", () => {
     const rawEvent = (frameNumber: number): FrameEvent => ({
       type: "frame",
       streamId: 1,
@@ -296,21 +296,31 @@ describe("Delivery", () => {
       await d.close();
     });
 
-    it("never hands back a frame a sink may keep (releasesFrames unset), nor a JPEG", async () => {
+    it("never hands back a frame a sink may keep (releasesFrames unset)", async () => {
       const recycled: Uint8Array[] = [];
       const keeper = new KeepingSink(undefined, false);
-      const { d } = delivery([keeper], { recycle: (payload) => recycled.push(payload) });
-      d.accept(ingested(rawEvent(2)));
-      await settle();
       const releasing = new KeepingSink(true, false);
-      const jpeg = delivery([releasing], { recycle: (payload) => recycled.push(payload) });
-      jpeg.d.accept(ingested(jpegEvent(1, 0)));
+      const { d } = delivery([keeper, releasing], { recycle: (payload) => recycled.push(payload) });
+      d.accept(ingested(rawEvent(2)));
+      d.accept(ingested(jpegEvent(1, 0)));
       await settle();
-      expect(keeper.seen).toHaveLength(1);
-      expect(releasing.seen).toHaveLength(1);
+      expect(keeper.seen).toHaveLength(2);
       expect(recycled).toEqual([]);
       await d.close();
-      await jpeg.d.close();
+    });
+
+    it("hands a JPEG frame's payload back too, once released", async () => {
+      const recycled: Uint8Array[] = [];
+      const holding = new KeepingSink(true, true);
+      const { d } = delivery([holding], { recycle: (payload) => recycled.push(payload) });
+      const event = jpegEvent(1, 0);
+      d.accept(ingested(event));
+      await settle();
+      expect(recycled).toEqual([]);
+      holding.releaseAll();
+      await settle();
+      expect(recycled).toEqual([event.payload]);
+      await d.close();
     });
 
     it("hands back at once a raw frame no sink takes (the stream refused, or past --frames)", async () => {

@@ -33,7 +33,7 @@ export interface DeliveryOptions {
   /** A sink failed for a reason that is not the frame's (the app stops). */
   readonly onFailure: (error: unknown) => void;
   /**
-   * Called with a raw frame's payload once nothing references it any more: no sink took it, or
+   * Called with a frame's payload once nothing references it any more: no sink took it, or
    * every sink that did `releasesFrames` and released its holds (the ingest reuses the buffer).
    */
   readonly recycle?: (payload: Uint8Array) => void;
@@ -86,9 +86,9 @@ export class Delivery {
         .catch(() => undefined);
   }
 
-  /** Hands a raw frame's buffer back for reuse (JPEG payloads differ in size every frame: no use). */
+  /** Hands a frame's buffer back for reuse. */
   #recycle(frame: FrameEvent): void {
-    if (frame.codec === "raw-bgr24") this.options.recycle?.(frame.payload);
+    this.options.recycle?.(frame.payload);
   }
 
   /** Resolves once every frame taken so far went through every sink. */

@@ -34,7 +34,7 @@ const NACK_EVERY_MS = 2;
 const port = parentPort;
 if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
 const settings = workerData as IngestSettings;
-/** Buffers of frames the main thread is done with (raw frames), for the next ones. */
+/** Buffers of frames the main thread is done with, for the next ones. */
 const pool = new FramePool();
 const post = (message: IngestMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
@@ -60,13 +60,21 @@ function onDemand(everyMs: number, tick: () => boolean): { want(): void; stop():
   };
 }
 
-/** A transferable copy unless the payload already owns its whole buffer. */
+/**
+ * A payload that can be transferred to the main thread: as it is when it owns its buffer (one of
+ * the pool's, or a whole buffer of its own), else copied into one of the pool's (a frame of one
+ * datagram is a view into that datagram).
+ */
 function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const buffer = payload.buffer;
   const owned =
     payload.byteOffset === 0 &&
-    payload.byteLength === payload.buffer.byteLength &&
-    payload.buffer instanceof ArrayBuffer;
-  return owned ? (payload as Uint8Array<ArrayBuffer>) : payload.slice();
+    buffer instanceof ArrayBuffer &&
+    (payload.byteLength === buffer.byteLength || pool.made(buffer));
+  if (owned) return payload as Uint8Array<ArrayBuffer>;
+  const copy = pool.take(payload.byteLength);
+  copy.set(payload);
+  return copy;
 }
 
 function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAssembler {

@@ -79,8 +79,9 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
             setKeys: (keys) => worker.postMessage({ type: "keys", keys } satisfies IngestCommand),
             recycle: (payload) => {
               const buffer = payload.buffer;
+              // A frame's payload starts its buffer (headroom may follow: the pool's).
               if (!alive || !(buffer instanceof ArrayBuffer) || payload.byteOffset !== 0) return;
-              if (buffer.byteLength === 0 || payload.byteLength !== buffer.byteLength) return;
+              if (buffer.byteLength === 0) return;
               worker.postMessage({ type: "recycle", buffer } satisfies IngestCommand, [buffer]);
             },
           });
