@@ -7,7 +7,7 @@
  */
 
 /** The RTP/JPEG clock (RFC 2435 section 3.1). */
-const RTP_JPEG_CLOCK_HZ = 90_000;
+export const RTP_JPEG_CLOCK_HZ = 90_000;
 /** Steps remembered per stream: 2 s at 25 fps, as long as the rate measured from arrivals is averaged over. */
 const STEPS = 50;
 /** A step longer than this (10 s) is a pause or a new run, not a frame interval. */
@@ -29,19 +29,12 @@ export class RtpFrameRate {
       this.#streams.set(ssrc, { last: rtpTimestamp, steps: [], fps: 0 });
       return 0;
     }
-    const step = (rtpTimestamp - stream.last) >>> 0;
+    const step = clockStep(stream.last, rtpTimestamp);
     stream.last = rtpTimestamp;
-    if (step === 0 || step > MAX_STEP) return stream.fps;
+    if (step === undefined) return stream.fps;
     stream.steps.push(step);
     if (stream.steps.length > STEPS) stream.steps.shift();
-    const median = [...stream.steps].sort((a, b) => a - b)[(stream.steps.length - 1) >> 1] ?? step;
-    let sum = 0;
-    let count = 0;
-    for (const s of stream.steps)
-      if (s >= median / 2 && s <= median * 1.5) {
-        sum += s;
-        count++;
-      }
+    const { sum, count } = keptSteps(stream.steps);
     stream.fps = Math.round((100 * RTP_JPEG_CLOCK_HZ * count) / sum) / 100;
     return stream.fps;
   }
@@ -50,4 +43,17 @@ export class RtpFrameRate {
   forget(ssrc: number): void {
     this.#streams.delete(ssrc);
   }
+}
+
+/** The 90 kHz ticks from one frame's timestamp to the next's (wrapping), or undefined for none (equal) or a pause. */
+export function clockStep(previous: number, next: number): number | undefined {
+  const step = (next - previous) >>> 0;
+  return step === 0 || step > MAX_STEP ? undefined : step;
+}
+
+/** The steps near their median (half to 1.5 times it), summed: a lost frame's double step is left out. `steps` not empty. */
+export function keptSteps(steps: readonly number[]): { sum: number; count: number; kept: number[] } {
+  const median = [...steps].sort((a, b) => a - b)[(steps.length - 1) >> 1] ?? 0;
+  const kept = steps.filter((s) => s >= median / 2 && s <= median * 1.5);
+  return { sum: kept.reduce((a, b) => a + b, 0), count: kept.length, kept };
 }
