@@ -212,6 +212,18 @@ describe("Delivery", () => {
     await d.close();
   });
 
+  it("counts the frames a sink holds itself (the recording's, before an RTP stream's rate is known) as waiting", async () => {
+    const stuck = new HeldSink("stuck");
+    const holding = Object.assign(stuck, { heldFrames: { frames: 30, bytes: 30 << 20 } });
+    const { d } = delivery([holding]);
+    for (let n = 0; n < 5; n++) d.accept(ingested(jpegEvent(1, n)));
+    // 32 frames may wait: 30 held and the first two queued; the other three are skipped.
+    expect(d.sinkCounters()["stuck"]?.skipped).toBe(3);
+    stuck.release();
+    await d.close();
+    expect(stuck.frames.map((f) => f.number)).toEqual([0, 1]);
+  });
+
   it("lets a sink fall half a second behind a fast stream before it skips", async () => {
     const stuck = new HeldSink("stuck");
     const { d } = delivery([stuck]);

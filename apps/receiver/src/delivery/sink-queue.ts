@@ -3,7 +3,8 @@
  * is busy up to `seconds` of the stream (at least `minFrames` frames) and at most
  * `maxBytes` of payload wait, and past that a
  * new frame is skipped whole and counted. So a slow sink loses frames, never
- * slows ingest or another sink, and holds bounded memory.
+ * slows ingest or another sink, and holds bounded memory. Frames the sink
+ * holds itself (`Sink.heldFrames`) count as waiting.
  */
 import { VideoError } from "@udpcam/video";
 import type { Sink } from "../sinks/sink.js";
@@ -42,9 +43,12 @@ export class SinkQueue {
   /** Queues the frame for the sink; resolves with how its delivery ended. */
   offer(frame: TrackedFrame): Promise<SinkOutcome> {
     const bytes = frame.event.payload.byteLength;
-    const busy = this.#waitingFrames > 0;
+    const held = this.sink.heldFrames;
+    const waitingFrames = this.#waitingFrames + (held?.frames ?? 0);
+    const waitingBytes = this.#waitingBytes + (held?.bytes ?? 0);
+    const busy = waitingFrames > 0;
     const maxFrames = Math.max(this.limits.minFrames, Math.ceil(frame.fps * this.limits.seconds));
-    if (busy && (this.#waitingFrames >= maxFrames || this.#waitingBytes + bytes > this.limits.maxBytes)) {
+    if (busy && (waitingFrames >= maxFrames || waitingBytes + bytes > this.limits.maxBytes)) {
       this.counters.skipped++;
       return Promise.resolve("skipped");
     }

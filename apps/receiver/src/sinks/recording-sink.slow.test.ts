@@ -1,11 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@udpcam/appkit";
 import { Codec, type FrameEvent } from "@udpcam/protocol";
-import { encodeJpeg, renderPatternFrame } from "@udpcam/video";
+import { encodeJpeg, openJpegSource, renderPatternFrame } from "@udpcam/video";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliveredFrame } from "../delivery/delivered-frame.js";
+import { MAX_HOLD_MS } from "./recording-rate.js";
 import { RecordingSink } from "./recording-sink.js";
 
 const logger = createLogger({ name: "test", level: "silent", format: "json", colors: false });
@@ -80,5 +82,122 @@ describe("RecordingSink, one file per stream", () => {
     expect(sink.totals.framesWritten).toBe(9);
     expect(sink.totals.files).toHaveLength(3);
     for (const name of readdirSync(dir)) expect(finished(join(dir, name))).toBe(true);
+  });
+});
+
+/** An RTP/JPEG frame as the ingest hands it on: no rate (0 until its second frame), its 90 kHz timestamp. */
+function rtpFrame(streamId: number, n: number, rtpTimestamp: number): ReturnType<typeof deliveredFrame> {
+  const event = {
+    type: "frame",
+    streamId,
+    frameNumber: n,
+    codec: Codec.Jpeg,
+    width: 160,
+    height: 120,
+    fps: n === 0 ? 0 : 30,
+    timestampMs: Date.now(),
+    payload: encodeJpeg(renderPatternFrame(n, 160, 120), 80),
+    recovered: false,
+    firstArrivalMs: 0,
+    rtpTimestamp,
+  } as const satisfies FrameEvent & { rtpTimestamp: number };
+  return deliveredFrame(event, event.timestampMs);
+}
+
+/** ffprobe's rate and decoded frame count of `path`'s video. */
+function probe(path: string): { rate: string; frames: number } {
+  const out = execFileSync(
+    "ffprobe",
+    [
+      "-v",
+      "error",
+      "-count_frames",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=r_frame_rate,nb_read_frames",
+    ].concat(["-of", "json", path]),
+    { encoding: "utf8" },
+  );
+  const [stream] = (JSON.parse(out) as { streams: { r_frame_rate: string; nb_read_frames: string }[] }).streams;
+  return { rate: stream?.r_frame_rate ?? "", frames: Number(stream?.nb_read_frames) };
+}
+
+/** The JPEGs stored in an MJPG recording, in order. */
+async function storedJpegs(path: string): Promise<Buffer[]> {
+  const source = await openJpegSource({ kind: "file", path }, { pace: "asap" });
+  if (source === undefined) throw new Error(`${path} stores no JPEG`);
+  const jpegs: Buffer[] = [];
+  try {
+    for await (const packet of source) jpegs.push(Buffer.from(packet.jpeg));
+  } finally {
+    await source.close();
+  }
+  return jpegs;
+}
+
+describe("RecordingSink, an RTP stream (no rate of its own)", () => {
+  function sinkIn(): { sink: RecordingSink; path: string; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), "udpcam-sink-"));
+    dirs.push(dir);
+    const path = join(dir, "out.avi");
+    return {
+      sink: new RecordingSink({ path, fourcc: "MJPG", segmentSeconds: 0, perStream: false }, logger),
+      path,
+      dir,
+    };
+  }
+
+  for (const [fps, step] of [
+    [30, 3000],
+    [15, 6000],
+    [29.97, 3003],
+  ] as const)
+    it(`holds its first frames until 3 timestamp steps say ${fps} fps, then records them all in order at that rate`, async () => {
+      const { sink, path, dir } = sinkIn();
+      const frames = Array.from({ length: 12 }, (_, n) => rtpFrame(0x5, n, (0xffff_f000 + n * step) >>> 0));
+      for (const frame of frames.slice(0, 3)) await sink.deliver(frame);
+      // Nothing on disk yet: the three frames wait in memory (and count against the sink's queue).
+      expect(readdirSync(dir)).toEqual([]);
+      expect(sink.heldFrames).toEqual({
+        frames: 3,
+        bytes: frames.slice(0, 3).reduce((sum, f) => sum + f.event.payload.byteLength, 0),
+      });
+      for (const frame of frames.slice(3)) await sink.deliver(frame);
+      expect(sink.heldFrames).toEqual({ frames: 0, bytes: 0 });
+      await sink.close();
+      expect(probe(path)).toEqual({ rate: fps === 29.97 ? "30000/1001" : `${fps}/1`, frames: 12 });
+      expect(await storedJpegs(path)).toEqual(frames.map((f) => Buffer.from(f.event.payload)));
+    });
+
+  it(`records a stream of one frame at 25 fps within ${MAX_HOLD_MS} ms of it, without waiting for the next`, async () => {
+    const { sink, path } = sinkIn();
+    const only = rtpFrame(0x6, 0, 1234);
+    const at = Date.now();
+    await sink.deliver(only);
+    expect(existsSync(path)).toBe(false);
+    while (!(existsSync(path) && finished(path)) && Date.now() - at < 5_000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(Date.now() - at).toBeGreaterThanOrEqual(MAX_HOLD_MS - 5);
+    expect(Date.now() - at).toBeLessThan(MAX_HOLD_MS + 1_000);
+    // The MJPG writer's header is whole after every frame: a SIGKILL now loses nothing.
+    expect(probe(path)).toEqual({ rate: "25/1", frames: 1 });
+    expect(sink.framesWritten).toBe(1);
+    await sink.close();
+    expect(await storedJpegs(path)).toEqual([Buffer.from(only.event.payload)]);
+  });
+
+  it("writes held frames at close, and a v1 stream (its rate in its header) is not held", async () => {
+    const { sink, path } = sinkIn();
+    await sink.deliver(rtpFrame(0x7, 0, 0));
+    await sink.deliver(rtpFrame(0x7, 1, 6000));
+    await sink.close();
+    expect(probe(path)).toEqual({ rate: "15/1", frames: 2 });
+    const v1 = sinkIn();
+    await v1.sink.deliver(frame(0x8, 0));
+    expect(v1.sink.heldFrames.frames).toBe(0);
+    expect(v1.sink.framesWritten).toBe(1);
+    await v1.sink.close();
+    expect(probe(v1.path)).toEqual({ rate: "25/1", frames: 1 });
   });
 });

@@ -5,6 +5,9 @@
  * With one file per stream, a stream whose place another takes (delivery's
  * stream gate, `--max-streams`) has its file finished before the newcomer's
  * opens, so no more files are open than streams are taken.
+ * An RTP stream carries no rate: its first frames are held (in memory, at most
+ * `MAX_HOLD_MS`) until their timestamps say it, then its file opens at that rate
+ * and they are written in order (recording-rate.ts).
  */
 import { UserError, type Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
@@ -18,6 +21,7 @@ import {
   type Recording,
   type RecordInput,
 } from "@udpcam/video";
+import { MAX_HOLD_MS, RecordingRateProbe, type RateDecision } from "./recording-rate.js";
 import type { DeliveredFrame, Sink } from "./sink.js";
 
 /** Streams whose recorded frames are counted at once (more than the stream caps let be live). */
@@ -39,6 +43,22 @@ export interface RecordingTotals {
   readonly files: readonly string[];
 }
 
+/** A frame held until its file opens, with its hold on the frame's buffer. */
+interface Held {
+  readonly frame: DeliveredFrame;
+  readonly release: () => void;
+}
+
+/** A file not opened yet: an RTP stream's first frames, while its rate is measured. */
+interface Pending {
+  /** The stream whose timestamps say the rate (the one that opens the file). */
+  readonly streamId: number;
+  readonly probe: RecordingRateProbe;
+  readonly frames: Held[];
+  bytes: number;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
 export class RecordingSink implements Sink {
   readonly name = "recording";
   /** A frame's pixels are held (`frame.hold()`) until the recording has handed them to its encoder. */
@@ -55,6 +75,12 @@ export class RecordingSink implements Sink {
   /** What the recordings finished so far held. */
   #finished: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
+  /** Per path: frames held until the file's rate is known (RTP). */
+  readonly #pending = new Map<string, Pending>();
+  /** Deliveries and the hold timer's flushes, one at a time. */
+  #serial: Promise<void> = Promise.resolve();
+  /** A flush the timer ran failed: thrown at the next delivery (the app stops, as for a failed write). */
+  #timerFailure: { error: unknown } | undefined;
 
   constructor(
     private readonly options: RecordingSinkOptions,
@@ -92,14 +118,107 @@ export class RecordingSink implements Sink {
     return this.#totals;
   }
 
-  async deliver(frame: DeliveredFrame): Promise<void> {
+  /** Frames held until their file's rate is known: the sink queue counts them against its bounds. */
+  get heldFrames(): { readonly frames: number; readonly bytes: number } {
+    let frames = 0;
+    let bytes = 0;
+    for (const pending of this.#pending.values()) {
+      frames += pending.frames.length;
+      bytes += pending.bytes;
+    }
+    return { frames, bytes };
+  }
+
+  deliver(frame: DeliveredFrame): Promise<void> {
+    return this.#exclusive(() => this.#deliver(frame));
+  }
+
+  async #deliver(frame: DeliveredFrame): Promise<void> {
+    if (this.#timerFailure !== undefined) throw this.#timerFailure.error;
     // Frames are delivered one at a time, in order: every frame of a replaced stream is written by now.
     for (const streamId of this.#toFinish.splice(0)) await this.#finish(streamId);
-    const release = frame.hold();
+    const path = this.#pathFor(frame.event);
+    const pending = this.#pending.get(path) ?? this.#startHolding(path, frame);
+    if (pending === undefined) return this.#write(path, frame, frame.hold(), frame.fps);
+    pending.frames.push({ frame, release: frame.hold() });
+    pending.bytes += frame.event.payload.byteLength;
+    const timestamp = rtpTimestampOf(frame.event);
+    if (frame.event.streamId === pending.streamId && timestamp !== undefined) pending.probe.add(timestamp);
+    const decision = pending.probe.decide(Date.now());
+    if (decision !== undefined) await this.#open(path, pending, decision);
+  }
+
+  /** Runs `work` after every delivery and flush before it. */
+  #exclusive(work: () => Promise<void>): Promise<void> {
+    const run = this.#serial.then(work);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** An RTP stream's first frame for a file not open: held, with a timer that opens the file at the latest. */
+  #startHolding(path: string, frame: DeliveredFrame): Pending | undefined {
+    if (this.#recordings.has(path) || rtpTimestampOf(frame.event) === undefined) return undefined;
+    const timer = setTimeout(() => void this.#flushOnTimer(path), MAX_HOLD_MS);
+    timer.unref();
+    const pending: Pending = {
+      streamId: frame.event.streamId,
+      probe: new RecordingRateProbe(Date.now()),
+      frames: [],
+      bytes: 0,
+      timer,
+    };
+    this.#pending.set(path, pending);
+    return pending;
+  }
+
+  #flushOnTimer(path: string): Promise<void> {
+    return this.#exclusive(() => this.#flush(path)).catch((error: unknown) => {
+      this.logger.error({ err: error, path }, `opening ${path} for its held frames failed: ${String(error)}`);
+      this.#timerFailure ??= { error };
+    });
+  }
+
+  /** Opens the file of `path` if its frames are still held, at the rate known by now. */
+  async #flush(path: string): Promise<void> {
+    const pending = this.#pending.get(path);
+    if (pending === undefined) return;
+    await this.#open(path, pending, pending.probe.settle());
+  }
+
+  /** Opens the held file at the decided rate and writes its frames, in the order they came. */
+  async #open(path: string, pending: Pending, decision: RateDecision): Promise<void> {
+    this.#pending.delete(path);
+    clearTimeout(pending.timer);
+    const waited = Date.now() - pending.probe.startedAt;
+    const stream = pending.streamId.toString(16).padStart(8, "0");
+    const held = `${pending.frames.length} frames held ${waited} ms`;
+    const note =
+      decision.kind === "measured"
+        ? `, stream ${stream}'s rate from its RTP timestamps over ${decision.steps} steps, ${held}`
+        : `, stream ${stream}'s rate not measurable (${decision.why}), ${held}`;
+    if (decision.kind === "fallback")
+      this.logger.warn(
+        { path, streamId: pending.streamId },
+        `stream ${stream} sends RTP, which carries no frame rate, and its timestamps did not step (${decision.why}): recording at ${decision.fps} fps`,
+      );
+    const frames = pending.frames.splice(0);
+    // Each frame's hold is #write's to release once handed to it; those after a failed write are released here.
+    let handed = 0;
+    try {
+      for (const { frame, release } of frames) {
+        handed++;
+        await this.#write(path, frame, release, decision.fps, handed === 1 ? note : "");
+      }
+    } finally {
+      for (const { release } of frames.slice(handed)) release();
+    }
+  }
+
+  async #write(path: string, frame: DeliveredFrame, release: () => void, fps: number, note = ""): Promise<void> {
     // A raw frame handed to the recording is released by it, once its encoder has the pixels.
     let releasedByRecording = false;
     try {
-      const recording = await this.#recordingFor(frame);
+      const recording = await this.#recordingFor(path, frame, fps, note);
       const input = await this.#input(frame, recording, release);
       releasedByRecording = input.kind === "pixels" && input.release !== undefined;
       // Frames come one at a time: a drop counted during this write is this frame's.
@@ -120,6 +239,14 @@ export class RecordingSink implements Sink {
   }
 
   async close(): Promise<void> {
+    await this.#serial;
+    for (const [path, pending] of [...this.#pending]) {
+      try {
+        await this.#open(path, pending, pending.probe.settle());
+      } catch (error) {
+        this.logger.error({ err: error, path }, `writing the held frames of ${path} failed: ${String(error)}`);
+      }
+    }
     const results = await Promise.allSettled(
       [...this.#recordings.values()].map(async (recording) => (await recording).close()),
     );
@@ -143,6 +270,7 @@ export class RecordingSink implements Sink {
   /** Finishes the file of a stream whose place was taken (a failure is logged: the other streams go on). */
   async #finish(streamId: number): Promise<void> {
     const path = this.#streamPaths.get(streamId);
+    if (path !== undefined) await this.#flush(path);
     const recording = path === undefined ? undefined : this.#recordings.get(path);
     if (path === undefined || recording === undefined) return;
     this.#streamPaths.delete(streamId);
@@ -192,8 +320,7 @@ export class RecordingSink implements Sink {
     }));
   }
 
-  #recordingFor(frame: DeliveredFrame): Promise<Recording> {
-    const path = this.#pathFor(frame.event);
+  #recordingFor(path: string, frame: DeliveredFrame, fps: number, note: string): Promise<Recording> {
     let recording = this.#recordings.get(path);
     if (recording === undefined) {
       const { segmentSeconds } = this.options;
@@ -201,12 +328,12 @@ export class RecordingSink implements Sink {
       const how = recordingStoresJpeg({ path, fourcc }) ? `${fourcc}, JPEG frames stored as they arrive` : fourcc;
       const chosen = this.options.fourcc === AUTO_FOURCC ? ", chosen by --fourcc auto" : "";
       // The app ran checkRecording at startup: no second probe, and no wait for the encoder process.
-      recording = openRecording({ path, fourcc, fps: frame.fps, segmentSeconds, checked: true }).then((opened) => {
+      recording = openRecording({ path, fourcc, fps, segmentSeconds, checked: true }).then((opened) => {
         this.#opened.push(opened);
         return opened;
       });
       this.#recordings.set(path, recording);
-      this.logger.info({ path, fps: frame.fps, fourcc }, `recording to ${path} at ${frame.fps} fps (${how}${chosen})`);
+      this.logger.info({ path, fps, fourcc }, `recording to ${path} at ${formatFps(fps)} fps (${how}${chosen}${note})`);
     }
     return recording;
   }
@@ -223,4 +350,14 @@ export class RecordingSink implements Sink {
     }
     return path;
   }
+}
+
+/** The RTP timestamp an RTP/JPEG frame carries (the ingest passes the reassembler's event on whole). */
+function rtpTimestampOf(event: FrameEvent): number | undefined {
+  return "rtpTimestamp" in event && typeof event.rtpTimestamp === "number" ? event.rtpTimestamp : undefined;
+}
+
+/** 30, 12.5, 29.97 (for 30000/1001). */
+function formatFps(fps: number): string {
+  return String(Math.round(fps * 1000) / 1000);
 }

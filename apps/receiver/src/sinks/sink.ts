@@ -37,6 +37,11 @@ export interface Sink {
    * (see delivery.ts). Unset (a sink that may keep frames, like the live view): never reused.
    */
   readonly releasesFrames?: boolean;
+  /**
+   * Frames the sink took and holds without having finished with them (the recording's RTP frames, until its file's
+   * rate is known): its queue counts them against its bounds. Unset: none.
+   */
+  readonly heldFrames?: { readonly frames: number; readonly bytes: number };
   /** Whether this frame goes to this sink; asked once per frame, must be cheap. */
   accepts(event: FrameEvent): boolean;
   /** Takes one frame; the next is not delivered before this settles. */
