@@ -189,6 +189,39 @@ describe("Delivery", () => {
     expect(lines[0]).toMatch(/refusing stream 00000003: 2 streams \(--max-streams\) are being recorded/);
   });
 
+  it("logs an RTP stream as of a rate not known yet, then its rate at its 4th frame; a v1 stream's at once", async () => {
+    const a = new HeldSink("a");
+    a.release();
+    const lines: string[] = [];
+    const capture = createLogger({
+      name: "test",
+      level: "info",
+      format: "json",
+      colors: false,
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const options = { streams: "separate", maxStreams: 4, frameLimit: undefined } as const;
+    const d = new Delivery(
+      [a],
+      emptyReceiverStats(0),
+      { ...options, onLimit: () => undefined, onFailure: () => undefined },
+      capture,
+    );
+    // As the ingest measures an RTP stream: 0 at its first frame, then from its steps; a stream that never steps.
+    for (const [n, fps] of [0, 29.85, 30, 30, 30].entries()) d.accept(ingested({ ...jpegEvent(1, n), fps }));
+    for (let n = 0; n < 5; n++) d.accept(ingested({ ...jpegEvent(2, n), fps: 0 }));
+    d.accept(ingested({ ...jpegEvent(3, 0), fps: 25 }));
+    await d.close();
+    const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual([
+      "new stream 00000001: 320x240 jpeg (RTP: rate not known yet, measured from its timestamps)",
+      "stream 00000001: 30 fps, from its RTP timestamps",
+      "new stream 00000002: 320x240 jpeg (RTP: rate not known yet, measured from its timestamps)",
+      "stream 00000002: rate unknown, its RTP timestamps do not step",
+      "new stream 00000003: 320x240 jpeg at 25 fps",
+    ]);
+  });
+
   it("stops taking frames at --frames and says so once they are delivered", async () => {
     const a = new HeldSink("a");
     a.release();

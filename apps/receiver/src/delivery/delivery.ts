@@ -22,6 +22,10 @@ const STREAM_TAKEOVER_MS = 2_000;
 const REFUSAL_LOG_EVERY_MS = 10_000;
 /** What one sink may have waiting: half a second of the stream, at least 32 frames (a network camera hands over a second of frames at once when it opens), at most 128 MB (five raw 4K frames). */
 const SINK_QUEUE_LIMITS = { minFrames: 32, seconds: 0.5, maxBytes: 128 << 20 };
+/** An RTP stream's rate is logged at this frame (3 steps of its timestamps, as its recording waits for). */
+const RATE_LOGGED_AT_FRAME = 4;
+/** RTP streams whose rate is not logged yet, at most (the oldest forgotten: a stream of fewer frames never is). */
+const RATE_PENDING_STREAMS = 64;
 
 export interface DeliveryOptions {
   readonly streams: StreamPolicy;
@@ -47,6 +51,8 @@ export class Delivery {
   readonly #queues: SinkQueue[];
   readonly #refusalLog = { first: new LogThrottle(REFUSAL_LOG_EVERY_MS), cap: new LogThrottle(REFUSAL_LOG_EVERY_MS) };
   #framesTaken = 0;
+  /** RTP streams (no rate at their first frame): frames taken so far, until their rate is logged. */
+  readonly #rateUnknown = new Map<number, number>();
   #inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -68,6 +74,7 @@ export class Delivery {
     if (!this.#admit(frame, completedAt)) return this.#recycle(frame);
     const latencyMs = senderClock ? completedAt - frame.timestampMs : undefined;
     if (latencyMs !== undefined) this.latency.add(latencyMs);
+    if (this.#rateUnknown.size > 0) this.#logRate(frame);
     this.streams.add(frame, completedAt, latencyMs);
     const { frameLimit } = this.options;
     if (frameLimit !== undefined && this.#framesTaken >= frameLimit) return this.#recycle(frame);
@@ -118,6 +125,20 @@ export class Delivery {
     if (frameLimit !== undefined && this.stats.framesDelivered === frameLimit) this.options.onLimit();
   }
 
+  /** The rate of an RTP stream, once its timestamps stepped often enough (the ingest measures it frame by frame). */
+  #logRate({ streamId, fps }: FrameEvent): void {
+    const frames = this.#rateUnknown.get(streamId);
+    if (frames === undefined) return;
+    if (frames + 1 < RATE_LOGGED_AT_FRAME) return void this.#rateUnknown.set(streamId, frames + 1);
+    this.#rateUnknown.delete(streamId);
+    this.logger.info(
+      { streamId, fps },
+      fps > 0
+        ? `stream ${streamHex(streamId)}: ${fps} fps, from its RTP timestamps`
+        : `stream ${streamHex(streamId)}: rate unknown, its RTP timestamps do not step`,
+    );
+  }
+
   /** The stream gate, with its log lines: whether frames of this stream are taken. */
   #admit(frame: FrameEvent, now: number): boolean {
     const decision = this.#gate.decide(frame.streamId, now);
@@ -142,8 +163,13 @@ export class Delivery {
       const { streamId, width, height, codec, fps } = frame;
       this.logger.info(
         { streamId, width, height, codec, fps },
-        `${decision.replaces === undefined ? "new" : `stream ${streamHex(decision.replaces)} went silent; new`} stream ${streamHex(streamId)}: ${width}x${height} ${codec} at ${fps} fps`,
+        `${decision.replaces === undefined ? "new" : `stream ${streamHex(decision.replaces)} went silent; new`} stream ${streamHex(streamId)}: ${width}x${height} ${codec} ${fps > 0 ? `at ${fps} fps` : "(RTP: rate not known yet, measured from its timestamps)"}`,
       );
+      if (fps === 0) {
+        if (this.#rateUnknown.size >= RATE_PENDING_STREAMS)
+          this.#rateUnknown.delete(this.#rateUnknown.keys().next().value ?? streamId);
+        this.#rateUnknown.set(streamId, 0);
+      }
       for (const queue of this.#queues) queue.sink.streamStarted?.(streamId, decision.replaces);
     }
     return true;
