@@ -40,6 +40,7 @@ export {
   bandPsnrs,
   compareRecordedJpegs,
   ffprobeFrameCount,
+  ffprobeFrameRate,
   inspectFrame,
   inspectRecording,
   isIntact,

@@ -231,3 +231,14 @@ export function ffprobeFrameCount(path: string): number {
   if (probe.status !== 0) throw new Error(`ffprobe cannot read ${path}: ${probe.stderr}`);
   return Number(probe.stdout.trim());
 }
+
+/** The video's frame rate as ffprobe reads it from the file's header, as a fraction: "30/1", "30000/1001". */
+export function ffprobeFrameRate(path: string): string {
+  const probe = spawnSync(
+    "ffprobe",
+    ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate", "-of", "csv=p=0", path],
+    { encoding: "utf8" },
+  );
+  if (probe.status !== 0) throw new Error(`ffprobe cannot read ${path}: ${probe.stderr}`);
+  return probe.stdout.trim();
+}

@@ -3,19 +3,26 @@
  * udpcam receiver --protocol rtp: every recorded frame judged by its pixels against the
  * test pattern; through netsim at 1% loss with reordering, nothing torn and every frame
  * accounted for; hostile packets counted by reason while the valid stream is recorded.
+ * RTP carries no frame rate: the recording's is the one its timestamps step at (30, 15).
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNetsim } from "@udpcam/netsim";
-import { encodeRtpJpeg } from "@udpcam/protocol";
+import { createRtpJpegReassembler, encodeRtpJpeg, packetizeRtpJpeg } from "@udpcam/protocol";
 import {
+  compareRecordedJpegs,
+  ffprobeFrameRate,
   freePort,
   inspectRecording,
   judgeRecording,
   loopbackReceiveArgs,
+  loopbackTargetArgs,
+  patternJpeg,
   readReceiverStats,
   rtpCounters,
+  sourceArgs,
   startReceiver,
+  startSender,
   tempDir,
   writePatternClip,
 } from "@udpcam/testkit";
@@ -36,19 +43,27 @@ async function receiveFrom(
   options: {
     impairment?: { loss: number; reorder: number };
     receiverArgs?: readonly string[];
+    /** The clip's rate, which the peer's RTP timestamps step at (25 unless given). */
+    fps?: number;
+    fourcc?: "MJPG" | "DIVX";
     during?: (port: number) => Promise<void>;
   } = {},
 ) {
   const dir = tempDir();
   cleanup.add(dir.remove);
   const clip = join(dir.path, "clip.avi");
-  await writePatternClip(clip, { width: 640, height: 480, frames });
+  await writePatternClip(clip, {
+    width: 640,
+    height: 480,
+    frames,
+    ...(options.fps === undefined ? {} : { fps: options.fps }),
+  });
   const port = await freePort();
   const output = join(dir.path, "out.avi");
   const statsFile = join(dir.path, "stats.json");
   const receiver = await startReceiver([
     ...["--protocol", "rtp"],
-    ...loopbackReceiveArgs(port, { output, fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
+    ...loopbackReceiveArgs(port, { output, fourcc: options.fourcc ?? "MJPG", stats: statsFile, idleExit: 2 }),
     ...(options.receiverArgs ?? []),
   ]);
   cleanup.kill(receiver);
@@ -67,7 +82,25 @@ async function receiveFrom(
   const lost = netsim?.stats().dropped ?? 0;
   await netsim?.close();
   const recorded = await inspectRecording(output, { tolerateCutOff: true });
-  return { recorded, verdict: judgeRecording(recorded), stats: readReceiverStats(statsFile), lost };
+  return {
+    recorded,
+    verdict: judgeRecording(recorded),
+    stats: readReceiverStats(statsFile),
+    lost,
+    rate: ffprobeFrameRate(output),
+    log: receiver.stderr(),
+  };
+}
+
+/** A JPEG as RTP/JPEG carries it: RFC 2435 sends the scan and tables, the receiver rebuilds the headers around them. */
+function asCarried(jpeg: Uint8Array): Uint8Array {
+  const reassembler = createRtpJpegReassembler();
+  const events = packetizeRtpJpeg({ ssrc: 1, sequence: 0, timestamp: 0, jpeg }).flatMap((packet) =>
+    reassembler.push(packet, 0),
+  );
+  const frame = events.find((event) => event.type === "frame");
+  if (frame === undefined) throw new Error("the JPEG did not come through RTP/JPEG whole");
+  return frame.payload;
 }
 
 describe("real RTP/JPEG senders -> udpcam receiver --protocol rtp", () => {
@@ -97,6 +130,51 @@ describe("real RTP/JPEG senders -> udpcam receiver --protocol rtp", () => {
       expect(stats.framesDropped).toBeGreaterThan(0);
     });
   }
+
+  for (const [peer, fps, fourcc] of [
+    ["gstreamer", 30, "MJPG"],
+    ["gstreamer", 15, "MJPG"],
+    ["ffmpeg", 30, "MJPG"],
+    ["gstreamer", 30, "DIVX"],
+  ] as const)
+    it(`${peer} at ${fps} fps: the ${fourcc} recording is at ${fps} fps (its RTP timestamps' rate), every frame in order`, async () => {
+      const frames = fps * 2;
+      const { recorded, verdict, stats, rate, log } = await receiveFrom(peer, frames, { fps, fourcc });
+      expect(rate).toBe(`${fps}/1`);
+      expect(recorded.map((f) => f.number)).toEqual(Array.from({ length: frames }, (_, i) => i));
+      expect(verdict).toMatchObject({ recorded: frames, intact: frames, torn: 0, repeated: 0, outOfOrder: 0 });
+      expect(stats).toMatchObject({ framesComplete: frames, framesRecorded: frames });
+      expect(log).toMatch(/\(RTP: rate not known yet, measured from its timestamps\)/);
+      expect(log).toMatch(new RegExp(`recording to \\S+ at ${fps} fps \\(.*rate from its RTP timestamps over 3 steps`));
+    });
+
+  for (const fps of [30, 15])
+    it(`udpcam's sender --protocol rtp at ${fps} fps (capture times in ms): recorded at ${fps} fps, every JPEG as sent`, async () => {
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      const port = await freePort();
+      const output = join(dir.path, "out.avi");
+      const statsFile = join(dir.path, "stats.json");
+      const receiver = await startReceiver([
+        ...["--protocol", "rtp"],
+        ...loopbackReceiveArgs(port, { output, fourcc: "MJPG", stats: statsFile, idleExit: 2 }),
+      ]);
+      cleanup.kill(receiver);
+      const frames = fps * 2;
+      const sender = startSender([
+        ...sourceArgs({ source: "test", codec: "jpeg", width: 320, height: 240, fps, frames }),
+        ...["--protocol", "rtp", "--quality", "80"],
+        ...loopbackTargetArgs(port),
+      ]);
+      cleanup.kill(sender);
+      expect(await sender.exited, sender.stderr()).toBe(0);
+      expect(await receiver.exited, receiver.stderr()).toBe(0);
+      expect(ffprobeFrameRate(output)).toBe(`${fps}/1`);
+      const recorded = await inspectRecording(output);
+      expect(recorded.map((f) => f.number)).toEqual(Array.from({ length: frames }, (_, i) => i));
+      const bytes = await compareRecordedJpegs(output, recorded, (n) => asCarried(patternJpeg(n, 320, 240, 80)));
+      expect(bytes).toEqual({ same: frames, differ: 0, unnumbered: 0 });
+    });
 
   it("hostile and malformed RTP is counted by reason and dropped; the valid stream is still recorded whole", async () => {
     const frames = 75;
