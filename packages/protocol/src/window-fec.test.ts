@@ -23,6 +23,7 @@ function send(
   options: {
     seed?: number;
     overhead?: number;
+    windowMs?: number;
     firstSequence?: number;
     firstFrame?: number;
     authenticator?: Authenticator;
@@ -32,7 +33,7 @@ function send(
   const encoder = createWindowFecEncoder({
     streamId: STREAM,
     overhead: options.overhead ?? 0.15,
-    windowMs: 100,
+    windowMs: options.windowMs ?? 100,
     firstSequence: options.firstSequence ?? 0,
     ...(options.authenticator ? { authenticator: options.authenticator } : {}),
   });
@@ -138,15 +139,88 @@ describe("window FEC: recovery", () => {
     expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 2, boundary + 2));
   });
 
-  it("a burst of 6 needs about 40 later datagrams at 15%: within a 200 ms budget, not within 100 ms", () => {
-    const sent = send(10);
-    const boundary = sent.datagrams.findIndex((d) => d.frame === 4);
-    const lose = (i: number): boolean => i >= boundary - 3 && i < boundary + 3;
-    expect(receive(sent, lose).frames.map((f) => f.frameNumber)).not.toContain(3);
-    const { frames, reassembler } = receive(sent, lose, { latencyMs: 200 });
+  it("a burst of 10 sources needs the repairs of the frames after it: within a 200 ms budget, not within 100 ms", () => {
+    // About 3 repairs a frame at 15%: its own and the next frame's are 6, within 100 ms of its first datagram.
+    const lose = (sent: Sent) => {
+      const first = sent.datagrams.findIndex((d) => d.frame === 3) + 4;
+      return (i: number): boolean => i >= first && i < first + 10;
+    };
+    const short = send(10);
+    expect(receive(short, lose(short)).frames.map((f) => f.frameNumber)).not.toContain(3);
+    // The sender's window as long as the budget, so that repairs 200 ms on still cover the burst.
+    const sent = send(10, { windowMs: 200 });
+    const { frames, reassembler } = receive(sent, lose(sent), { latencyMs: 200 });
     expect(frames.map((f) => f.frameNumber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expectIntactInOrder(sent, frames);
-    expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 3, boundary + 3));
+    const first = sent.datagrams.findIndex((d) => d.frame === 3) + 4;
+    expect(lostSources(sent, first, first + 10)).toBe(10);
+    expect(reassembler.counters.sourcesRecovered).toBe(10);
+  });
+
+  it("a frame's repairs follow its last source: every frame ends with a repair, at the same overhead", () => {
+    const sent = send(40, { seed: 2 });
+    for (let f = 0; f < 40; f++) {
+      const own = sent.datagrams.filter((d) => d.frame === f);
+      const firstRepair = own.findIndex((d) => looksLikeRepair(d.bytes));
+      expect(firstRepair, `frame ${f}`).toBeGreaterThan(0);
+      // Sources first, then the frame's repairs: none before its last source.
+      expect(
+        own.slice(firstRepair).every((d) => looksLikeRepair(d.bytes)),
+        `frame ${f}`,
+      ).toBe(true);
+    }
+    const repairs = sent.datagrams.filter((d) => looksLikeRepair(d.bytes)).length;
+    const sources = sent.datagrams.length - repairs;
+    // Credit carried from frame to frame: 15% of the sources, rounded up once.
+    expect(repairs).toBeGreaterThanOrEqual(Math.floor(sources * 0.15));
+    expect(repairs).toBeLessThanOrEqual(Math.ceil(sources * 0.15) + 1);
+  });
+
+  it("a frame of more than maxWindow sources gets repairs after each run of maxWindow, each run's rebuilt", () => {
+    const encoder = createWindowFecEncoder({ streamId: STREAM, overhead: 0.25, windowMs: 100, maxWindow: 8 });
+    const payload = randomBytes(prng(4), 27_000);
+    const sources = packetizeFrame(
+      { streamId: STREAM, frameNumber: 0, codec: "jpeg", width: 640, height: 480, fps: 25, timestampMs: 0, payload },
+      { fecOverhead: 0, windowSequence: encoder.nextSequence },
+    );
+    expect(sources.length).toBeGreaterThan(16);
+    const out = encoder.protect(sources, 0);
+    // Sources before each repair: 8, 16, then all of them.
+    const before = out.flatMap((d, i) =>
+      looksLikeRepair(d) ? [out.slice(0, i).filter((s) => !looksLikeRepair(s)).length] : [],
+    );
+    expect(new Set(before)).toEqual(new Set([8, 16, sources.length]));
+    // One source lost in each run: each is rebuilt by the repairs after its run.
+    const lost = new Set([
+      out.indexOf(sources[2]!),
+      out.indexOf(sources[12]!),
+      out.indexOf(sources[sources.length - 1]!),
+    ]);
+    const sent: Sent = { frames: [payload], datagrams: out.map((bytes) => ({ bytes, atMs: 0, frame: 0 })) };
+    const { frames, reassembler } = receive(sent, (i) => lost.has(i));
+    expect(frames).toHaveLength(1);
+    expectIntactInOrder(sent, frames);
+    expect(reassembler.counters.sourcesRecovered).toBe(3);
+  });
+
+  it("a loss among a frame's last sources is rebuilt from its own repairs, before the next frame is sent", () => {
+    const sent = send(10);
+    const next = sent.datagrams.findIndex((d) => d.frame === 5);
+    const lastSource = sent.datagrams.findLastIndex((d) => d.frame === 4 && !looksLikeRepair(d.bytes));
+    const lost = new Set([lastSource - 1, lastSource]);
+    const { frames, emittedAt, reassembler } = receive(sent, (i) => lost.has(i));
+    expect(frames.map((f) => f.frameNumber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expectIntactInOrder(sent, frames);
+    expect(reassembler.counters.sourcesRecovered).toBe(2);
+    expect(emittedAt[4]).toBeLessThan(sent.datagrams[next]!.atMs);
+  });
+
+  it("the end of a stream: losses among the last frame's last sources are rebuilt", () => {
+    const sent = send(6, { seed: 9 });
+    const lastSource = sent.datagrams.findLastIndex((d) => !looksLikeRepair(d.bytes));
+    const { frames } = receive(sent, (i) => i === lastSource || i === lastSource - 2);
+    expect(frames.map((f) => f.frameNumber)).toEqual([0, 1, 2, 3, 4, 5]);
+    expectIntactInOrder(sent, frames);
   });
 
   it("rebuilds independent 1% loss completely", () => {
@@ -208,13 +282,14 @@ describe("window FEC: recovery", () => {
       frames: sent.frames,
       datagrams: [{ bytes: altered, atMs: 0, frame: 0 }, ...sent.datagrams],
     };
+    // withForgery's index i is sent's i - 1: sent's datagrams boundary - 2 to boundary + 1 are lost.
     const { frames, reassembler } = receive(withForgery, (i) => i > boundary - 2 && i <= boundary + 2, {
       authenticator: key,
     });
     expect(frames).toHaveLength(10);
     expectIntactInOrder(sent, frames);
     expect(reassembler.counters.datagramsUnauthenticated).toBe(1);
-    expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 1, boundary + 3));
+    expect(reassembler.counters.sourcesRecovered).toBe(lostSources(sent, boundary - 2, boundary + 2));
   });
 });
 

@@ -199,7 +199,10 @@ export function windowCoefficient(repairNumber: number, sequence: number): numbe
 
 export interface WindowFecEncoderOptions {
   readonly streamId: number;
-  /** Repair datagrams per source datagram, 0 < overhead <= 1. */
+  /**
+   * Repair datagrams per source datagram, 0 < overhead <= 1: a credit, spent at the end of each frame
+   * (rounded up, the rest carried to the next frame, so the long-run share is exactly this).
+   */
   readonly overhead: number;
   /** Most sources a repair covers, 1..128. Default 128. */
   readonly maxWindow?: number;
@@ -222,13 +225,17 @@ export interface WindowFecEncoder {
   readonly nextSequence: number;
   /**
    * Takes a frame's source datagrams (from `packetizeFrame` with `windowSequence: nextSequence`,
-   * already tagged) and returns them with repair datagrams placed among them. Keeps views of the
-   * sources for the window: do not reuse their memory.
+   * already tagged) and returns them followed by the frame's repair datagrams (a frame of more than
+   * `maxWindow` sources: repairs after each run of `maxWindow`). Give one frame per call: the repairs
+   * are placed at its end. Keeps views of the sources for the window: do not reuse their memory.
    */
   protect(sources: readonly Uint8Array[], nowMs: number): Uint8Array[];
   /** Repair datagrams made so far. */
   readonly repairs: number;
 }
+
+/** Below this, credit is rounding error of the sum of overheads, not a repair owed. */
+const CREDIT_EPSILON = 1e-9;
 
 interface Sent {
   readonly sequence: number;
@@ -303,7 +310,8 @@ export function createWindowFecEncoder(options: WindowFecEncoderOptions): Window
     protect(sources, nowMs) {
       const out: Uint8Array[] = [];
       while (window.length > 0 && nowMs - window[0]!.atMs > windowMs) window.shift();
-      for (const bytes of sources) {
+      let run = 0;
+      for (const [i, bytes] of sources.entries()) {
         const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
         if (
           bytes.length < HEADER_BYTES + (encrypted ? SALT_BYTES : 0) + 4 ||
@@ -323,9 +331,14 @@ export function createWindowFecEncoder(options: WindowFecEncoderOptions): Window
         window.push({ sequence, bytes, atMs: nowMs });
         if (window.length > maxWindow) window.shift();
         credit += overhead;
-        while (credit >= 1) {
-          credit -= 1;
-          out.push(repair());
+        // The frame's repairs go out after its last source (and after each run of maxWindow sources of a
+        // larger frame), when every one of them is in the window: a loss anywhere in the frame, its tail
+        // included, is rebuilt from repairs that arrive with the frame, not with the next one.
+        if (++run === maxWindow || i === sources.length - 1) {
+          const due = credit > CREDIT_EPSILON ? Math.ceil(credit - CREDIT_EPSILON) : 0;
+          credit -= due;
+          for (let r = 0; r < due; r++) out.push(repair());
+          run = 0;
         }
       }
       return out;
