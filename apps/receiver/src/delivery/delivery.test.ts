@@ -208,9 +208,11 @@ describe("Delivery", () => {
       capture,
     );
     // As the ingest measures an RTP stream: 0 at its first frame, then from its steps; a stream that never steps.
-    for (const [n, fps] of [0, 29.85, 30, 30, 30].entries()) d.accept(ingested({ ...jpegEvent(1, n), fps }));
-    for (let n = 0; n < 5; n++) d.accept(ingested({ ...jpegEvent(2, n), fps: 0 }));
+    const rtp = (id: number, n: number, fps: number) => Object.assign(jpegEvent(id, n), { fps, rtpTimestamp: 0 });
+    for (const [n, fps] of [0, 29.85, 30, 30, 30].entries()) d.accept(ingested(rtp(1, n, fps)));
+    for (let n = 0; n < 5; n++) d.accept(ingested(rtp(2, n, 0)));
     d.accept(ingested({ ...jpegEvent(3, 0), fps: 25 }));
+    for (let n = 0; n < 5; n++) d.accept(ingested({ ...jpegEvent(4, n), fps: 0 }));
     await d.close();
     const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toEqual([
@@ -219,6 +221,7 @@ describe("Delivery", () => {
       "new stream 00000002: 320x240 jpeg (RTP: rate not known yet, measured from its timestamps)",
       "stream 00000002: rate unknown, its RTP timestamps do not step",
       "new stream 00000003: 320x240 jpeg at 25 fps",
+      "new stream 00000004: 320x240 jpeg (its rate not sent: taken as 25 fps)",
     ]);
   });
 

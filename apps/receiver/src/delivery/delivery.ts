@@ -7,10 +7,11 @@
 import type { Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
 import type { IngestedFrame } from "../ingest/messages.js";
+import { rtpTimestampOf } from "../ingest/rtp-frame-rate.js";
 import { LogThrottle } from "../log-throttle.js";
 import type { Sink } from "../sinks/sink.js";
 import type { ReceiverStats } from "../stats.js";
-import { deliveredFrame } from "./delivered-frame.js";
+import { deliveredFrame, UNKNOWN_FPS_FALLBACK } from "./delivered-frame.js";
 import { LatencyWindow } from "./latency.js";
 import { SinkQueue, type SinkCounters, type SinkOutcome } from "./sink-queue.js";
 import { StreamGate, type StreamPolicy } from "./stream-gate.js";
@@ -163,9 +164,9 @@ export class Delivery {
       const { streamId, width, height, codec, fps } = frame;
       this.logger.info(
         { streamId, width, height, codec, fps },
-        `${decision.replaces === undefined ? "new" : `stream ${streamHex(decision.replaces)} went silent; new`} stream ${streamHex(streamId)}: ${width}x${height} ${codec} ${fps > 0 ? `at ${fps} fps` : "(RTP: rate not known yet, measured from its timestamps)"}`,
+        `${decision.replaces === undefined ? "new" : `stream ${streamHex(decision.replaces)} went silent; new`} stream ${streamHex(streamId)}: ${width}x${height} ${codec} ${rateText(frame)}`,
       );
-      if (fps === 0) {
+      if (fps === 0 && rtpTimestampOf(frame) !== undefined) {
         if (this.#rateUnknown.size >= RATE_PENDING_STREAMS)
           this.#rateUnknown.delete(this.#rateUnknown.keys().next().value ?? streamId);
         this.#rateUnknown.set(streamId, 0);
@@ -177,3 +178,10 @@ export class Delivery {
 }
 
 export const streamHex = streamHexId;
+
+/** A new stream's rate as its first frame says it. */
+function rateText(frame: FrameEvent): string {
+  if (frame.fps > 0) return `at ${frame.fps} fps`;
+  if (rtpTimestampOf(frame) !== undefined) return "(RTP: rate not known yet, measured from its timestamps)";
+  return `(its rate not sent: taken as ${UNKNOWN_FPS_FALLBACK} fps)`;
+}

@@ -5,6 +5,7 @@
  * and a sender whose timestamps are its capture times in ms (steps of 33 and 34 ms for 30 fps)
  * still reads 30. RTP carries no rate of its own: 0 until a stream's second frame.
  */
+import type { FrameEvent } from "@udpcam/protocol";
 
 /** The RTP/JPEG clock (RFC 2435 section 3.1). */
 export const RTP_JPEG_CLOCK_HZ = 90_000;
@@ -56,4 +57,9 @@ export function keptSteps(steps: readonly number[]): { sum: number; count: numbe
   const median = [...steps].sort((a, b) => a - b)[(steps.length - 1) >> 1] ?? 0;
   const kept = steps.filter((s) => s >= median / 2 && s <= median * 1.5);
   return { sum: kept.reduce((a, b) => a + b, 0), count: kept.length, kept };
+}
+
+/** The RTP timestamp an RTP/JPEG frame carries (the ingest passes the reassembler's event on whole); v1: undefined. */
+export function rtpTimestampOf(event: FrameEvent): number | undefined {
+  return "rtpTimestamp" in event && typeof event.rtpTimestamp === "number" ? event.rtpTimestamp : undefined;
 }

@@ -21,6 +21,7 @@ import {
   type Recording,
   type RecordInput,
 } from "@udpcam/video";
+import { rtpTimestampOf } from "../ingest/rtp-frame-rate.js";
 import { MAX_HOLD_MS, RecordingRateProbe, type RateDecision } from "./recording-rate.js";
 import type { DeliveredFrame, Sink } from "./sink.js";
 
@@ -350,11 +351,6 @@ export class RecordingSink implements Sink {
     }
     return path;
   }
-}
-
-/** The RTP timestamp an RTP/JPEG frame carries (the ingest passes the reassembler's event on whole). */
-function rtpTimestampOf(event: FrameEvent): number | undefined {
-  return "rtpTimestamp" in event && typeof event.rtpTimestamp === "number" ? event.rtpTimestamp : undefined;
 }
 
 /** 30, 12.5, 29.97 (for 30000/1001). */
