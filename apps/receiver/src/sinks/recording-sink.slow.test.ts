@@ -187,6 +187,26 @@ describe("RecordingSink, an RTP stream (no rate of its own)", () => {
     expect(await storedJpegs(path)).toEqual([Buffer.from(only.event.payload)]);
   });
 
+  it("one file per stream: a held stream whose place is taken has its frames written, at its rate, before the newcomer's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "udpcam-sink-"));
+    dirs.push(dir);
+    const sink = new RecordingSink(
+      { path: join(dir, "out.avi"), fourcc: "MJPG", segmentSeconds: 0, perStream: true },
+      logger,
+    );
+    const first = [rtpFrame(0xa, 0, 0), rtpFrame(0xa, 1, 6000)];
+    for (const f of first) await sink.deliver(f);
+    expect(readdirSync(dir)).toEqual([]);
+    sink.streamStarted(0xb, 0xa);
+    await sink.deliver(rtpFrame(0xb, 0, 0));
+    expect(finished(join(dir, "out-0000000a.avi"))).toBe(true);
+    expect(probe(join(dir, "out-0000000a.avi"))).toEqual({ rate: "15/1", frames: 2 });
+    expect(await storedJpegs(join(dir, "out-0000000a.avi"))).toEqual(first.map((f) => Buffer.from(f.event.payload)));
+    expect(readdirSync(dir)).toEqual(["out-0000000a.avi"]); // b's frame is held in turn
+    await sink.close();
+    expect(probe(join(dir, "out-0000000b.avi"))).toEqual({ rate: "25/1", frames: 1 });
+  });
+
   it("writes held frames at close, and a v1 stream (its rate in its header) is not held", async () => {
     const { sink, path } = sinkIn();
     await sink.deliver(rtpFrame(0x7, 0, 0));
