@@ -215,7 +215,7 @@ const STAT_COUNTERS: readonly StatSeries[] = [
   },
 ];
 
-/** Gauges taken from the stats: what the reassembler holds now (as of the ingest thread's last report, 100 ms). */
+/** Gauges taken from the stats: what the reassembler holds now (as of the ingest thread's last report, at most 250 ms old). */
 const STAT_GAUGES: readonly StatSeries[] = [
   {
     name: "reassembly_streams",

@@ -17,7 +17,7 @@ export interface Ingest {
   /** The multicast group joined, for the log ("joined 239.255.0.1 on 10.0.0.2"); undefined for unicast. */
   readonly group: string | undefined;
   /**
-   * The latest counters: at most 100 ms behind the last datagram (none are sent while nothing arrives), their
+   * The latest counters: at most 250 ms behind the last datagram (none are sent while nothing arrives), their
    * `msSinceLastDatagram` counted up to now.
    */
   counters(): IngestCounters;

@@ -80,7 +80,7 @@ export interface StreamFrameCounters {
 }
 
 /**
- * Sent at most every 100 ms while datagrams arrive or frames expire (none while nothing changes), once no datagram
+ * Sent at most every 250 ms while datagrams arrive or frames expire (none while nothing changes), once no datagram
  * came for `idleMs`, and at close.
  */
 export interface IngestCounters {
