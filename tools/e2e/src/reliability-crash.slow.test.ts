@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "@udpcam/protocol";
 import {
   ffprobeFrameCount,
+  ffprobeFrameRate,
   freePort,
   inspectRecording,
   startReceiver,
@@ -22,12 +23,17 @@ const cleanup = useCleanup();
 const FPS = 25;
 const FRAMES = 125;
 
-async function killedAfterStream(receiverArgs: readonly string[]): Promise<string> {
+/** `rtp`: both ends --protocol rtp, at `fps`. */
+async function killedAfterStream(
+  receiverArgs: readonly string[],
+  { rtp = false, fps = FPS }: { rtp?: boolean; fps?: number } = {},
+): Promise<string> {
   const dir = tempDir();
   cleanup.add(dir.remove);
   const port = await freePort();
   const receiver = await startReceiver([
     ...loopbackReceiveArgs(port, { output: join(dir.path, "out.avi") }),
+    ...(rtp ? ["--protocol", "rtp"] : []),
     ...receiverArgs,
   ]);
   cleanup.kill(receiver);
@@ -37,7 +43,7 @@ async function killedAfterStream(receiverArgs: readonly string[]): Promise<strin
     "--codec",
     "jpeg",
     "--fps",
-    String(FPS),
+    String(fps),
     "--frames",
     String(FRAMES),
     "--datagram-size",
@@ -46,6 +52,7 @@ async function killedAfterStream(receiverArgs: readonly string[]): Promise<strin
     "127.0.0.1",
     "--port",
     String(port),
+    ...(rtp ? ["--protocol", "rtp"] : []),
   ]);
   cleanup.kill(sender);
   expect(await sender.exited).toBe(0);
@@ -88,6 +95,18 @@ describe("receiver killed with SIGKILL", () => {
     expect(frames.filter((f) => f.torn)).toEqual([]);
     expect(frames.map((f) => f.number)).toEqual(Array.from({ length: frames.length }, (_, i) => i));
     // The sender had finished: at most the frames still in the receiver's hands are lost.
+    expect(frames.length).toBeGreaterThanOrEqual(FRAMES - 5);
+  }, 60_000);
+
+  it("one file of an RTP stream (its rate from its timestamps, its first frames held until then): the same, at 30 fps", async () => {
+    const dir = await killedAfterStream([], { rtp: true, fps: 30 });
+    const path = join(dir, "out.avi");
+    const frames = await inspectRecording(path);
+    expect(ffprobeFrameRate(path)).toBe("30/1");
+    expect(ffprobeFrameCount(path)).toBe(frames.length);
+    expect(frames.filter((f) => f.torn)).toEqual([]);
+    expect(frames.map((f) => f.number)).toEqual(Array.from({ length: frames.length }, (_, i) => i));
+    // Holding lasted the first 4 frames (100 ms): written long before the kill.
     expect(frames.length).toBeGreaterThanOrEqual(FRAMES - 5);
   }, 60_000);
 
