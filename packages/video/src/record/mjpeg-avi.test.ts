@@ -262,21 +262,41 @@ describe("openMjpegAviWriter: layout", () => {
     expect(avi.bytes.byteLength).toBe(HEADER_BYTES + 1010 + 1008 + 1510 + 8 + 48);
   });
 
-  it("keeps the totals current while recording, without an index, so a cut-off file is whole up to its last chunk", async () => {
+  it("while recording, claims every chunk written and at most a second more, rewriting the header about once a second; exact at close", async () => {
     const path = join(dir, "running.avi");
-    const writer = await openMjpegAviWriter(path, { ...options, fps: 30000 / 1001 });
-    expectHeader(parseAvi(path).bytes, headerFields(320, 240, 30000, 1001, 0, 0, false));
-    const lengths = [3001, 2000, 4000, 2999];
+    const writer = await openMjpegAviWriter(path, options);
+    expectHeader(parseAvi(path).bytes, headerFields(320, 240, 25, 1, 0, 0, false));
+    // 2.4 s of video at 25 fps; one JPEG twice the size of the others.
+    const lengths = Array.from({ length: 60 }, (_, i) => (i === 40 ? 6000 : 3000 + (i % 2)));
+    let header = readFileSync(path).subarray(0, HEADER_BYTES);
+    let rewrites = 0;
     for (const [i, length] of lengths.entries()) {
       await writer.writeJpeg(fakeJpeg(320, 240, length));
-      const avi = parseAvi(path); // checks RIFF = file size - 8 and that movi ends where the file does
-      expect(avi.idx1).toBeUndefined();
-      expect(avi.frames).toHaveLength(i + 1);
-      expectHeader(avi.bytes, headerFields(320, 240, 30000, 1001, i + 1, Math.max(...lengths.slice(0, i + 1)), false));
+      const bytes = readFileSync(path);
+      if (!bytes.subarray(0, HEADER_BYTES).equals(header)) rewrites++;
+      header = Buffer.from(bytes.subarray(0, HEADER_BYTES));
+      // What a reader scanning a killed file finds: every chunk written, whole, up to the end of the file.
+      expect(chunks(bytes, HEADER_BYTES, bytes.byteLength).map((c) => c.data.byteLength)).toEqual(
+        lengths.slice(0, i + 1),
+      );
+      // And what the header claims: never less (OpenCV reads dwLength + 1 frames), at most a second more.
+      const dwLength = bytes.readUInt32LE(140);
+      expect(bytes.readUInt32LE(48)).toBe(dwLength); // dwTotalFrames
+      expect(dwLength).toBeGreaterThanOrEqual(i + 1);
+      expect(dwLength).toBeLessThanOrEqual(i + 1 + 25);
+      expect(bytes.readUInt32LE(4) + 8).toBeGreaterThanOrEqual(bytes.byteLength); // RIFF size
+      expect(bytes.readUInt32LE(216) + 220).toBeGreaterThanOrEqual(bytes.byteLength); // movi size, from 'movi'
+      for (const at of [60, 144])
+        expect(bytes.readUInt32LE(at)).toBeGreaterThanOrEqual(Math.max(...lengths.slice(0, i + 1)));
+      expect(bytes.readUInt32LE(44) & AVIF_HASINDEX).toBe(0);
       expect(writer.framesWritten).toBe(i + 1);
     }
+    // Once a second of video, and once for the JPEG larger than the header allowed for: not after every chunk.
+    expect(rewrites).toBeLessThanOrEqual(Math.ceil(lengths.length / 25) + 1);
     await writer.close();
-    expect(parseAvi(path).idx1?.data.byteLength).toBe(64);
+    const closed = parseAvi(path); // RIFF = file size - 8, movi ending where idx1 starts
+    expectHeader(closed.bytes, headerFields(320, 240, 25, 1, lengths.length, 6000, true));
+    expect(closed.idx1?.data.byteLength).toBe(16 * lengths.length);
   });
 
   it("an empty recording is a valid AVI with no frames", async () => {

@@ -5,16 +5,20 @@
  * of CPU; this is a file append. Over 300 lines: the writer and what it leaves after a
  * kill (header rewrite, rollover) are one piece.
  *
- * What a SIGKILL leaves: each chunk is written with one positional write as it comes,
- * then the 224-byte header is rewritten with the new totals (RIFF and movi sizes,
- * avih dwTotalFrames, strh dwLength); the index is written at close. A file cut off
- * before close has no idx1, and FFmpeg then scans movi: it reads every complete
- * chunk (a cut-off last chunk gives one damaged frame or none). The totals are patched after
- * every chunk, not every second of video, because OpenCV's FFmpeg capture stops after
- * strh dwLength + 1 frames (its grabFrame checks `frame_number > nb_frames`): with a
- * header a second behind, OpenCV would lose that second. The patch is one more small
- * write into a page already in the page cache. Nothing is synced to the disk: a
- * killed process loses nothing written, a power cut may.
+ * What a SIGKILL leaves: each chunk is written with one positional write as it comes; the
+ * 224-byte header's totals (RIFF and movi sizes, avih dwTotalFrames, strh dwLength,
+ * dwSuggestedBufferSize) always claim at least what is written, and up to a second of
+ * video more; the index and the exact totals are written at close. A file cut off before
+ * close has no idx1, and FFmpeg then scans movi up to the end of the file: it reads every
+ * complete chunk (a cut-off last chunk gives one damaged frame or none). The totals must
+ * never be behind, because OpenCV's FFmpeg capture stops after strh dwLength + 1 frames
+ * (its grabFrame checks `frame_number > nb_frames`): with a header a second behind, OpenCV
+ * would lose that second. Ahead, it reads to the end of the file, and a killed recording's
+ * header says at most a second more than it holds. So the header is rewritten when a
+ * chunk passes what it claims, about once a second, not after every chunk: each write is
+ * a hop to libuv's thread pool and back, which cost more than the chunk's own write
+ * (docs/benchmarks/receiver.md). Nothing is synced to the disk: a killed process loses
+ * nothing written, a power cut may.
  *
  * Files past 1 GiB are unreliable in AVI 1.0 (32-bit sizes and idx1 offsets, readers
  * that take them as signed), so when the next frame would make the file larger than
@@ -88,6 +92,11 @@ export interface MjpegAviWriter extends MjpegAviStats {
   close(): Promise<MjpegAviStats>;
 }
 
+/** While recording, the header claims up to this much video beyond what is written (see the module's header). */
+const CLAIM_AHEAD_SECONDS = 1;
+/** ...and room for JPEGs this much larger than the largest so far, so that a slightly larger one needs no rewrite. */
+const CLAIM_LARGEST_MARGIN = 1.25;
+
 const MAX_DIMENSION = 65535;
 const MIN_FPS = 0.01;
 const MAX_FPS = 1000;
@@ -101,6 +110,8 @@ class AviFile {
   private end = HEADER_BYTES;
   private largestJpeg = 0;
   frames = 0;
+  /** What the header on disk claims while recording: never less than what is written. */
+  private claimed = { frames: 0, end: HEADER_BYTES, largestJpeg: 0 };
 
   private constructor(
     readonly path: string,
@@ -138,7 +149,28 @@ class AviFile {
     this.end += chunkBytes(jpeg.byteLength);
     this.frames++;
     this.largestJpeg = Math.max(this.largestJpeg, jpeg.byteLength);
-    await this.writeHeader(false);
+    const { claimed } = this;
+    if (this.frames > claimed.frames || this.end > claimed.end || this.largestJpeg > claimed.largestJpeg)
+      await this.writeClaim();
+  }
+
+  /** Rewrites the header to claim what is written and up to `CLAIM_AHEAD_SECONDS` of video more. */
+  private async writeClaim(): Promise<void> {
+    const { rate, scale } = this.stream.frameRate;
+    const aheadFrames = Math.max(1, Math.ceil((rate / scale) * CLAIM_AHEAD_SECONDS));
+    const largestJpeg = Math.ceil(this.largestJpeg * CLAIM_LARGEST_MARGIN);
+    // Within AVI 1.0's sizes whatever the frames: a file never grows past MJPEG_AVI_MAX_FILE_BYTES.
+    const end = Math.min(this.end + aheadFrames * chunkBytes(largestJpeg), MJPEG_AVI_MAX_FILE_BYTES);
+    const claim = { frames: this.frames + aheadFrames, end, largestJpeg };
+    renderAviHeader(this.header, this.stream, {
+      fileBytes: claim.end,
+      moviEnd: claim.end,
+      frames: claim.frames,
+      largestJpeg: claim.largestJpeg,
+      indexed: false,
+    });
+    await this.writeAll([this.header], 0);
+    this.claimed = claim;
   }
 
   /** Writes idx1 and the final header, then closes the file (also when a write fails). */
