@@ -53,6 +53,19 @@ function finished(path: string): boolean {
   return bytes.toString("latin1", 0, 4) === "RIFF" && bytes.readUInt32LE(4) === bytes.length - 8;
 }
 
+/** Whole JPEG chunks (00dc) in an open MJPG recording, after its 224-byte header: what a SIGKILL now would keep. */
+function chunksWritten(path: string): number {
+  const bytes = readFileSync(path);
+  let count = 0;
+  for (let at = 224; at + 8 <= bytes.length;) {
+    const size = bytes.readUInt32LE(at + 4);
+    if (at + 8 + size > bytes.length) break;
+    if (bytes.toString("latin1", at, at + 4) === "00dc") count++;
+    at += 8 + size + (size % 2);
+  }
+  return count;
+}
+
 describe("RecordingSink, one file per stream", () => {
   it("finishes a replaced stream's file before the newcomer's opens; a stream that comes back gets -r1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "udpcam-sink-"));
@@ -176,11 +189,11 @@ describe("RecordingSink, an RTP stream (no rate of its own)", () => {
     const at = Date.now();
     await sink.deliver(only);
     expect(existsSync(path)).toBe(false);
-    while (!(existsSync(path) && finished(path)) && Date.now() - at < 5_000)
+    while (!(existsSync(path) && chunksWritten(path) === 1) && Date.now() - at < 5_000)
       await new Promise((r) => setTimeout(r, 20));
     expect(Date.now() - at).toBeGreaterThanOrEqual(MAX_HOLD_MS - 5);
     expect(Date.now() - at).toBeLessThan(MAX_HOLD_MS + 1_000);
-    // The MJPG writer's header is whole after every frame: a SIGKILL now loses nothing.
+    // The MJPG writer's chunk is whole and its header claims it: a SIGKILL now loses nothing.
     expect(probe(path)).toEqual({ rate: "25/1", frames: 1 });
     expect(sink.framesWritten).toBe(1);
     await sink.close();
