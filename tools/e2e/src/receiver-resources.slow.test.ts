@@ -153,11 +153,12 @@ function wakeupsByThread(pid: number): Map<string, number> {
 }
 
 /**
- * Wakeups of every thread of `pid` in each of `seconds` one-second windows, the median. A timer that runs whether
- * or not there is work wakes every window; V8's own one-off tasks (a collection some seconds after allocation
- * stops, on its helper threads too) fill a window or two, which the median leaves out.
+ * Wakeups of every thread of `pid` in each of `seconds` one-second windows, the fewest. A timer that runs whether or
+ * not there is work wakes the threads in every window; V8's own one-off tasks (its memory reducer's collections some
+ * seconds after start and after allocation stops, on its helper threads too) fill two or three windows in a row,
+ * which the fewest leaves out.
  */
-async function medianWakeupsPerSecond(pid: number, seconds: number): Promise<number> {
+async function fewestWakeupsPerSecond(pid: number, seconds: number): Promise<number> {
   const windows: number[] = [];
   let before = wakeupsByThread(pid);
   for (let i = 0; i < seconds; i++) {
@@ -168,7 +169,7 @@ async function medianWakeupsPerSecond(pid: number, seconds: number): Promise<num
     windows.push(total);
     before = after;
   }
-  return windows.sort((a, b) => a - b)[Math.floor(seconds / 2)]!;
+  return Math.min(...windows);
 }
 
 /** An idle receiver's status line ticks once a second, and it forgets a silent stream within a second of 10 s. */
@@ -186,7 +187,7 @@ describe("receiver: idle, it sleeps", () => {
     );
     cleanup.kill(receiver);
     const pid = receiver.child.pid ?? 0;
-    const beforeStream = await medianWakeupsPerSecond(pid, WINDOWS);
+    const beforeStream = await fewestWakeupsPerSecond(pid, WINDOWS);
 
     const sender = startSender([
       ...["--host", "127.0.0.1", "--port", String(port)],
@@ -195,12 +196,16 @@ describe("receiver: idle, it sleeps", () => {
     cleanup.kill(sender);
     expect(await sender.exited).toBe(0);
     // The stream is still tracked here (it is forgotten after 10 s of silence).
-    const afterStream = await medianWakeupsPerSecond(pid, WINDOWS);
+    const afterStream = await fewestWakeupsPerSecond(pid, WINDOWS);
 
     receiver.signal("SIGINT");
     expect(await receiver.exited).toBe(0);
     expect(readReceiverStats(statsFile).framesRecorded).toBe(25);
-    expect(beforeStream, "wakeups a second before any stream (median)").toBeLessThanOrEqual(IDLE_WAKEUPS_PER_SECOND);
-    expect(afterStream, "wakeups a second after the stream (median)").toBeLessThanOrEqual(IDLE_WAKEUPS_PER_SECOND);
+    expect(beforeStream, "wakeups a second before any stream (fewest of 5 s)").toBeLessThanOrEqual(
+      IDLE_WAKEUPS_PER_SECOND,
+    );
+    expect(afterStream, "wakeups a second after the stream (fewest of 5 s)").toBeLessThanOrEqual(
+      IDLE_WAKEUPS_PER_SECOND,
+    );
   });
 });
