@@ -53,4 +53,4 @@ export {
   type DisplayProbe,
   type DisplayProbeOptions,
 } from "./display/xdisplay.js";
-export { loadOpencv, opencvLoaded, opencvVersion } from "./opencv.js";
+export { loadOpencv, opencvLoaded, opencvVersion, useNativeOpencvOnly } from "./opencv.js";

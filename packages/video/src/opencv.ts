@@ -35,14 +35,18 @@ let nativeOnly = false;
 
 /**
  * The binding's compiled addon by itself, as its loader (`cjs/lib/cvloader.js`) finds it: a
- * Debug build if there is one, else Release. Its classes and constants are the same objects
- * the package hands out; what the package adds in JavaScript (the `*Async` promises, the
- * drawing and matching helpers of `ext/`) is missing.
+ * Debug build if there is one, else Release, with its `*Async` functions and methods made to
+ * return promises by the package's own `promisify.js` (one small file, some 5 ms), as the package
+ * does. Its classes and constants are the same objects the package hands out; what is missing is
+ * the drawing and matching helpers of `ext/` (`drawTextBox`, `toMatTypeName`, ...).
  */
 function loadNativeAddon(cvEntry: string): typeof OpenCV {
-  const build = join(dirname(cvEntry), "..", "..", "build");
+  const lib = dirname(cvEntry);
+  const build = join(lib, "..", "..", "build");
   const debug = join(build, "Debug", "opencv4nodejs.node");
-  return req(existsSync(debug) ? debug : join(build, "Release", "opencv4nodejs.node")) as typeof OpenCV;
+  const addon = req(existsSync(debug) ? debug : join(build, "Release", "opencv4nodejs.node")) as typeof OpenCV;
+  const promisify = (req(join(lib, "promisify.js")) as { default: (cv: typeof OpenCV) => typeof OpenCV }).default;
+  return promisify(addon);
 }
 
 function loadBinding(): typeof OpenCV {
@@ -59,12 +63,12 @@ function loadBinding(): typeof OpenCV {
 }
 
 /**
- * Makes `cv` load only the compiled addon, not the package's JavaScript around it, which costs a
- * process some 0.13 s of CPU and 18 MB more to load (its build helper, and promisifying and
- * extending several hundred functions: measured by hand, docs/benchmarks/receiver.md). For the
- * encoder process, which uses `VideoWriter`, `Mat` (`resize`), `Size` and constants, all native;
- * nothing that needs an `*Async` method or an `ext/` helper may run in a process that calls this.
- * Throws if OpenCV is loaded already.
+ * Makes `cv` load only the compiled addon (and the package's promisify step), not the rest of the
+ * package's JavaScript, which costs a process some 0.13 s of CPU and 18 MB more to load (its build
+ * helper and the `ext/` helpers: measured by hand, docs/benchmarks/receiver.md and efficiency.md).
+ * For the encoder process (`VideoWriter`, `Mat.resize`, `Size`, constants) and the sender (captures,
+ * `imencodeAsync`, `resizeAsync`, constants); nothing that needs an `ext/` helper may run in a
+ * process that calls this. Throws if OpenCV is loaded already.
  */
 export function useNativeOpencvOnly(): void {
   if (binding !== undefined) throw new Error("useNativeOpencvOnly: OpenCV is loaded already");
