@@ -6,6 +6,11 @@
  *
  * transcode(jpeg: Buffer, quality: 1..100): Promise<Buffer>, on libuv's thread pool. Rejects with
  * Error("JPEG_INVALID: ...") for input libjpeg cannot decode.
+ *
+ * encodeBgr(bgr: Buffer, width, height, quality: 1..100): Promise<Buffer>: bgr24 pixels (width * 3 bytes a row)
+ * to a baseline JPEG, with the settings OpenCV's imencode(".jpg") gives libjpeg (its defaults, 4:2:0, the
+ * quality's tables; BGR in through libjpeg-turbo's JCS_EXT_BGR), so that a process that only encodes
+ * frames (the sender's test pattern) need not load OpenCV, some 85 MB of libraries.
  */
 #include <node_api.h>
 #include <setjmp.h>
@@ -37,6 +42,9 @@ struct job {
   const unsigned char *input;
   size_t input_length;
   int quality;
+  /* encodeBgr: the frame's size (width 0: a transcode) */
+  int width;
+  int height;
   /* out */
   unsigned char *output;
   unsigned long output_length;
@@ -144,9 +152,50 @@ static void transcode(struct job *job) {
   job->error[0] = 0;
 }
 
+static void encode_bgr(struct job *job) {
+  struct jpeg_compress_struct out;
+  struct failure failure;
+  JSAMPROW row;
+  size_t stride = (size_t)job->width * 3;
+
+  out.err = jpeg_std_error(&failure.mgr);
+  failure.mgr.error_exit = on_error;
+  failure.mgr.emit_message = on_message;
+  failure.message[0] = 0;
+  job->output = NULL;
+  job->output_length = 0;
+  if (setjmp(failure.jump)) {
+    snprintf(job->error, sizeof job->error, "JPEG_ENCODE: %s", failure.message);
+    jpeg_destroy_compress(&out);
+    free(job->output);
+    job->output = NULL;
+    return;
+  }
+  jpeg_create_compress(&out);
+  jpeg_mem_dest(&out, &job->output, &job->output_length);
+  out.image_width = (JDIMENSION)job->width;
+  out.image_height = (JDIMENSION)job->height;
+  out.input_components = 3;
+  out.in_color_space = JCS_EXT_BGR;
+  jpeg_set_defaults(&out);
+  jpeg_set_quality(&out, job->quality, TRUE);
+  jpeg_start_compress(&out, TRUE);
+  while (out.next_scanline < out.image_height) {
+    row = (JSAMPROW)(job->input + (size_t)out.next_scanline * stride);
+    jpeg_write_scanlines(&out, &row, 1);
+  }
+  jpeg_finish_compress(&out);
+  jpeg_destroy_compress(&out);
+  job->error[0] = 0;
+}
+
 static void execute(napi_env env, void *data) {
+  struct job *job = (struct job *)data;
   (void)env;
-  transcode((struct job *)data);
+  if (job->width > 0)
+    encode_bgr(job);
+  else
+    transcode(job);
 }
 
 static void free_output(napi_env env, void *data, void *hint) {
@@ -164,7 +213,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   } else {
     napi_value message;
     free(job->output);
-    napi_create_string_utf8(env, job->error[0] != 0 ? job->error : "transcode failed", NAPI_AUTO_LENGTH, &message);
+    napi_create_string_utf8(env, job->error[0] != 0 ? job->error : "JPEG work failed", NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, NULL, message, &result);
     napi_reject_deferred(env, job->deferred, result);
   }
@@ -173,14 +222,34 @@ static void complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
+static napi_value queue(napi_env env, napi_value input, const void *bytes, size_t length, int32_t quality,
+                        int32_t width, int32_t height) {
+  napi_value promise, name;
+  struct job *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  job->input = bytes;
+  job->input_length = length;
+  job->quality = quality;
+  job->width = width;
+  job->height = height;
+  napi_create_reference(env, input, 1, &job->input_ref);
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, width > 0 ? "udpcam.jpegEncode" : "udpcam.jpegTranscode", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2], promise, name;
+  napi_value argv[2];
   bool is_buffer = false;
   void *bytes = NULL;
   size_t length = 0;
   int32_t quality = 0;
-  struct job *job;
 
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 2 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer) {
@@ -192,25 +261,40 @@ static napi_value start(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "JPEG quality must be an integer from 1 to 100");
     return NULL;
   }
-  job = calloc(1, sizeof *job);
-  if (job == NULL) {
-    napi_throw_error(env, NULL, "out of memory");
+  return queue(env, argv[0], bytes, length, quality, 0, 0);
+}
+
+static napi_value start_encode(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  bool is_buffer = false;
+  void *bytes = NULL;
+  size_t length = 0;
+  int32_t width = 0, height = 0, quality = 0;
+
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_value_int32(env, argv[1], &width) != napi_ok || napi_get_value_int32(env, argv[2], &height) != napi_ok) {
+    napi_throw_type_error(env, NULL, "encodeBgr(bgr: Buffer, width: number, height: number, quality: number)");
     return NULL;
   }
-  job->input = bytes;
-  job->input_length = length;
-  job->quality = quality;
-  napi_create_reference(env, argv[0], 1, &job->input_ref);
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "udpcam.jpegTranscode", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  napi_get_buffer_info(env, argv[0], &bytes, &length);
+  if (width < 1 || height < 1 || width > 65500 || height > 65500 || (size_t)width * 3 * (size_t)height != length) {
+    napi_throw_range_error(env, NULL, "encodeBgr: width * height * 3 must be the buffer's length (at most 65500 a side)");
+    return NULL;
+  }
+  if (napi_get_value_int32(env, argv[3], &quality) != napi_ok || quality < 1 || quality > 100) {
+    napi_throw_range_error(env, NULL, "JPEG quality must be an integer from 1 to 100");
+    return NULL;
+  }
+  return queue(env, argv[0], bytes, length, quality, width, height);
 }
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "transcode", NAPI_AUTO_LENGTH, start, NULL, &fn);
   napi_set_named_property(env, exports, "transcode", fn);
+  napi_create_function(env, "encodeBgr", NAPI_AUTO_LENGTH, start_encode, NULL, &fn);
+  napi_set_named_property(env, exports, "encodeBgr", fn);
   return exports;
 }

@@ -18,6 +18,11 @@ function heldMat(frame: Frame): Mat | undefined {
   return (frame as Partial<MatFrame>)[PIXELS];
 }
 
+/** Whether the frame's pixels are in a Mat (`matToFrame`: a capture's, a decoded JPEG's), not in JavaScript memory. */
+export function holdsMat(frame: Frame): boolean {
+  return heldMat(frame) !== undefined;
+}
+
 /**
  * A Mat over the frame's pixels, with no copy: the Mat the frame came from (`matToFrame`), or one over its
  * bytes. The latter does not keep the bytes alive: the caller must hold the frame until OpenCV is done with it.

@@ -52,6 +52,38 @@ describe("JPEG", () => {
     expect(Buffer.compare(back.bytes, decodeJpeg(jpeg).bytes)).toBe(0);
   });
 
+  // encodeJpegAsync encodes a frame in JavaScript memory with the package's libjpeg addon, not OpenCV.
+  it.each([
+    [640, 480, 1],
+    [640, 480, 50],
+    [640, 480, 95],
+    [640, 480, 100],
+    [1280, 720, 80],
+    [97, 61, 80],
+  ])("async, %ix%i at quality %i: byte for byte OpenCV's JPEG", async (width, height, quality) => {
+    const pattern = renderPatternFrame(77, width, height);
+    expect(Buffer.compare(await encodeJpegAsync(pattern, quality), encodeJpeg(pattern, quality))).toBe(0);
+  });
+
+  it("async, a frame over a plain Uint8Array and a frame still in OpenCV's Mat: the same bytes as OpenCV", async () => {
+    const plain = createFrame(new Uint8Array(frame.bytes), 640, 480);
+    expect(Buffer.compare(await encodeJpegAsync(plain, 80), encodeJpeg(frame, 80))).toBe(0);
+    const decoded = decodeJpeg(encodeJpeg(frame, 90));
+    expect(Buffer.compare(await encodeJpegAsync(decoded, 80), encodeJpeg(decoded, 80))).toBe(0);
+  });
+
+  it("async refuses quality outside 1-100 and a frame whose bytes do not match its size", async () => {
+    for (const q of [0, 101, 50.5, Number.NaN]) {
+      await expect(encodeJpegAsync(frame, q)).rejects.toSatisfy(
+        (e) => VideoError.isInstance(e) && e.code === "INVALID_OPTION",
+      );
+    }
+    const short = { ...frame, bytes: frame.bytes.subarray(0, 1000) };
+    await expect(encodeJpegAsync(short, 80)).rejects.toSatisfy(
+      (e) => VideoError.isInstance(e) && e.code === "INVALID_FRAME",
+    );
+  });
+
   it("refuses quality outside 1-100", () => {
     for (const q of [0, 101, 50.5, Number.NaN]) {
       expect(() => encodeJpeg(frame, q)).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));

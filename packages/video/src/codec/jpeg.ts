@@ -3,16 +3,21 @@
  * `frame.bytes` (bytes out): no copy either way.
  */
 import { describeCause, VideoError } from "../errors.js";
-import type { Frame, FrameMeta } from "../frame.js";
-import { frameToMat, keepAlive, matToFrame } from "../mat.js";
+import { assertFrame, type Frame, type FrameMeta } from "../frame.js";
+import { frameToMat, holdsMat, keepAlive, matToFrame } from "../mat.js";
 import { cv, type Mat } from "../opencv.js";
+import { jpegAddon } from "./jpeg-addon.js";
 
 export const DEFAULT_JPEG_QUALITY = 80;
 
-function jpegParams(quality: number): number[] {
+function checkQuality(quality: number): void {
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
     throw new VideoError("INVALID_OPTION", `JPEG quality must be an integer from 1 to 100, got ${quality}`);
   }
+}
+
+function jpegParams(quality: number): number[] {
+  checkQuality(quality);
   return [cv.IMWRITE_JPEG_QUALITY, quality];
 }
 
@@ -21,8 +26,20 @@ export function encodeJpeg(frame: Frame, quality = DEFAULT_JPEG_QUALITY): Uint8A
   return cv.imencode(".jpg", frameToMat(frame), jpegParams(quality));
 }
 
-/** `encodeJpeg` on libuv's thread pool, so the event loop keeps running. */
+/**
+ * `encodeJpeg` on libuv's thread pool, so the event loop keeps running. A frame whose pixels are in JavaScript
+ * memory (the test pattern, a raw frame) is encoded by the package's libjpeg addon, with OpenCV's settings and
+ * the same bytes out, so a process that only encodes such frames never loads OpenCV (some 85 MB of libraries);
+ * one whose pixels are still in a Mat (a capture's) by OpenCV.
+ */
 export async function encodeJpegAsync(frame: Frame, quality = DEFAULT_JPEG_QUALITY): Promise<Uint8Array> {
+  if (!holdsMat(frame)) {
+    checkQuality(quality);
+    assertFrame(frame);
+    const { bytes } = frame;
+    const pixels = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return jpegAddon().encodeBgr(pixels, frame.width, frame.height, quality);
+  }
   const params = jpegParams(quality);
   const encoded = await cv.imencodeAsync(".jpg", frameToMat(frame), params);
   keepAlive(frame);

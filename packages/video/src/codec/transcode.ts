@@ -4,22 +4,9 @@
  * OpenCV's decode + encode goes through BGR both ways; for a frame that is only re-encoded, that colour
  * conversion, the up- and downsampling and the BGR frame's memory cost about three times the JPEG work.
  */
-import { createRequire } from "node:module";
 import { VideoError, describeCause } from "../errors.js";
 import { DEFAULT_JPEG_QUALITY } from "./jpeg.js";
-
-interface Addon {
-  transcode(jpeg: Buffer, quality: number): Promise<Buffer>;
-}
-
-const req = createRequire(import.meta.url);
-let addon: Addon | undefined;
-
-function load(): Addon {
-  // Built by scripts/build-native.mjs into the package's build/Release (from src/codec or dist/codec alike).
-  addon ??= req("../../build/Release/jpeg_transcode.node") as Addon;
-  return addon;
-}
+import { jpegAddon } from "./jpeg-addon.js";
 
 /**
  * Decodes `jpeg` and encodes it again at `quality` (1-100), same size and sampling, on libuv's thread pool.
@@ -34,7 +21,7 @@ export async function transcodeJpegAsync(jpeg: Uint8Array, quality = DEFAULT_JPE
   }
   const input = Buffer.isBuffer(jpeg) ? jpeg : Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
   try {
-    return await load().transcode(input, quality);
+    return await jpegAddon().transcode(input, quality);
   } catch (cause) {
     throw new VideoError("JPEG_INVALID", `JPEG does not re-encode: ${describeCause(cause)}`, { cause });
   }

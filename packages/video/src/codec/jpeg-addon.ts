@@ -1,0 +1,20 @@
+/**
+ * The package's libjpeg addon (native/jpeg_transcode.c), loaded at its first use: JPEG re-encoded without
+ * leaving YCbCr (`transcode`), and bgr24 pixels encoded as OpenCV's imencode(".jpg") encodes them, byte for
+ * byte (`encodeBgr`), without loading OpenCV.
+ */
+import { createRequire } from "node:module";
+
+export interface JpegAddon {
+  transcode(jpeg: Buffer, quality: number): Promise<Buffer>;
+  encodeBgr(bgr: Buffer, width: number, height: number, quality: number): Promise<Buffer>;
+}
+
+const req = createRequire(import.meta.url);
+let addon: JpegAddon | undefined;
+
+export function jpegAddon(): JpegAddon {
+  // Built by scripts/build-native.mjs into the package's build/Release (from src/codec or dist/codec alike).
+  addon ??= req("../../build/Release/jpeg_transcode.node") as JpegAddon;
+  return addon;
+}
