@@ -58,7 +58,9 @@ describe("restarts", () => {
     const first = startSender(pattern(port, 25));
     cleanup.kill(first);
     await receiver.waitFor(/"msg":"recording to /);
-    await sleep(1_500);
+    // Long enough that the first run ends above the frame number the second sender has reached when it takes
+    // over (~2 s after the first went silent): the two runs are told apart by the numbers going down.
+    await sleep(3_000);
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
     await sleep(300);
