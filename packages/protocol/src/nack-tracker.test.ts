@@ -73,6 +73,27 @@ describe("the NACK tracker", () => {
     expect(r.nack.counters).toMatchObject({ nacksSent: 2, datagramsRequested: 6, datagramsRecoveredByNack: 3 });
   });
 
+  it("pending while a frame is unfinished or a gap is open, and not once every frame is through", () => {
+    const r = receiver();
+    expect(r.nack.pending).toBe(false);
+    const a = frame(0, payloads[0]!);
+    a.slice(0, 10).forEach((bytes, k) => r.push(bytes, k));
+    expect(r.nack.pending).toBe(true);
+    a.slice(10).forEach((bytes) => r.push(bytes, 10));
+    expect(r.frames).toHaveLength(1);
+    expect(r.nack.pending).toBe(false);
+    // A frame with a lost tail stays pending until the reassembler gives up on it at the latency budget.
+    frame(1, payloads[1]!)
+      .slice(0, 12)
+      .forEach((bytes, k) => r.push(bytes, 50 + k));
+    expect(r.nack.pending).toBe(true);
+    expect(asked(r.nack.due(75))).toEqual(["1:12+3"]);
+    r.expire(200);
+    expect(r.frames).toHaveLength(1);
+    expect(r.nack.due(200)).toEqual([]);
+    expect(r.nack.pending).toBe(false);
+  });
+
   it("reordering within the window is not asked for", () => {
     const r = receiver();
     const d = frame(0, payloads[0]!);

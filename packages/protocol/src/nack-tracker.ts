@@ -76,6 +76,11 @@ export interface NackTracker {
   forget(streamId: number): void;
   /** What to ask for now, one request per NACK datagram. */
   due(nowMs: number): NackRequest[];
+  /**
+   * Whether `due` may have something to ask for later: a gap is open, or a stream's newest frame is
+   * unfinished (its tail may be lost). False once every frame is finished: the caller can stop polling.
+   */
+  readonly pending: boolean;
   readonly counters: Readonly<NackTrackerCounters>;
 }
 
@@ -295,6 +300,14 @@ export function createNackTracker(options: NackTrackerOptions): NackTracker {
         }
       }
       return requests;
+    },
+
+    get pending() {
+      for (const stream of streams.values()) {
+        if (stream.frames.get(stream.newest)?.layout !== undefined) return true;
+        for (const frame of stream.frames.values()) if (frame.gaps.size > 0) return true;
+      }
+      return false;
     },
 
     get counters() {

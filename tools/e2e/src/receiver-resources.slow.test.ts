@@ -177,35 +177,44 @@ const IDLE_WAKEUPS_PER_SECOND = 5;
 const WINDOWS = 5;
 
 describe("receiver: idle, it sleeps", () => {
-  it(`its threads wake at most ${IDLE_WAKEUPS_PER_SECOND} times a second before any stream and after one ended`, async () => {
-    const dir = tempDir();
-    cleanup.add(dir.remove);
-    const port = await freePort();
-    const statsFile = join(dir.path, "stats.json");
-    const receiver = await startReceiver(
-      loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc: "MJPG", stats: statsFile }),
-    );
-    cleanup.kill(receiver);
-    const pid = receiver.child.pid ?? 0;
-    const beforeStream = await fewestWakeupsPerSecond(pid, WINDOWS);
+  // --nack on: the loss tracker is polled every 2 ms only while a frame is unfinished or a gap open.
+  it.each([
+    ["--nack off", []],
+    ["--nack on (both ends)", ["--nack", "on"]],
+  ] as const)(
+    `%s: its threads wake at most ${IDLE_WAKEUPS_PER_SECOND} times a second before any stream and after one ended`,
+    async (_name, nackArgs) => {
+      const dir = tempDir();
+      cleanup.add(dir.remove);
+      const port = await freePort();
+      const statsFile = join(dir.path, "stats.json");
+      const receiver = await startReceiver([
+        ...loopbackReceiveArgs(port, { output: join(dir.path, "out.avi"), fourcc: "MJPG", stats: statsFile }),
+        ...nackArgs,
+      ]);
+      cleanup.kill(receiver);
+      const pid = receiver.child.pid ?? 0;
+      const beforeStream = await fewestWakeupsPerSecond(pid, WINDOWS);
 
-    const sender = startSender([
-      ...["--host", "127.0.0.1", "--port", String(port)],
-      ...["--source", "test", "--codec", "jpeg", "--fps", "25", "--frames", "25"],
-    ]);
-    cleanup.kill(sender);
-    expect(await sender.exited).toBe(0);
-    // The stream is still tracked here (it is forgotten after 10 s of silence).
-    const afterStream = await fewestWakeupsPerSecond(pid, WINDOWS);
+      const sender = startSender([
+        ...["--host", "127.0.0.1", "--port", String(port)],
+        ...["--source", "test", "--codec", "jpeg", "--fps", "25", "--frames", "25"],
+        ...nackArgs,
+      ]);
+      cleanup.kill(sender);
+      expect(await sender.exited).toBe(0);
+      // The stream is still tracked here (it is forgotten after 10 s of silence).
+      const afterStream = await fewestWakeupsPerSecond(pid, WINDOWS);
 
-    receiver.signal("SIGINT");
-    expect(await receiver.exited).toBe(0);
-    expect(readReceiverStats(statsFile).framesRecorded).toBe(25);
-    expect(beforeStream, "wakeups a second before any stream (fewest of 5 s)").toBeLessThanOrEqual(
-      IDLE_WAKEUPS_PER_SECOND,
-    );
-    expect(afterStream, "wakeups a second after the stream (fewest of 5 s)").toBeLessThanOrEqual(
-      IDLE_WAKEUPS_PER_SECOND,
-    );
-  });
+      receiver.signal("SIGINT");
+      expect(await receiver.exited).toBe(0);
+      expect(readReceiverStats(statsFile).framesRecorded).toBe(25);
+      expect(beforeStream, "wakeups a second before any stream (fewest of 5 s)").toBeLessThanOrEqual(
+        IDLE_WAKEUPS_PER_SECOND,
+      );
+      expect(afterStream, "wakeups a second after the stream (fewest of 5 s)").toBeLessThanOrEqual(
+        IDLE_WAKEUPS_PER_SECOND,
+      );
+    },
+  );
 });

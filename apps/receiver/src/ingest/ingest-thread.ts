@@ -166,6 +166,18 @@ async function main(): Promise<void> {
     } else idleTimer = setTimeout(idleCheck, idleMs - quietMs);
   };
 
+  // Each NACK goes back from this socket to where its stream came from (a multicast stream's unicast source).
+  const nacking =
+    assembler.nacks === undefined
+      ? undefined
+      : onDemand(NACK_EVERY_MS, () => {
+          for (const nack of assembler.nacks!(performance.now()))
+            socket.send(nack.bytes, nack.to.port, nack.to.address, (error) => {
+              if (error) assembler.nackSendFailed?.();
+            });
+          return assembler.nacksPending!();
+        });
+
   socket.on("message", (datagram, from) => {
     datagramsReceived++;
     bytesReceived += datagram.length;
@@ -173,21 +185,11 @@ async function main(): Promise<void> {
     lastDatagramAt = now;
     for (const frame of assembler.push(datagram, now, from.address, from)) sendFrame(frame);
     reporting.want();
+    nacking?.want();
     if (assembler.framesInFlight > 0) expiring.want();
     if (assembler.streams > 0) forgetting.want();
     if (idleMs !== undefined && idleTimer === undefined) idleTimer = setTimeout(idleCheck, idleMs);
   });
-  // Each NACK goes back from this socket to where its stream came from (a multicast stream's unicast source).
-  const nackTimer =
-    assembler.nacks === undefined
-      ? undefined
-      : setInterval(() => {
-          for (const nack of assembler.nacks!(performance.now()))
-            socket.send(nack.bytes, nack.to.port, nack.to.address, (error) => {
-              if (error) assembler.nackSendFailed?.();
-            });
-        }, NACK_EVERY_MS);
-
   const address = socket.address();
   post({
     type: "listening",
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
     expiring.stop();
     forgetting.stop();
     clearTimeout(idleTimer);
-    clearInterval(nackTimer);
+    nacking?.stop();
     membership?.leave();
     socket.close(() => {
       post({ type: "closed", counters: counters() });
