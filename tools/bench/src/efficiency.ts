@@ -24,6 +24,7 @@ import { IMPLS } from "./peers.js";
 import { finish, start, type TimedChild } from "./proc.js";
 import { benchSession, runBench, writeReport } from "./report.js";
 import { measure, type BenchSetup } from "./runs.js";
+import { slope } from "./slope.js";
 import { median } from "./summary.js";
 
 const quick = readQuick(
@@ -116,25 +117,22 @@ async function senderRun(kind: SenderKind, clip: string, frames: number): Promis
   }
 }
 
-interface Slope {
+interface SenderSlope {
   /** CPU ms a frame: (CPU of the long run - CPU of the short one) / (LONG - SHORT), medians of RUNS. */
   readonly msPerFrame: number | undefined;
   /** What is left at 0 frames: process start-up and shut-down, seconds. */
   readonly startSeconds: number | undefined;
 }
 
-async function senderSlope(kind: SenderKind, clip: string): Promise<Slope> {
+async function senderSlope(kind: SenderKind, clip: string): Promise<SenderSlope> {
   const short: (number | undefined)[] = [];
   const long: (number | undefined)[] = [];
   for (let run = 0; run < RUNS; run++) {
     short.push(await senderRun(kind, clip, SHORT));
     long.push(await senderRun(kind, clip, LONG));
   }
-  const s = median(short);
-  const l = median(long);
-  if (s === undefined || l === undefined) return { msPerFrame: undefined, startSeconds: undefined };
-  const perFrame = (l - s) / (LONG - SHORT);
-  return { msPerFrame: perFrame * 1000, startSeconds: s - perFrame * SHORT };
+  const { perUnit, fixed } = slope({ units: SHORT, costs: short }, { units: LONG, costs: long });
+  return { msPerFrame: perUnit === undefined ? undefined : perUnit * 1000, startSeconds: fixed };
 }
 
 // ---------------------------------------------------------------- CPU per datagram
@@ -227,11 +225,23 @@ async function perDatagram(run: (bytes: number) => Promise<PairRun>): Promise<Pe
   });
   const s = med(small);
   const l = med(large);
-  const us = (a: number | undefined, b: number | undefined, da: number, db: number): number | undefined =>
-    a === undefined || b === undefined || da <= db ? undefined : ((a - b) * 1e6) / (da - db);
+  // The same bytes in fewer datagrams: the large runs are the short length, in datagrams.
+  const us = (units: (r: PairRun) => number, cpu: (r: PairRun) => number | undefined): number | undefined => {
+    const perUnit = slope(
+      { units: units(l), costs: large.map(cpu) },
+      { units: units(s), costs: small.map(cpu) },
+    ).perUnit;
+    return perUnit === undefined ? undefined : perUnit * 1e6;
+  };
   return {
-    senderUs: us(s.senderCpu, l.senderCpu, s.sent, l.sent),
-    receiverUs: us(s.receiverCpu, l.receiverCpu, s.received, l.received),
+    senderUs: us(
+      (r) => r.sent,
+      (r) => r.senderCpu,
+    ),
+    receiverUs: us(
+      (r) => r.received,
+      (r) => r.receiverCpu,
+    ),
     small: s,
     large: l,
   };
@@ -256,9 +266,9 @@ async function main(): Promise<void> {
     { label: "640x480", clip: clips[640] },
     { label: "1280x720", clip: clips[720] },
   ];
-  const perFrame: { label: string; rows: Record<SenderKind, Slope> }[] = [];
+  const perFrame: { label: string; rows: Record<SenderKind, SenderSlope> }[] = [];
   for (const size of sizes) {
-    const rows = {} as Record<SenderKind, Slope>;
+    const rows = {} as Record<SenderKind, SenderSlope>;
     for (const kind of ["gst", "reencode", "passthrough"] as const) {
       rows[kind] = await senderSlope(kind, size.clip);
       log(`${size.label} ${kind}: ${f2(rows[kind].msPerFrame)} ms/frame, start ${f2(rows[kind].startSeconds)} s`);
