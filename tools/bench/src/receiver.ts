@@ -1,6 +1,8 @@
 // The receiver's costs (issue 16), side by side with the peers in one run: memory recording one JPEG stream as
 // MJPG, a recording server of 8 JPEG streams against 1, raw 640x480 into DIVX against the seed's server, and JPEG
-// recorded as MJPG against GStreamer. Writes docs/benchmarks/receiver.md.
+// recorded as MJPG against GStreamer. CPU per frame is the marginal cost, from runs of two lengths (as efficiency.ts
+// does for the sender): a receiver runs for hours, so its start is reported beside it, not spread over 250 frames.
+// Writes docs/benchmarks/receiver.md.
 // Usage: node dist/receiver.js [--quick]. A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -17,15 +19,24 @@ import {
   writePatternClip,
 } from "@udpcam/testkit";
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
-import { IMPLS, type Impl } from "./peers.js";
+import { IMPLS, type Impl, type RunResult, type RunSpec } from "./peers.js";
 import { finish, start } from "./proc.js";
 import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { highestRate, measure, type BenchSetup, type RateResult } from "./runs.js";
-import type { Summary } from "./summary.js";
+import { slope } from "./slope.js";
+import { summarize, type Summary } from "./summary.js";
 
 const { quick } = readCommandLine("bench", BENCH_OPTIONS, BENCH_HELP);
 const RUNS = quick ? 1 : 3;
+/** The run length of the memory, intact and whole-run CPU figures (issue 16's table: 250 frames). */
 const FRAMES = quick ? 100 : 250;
+/**
+ * The second length of the CPU rows: (CPU at LONG - CPU at FRAMES) / (LONG - FRAMES) is CPU per frame. 400, not 750:
+ * a run costs its frames at 25 fps and ~2.5 s more, so 15 runs of 750 frames would add ~8 minutes to this bench's ~6
+ * (and 500 ~6); 400 adds ~4.5, ~10.5 minutes in all. 150 frames more leave a marginal figure within ~0.15 ms for JPEG
+ * (runs of 250 frames spread by ~0.01-0.02 s of CPU on a quiet machine) and ~0.3 ms for raw DIVX (~0.03 s).
+ */
+const LONG = quick ? 200 : 400;
 const RATE_FRAMES = quick ? 150 : 600;
 const SERVER_STREAMS = 8;
 const OUT = join(REPO_ROOT, "docs/benchmarks/receiver.md");
@@ -138,6 +149,39 @@ async function recordingServer(clip: string, streams: number): Promise<ServerRun
   return run;
 }
 
+interface CpuRow {
+  /** The runs of FRAMES frames: memory, intact and torn, whole-run CPU per frame. */
+  readonly short: Summary;
+  /** The runs of LONG frames. */
+  readonly long: Summary;
+  /** Receiver CPU ms a frame, start taken out: (median CPU at LONG - median at FRAMES) / (LONG - FRAMES). */
+  readonly msPerFrame: number | undefined;
+  /** What is left at 0 frames, seconds: process start (and its encoder's), shut-down, idle before and after. */
+  readonly startSeconds: number | undefined;
+}
+
+/** RUNS runs of FRAMES and of LONG frames at 25 fps, interleaved (so that a change of load reaches both lengths). */
+async function cpuRow(spec: Omit<RunSpec, "dir" | "frames">): Promise<CpuRow> {
+  const short: RunResult[] = [];
+  const long: RunResult[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    short.push(...(await measure(setup, { ...spec, frames: FRAMES }, 1)).runs);
+    long.push(...(await measure(setup, { ...spec, frames: LONG }, 1)).runs);
+  }
+  const cpu = (r: RunResult): number | undefined => r.receiverCpuSeconds;
+  const { perUnit, fixed } = slope({ units: FRAMES, costs: short.map(cpu) }, { units: LONG, costs: long.map(cpu) });
+  const row = {
+    short: summarize(short),
+    long: summarize(long),
+    msPerFrame: perUnit === undefined ? undefined : perUnit * 1000,
+    startSeconds: fixed,
+  };
+  setup.progress(
+    `${spec.impl.id}: ${f2(row.msPerFrame)} ms/frame, start ${f2(row.startSeconds)} s, whole ${FRAMES}-frame run ${f2(row.short.receiverMsPerFrame)} ms/frame`,
+  );
+  return row;
+}
+
 /** The receiver's own peak (--stats resources), median of the runs, MiB. */
 function ownPeakMiB(summary: Summary): number | undefined {
   const values = summary.runs
@@ -164,16 +208,16 @@ function version(command: string, args: string[]): string {
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const clip = join(dir, "clip-640x480.avi");
-  await writePatternClip(clip, { width: 640, height: 480, frames: Math.max(FRAMES, RATE_FRAMES) });
-  const at25 = { clip, width: 640, height: 480, fps: 25, frames: FRAMES, loss: undefined, record: true } as const;
+  await writePatternClip(clip, { width: 640, height: 480, frames: Math.max(LONG, RATE_FRAMES) });
+  const at25 = { clip, width: 640, height: 480, fps: 25, loss: undefined, record: true } as const;
 
   // JPEG recorded as MJPG at 25 fps: memory (default auto and explicit MJPG), CPU against GStreamer.
-  const jpegAuto = await measure(setup, { ...at25, impl: oursJpegAuto });
-  const jpegMjpg = await measure(setup, { ...at25, impl: IMPLS["ours-jpeg"] });
-  const gstJpeg = await measure(setup, { ...at25, impl: IMPLS["gst-jpeg"] });
+  const jpegAuto = await cpuRow({ ...at25, impl: oursJpegAuto });
+  const jpegMjpg = await cpuRow({ ...at25, impl: IMPLS["ours-jpeg"] });
+  const gstJpeg = await cpuRow({ ...at25, impl: IMPLS["gst-jpeg"] });
   // Raw 640x480 into DIVX at 25 fps: CPU against the seed's server (8 MB buffer).
-  const rawOurs = await measure(setup, { ...at25, impl: IMPLS["ours-raw"] });
-  const rawSeed = await measure(setup, { ...at25, impl: IMPLS["seed-8mb"] });
+  const rawOurs = await cpuRow({ ...at25, impl: IMPLS["ours-raw"] });
+  const rawSeed = await cpuRow({ ...at25, impl: IMPLS["seed-8mb"] });
   // The recording server: 1 and 8 streams, same run.
   const one = await recordingServer(clip, 1);
   const eight = await recordingServer(clip, SERVER_STREAMS);
@@ -186,42 +230,49 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const push = (...more: string[]): void => void lines.push(...more);
   const clean = (s: Summary): string => `${s.intact}/${s.sent} intact, ${s.torn} torn`;
+  /** A CPU row's evidence: marginal ms a frame, start, the whole FRAMES-frame run, intact at both lengths. */
+  const cpuEvidence = (name: string, row: CpuRow): string =>
+    `${name} ${f2(row.msPerFrame)} ms a frame, start ${f2(row.startSeconds)} s (whole ${FRAMES}-frame run ${f2(row.short.receiverMsPerFrame)} ms; intact ${row.short.intact}/${row.short.sent}, ${row.long.intact}/${row.long.sent}, torn ${row.short.torn}, ${row.long.torn})`;
   push(
     "# The receiver: memory and CPU per frame, against the peers in the same run",
     "",
-    `- Date: ${new Date(startedAt).toISOString()}; this bench took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
+    `- Date: ${new Date(startedAt).toISOString()}; this bench took ${((Date.now() - startedAt) / 1000).toFixed(0)} s${quick ? " (--quick: one run each, short runs; not for comparison)" : ""}`,
     `- Machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}`,
     `- Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")} (2 cores: above 2 the machine was shared; compare rows of this run)`,
     `- Versions: udpcam ${version("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"])}; Node ${process.version}; ${version("gst-launch-1.0", ["--version"])}`,
-    `- ${RUNS === 1 ? "One run" : `Median of ${RUNS} runs`} per row (the rate search: ${RUNS} runs a step, the same rule as end-to-end.md); ${FRAMES} frames of the 640x480 test-pattern clip at 25 fps, plain loopback. CPU: user + system of the whole receiver process from GNU time, process start and its encoder processes included, per frame sent. "Own peak": the receiver process's maxrss from its --stats (\`resources.peakRssBytes\`), its encoder processes not included; GNU time's figure is the largest of the process and its children.`,
+    `- The 640x480 test-pattern clip at 25 fps, plain loopback. ${RUNS === 1 ? "One run" : `Median of ${RUNS} runs`} per figure (the rate search: ${RUNS === 1 ? "one run" : `${RUNS} runs`} a step, the same rule as end-to-end.md). CPU is user + system of the whole receiver process from GNU time, its encoder processes included (the seed's server and GStreamer are one process each).`,
+    `- Each CPU row is run for ${FRAMES} and for ${LONG} frames, the two lengths interleaved. *ms/frame* is (median CPU of the ${LONG}-frame runs - median of the ${FRAMES}-frame runs) / ${LONG - FRAMES}: what one more frame costs, process start taken out. *start s* is what that line leaves at 0 frames: the process's start (Node and its ingest thread, the encoder process with OpenCV, GStreamer's plugins, Python), shut-down, and the idle time before the first frame and after the last (ours and GStreamer get SIGINT 1.5 s after the sender ends, the seed's server exits after 1 s of silence): paid once a process, which for a receiver that runs for hours is per start, not per frame. *whole ${FRAMES}-frame run* is the CPU of the ${FRAMES}-frame run, start included, divided by the frames sent (what issue 16's table measured). The CPU targets are judged on *ms/frame*.`,
+    `- Memory, intact and torn are from the ${FRAMES}-frame runs (intact and torn of the ${LONG}-frame runs in their own column); the recording server runs ${FRAMES} frames a stream, its CPU is whole-run. "Own peak": the receiver process's maxrss from its --stats (\`resources.peakRssBytes\`), its encoder processes not included; GNU time's figure is the largest of the process and its children.`,
     "",
     "## Targets",
     "",
     "| target | result | evidence |",
     "| --- | --- | --- |",
-    `| receiver peak memory recording one JPEG stream as MJPG, no window, no viewer: under 80 MiB | ${mark((ownPeakMiB(jpegAuto) ?? 999) < 80 && (ownPeakMiB(jpegMjpg) ?? 999) < 80)} | own peak ${f1(ownPeakMiB(jpegAuto))} MiB with the default --fourcc auto, ${f1(ownPeakMiB(jpegMjpg))} MiB with --fourcc MJPG (GNU time, children included: ${f1(jpegAuto.receiverPeakMiB)} / ${f1(jpegMjpg.receiverPeakMiB)}); ${clean(jpegAuto)} |`,
-    `| recording server, 8 JPEG streams, MJPG: every frame recorded, receiver RSS (with children) under 150 MiB, CPU per frame no higher than 1 stream's | ${mark(eight.recorded === eight.sent && eight.treePeakMiB < 150 && atMost(eight.receiverCpuMsPerFrame, one.receiverCpuMsPerFrame))} | 8 streams: ${eight.recorded}/${eight.sent} recorded, ${f1(eight.treePeakMiB)} MiB, ${f2(eight.receiverCpuMsPerFrame)} ms/frame; 1 stream: ${one.recorded}/${one.sent}, ${f1(one.treePeakMiB)} MiB, ${f2(one.receiverCpuMsPerFrame)} ms/frame (bytes intact: tools/e2e recording-server.slow.test.ts) |`,
-    `| raw 640x480 into DIVX: receiver CPU per frame at most the seed's (8 MB buffer) | ${mark(atMost(rawOurs.receiverMsPerFrame, rawSeed.receiverMsPerFrame))} | at 25 fps: udpcam ${f2(rawOurs.receiverMsPerFrame)} ms (${clean(rawOurs)}), seed ${f2(rawSeed.receiverMsPerFrame)} ms (${clean(rawSeed)}) |`,
+    `| receiver peak memory recording one JPEG stream as MJPG, no window, no viewer: under 80 MiB | ${mark((ownPeakMiB(jpegAuto.short) ?? 999) < 80 && (ownPeakMiB(jpegMjpg.short) ?? 999) < 80)} | own peak ${f1(ownPeakMiB(jpegAuto.short))} MiB with the default --fourcc auto, ${f1(ownPeakMiB(jpegMjpg.short))} MiB with --fourcc MJPG (GNU time, children included: ${f1(jpegAuto.short.receiverPeakMiB)} / ${f1(jpegMjpg.short.receiverPeakMiB)}); ${clean(jpegAuto.short)} |`,
+    `| recording server, 8 JPEG streams, MJPG: every frame recorded, receiver RSS (with children) under 150 MiB, CPU per frame no higher than 1 stream's | ${mark(eight.recorded === eight.sent && eight.treePeakMiB < 150 && atMost(eight.receiverCpuMsPerFrame, one.receiverCpuMsPerFrame))} | 8 streams: ${eight.recorded}/${eight.sent} recorded, ${f1(eight.treePeakMiB)} MiB, ${f2(eight.receiverCpuMsPerFrame)} ms/frame; 1 stream: ${one.recorded}/${one.sent}, ${f1(one.treePeakMiB)} MiB, ${f2(one.receiverCpuMsPerFrame)} ms/frame (whole run; bytes intact: tools/e2e recording-server.slow.test.ts) |`,
+    `| raw 640x480 into DIVX: receiver CPU per frame at most the seed's (8 MB buffer) | ${mark(atMost(rawOurs.msPerFrame, rawSeed.msPerFrame))} | at 25 fps: ${cpuEvidence("udpcam", rawOurs)}; ${cpuEvidence("seed", rawSeed)} |`,
     `| raw 640x480 into DIVX: sustained rate, every frame intact, at least the seed's | ${mark(rateOurs?.sustained !== undefined && (rateSeed?.sustained === undefined || rateOurs.sustained.fps >= rateSeed.sustained.fps))} | ${[rateOurs, rateSeed].map((r) => (r === undefined ? "" : `${r.impl.id}: ${r.sustained === undefined ? `none (tried ${r.tried.map((t) => (t === 0 ? "flat out" : t)).join(", ")})` : `${r.sustained.fps.toFixed(0)} fps${r.sustained.aimed ? ` (paced at ${r.sustained.aimed})` : " (flat out)"}, ${f2(r.sustained.summary.receiverMsPerFrame)} ms/frame`}; flat out ${r.flatOut.intact}/${r.flatOut.sent}`)).join("; ")} |`,
-    `| JPEG recorded as MJPG: receiver CPU per frame at most GStreamer's | ${mark(atMost(jpegMjpg.receiverMsPerFrame, gstJpeg.receiverMsPerFrame))} | at 25 fps: udpcam ${f2(jpegMjpg.receiverMsPerFrame)} ms (default auto ${f2(jpegAuto.receiverMsPerFrame)}), GStreamer ${f2(gstJpeg.receiverMsPerFrame)} ms (${clean(gstJpeg)}; it decodes and writes raw BGR into Matroska) |`,
+    `| JPEG recorded as MJPG: receiver CPU per frame at most GStreamer's | ${mark(atMost(jpegMjpg.msPerFrame, gstJpeg.msPerFrame))} | at 25 fps: ${cpuEvidence("udpcam --fourcc MJPG", jpegMjpg)}; ${cpuEvidence("default auto", jpegAuto)}; ${cpuEvidence("GStreamer", gstJpeg)} (it decodes and writes raw BGR into Matroska) |`,
     "",
     "## Rows",
     "",
-    "| row | intact / sent | torn | receiver CPU ms/frame | receiver peak MiB (GNU time) | own peak MiB |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    `| row | intact / sent, ${FRAMES} / ${LONG} frames | torn | receiver CPU ms/frame | start s | whole ${FRAMES}-frame run, ms/frame | receiver peak MiB (GNU time) | own peak MiB |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   );
-  for (const [name, s] of [
+  for (const [name, row] of [
     [oursJpegAuto.label, jpegAuto],
     [IMPLS["ours-jpeg"].label, jpegMjpg],
     [IMPLS["gst-jpeg"].label, gstJpeg],
     [`${IMPLS["ours-raw"].label}, recorded as DIVX (auto)`, rawOurs],
     [IMPLS["seed-8mb"].label, rawSeed],
-  ] as const)
+  ] as const) {
+    const { short: s, long: l } = row;
     push(
-      `| ${name} | ${s.intact} / ${s.sent} | ${s.torn} | ${f2(s.receiverMsPerFrame)} | ${f1(s.receiverPeakMiB)} | ${f1(ownPeakMiB(s))} |`,
+      `| ${name} | ${s.intact} / ${s.sent}, ${l.intact} / ${l.sent} | ${s.torn}, ${l.torn} | ${f2(row.msPerFrame)} | ${f2(row.startSeconds)} | ${f2(s.receiverMsPerFrame)} | ${f1(s.receiverPeakMiB)} | ${f1(ownPeakMiB(s))} |`,
     );
+  }
   push(
     "",
     "Node's own floor on this machine, for the memory row: an empty `node -e ''` peaks at about 39 MiB, the same with one idle worker thread at about 51 MiB (measured by hand with GNU time, 2026-12-02).",
