@@ -5,9 +5,9 @@
  * With one file per stream, a stream whose place another takes (delivery's
  * stream gate, `--max-streams`) has its file finished before the newcomer's
  * opens, so no more files are open than streams are taken.
- * An RTP stream carries no rate: its first frames are held (in memory, at most
- * `MAX_HOLD_MS`) until their timestamps say it, then its file opens at that rate
- * and they are written in order (recording-rate.ts).
+ * An RTP stream carries no rate: its first frames are held until their timestamps
+ * say it, then its file opens at that rate and they are written in order
+ * (recording-hold.ts).
  */
 import { UserError, type Logger } from "@udpcam/appkit";
 import type { FrameEvent } from "@udpcam/protocol";
@@ -21,8 +21,7 @@ import {
   type Recording,
   type RecordInput,
 } from "@udpcam/video";
-import { rtpTimestampOf } from "../ingest/rtp-frame-rate.js";
-import { MAX_HOLD_MS, RecordingRateProbe, type RateDecision } from "./recording-rate.js";
+import { RateHolds, type Opening } from "./recording-hold.js";
 import type { DeliveredFrame, Sink } from "./sink.js";
 
 /** Streams whose recorded frames are counted at once (more than the stream caps let be live). */
@@ -44,22 +43,6 @@ export interface RecordingTotals {
   readonly files: readonly string[];
 }
 
-/** A frame held until its file opens, with its hold on the frame's buffer. */
-interface Held {
-  readonly frame: DeliveredFrame;
-  readonly release: () => void;
-}
-
-/** A file not opened yet: an RTP stream's first frames, while its rate is measured. */
-interface Pending {
-  /** The stream whose timestamps say the rate (the one that opens the file). */
-  readonly streamId: number;
-  readonly probe: RecordingRateProbe;
-  readonly frames: Held[];
-  bytes: number;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
 export class RecordingSink implements Sink {
   readonly name = "recording";
   /** A frame's pixels are held (`frame.hold()`) until the recording has handed them to its encoder. */
@@ -77,7 +60,7 @@ export class RecordingSink implements Sink {
   #finished: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   /** Per path: frames held until the file's rate is known (RTP). */
-  readonly #pending = new Map<string, Pending>();
+  readonly #holds: RateHolds;
   /** Deliveries and the hold timer's flushes, one at a time. */
   #serial: Promise<void> = Promise.resolve();
   /** A flush the timer ran failed: thrown at the next delivery (the app stops, as for a failed write). */
@@ -86,7 +69,9 @@ export class RecordingSink implements Sink {
   constructor(
     private readonly options: RecordingSinkOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#holds = new RateHolds((path) => void this.#flushOnTimer(path), logger);
+  }
 
   accepts(): boolean {
     return true;
@@ -121,13 +106,7 @@ export class RecordingSink implements Sink {
 
   /** Frames held until their file's rate is known: the sink queue counts them against its bounds. */
   get heldFrames(): { readonly frames: number; readonly bytes: number } {
-    let frames = 0;
-    let bytes = 0;
-    for (const pending of this.#pending.values()) {
-      frames += pending.frames.length;
-      bytes += pending.bytes;
-    }
-    return { frames, bytes };
+    return this.#holds.held;
   }
 
   deliver(frame: DeliveredFrame): Promise<void> {
@@ -139,14 +118,9 @@ export class RecordingSink implements Sink {
     // Frames are delivered one at a time, in order: every frame of a replaced stream is written by now.
     for (const streamId of this.#toFinish.splice(0)) await this.#finish(streamId);
     const path = this.#pathFor(frame.event);
-    const pending = this.#pending.get(path) ?? this.#startHolding(path, frame);
-    if (pending === undefined) return this.#write(path, frame, frame.hold(), frame.fps);
-    pending.frames.push({ frame, release: frame.hold() });
-    pending.bytes += frame.event.payload.byteLength;
-    const timestamp = rtpTimestampOf(frame.event);
-    if (frame.event.streamId === pending.streamId && timestamp !== undefined) pending.probe.add(timestamp);
-    const decision = pending.probe.decide(Date.now());
-    if (decision !== undefined) await this.#open(path, pending, decision);
+    const held = this.#holds.offer(path, frame, this.#recordings.has(path));
+    if (held === undefined) return this.#write(path, frame, frame.hold(), frame.fps);
+    if (held !== "held") await this.#writeHeld(path, held);
   }
 
   /** Runs `work` after every delivery and flush before it. */
@@ -154,22 +128,6 @@ export class RecordingSink implements Sink {
     const run = this.#serial.then(work);
     this.#serial = run.catch(() => undefined);
     return run;
-  }
-
-  /** An RTP stream's first frame for a file not open: held, with a timer that opens the file at the latest. */
-  #startHolding(path: string, frame: DeliveredFrame): Pending | undefined {
-    if (this.#recordings.has(path) || rtpTimestampOf(frame.event) === undefined) return undefined;
-    const timer = setTimeout(() => void this.#flushOnTimer(path), MAX_HOLD_MS);
-    timer.unref();
-    const pending: Pending = {
-      streamId: frame.event.streamId,
-      probe: new RecordingRateProbe(Date.now()),
-      frames: [],
-      bytes: 0,
-      timer,
-    };
-    this.#pending.set(path, pending);
-    return pending;
   }
 
   #flushOnTimer(path: string): Promise<void> {
@@ -181,34 +139,18 @@ export class RecordingSink implements Sink {
 
   /** Opens the file of `path` if its frames are still held, at the rate known by now. */
   async #flush(path: string): Promise<void> {
-    const pending = this.#pending.get(path);
-    if (pending === undefined) return;
-    await this.#open(path, pending, pending.probe.settle());
+    const held = this.#holds.settle(path);
+    if (held !== undefined) await this.#writeHeld(path, held);
   }
 
-  /** Opens the held file at the decided rate and writes its frames, in the order they came. */
-  async #open(path: string, pending: Pending, decision: RateDecision): Promise<void> {
-    this.#pending.delete(path);
-    clearTimeout(pending.timer);
-    const waited = Date.now() - pending.probe.startedAt;
-    const stream = pending.streamId.toString(16).padStart(8, "0");
-    const held = `${pending.frames.length} frames held ${waited} ms`;
-    const note =
-      decision.kind === "measured"
-        ? `, stream ${stream}'s rate from its RTP timestamps over ${decision.steps} steps, ${held}`
-        : `, stream ${stream}'s rate not measurable (${decision.why}), ${held}`;
-    if (decision.kind === "fallback")
-      this.logger.warn(
-        { path, streamId: pending.streamId },
-        `stream ${stream} sends RTP, which carries no frame rate, and its timestamps did not step (${decision.why}): recording at ${decision.fps} fps`,
-      );
-    const frames = pending.frames.splice(0);
+  /** Writes a file's held frames at their rate, in the order they came (which opens the file). */
+  async #writeHeld(path: string, { frames, fps, note }: Opening): Promise<void> {
     // Each frame's hold is #write's to release once handed to it; those after a failed write are released here.
     let handed = 0;
     try {
       for (const { frame, release } of frames) {
         handed++;
-        await this.#write(path, frame, release, decision.fps, handed === 1 ? note : "");
+        await this.#write(path, frame, release, fps, handed === 1 ? note : "");
       }
     } finally {
       for (const { release } of frames.slice(handed)) release();
@@ -241,9 +183,9 @@ export class RecordingSink implements Sink {
 
   async close(): Promise<void> {
     await this.#serial;
-    for (const [path, pending] of [...this.#pending]) {
+    for (const path of this.#holds.paths) {
       try {
-        await this.#open(path, pending, pending.probe.settle());
+        await this.#flush(path);
       } catch (error) {
         this.logger.error({ err: error, path }, `writing the held frames of ${path} failed: ${String(error)}`);
       }
