@@ -11,6 +11,12 @@
  * to a baseline JPEG, with the settings OpenCV's imencode(".jpg") gives libjpeg (its defaults, 4:2:0, the
  * quality's tables; BGR in through libjpeg-turbo's JCS_EXT_BGR), so that a process that only encodes
  * frames (the sender's test pattern) need not load OpenCV, some 85 MB of libraries.
+ *
+ * setSendBuffer(fd, bytes): number: asks for a send buffer of `bytes` on socket `fd` (SO_SNDBUF), returns what
+ * the socket has then (getsockopt: Linux caps the request at net.core.wmem_max and doubles it for its own
+ * bookkeeping), or -1 when `fd` is not a socket or the call failed. Never throws for a failed call: a smaller
+ * buffer only means more, smaller writes. For the encoder process's stdin (a socket pair), so that a frame goes
+ * in one write rather than ten (src/record/encoder-spawn.ts).
  */
 #include <node_api.h>
 #include <setjmp.h>
@@ -18,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <sys/socket.h>
 
 struct failure {
   struct jpeg_error_mgr mgr;
@@ -290,11 +297,33 @@ static napi_value start_encode(napi_env env, napi_callback_info info) {
   return queue(env, argv[0], bytes, length, quality, width, height);
 }
 
+static napi_value set_send_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int32_t fd = -1, bytes = 0;
+  int got = -1;
+  socklen_t length = sizeof got;
+
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &bytes) != napi_ok || fd < 0 || bytes < 1) {
+    napi_throw_type_error(env, NULL, "setSendBuffer(fd: integer >= 0, bytes: integer >= 1)");
+    return NULL;
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &length) != 0)
+    got = -1;
+  napi_create_int32(env, got, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "transcode", NAPI_AUTO_LENGTH, start, NULL, &fn);
   napi_set_named_property(env, exports, "transcode", fn);
   napi_create_function(env, "encodeBgr", NAPI_AUTO_LENGTH, start_encode, NULL, &fn);
   napi_set_named_property(env, exports, "encodeBgr", fn);
+  napi_create_function(env, "setSendBuffer", NAPI_AUTO_LENGTH, set_send_buffer, NULL, &fn);
+  napi_set_named_property(env, exports, "setSendBuffer", fn);
   return exports;
 }

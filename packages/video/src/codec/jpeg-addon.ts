@@ -1,13 +1,16 @@
 /**
  * The package's libjpeg addon (native/jpeg_transcode.c), loaded at its first use: JPEG re-encoded without
  * leaving YCbCr (`transcode`), and bgr24 pixels encoded as OpenCV's imencode(".jpg") encodes them, byte for
- * byte (`encodeBgr`), without loading OpenCV.
+ * byte (`encodeBgr`), without loading OpenCV; and a socket's send buffer set (`setSendBuffer`), which Node does
+ * not offer for its pipes.
  */
 import { createRequire } from "node:module";
 
 export interface JpegAddon {
   transcode(jpeg: Buffer, quality: number): Promise<Buffer>;
   encodeBgr(bgr: Buffer, width: number, height: number, quality: number): Promise<Buffer>;
+  /** SO_SNDBUF on socket `fd`: returns what the socket has then (Linux doubles the request), or -1 if it failed. */
+  setSendBuffer(fd: number, bytes: number): number;
 }
 
 const req = createRequire(import.meta.url);

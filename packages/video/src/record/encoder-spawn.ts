@@ -11,6 +11,7 @@ import { access } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jpegAddon } from "../codec/jpeg-addon.js";
 import { describeCause, VideoError } from "../errors.js";
 import { checkContainer } from "./formats.js";
 import { checkOutputPath } from "./output-path.js";
@@ -139,11 +140,37 @@ export async function prepareEncoding(
  */
 let spare: ChildProcess | undefined;
 
+/**
+ * The send buffer asked for on the encoder's stdin, a Unix socket pair: with Linux's default (208 KiB) a
+ * 640x480 frame went as five writes of 214 KiB, each waiting for the encoder to read the one before
+ * (`EAGAIN`, then an epoll wake-up) on both ends. Linux caps the request at net.core.wmem_max (4 MiB here,
+ * 8 MiB of bookkeeping: a 1280x720 frame in one write); a lower cap only means more writes. The bytes in
+ * the socket are frames the recorder already counts as queued.
+ */
+export const STDIN_SEND_BUFFER_BYTES = 4 << 20;
+
+/**
+ * Raises the send buffer of a child's stdin (see above). Returns the socket's buffer then (what Linux
+ * reports: twice what it grants), or -1 where it is left as it was: not a socket, no file descriptor
+ * to be had, or the package's addon not built.
+ */
+export function widenStdin(child: ChildProcess): number {
+  // Node offers no socket options for its pipes: the handle's file descriptor (Unix only).
+  const fd = (child.stdin as { _handle?: { fd?: unknown } } | null)?._handle?.fd;
+  if (typeof fd !== "number" || fd < 0) return -1;
+  try {
+    return jpegAddon().setSendBuffer(fd, STDIN_SEND_BUFFER_BYTES);
+  } catch {
+    return -1;
+  }
+}
+
 function spawnEncoder(script: string): ChildProcess {
   const encoder = spawn(process.execPath, [script, String(process.pid)], {
     stdio: ["pipe", "ignore", "pipe", "ipc"],
     serialization: "json",
   });
+  widenStdin(encoder);
   for (const handle of handles(encoder)) handle?.unref();
   // Also: an "error" event without a listener would throw.
   encoder.on("error", () => undefined);
