@@ -1,9 +1,11 @@
 /**
  * What the sender loads for the source and codec it has: the test pattern sent as JPEG (or raw) needs no OpenCV,
  * some 85 MB of libraries (its JPEG comes from the video package's libjpeg addon, byte for byte what OpenCV's
- * imencode makes); an MJPG file source still does (OpenCV's FFmpeg backend reads it), which the check sees. Memory figures are measured by hand
+ * imencode makes), nor does an MJPG AVI sent as it is (its chunks are read in JavaScript); an MJPG file in another
+ * container still does (OpenCV's FFmpeg backend reads it), which the check sees. Memory figures are measured by hand
  * (docs/benchmarks/efficiency.md), not asserted here.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -52,7 +54,7 @@ async function send(source: string) {
   expect(await sender.exited, sender.stderr()).toBe(0);
   expect(await receiver.exited).toBe(0);
   expect(readReceiverStats(statsFile).framesRecorded).toBe(FRAMES);
-  return { seen, output, jpegs: recordedJpegs(output, dir.path) };
+  return { seen, output, dir: dir.path, jpegs: recordedJpegs(output, dir.path) };
 }
 
 describe("sender: what the test pattern loads", () => {
@@ -63,9 +65,18 @@ describe("sender: what the test pattern loads", () => {
     jpegs.forEach((jpeg, n) => expect(Buffer.compare(jpeg, patternJpeg(n, 640, 480, 80)), `frame ${n}`).toBe(0));
   });
 
-  it("an MJPG file sent as it is: OpenCV is loaded to read it (the check above can see it)", async () => {
+  it("an MJPG AVI sent as it is: no OpenCV either (its chunks are read in JavaScript), the same JPEG bytes", async () => {
     const recorded = await send("test");
     const { seen, jpegs } = await send(recorded.output);
+    expect(seen).toEqual([]);
+    expect(jpegs).toEqual(recorded.jpegs);
+  });
+
+  it("an MJPG file in another container is read by FFmpeg: OpenCV is loaded (the check above can see it)", async () => {
+    const recorded = await send("test");
+    const mkv = join(recorded.dir, "copy.mkv");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", recorded.output, "-c:v", "copy", mkv]);
+    const { seen, jpegs } = await send(mkv);
     expect(seen.length).toBeGreaterThan(0);
     expect(jpegs).toEqual(recorded.jpegs);
   });

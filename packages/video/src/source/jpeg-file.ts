@@ -1,10 +1,48 @@
-/** An MJPG video file read as its JPEG bytes (raw mode: FFmpeg's packets, not decoded), for pass-through. */
+/**
+ * An MJPG video file read as its JPEG bytes, for pass-through: an AVI from its chunks (no OpenCV loaded), any other
+ * container in FFmpeg's raw mode (its packets, not decoded).
+ */
 import { cv } from "../opencv.js";
+import { AviJpegReader } from "./avi-jpeg.js";
 import { firstRawJpeg } from "./ffmpeg-capture.js";
 import type { JpegFrame, JpegSource } from "./jpeg-frame.js";
-import { PacedCaptureSource } from "./paced-capture.js";
+import { PacedCaptureSource, PacedSource } from "./paced-capture.js";
 import { checkFps, DEFAULT_FPS, type Pace } from "./source.js";
-import { openVideoFile } from "./video-file.js";
+import { checkVideoFile, openVideoFile } from "./video-file.js";
+
+class AviJpegSource extends PacedSource<JpegFrame> implements JpegSource {
+  readonly kind = "file" as const;
+
+  constructor(
+    private readonly reader: AviJpegReader,
+    width: number,
+    height: number,
+    fps: number,
+    description: string,
+    pace: Pace,
+  ) {
+    super(width, height, fps, description, pace);
+  }
+
+  protected async produce(): Promise<JpegFrame | undefined> {
+    await this.pacer?.wait();
+    const jpeg = await this.reader.next();
+    return jpeg === undefined ? undefined : jpegFrame(this, jpeg, this.sequence++);
+  }
+
+  protected override release(): void {
+    super.release();
+    this.reader.close().catch(() => undefined);
+  }
+}
+
+function jpegFrame(
+  source: { readonly width: number; readonly height: number },
+  jpeg: Uint8Array,
+  sequence: number,
+): JpegFrame {
+  return { kind: "jpeg", width: source.width, height: source.height, jpeg, captureTime: Date.now(), sequence };
+}
 
 class JpegFileSource extends PacedCaptureSource<JpegFrame> implements JpegSource {
   readonly kind = "file" as const;
@@ -31,14 +69,7 @@ class JpegFileSource extends PacedCaptureSource<JpegFrame> implements JpegSource
       if (mat.empty || mat.rows !== 1) return undefined;
       jpeg = mat.getData();
     }
-    return {
-      kind: "jpeg",
-      width: this.width,
-      height: this.height,
-      jpeg,
-      captureTime: Date.now(),
-      sequence: this.sequence++,
-    };
+    return jpegFrame(this, jpeg, this.sequence++);
   }
 }
 
@@ -51,6 +82,14 @@ export async function openJpegFile(
   options: { readonly pace?: Pace; readonly fps?: number } = {},
 ): Promise<JpegSource | undefined> {
   if (options.fps !== undefined) checkFps(options.fps);
+  await checkVideoFile(path);
+  const avi = await AviJpegReader.open(path);
+  if (avi !== undefined) {
+    const { width, height } = avi.header;
+    const fps = options.fps ?? (avi.header.fps !== undefined && avi.header.fps <= 1000 ? avi.header.fps : DEFAULT_FPS);
+    const description = `file ${path} (${width}x${height} @ ${Math.round(fps * 100) / 100} fps, JPEG passed through)`;
+    return new AviJpegSource(avi, width, height, fps, description, options.pace ?? "realtime");
+  }
   const probe = await openVideoFile(path, { pace: "asap" });
   await probe.close();
   const capture = new cv.VideoCapture(path, cv.CAP_FFMPEG);

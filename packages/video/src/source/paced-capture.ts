@@ -1,12 +1,11 @@
-/** What the sources that read an OpenCV capture share: size, fps and description, pacing, and release. */
+/** What paced sources share (size, fps, description, pacing), and what those reading an OpenCV capture add. */
 import type { cv } from "../opencv.js";
 import { BaseSource, Pacer, type Pace } from "./source.js";
 
-export abstract class PacedCaptureSource<T> extends BaseSource<T> {
+export abstract class PacedSource<T> extends BaseSource<T> {
   protected pacer: Pacer | undefined;
 
   constructor(
-    protected readonly capture: InstanceType<typeof cv.VideoCapture>,
     readonly width: number,
     readonly height: number,
     readonly fps: number,
@@ -19,6 +18,23 @@ export abstract class PacedCaptureSource<T> extends BaseSource<T> {
 
   protected release(): void {
     this.pacer = undefined;
+  }
+}
+
+export abstract class PacedCaptureSource<T> extends PacedSource<T> {
+  constructor(
+    protected readonly capture: InstanceType<typeof cv.VideoCapture>,
+    width: number,
+    height: number,
+    fps: number,
+    description: string,
+    pace: Pace,
+  ) {
+    super(width, height, fps, description, pace);
+  }
+
+  protected override release(): void {
+    super.release();
     this.capture.release();
   }
 }

@@ -13,15 +13,8 @@ export interface VideoFileOptions {
   readonly fps?: number;
 }
 
-/**
- * Reads a video file (anything FFmpeg decodes) and ends cleanly at its end.
- * Throws `VideoError` `FILE_NOT_FOUND` or `FILE_UNREADABLE`, naming the path.
- */
-export async function openVideoFile(
-  path: string,
-  options: VideoFileOptions = {},
-): Promise<FrameSource & { readonly frameCount: number | undefined }> {
-  if (options.fps !== undefined) checkFps(options.fps);
+/** Throws `VideoError` `FILE_NOT_FOUND` or `FILE_UNREADABLE`, naming the path, unless `path` is a readable file. */
+export async function checkVideoFile(path: string): Promise<void> {
   let isFile: boolean;
   try {
     isFile = (await stat(path)).isFile();
@@ -34,6 +27,18 @@ export async function openVideoFile(
   } catch (cause) {
     throw new VideoError("FILE_UNREADABLE", `video file not readable (permission denied): ${path}`, { cause });
   }
+}
+
+/**
+ * Reads a video file (anything FFmpeg decodes) and ends cleanly at its end.
+ * Throws `VideoError` `FILE_NOT_FOUND` or `FILE_UNREADABLE`, naming the path.
+ */
+export async function openVideoFile(
+  path: string,
+  options: VideoFileOptions = {},
+): Promise<FrameSource & { readonly frameCount: number | undefined }> {
+  if (options.fps !== undefined) checkFps(options.fps);
+  await checkVideoFile(path);
   let capture: InstanceType<typeof cv.VideoCapture>;
   try {
     capture = new cv.VideoCapture(path, cv.CAP_FFMPEG);
