@@ -45,6 +45,13 @@ const SEND_BUFFER_BYTES = 8 << 20;
 const PACING_SHARE = { v1: 0.8, legacy: 0.5, rtp: 0.8 } as const;
 /** What may go out at once ahead of the even schedule: one 46 KB legacy datagram at a time. */
 const PACING_BURST_BYTES = { v1: 128 * 1024, legacy: LEGACY_DATAGRAM_BYTES, rtp: 128 * 1024 } as const;
+/**
+ * v1: bursts of at most 128 KiB (two 65,507-byte datagrams), each when the even schedule is due, the pacer asleep
+ * in between: a raw 640x480 frame is 8 bursts, so the receiver wakes about 8 times a frame instead of once per
+ * datagram, and no burst is more than a default 208 KiB receive buffer holds. Legacy and RTP: topped up every
+ * millisecond (the original server's four-datagram buffer; RTP peers measured with that schedule).
+ */
+const PACING_SCHEDULE = { v1: "bursts", legacy: "even", rtp: "even" } as const;
 /** A timer wakes the pacer about once a millisecond. */
 const WAKE_MS = 1;
 
@@ -252,6 +259,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
   const windowMs = (1000 / fps) * PACING_SHARE[config.protocol];
   const burstBytes = PACING_BURST_BYTES[config.protocol];
   const perWake = maxPerWake(config.protocol, windowMs);
+  const schedule = PACING_SCHEDULE[config.protocol];
 
   const pump = async (): Promise<void> => {
     let next = source.read();
@@ -263,13 +271,16 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
         // The next frame is read (and a file decoded) while this one is encoded on the thread
         // pool and sent.
         next = last ? Promise.resolve(undefined) : source.read();
-        // The window counts from when the frame was due, so the time spent encoding it comes out
-        // of the window instead of slowing the frame rate.
-        const dueAt = clock.now();
+        // The window counts from when the frame was due, so the time spent encoding it comes out of the window
+        // instead of slowing the frame rate. v1: from its capture, so the time it waited for the previous frame
+        // to go out comes out too, and a sender that fell behind (a late timer, a busy machine) catches up instead
+        // of falling further behind. Legacy and RTP: from now, as before.
+        const waited = config.protocol === "v1" ? Math.max(0, Date.now() - frame.captureTime) : 0;
+        const dueAt = clock.now() - waited;
         const datagrams = await encoder.encode(frame);
         await sendSpread(
           datagrams,
-          { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes, maxPerWake: perWake },
+          { windowMs: Math.max(0, windowMs - (clock.now() - dueAt)), burstBytes, maxPerWake: perWake, schedule },
           send,
           clock,
         );

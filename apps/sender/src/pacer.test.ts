@@ -82,3 +82,74 @@ describe("sendSpread", () => {
     expect(burst.length - new Set(burst).size).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe("sendSpread with schedule bursts", () => {
+  /** A raw 640x480 frame as v1 packs it on loopback: 14 full 65,507-byte datagrams and the rest. */
+  const rawFrame = (): Uint8Array[] =>
+    Array.from({ length: 15 }, (_, i) => new Uint8Array(i < 14 ? 65_507 : 5_230).fill(i));
+
+  async function wire(
+    datagrams: readonly Uint8Array[],
+    windowMs: number,
+    clock = fakeClock(),
+  ): Promise<{ time: number; bytes: number; first: number[] }[]> {
+    const bursts: { time: number; bytes: number; first: number[] }[] = [];
+    await sendSpread(
+      datagrams,
+      { windowMs, burstBytes: PACING_BURST_BYTES, schedule: "bursts" },
+      (d) => {
+        const last = bursts.at(-1);
+        if (last?.time === clock.time) {
+          last.bytes += d.length;
+          last.first.push(d[0] ?? -1);
+        } else bursts.push({ time: clock.time, bytes: d.length, first: [d[0] ?? -1] });
+      },
+      clock,
+    );
+    return bursts;
+  }
+
+  it("sends a raw frame in bursts of at most 128 KiB, one a wake-up, spaced so the frame fills the window", async () => {
+    const datagrams = rawFrame();
+    const total = datagrams.reduce((sum, d) => sum + d.length, 0);
+    const bursts = await wire(datagrams, 32);
+
+    // Every datagram once, in order; two 65,507-byte datagrams a burst, the last alone.
+    expect(bursts.flatMap((b) => b.first)).toEqual(datagrams.map((d) => d[0]));
+    expect(bursts.map((b) => b.first.length)).toEqual([2, 2, 2, 2, 2, 2, 2, 1]);
+    for (const burst of bursts) expect(burst.bytes).toBeLessThanOrEqual(PACING_BURST_BYTES);
+    // Each burst when the even schedule reaches its first byte (half a millisecond early at most), not before.
+    let before = 0;
+    for (const burst of bursts) {
+      expect(burst.time).toBeGreaterThanOrEqual((before * 32) / total - 0.5);
+      expect(burst.time).toBeLessThanOrEqual((before * 32) / total + 0.001);
+      before += burst.bytes;
+    }
+    const gaps = bursts.slice(1).map((b, i) => b.time - (bursts[i]?.time ?? 0));
+    for (const gap of gaps) expect(gap).toBeGreaterThan(4);
+    expect(bursts.at(-1)?.time).toBeLessThanOrEqual(32);
+  });
+
+  it("at a high frame rate, where bursts are due faster than a timer wakes, sends what is due at each wake-up", async () => {
+    const datagrams = rawFrame();
+    // 200 fps: 80% of 5 ms. Bursts are due every ~0.57 ms, the pacer sleeps at least 1 ms.
+    const bursts = await wire(datagrams, 4);
+    expect(bursts.flatMap((b) => b.first)).toEqual(datagrams.map((d) => d[0]));
+    expect(bursts.at(-1)?.time).toBeLessThanOrEqual(4);
+    for (const gap of bursts.slice(1).map((b, i) => b.time - (bursts[i]?.time ?? 0)))
+      expect(gap).toBeGreaterThanOrEqual(1);
+    expect(bursts.length).toBeLessThanOrEqual(5);
+  });
+
+  it("sends at once when the window is under 2 ms (a late frame)", async () => {
+    const bursts = await wire(rawFrame(), 1.5);
+    expect(bursts).toHaveLength(1);
+    expect(bursts[0]?.first).toHaveLength(15);
+  });
+
+  it("sends a datagram larger than a burst alone, and small ones together", async () => {
+    const datagrams = [200_000, 60_000, 60_000, 130_000, 1_472].map((n, i) => new Uint8Array(n).fill(i));
+    const bursts = await wire(datagrams, 40);
+    expect(bursts.map((b) => b.first)).toEqual([[0], [1, 2], [3], [4]]);
+  });
+});

@@ -21,14 +21,27 @@ export interface Pacing {
    * one burst; with a limit it falls behind instead and the frame takes longer.
    */
   readonly maxPerWake?: number;
+  /**
+   * `even` (the default): each wake-up, about once a millisecond, tops the frame up to the even schedule plus
+   * `burstBytes`, so a raw frame's 65,507-byte datagrams go out one a wake-up and the receiver wakes once per
+   * datagram. `bursts`: the datagrams go out in bursts of at most `burstBytes` (a datagram larger than that alone),
+   * each when the even schedule reaches its first byte, and the pacer sleeps until the next one is due: as few
+   * wake-ups on both sides as the burst size allows, the same average rate. `maxPerWake` applies to `even` only.
+   */
+  readonly schedule?: "even" | "bursts";
 }
+
+/** A burst due this close ahead is sent now: a timer fires on whole milliseconds, and sleeping again for less is a wake-up for nothing. */
+const EARLY_MS = 0.5;
 
 export async function sendSpread(
   datagrams: readonly Uint8Array[],
-  { windowMs, burstBytes, maxPerWake = Infinity }: Pacing,
+  pacing: Pacing,
   send: (datagram: Uint8Array) => void,
   clock: PacerClock,
 ): Promise<void> {
+  if (pacing.schedule === "bursts") return sendBursts(datagrams, pacing, send, clock);
+  const { windowMs, burstBytes, maxPerWake = Infinity } = pacing;
   let total = 0;
   for (const datagram of datagrams) total += datagram.length;
   const start = clock.now();
@@ -47,5 +60,34 @@ export async function sendSpread(
       thisWake++;
     }
     if (next < datagrams.length) await clock.sleep(1);
+  }
+}
+
+async function sendBursts(
+  datagrams: readonly Uint8Array[],
+  { windowMs, burstBytes }: Pacing,
+  send: (datagram: Uint8Array) => void,
+  clock: PacerClock,
+): Promise<void> {
+  let total = 0;
+  for (const datagram of datagrams) total += datagram.length;
+  const start = clock.now();
+  const spreadMs = windowMs < MIN_WINDOW_MS ? 0 : windowMs;
+  let sent = 0;
+  let next = 0;
+  while (next < datagrams.length) {
+    // Every burst whose first byte the even schedule has reached (a late wake-up sends all of them).
+    const elapsed = clock.now() - start + EARLY_MS;
+    const reached = spreadMs === 0 || elapsed >= spreadMs ? Infinity : (total * elapsed) / spreadMs;
+    while (next < datagrams.length && sent <= reached) {
+      let burst = 0;
+      do {
+        const datagram = datagrams[next++] as Uint8Array;
+        send(datagram);
+        burst += datagram.length;
+      } while (next < datagrams.length && burst + (datagrams[next] as Uint8Array).length <= burstBytes);
+      sent += burst;
+    }
+    if (next < datagrams.length) await clock.sleep(Math.max(1, (sent * spreadMs) / total - (clock.now() - start)));
   }
 }

@@ -60,3 +60,30 @@ describe("sender, flat out", () => {
     expect(peakKiB / 1024).toBeLessThan(400);
   }, 60_000);
 });
+
+describe("sender, paced raw", () => {
+  it("a receiver with the system's default 208 KiB buffer gets every datagram of every raw frame at 25 fps", async () => {
+    // 106,496 asked is 212,992 granted (the kernel doubles it): the default rmem, three 65,507-byte datagrams.
+    // A raw 640x480 frame is 900 KB; sent at once, all but three of its fifteen datagrams would be lost.
+    const counter = createSocket({ type: "udp4", recvBufferSize: 106_496 });
+    const bytes: number[] = [];
+    counter.on("message", (datagram) => bytes.push(datagram.length));
+    await new Promise<void>((done) => counter.bind(0, "127.0.0.1", done));
+    cleanup.add(() => counter.close());
+    expect(counter.getRecvBufferSize()).toBeLessThanOrEqual(212_992);
+
+    const frames = 50;
+    const sender = startSender([
+      ...["--source", "test", "--fps", "25", "--frames", String(frames), "--codec", "raw"],
+      ...["--host", "127.0.0.1", "--port", String(counter.address().port)],
+    ]);
+    cleanup.kill(sender);
+    expect(await sender.exited, sender.stderr()).toBe(0);
+    await new Promise((done) => setTimeout(done, 200));
+
+    expect(bytes).toHaveLength(frames * DATAGRAMS_PER_FRAME);
+    expect(bytes.reduce((sum, n) => sum + n, 0)).toBe(
+      frames * (LEGACY_FRAME_BYTES + DATAGRAMS_PER_FRAME * HEADER_BYTES),
+    );
+  }, 60_000);
+});
