@@ -28,7 +28,7 @@ import { describeCause, VideoError } from "../errors.js";
 import { useNativeOpencvOnly } from "../opencv.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
 import type { ReaderData, ReaderMessage } from "./encoder-input.js";
-import type { EncoderEvent } from "./encoder-wire.js";
+import { ACKNOWLEDGE_MS, type EncoderEvent } from "./encoder-wire.js";
 
 // This process writes with VideoWriter and scales with Mat.resize only: the compiled addon is enough.
 useNativeOpencvOnly();
@@ -48,9 +48,40 @@ if (Number.isInteger(recorderPid) && recorderPid > 0) {
   }, ORPHAN_CHECK_MS).unref();
 }
 
-function send(event: EncoderEvent, then?: () => void): void {
+/** Frames encoded and not yet told (`written` holds back: see `ACKNOWLEDGE_MS`), and how many of them were scaled. */
+let unacknowledged = 0;
+let unacknowledgedScaled = 0;
+let acknowledgeTimer: NodeJS.Timeout | undefined;
+/** From the start record. */
+let acknowledgeEvery = 1;
+
+function post(event: EncoderEvent, then?: () => void): void {
   if (process.send === undefined || !process.connected) return orphaned();
   process.send(event, undefined, {}, () => then?.());
+}
+
+/** Tells the recorder of the frames encoded so far, if any. */
+function acknowledge(): void {
+  clearTimeout(acknowledgeTimer);
+  acknowledgeTimer = undefined;
+  if (unacknowledged === 0) return;
+  const event: EncoderEvent = { event: "written", frames: unacknowledged, scaled: unacknowledgedScaled };
+  unacknowledged = 0;
+  unacknowledgedScaled = 0;
+  post(event);
+}
+
+function written(scaled: boolean): void {
+  unacknowledged++;
+  if (scaled) unacknowledgedScaled++;
+  if (unacknowledged >= acknowledgeEvery) acknowledge();
+  else acknowledgeTimer ??= setTimeout(acknowledge, ACKNOWLEDGE_MS);
+}
+
+/** Any other event: the frames encoded before it are told first, so the recorder sees them in order. */
+function send(event: EncoderEvent, then?: () => void): void {
+  acknowledge();
+  post(event, then);
 }
 
 /** Sends the last event, then exits: nothing is left to do. */
@@ -100,6 +131,7 @@ reader.on("message", (message: ReaderMessage) => {
     }
     case "start":
       if (writer !== undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a second start record"));
+      acknowledgeEvery = message.options.acknowledgeEvery;
       writer = new SegmentedWriter(message.options, (segment) => send({ event: "file", segment }));
       return;
     case "frame":
@@ -111,7 +143,7 @@ reader.on("message", (message: ReaderMessage) => {
         const { scaled } = writer.write(message.width, message.height, bytes);
         // OpenCV is done with the pixels once write returns: the reader may fill the buffer again.
         returns.postMessage(message.bytes.buffer, [message.bytes.buffer as ArrayBuffer]);
-        send({ event: "written", scaled });
+        written(scaled);
       } catch (cause) {
         fail(cause);
       }

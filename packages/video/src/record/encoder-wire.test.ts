@@ -51,7 +51,13 @@ describe("record headers", () => {
   );
 
   it("start: a header giving the JSON's length, then the JSON", () => {
-    const options: EncoderOptions = { path: "/tmp/é.avi", fourcc: "DIVX", fps: 25, framesPerSegment: null };
+    const options: EncoderOptions = {
+      path: "/tmp/é.avi",
+      fourcc: "DIVX",
+      fps: 25,
+      framesPerSegment: null,
+      acknowledgeEvery: 12,
+    };
     const record = startRecord(options);
     const json = Buffer.from(JSON.stringify(options));
     expect(hex(record.subarray(0, RECORD_HEADER_BYTES))).toBe(
@@ -76,11 +82,12 @@ describe("record headers", () => {
       kind: "probe",
       length: json.byteLength,
     });
-    const stream = Buffer.concat([record, startRecord({ ...options, framesPerSegment: null })]);
+    const start = { ...options, framesPerSegment: null, acknowledgeEvery: 1 };
+    const stream = Buffer.concat([record, startRecord(start)]);
     const records = [...readRecords(reader(stream, 5))];
     expect(records).toEqual([
       { kind: "probe", options },
-      { kind: "start", options: { ...options, framesPerSegment: null } },
+      { kind: "start", options: start },
     ]);
   });
 
@@ -152,7 +159,13 @@ function drain(
 const pixels = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 const first = pixels(2 * 1 * 3, 1);
 const second = pixels(3 * 2 * 3, 2);
-const options: EncoderOptions = { path: "/tmp/out.avi", fourcc: "MJPG", fps: 30, framesPerSegment: 30 };
+const options: EncoderOptions = {
+  path: "/tmp/out.avi",
+  fourcc: "MJPG",
+  fps: 30,
+  framesPerSegment: 30,
+  acknowledgeEvery: 1,
+};
 const start = startRecord(options);
 const stream = Buffer.concat([start, frameRecordHeader(2, 1), first, closeRecord(), frameRecordHeader(3, 2), second]);
 const expected: EncoderRecord[] = [
@@ -222,7 +235,13 @@ describe("readRecords", () => {
 });
 
 describe("encoder options and events", () => {
-  const options: EncoderOptions = { path: "/tmp/out.avi", fourcc: "DIVX", fps: 25, framesPerSegment: null };
+  const options: EncoderOptions = {
+    path: "/tmp/out.avi",
+    fourcc: "DIVX",
+    fps: 25,
+    framesPerSegment: null,
+    acknowledgeEvery: 8,
+  };
 
   it("options round-trip through JSON", () => {
     expect(parseEncoderOptions(JSON.stringify(options))).toEqual(options);
@@ -241,6 +260,8 @@ describe("encoder options and events", () => {
     ["fps 0", JSON.stringify({ ...options, fps: 0 }), /fps/],
     ["0 frames a segment", JSON.stringify({ ...options, framesPerSegment: 0 }), /framesPerSegment/],
     ["fractional frames a segment", JSON.stringify({ ...options, framesPerSegment: 2.5 }), /framesPerSegment/],
+    ["no acknowledgeEvery", JSON.stringify({ ...options, acknowledgeEvery: undefined }), /acknowledgeEvery/],
+    ["acknowledgeEvery 0", JSON.stringify({ ...options, acknowledgeEvery: 0 }), /acknowledgeEvery/],
   ])("options: refuses %s", (_name, text, message) => {
     expect(() => parseEncoderOptions(text)).toThrow(message);
   });
@@ -257,7 +278,8 @@ describe("encoder options and events", () => {
     { event: "probed", error: "cannot record DIVX to /tmp/out.avi: no encoder" },
     { event: "file", segment: null },
     { event: "file", segment: 3 },
-    { event: "written", scaled: false },
+    { event: "written", frames: 1, scaled: 0 },
+    { event: "written", frames: 3, scaled: 3 },
     { event: "failed", code: null, message: "boom" },
     { event: "failed", code: "CODEC_UNAVAILABLE", message: "cannot open" },
     { event: "closed" },
@@ -273,7 +295,10 @@ describe("encoder options and events", () => {
     { event: "file", path: "/tmp/out.avi" },
     { event: "file", segment: -1 },
     { event: "file", segment: "1" },
-    { event: "written", scaled: 1 },
+    { event: "written", scaled: false },
+    { event: "written", frames: 0, scaled: 0 },
+    { event: "written", frames: 2, scaled: 3 },
+    { event: "written", frames: 1.5, scaled: 0 },
     { event: "probed" },
     { event: "probed", error: 1 },
     { event: "failed", code: "CLOSED", message: "x" },

@@ -27,8 +27,9 @@
  *
  * The encoder answers on the IPC channel with `EncoderEvent`s, in order: `file` when
  * it opens a file (the recorder knows the names: it gives the encoder absolute paths,
- * its callers see the path as they gave it), `probed` once per probe record, `written` once per frame
- * encoded, `failed` once (it then encodes nothing more), `closed` after the close record.
+ * its callers see the path as they gave it), `probed` once per probe record, `written` for frames
+ * encoded (a count: at most `acknowledgeEvery` frames or `ACKNOWLEDGE_MS` after the first of them, and
+ * always before any other event), `failed` once (it then encodes nothing more), `closed` after the close record.
  */
 import { describeCause, VideoError } from "../errors.js";
 
@@ -57,7 +58,17 @@ export interface EncoderOptions {
   readonly fps: number;
   /** Frames per file; `null`: one file (JSON has no Infinity). */
   readonly framesPerSegment: number | null;
+  /** The encoder says `written` once this many frames are encoded (or `ACKNOWLEDGE_MS` after the first of them). */
+  readonly acknowledgeEvery: number;
 }
+
+/**
+ * The longest the encoder holds back a `written` event. An event a frame cost both processes a wake-up,
+ * a JSON message and its handling (about 0.1 ms of the recorder's CPU a frame, `perf`); held back up to
+ * this long, one event covers 2-3 frames at 25 fps, and the recorder's queue counts them as queued
+ * meanwhile (its bound holds: the encoder no longer needs their bytes).
+ */
+export const ACKNOWLEDGE_MS = 100;
 
 /** What a probe record asks: write one 16x16 frame to `path` (the probe file, removed after) with the codec. */
 export interface ProbeOptions {
@@ -258,7 +269,16 @@ export function parseEncoderOptions(text: string | undefined): EncoderOptions {
   ) {
     throw new Error("encoder options: framesPerSegment must be null or an integer >= 1");
   }
-  return { path: o.path, fourcc: o.fourcc, fps: o.fps, framesPerSegment: o.framesPerSegment };
+  if (!(typeof o.acknowledgeEvery === "number" && Number.isInteger(o.acknowledgeEvery) && o.acknowledgeEvery >= 1)) {
+    throw new Error("encoder options: acknowledgeEvery must be an integer >= 1");
+  }
+  return {
+    path: o.path,
+    fourcc: o.fourcc,
+    fps: o.fps,
+    framesPerSegment: o.framesPerSegment,
+    acknowledgeEvery: o.acknowledgeEvery,
+  };
 }
 
 /** Codes the encoder passes on as they are; anything else becomes `WRITE_FAILED` naming the frame. */
@@ -269,7 +289,8 @@ export type EncoderEvent =
   | { readonly event: "file"; readonly segment: number | null }
   /** The answer to a probe record: null, or why the codec cannot be written there (`CODEC_UNAVAILABLE`). */
   | { readonly event: "probed"; readonly error: string | null }
-  | { readonly event: "written"; readonly scaled: boolean }
+  /** `frames` more frames were encoded (in order), `scaled` of them scaled to the recording's size. */
+  | { readonly event: "written"; readonly frames: number; readonly scaled: number }
   | { readonly event: "failed"; readonly code: EncoderFailureCode | null; readonly message: string }
   | { readonly event: "closed" };
 
@@ -286,7 +307,16 @@ export function parseEncoderEvent(value: unknown): EncoderEvent {
       if (m.error === null || typeof m.error === "string") return { event: "probed", error: m.error };
       break;
     case "written":
-      if (typeof m.scaled === "boolean") return { event: "written", scaled: m.scaled };
+      if (
+        typeof m.frames === "number" &&
+        Number.isInteger(m.frames) &&
+        m.frames >= 1 &&
+        typeof m.scaled === "number" &&
+        Number.isInteger(m.scaled) &&
+        m.scaled >= 0 &&
+        m.scaled <= m.frames
+      )
+        return { event: "written", frames: m.frames, scaled: m.scaled };
       break;
     case "failed":
       if (typeof m.message === "string" && (m.code === null || m.code === "CODEC_UNAVAILABLE"))

@@ -279,9 +279,9 @@ class VideoRecorder implements Recorder {
         break;
       case "written":
         if (this.failure !== undefined) break;
-        this.inFlightBytes -= this.inFlight.shift()?.byteLength ?? 0;
-        this.framesWritten++;
-        if (event.scaled) this.framesScaled++;
+        for (const frame of this.inFlight.splice(0, event.frames)) this.inFlightBytes -= frame.byteLength;
+        this.framesWritten += event.frames;
+        this.framesScaled += event.scaled;
         this.admitWaiting();
         break;
       case "failed":
@@ -413,7 +413,14 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   // Absolute for the encoder, whose working folder is the one this process had when it started.
   return new VideoRecorder(
     path,
-    { path: resolve(path), fourcc, fps, framesPerSegment: perSegment },
+    {
+      path: resolve(path),
+      fourcc,
+      fps,
+      framesPerSegment: perSegment,
+      // A quarter of the queue at most is frames encoded and not yet told: a queue of 1-7 frames hears of each.
+      acknowledgeEvery: Math.max(1, Math.floor(queueLimit / 4)),
+    },
     script,
     options.onSizeMismatch ?? "scale",
     queueLimit,
