@@ -11,4 +11,12 @@ fi
 source scripts/opencv-env.sh
 pnpm exec turbo run build --filter="@udpcam/$1..." --output-logs=errors-only
 pnpm --filter "$1" deploy --prod "$2"
+dir=$(realpath "$2")
+# pnpm leaves two ties to this checkout (pnpm/pnpm#12176 and the hoisted self-link): the workspace
+# packages' files are hard links to ours, so a rebuild here would change the deployed files, and
+# node_modules/.pnpm/node_modules/@udpcam/APP links back to apps/APP (nothing resolves it).
+find "$dir" -type f -links +1 -exec sh -c 'for f; do cp -p "$f" "$f.copy" && mv -f "$f.copy" "$f"; done' _ {} +
+find "$dir" -type l | while read -r link; do
+  case "$(realpath -m "$link")" in "$dir"/*) ;; *) rm -f "$link" ;; esac
+done
 echo "deployed: node $2/dist/main.js --help"

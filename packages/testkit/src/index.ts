@@ -1,7 +1,7 @@
 export { NETSIM_CLI, RECEIVER_MAIN, REPO_ROOT, SEED_CLIENT, SEED_SERVER, SENDER_MAIN, SYSTEM_PYTHON } from "./paths.js";
 export { freePort, readJson, tempDir, waitForFile, waitForUdpPort } from "./files.js";
 export { killAllChildren, spawnChild, type Child, type ChildOptions } from "./child.js";
-export { RECEIVER_LISTENING, receiverArgv, senderArgv, startReceiver, startSender } from "./apps.js";
+export { RECEIVER_LISTENING, receiverArgv, senderArgv, startReceiver, startSender, untilListening } from "./apps.js";
 export {
   loopbackReceiveArgs,
   loopbackTargetArgs,
