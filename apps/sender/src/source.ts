@@ -56,6 +56,8 @@ export async function openSenderSource(config: SenderConfig, logger: Logger): Pr
     ...size,
     ...(config.fps === undefined ? {} : { fps: config.fps }),
     pace: "realtime" as const,
+    // The pump reads one frame ahead and is done with a frame before it reads the one after: two buffers do.
+    reuseBuffers: 2,
     timeoutMs: config.sourceTimeout * 1000,
     onEvent,
   };

@@ -36,6 +36,8 @@ export interface SourceOptions {
   readonly pace?: Pace;
   /** Test pattern only: stop after this many frames. */
   readonly frames?: number;
+  /** Test pattern only: render into this many buffers in turn (see `TestPatternOptions.reuseBuffers`). */
+  readonly reuseBuffers?: number;
   /** Network cameras: bound on opening (and on a silent socket). Default 10 s. */
   readonly timeoutMs?: number;
   /** Network cameras: told when the camera drops (once per outage) and when it is back. */

@@ -175,14 +175,24 @@ function checkPatternSize(width: number, height: number): void {
 /**
  * Frame n (an integer >= 0) of the test pattern at width x height. Deterministic:
  * the same arguments give the same bytes. `captureTime` defaults to now and
- * `sequence` to n.
+ * `sequence` to n. `into`, when given, is where the pixels go (it must hold exactly
+ * width x height x 3 bytes): a fresh buffer otherwise.
  */
-export function renderPatternFrame(n: number, width: number, height: number, captureTime = Date.now()): Frame {
+export function renderPatternFrame(
+  n: number,
+  width: number,
+  height: number,
+  captureTime = Date.now(),
+  into?: Uint8Array,
+): Frame {
   checkPatternSize(width, height);
   if (!Number.isSafeInteger(n) || n < 0)
     throw new VideoError("INVALID_OPTION", `frame number must be an integer >= 0, got ${n}`);
+  const length = frameByteLength(width, height);
+  if (into !== undefined && into.byteLength !== length)
+    throw new VideoError("INVALID_OPTION", `a ${width}x${height} frame needs ${length} bytes, got ${into.byteLength}`);
   // Every byte is written below, so the unzeroed allocation is safe.
-  const bytes = Buffer.allocUnsafe(frameByteLength(width, height));
+  const bytes = into ?? Buffer.allocUnsafe(length);
   const rowBytes = width * 3;
 
   // Background: blue and red vary along x and scroll; green varies along y.

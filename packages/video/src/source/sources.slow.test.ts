@@ -156,6 +156,22 @@ describe("openTestPattern", () => {
     );
   });
 
+  it("with reuseBuffers, each frame read is the rendered one, in that many buffers taken in turn", async () => {
+    const source = await openTestPattern({ width: 160, height: 120, frames: 6, pace: "asap", reuseBuffers: 2 });
+    const seen: ArrayBufferLike[] = [];
+    for (let n = 0; n < 6; n++) {
+      const frame = (await source.read())!;
+      // Checked before the next read: the reader's side of the contract.
+      expect(Buffer.compare(frame.bytes, renderPatternFrame(n, 160, 120).bytes), `frame ${n}`).toBe(0);
+      seen.push(frame.bytes.buffer);
+    }
+    expect(await source.read()).toBeUndefined();
+    await source.close();
+    expect(new Set(seen).size).toBeLessThanOrEqual(2);
+    expect(seen[0]).not.toBe(seen[1]);
+    await expect(openTestPattern({ reuseBuffers: 1 })).rejects.toThrow(/reuseBuffers must be an integer >= 2, got 1/);
+  });
+
   it("paces frames in real time", async () => {
     const source = await openTestPattern({ fps: 50, frames: 11 });
     const start = performance.now();

@@ -17,6 +17,12 @@ export interface TestPatternOptions {
   readonly firstFrame?: number;
   /** Default `realtime`. */
   readonly pace?: Pace;
+  /**
+   * Render into this many buffers in turn (at least 2) instead of a fresh one a frame: a frame's
+   * pixels are then overwritten `reuseBuffers` reads later. For a reader that is done with each frame
+   * before it reads the one after next (the sender's pump, which reads one frame ahead); default: fresh.
+   */
+  readonly reuseBuffers?: number;
 }
 
 class TestPatternSource extends BaseSource {
@@ -28,6 +34,7 @@ class TestPatternSource extends BaseSource {
   private readonly pacer: Pacer | undefined;
   private readonly end: number;
   private n: number;
+  private readonly buffers: Uint8Array[];
 
   constructor(options: TestPatternOptions) {
     super();
@@ -39,14 +46,21 @@ class TestPatternSource extends BaseSource {
     if (!(frames >= 0)) throw new VideoError("INVALID_OPTION", `frames must be >= 0, got ${frames}`);
     this.end = this.n + frames;
     this.pacer = (options.pace ?? "realtime") === "realtime" ? new Pacer(1000 / this.fps) : undefined;
-    renderPatternFrame(this.n, this.width, this.height); // validates size and first frame now, not at the first read
+    const reuse = options.reuseBuffers;
+    if (reuse !== undefined && !(Number.isInteger(reuse) && reuse >= 2))
+      throw new VideoError("INVALID_OPTION", `reuseBuffers must be an integer >= 2, got ${reuse}`);
+    const first = renderPatternFrame(this.n, this.width, this.height); // validates size and first frame now
+    const length = first.bytes.byteLength;
+    this.buffers =
+      reuse === undefined ? [] : [first.bytes, ...Array.from({ length: reuse - 1 }, () => Buffer.allocUnsafe(length))];
     this.description = `test pattern (${this.width}x${this.height} @ ${this.fps} fps)`;
   }
 
   protected async produce(): Promise<Frame | undefined> {
     if (this.n >= this.end) return undefined;
     await this.pacer?.wait();
-    return renderPatternFrame(this.n++, this.width, this.height);
+    const into = this.buffers.length === 0 ? undefined : this.buffers[this.n % this.buffers.length];
+    return renderPatternFrame(this.n++, this.width, this.height, Date.now(), into);
   }
 
   protected release(): void {}
