@@ -201,7 +201,7 @@ async function main(): Promise<void> {
 
   port?.on("message", (command: IngestCommand) => {
     if (command.type === "recycle") {
-      pool.give(command.buffer);
+      for (const buffer of command.buffers) pool.give(buffer);
       return;
     }
     if (command.type === "keys") {

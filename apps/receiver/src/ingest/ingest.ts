@@ -10,6 +10,14 @@ import {
   type IngestSettings,
 } from "./messages.js";
 
+/**
+ * Buffers handed back go to the ingest thread this many at a time: each message wakes that thread (and is a
+ * `postMessage` here), which cost some 80 us of CPU a frame across both threads when sent one by one (a JPEG stream
+ * at 25 fps, docs/benchmarks/receiver.md). The ingest thread allocates a few buffers more meanwhile; at most
+ * `RECYCLE_BATCH - 1` wait here, unused.
+ */
+export const RECYCLE_BATCH = 4;
+
 export interface Ingest {
   readonly address: string;
   readonly port: number;
@@ -51,6 +59,7 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
   const whenClosed = new Promise<IngestCounters>((resolve) => (closed = resolve));
 
   let listening = false;
+  let recycled: ArrayBuffer[] = [];
   return new Promise((resolve, reject) => {
     // Before it listens a failure rejects the start; after, it is the running app's to handle.
     const failed = (error: Error): void => (listening ? handlers.onFailure(error) : reject(error));
@@ -81,8 +90,12 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
               const buffer = payload.buffer;
               // A frame's payload starts its buffer (headroom may follow: the pool's).
               if (!alive || !(buffer instanceof ArrayBuffer) || payload.byteOffset !== 0) return;
-              if (buffer.byteLength === 0) return;
-              worker.postMessage({ type: "recycle", buffer } satisfies IngestCommand, [buffer]);
+              if (buffer.byteLength === 0 || recycled.includes(buffer)) return;
+              recycled.push(buffer);
+              if (recycled.length < RECYCLE_BATCH) return;
+              const buffers = recycled;
+              recycled = [];
+              worker.postMessage({ type: "recycle", buffers } satisfies IngestCommand, buffers);
             },
           });
           break;

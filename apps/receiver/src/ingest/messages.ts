@@ -125,8 +125,8 @@ export type IngestCommand =
   | { readonly type: "close" }
   /** A rotation: the keys datagrams may be made with from now on, the newest first. */
   | { readonly type: "keys"; readonly keys: readonly Uint8Array[] }
-  /** A frame's buffer (transferred) that nothing on the main thread references any more: for the next frames. */
-  | { readonly type: "recycle"; readonly buffer: ArrayBuffer };
+  /** Frames' buffers (transferred) that nothing on the main thread references any more: for the next frames. */
+  | { readonly type: "recycle"; readonly buffers: readonly ArrayBuffer[] };
 
 /** Counters before the ingest thread reported any: the v1 reassembler's own zeros. */
 export const EMPTY_INGEST_COUNTERS: IngestCounters = {
