@@ -55,3 +55,8 @@ export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return String(cause);
 }
+
+/** A promise rejected with what a synchronous step threw (an `Error`, as everything here throws), for functions that return promises without being `async`. */
+export function rejectedWith(thrown: unknown): Promise<never> {
+  return Promise.reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
+}

@@ -29,9 +29,10 @@
  * advance). `ls` sorts `name-001.avi` before `name.avi`; `files` lists them in order.
  * OpenDML (AVI 2.0) is not implemented.
  */
+import { writev } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { extname } from "node:path";
-import { describeCause, VideoError } from "../errors.js";
+import { describeCause, rejectedWith, VideoError } from "../errors.js";
 import { rolloverPath } from "./file-names.js";
 import { checkOutputPath } from "./output-path.js";
 import {
@@ -101,9 +102,14 @@ const MAX_DIMENSION = 65535;
 const MIN_FPS = 0.01;
 const MAX_FPS = 1000;
 
-/** One AVI file being written: chunks appended at `end`, the header patched after each. */
+/** The pad byte after a chunk of odd length. */
+const PAD = new Uint8Array(1);
+
+/** One AVI file being written: chunks appended at `end`, the header patched when they pass what it claims. */
 class AviFile {
   private readonly header = Buffer.alloc(HEADER_BYTES);
+  /** The `00dc` chunk header of the chunk being appended (appends never overlap). */
+  private readonly chunkHead = chunkHeader("00dc", 0);
   /** idx1 entries, grown by doubling: 16 bytes a frame, bounded by the file size limit. */
   private index = Buffer.alloc(INDEX_ENTRY_BYTES * 1024);
   /** End of the last complete chunk. */
@@ -136,22 +142,28 @@ class AviFile {
     return this.end + chunkBytes(length) + CHUNK_HEADER_BYTES + INDEX_ENTRY_BYTES * (this.frames + 1);
   }
 
-  async append(jpeg: Uint8Array): Promise<void> {
-    const parts = [chunkHeader("00dc", jpeg.byteLength), jpeg];
-    if (jpeg.byteLength % 2 === 1) parts.push(new Uint8Array(1));
-    await this.writeAll(parts, this.end);
+  /** Appends one chunk: one positional write, and the header's when the chunk passes what it claims. Never overlapping. */
+  append(jpeg: Uint8Array): Promise<void> {
+    this.chunkHead.writeUInt32LE(jpeg.byteLength, 4);
+    const parts = jpeg.byteLength % 2 === 1 ? [this.chunkHead, jpeg, PAD] : [this.chunkHead, jpeg];
+    return this.writeAt(parts, this.end).then(() => this.appended(jpeg.byteLength));
+  }
+
+  /** Indexes the chunk just written; rewrites the header if it claims less than the file now holds. */
+  private appended(length: number): Promise<void> | undefined {
     if ((this.frames + 1) * INDEX_ENTRY_BYTES > this.index.byteLength) {
       const grown = Buffer.alloc(this.index.byteLength * 2);
       this.index.copy(grown);
       this.index = grown;
     }
-    writeIndexEntry(this.index, this.frames, this.end - MOVI_FOURCC_AT, jpeg.byteLength);
-    this.end += chunkBytes(jpeg.byteLength);
+    writeIndexEntry(this.index, this.frames, this.end - MOVI_FOURCC_AT, length);
+    this.end += chunkBytes(length);
     this.frames++;
-    this.largestJpeg = Math.max(this.largestJpeg, jpeg.byteLength);
+    this.largestJpeg = Math.max(this.largestJpeg, length);
     const { claimed } = this;
     if (this.frames > claimed.frames || this.end > claimed.end || this.largestJpeg > claimed.largestJpeg)
-      await this.writeClaim();
+      return this.writeClaim();
+    return undefined;
   }
 
   /** Rewrites the header to claim what is written and up to `CLAIM_AHEAD_SECONDS` of video more. */
@@ -202,17 +214,34 @@ class AviFile {
   }
 
   private async writeAll(parts: Uint8Array[], position: number): Promise<void> {
-    const expected = parts.reduce((sum, part) => sum + part.byteLength, 0);
-    const { bytesWritten } = await this.handle.writev(parts, position);
-    if (bytesWritten !== expected)
-      throw new Error(`wrote ${bytesWritten} of ${expected} bytes at offset ${position} (is the disk full?)`);
+    await this.writeAt(parts, position);
+  }
+
+  /**
+   * One positional `writev` through the callback API on the handle's descriptor: the promise API's layers
+   * (`FileHandle.writev`, its `fsCall`) were a tenth of the main thread's CPU a frame (docs/benchmarks/receiver.md).
+   */
+  private writeAt(parts: readonly Uint8Array[], position: number): Promise<void> {
+    let expected = 0;
+    for (const part of parts) expected += part.byteLength;
+    return new Promise((resolve, reject) => {
+      writev(this.handle.fd, parts, position, (error, bytesWritten) => {
+        if (error !== null) reject(error);
+        else if (bytesWritten !== expected)
+          reject(new Error(`wrote ${bytesWritten} of ${expected} bytes at offset ${position} (is the disk full?)`));
+        else resolve();
+      });
+    });
   }
 }
 
 class MjpegAviRecording implements MjpegAviWriter {
   framesWritten = 0;
   readonly files: string[] = [];
+  /** The last write queued (it may reject: its caller hears of it); writes behind it run when it settles. */
   private tail: Promise<void> = Promise.resolve();
+  /** Writes queued and not settled: with none, a write starts at once. */
+  private queued = 0;
   private failure: VideoError | undefined;
   private closing: Promise<MjpegAviStats> | undefined;
 
@@ -225,12 +254,17 @@ class MjpegAviRecording implements MjpegAviWriter {
     this.files.push(file.path);
   }
 
-  async writeJpeg(jpeg: Uint8Array): Promise<void> {
-    this.check(jpeg);
-    // Queued now, before this function first awaits: writes land in call order.
-    const written = this.tail.then(() => this.append(jpeg));
-    this.tail = written.catch(() => undefined);
-    await written;
+  writeJpeg(jpeg: Uint8Array): Promise<void> {
+    try {
+      this.check(jpeg);
+    } catch (error) {
+      return rejectedWith(error);
+    }
+    // Started or queued now: writes land in call order.
+    const run = (): Promise<void> => this.append(jpeg);
+    const written = ++this.queued === 1 ? run() : this.tail.then(run, run);
+    this.tail = written;
+    return written;
   }
 
   private check(jpeg: Uint8Array): void {
@@ -253,8 +287,8 @@ class MjpegAviRecording implements MjpegAviWriter {
   }
 
   private async append(jpeg: Uint8Array): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
     try {
+      if (this.failure !== undefined) throw this.failure;
       if (this.file.frames > 0 && this.file.sizeWith(jpeg.byteLength) > this.maxFileBytes) {
         const next = rolloverPath(this.path, this.files.length);
         await this.file.finish();
@@ -264,12 +298,14 @@ class MjpegAviRecording implements MjpegAviWriter {
       await this.file.append(jpeg);
       this.framesWritten++;
     } catch (cause) {
-      this.failure = new VideoError(
+      this.failure ??= new VideoError(
         "WRITE_FAILED",
         `writing frame ${this.framesWritten} to ${this.file.path} failed: ${describeCause(cause)}`,
         { cause },
       );
       throw this.failure;
+    } finally {
+      this.queued--;
     }
   }
 
@@ -279,7 +315,7 @@ class MjpegAviRecording implements MjpegAviWriter {
   }
 
   private async finish(): Promise<MjpegAviStats> {
-    await this.tail;
+    await this.tail.catch(() => undefined);
     if (this.failure !== undefined) {
       await this.file.abandon();
       throw this.failure;

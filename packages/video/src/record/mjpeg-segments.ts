@@ -17,7 +17,10 @@ export interface MjpegSegmentsOptions {
 export class MjpegSegments {
   #writer: MjpegAviWriter | undefined;
   #segment: number | null = null;
-  #framesWritten = 0;
+  /** Frames the files finished so far hold. */
+  #framesFinished = 0;
+  /** The open file's last frame, for its segment: past it the next file starts. */
+  #segmentEnds = 0;
   readonly #files: string[] = [];
 
   constructor(
@@ -26,26 +29,38 @@ export class MjpegSegments {
   ) {}
 
   get framesWritten(): number {
-    return this.#framesWritten;
+    return this.#framesFinished + (this.#writer?.framesWritten ?? 0);
   }
 
   /** Appends one JPEG of the recording's size; see `MjpegAviWriter.writeJpeg` for its errors. */
-  async write(jpeg: Uint8Array): Promise<void> {
-    const file = segmentFile(this.path, this.options.framesPerSegment, this.#framesWritten);
+  write(jpeg: Uint8Array): Promise<void> {
+    // Within the open file's segment: straight to its writer, no promise of its own.
+    if (this.#writer !== undefined && this.framesWritten < this.#segmentEnds) return this.#writer.writeJpeg(jpeg);
+    return this.#writeToNext(jpeg);
+  }
+
+  async #writeToNext(jpeg: Uint8Array): Promise<void> {
+    const { framesPerSegment } = this.options;
+    const frames = this.framesWritten;
+    const file = segmentFile(this.path, framesPerSegment, frames);
     if (this.#writer === undefined || file.segment !== this.#segment) {
       await this.#finishFile();
       const { width, height, fps } = this.options;
       this.#writer = await openMjpegAviWriter(file.path, { width, height, fps });
       this.#segment = file.segment;
     }
+    // The first frame of the next segment (one file: never).
+    this.#segmentEnds =
+      framesPerSegment === null
+        ? Number.POSITIVE_INFINITY
+        : (Math.floor(frames / framesPerSegment) + 1) * framesPerSegment;
     await this.#writer.writeJpeg(jpeg);
-    this.#framesWritten++;
   }
 
   /** Finishes the open file; rethrows its failure after closing it. */
   async close(): Promise<{ framesWritten: number; files: string[] }> {
     await this.#finishFile();
-    return { framesWritten: this.#framesWritten, files: [...this.#files] };
+    return { framesWritten: this.#framesFinished, files: [...this.#files] };
   }
 
   async #finishFile(): Promise<void> {
@@ -55,6 +70,7 @@ export class MjpegSegments {
     try {
       await writer.close();
     } finally {
+      this.#framesFinished += writer.framesWritten;
       this.#files.push(...writer.files);
     }
   }

@@ -17,7 +17,7 @@ import { unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { decodeJpegAsync, encodeJpegAsync } from "../codec/jpeg.js";
 import { resizeFrameAsync } from "../codec/resize.js";
-import { VideoError } from "../errors.js";
+import { rejectedWith, VideoError } from "../errors.js";
 import { assertFrame, frameByteLength, type Frame, type FrameMeta } from "../frame.js";
 import { keepSpare, prepareEncoding } from "./encoder-spawn.js";
 import { AUTO_FOURCC, checkContainer, chooseFourcc, recordingStoresJpeg } from "./formats.js";
@@ -121,7 +121,7 @@ interface Size {
 
 /** Where converted frames go: the encoder process, or the MJPEG AVI files. */
 interface Store<T> {
-  /** In this process, before `put`: turns an input into what is stored, at `size`. */
+  /** In this process, before `put`: turns an input into what is stored, at `size` (at once when nothing is to convert). */
   convert(input: RecordInput, inputSize: Size, size: Size): Promise<T> | T;
   /** Called in write order, one at a time; calls `release` once the input's pixels are not referenced any more. */
   put(item: T, size: Size, release: () => void): Promise<void>;
@@ -185,9 +185,13 @@ class PassThroughStore implements Store<Uint8Array> {
     private readonly perSegment: number | null,
   ) {}
 
-  async convert(input: RecordInput, inputSize: Size, size: Size): Promise<Uint8Array> {
+  convert(input: RecordInput, inputSize: Size, size: Size): Promise<Uint8Array> | Uint8Array {
     const sameSize = inputSize.width === size.width && inputSize.height === size.height;
     if (input.kind === "jpeg" && sameSize) return input.bytes;
+    return this.#reencode(input, sameSize, size);
+  }
+
+  async #reencode(input: RecordInput, sameSize: boolean, size: Size): Promise<Uint8Array> {
     let frame = input.kind === "jpeg" ? await decodeJpegAsync(input.bytes) : input.frame;
     if (!sameSize) frame = await resizeFrameAsync(frame, size.width, size.height);
     return encodeJpegAsync(frame, CONVERTED_JPEG_QUALITY);
@@ -214,6 +218,7 @@ class QueuedRecording<T> implements Recording {
   #pending = 0;
   #pendingBytes = 0;
   #dropped = 0;
+  /** The last frame handed to the store (it may reject: its writer hears of it); the next is put once it settles. */
   #tail: Promise<void> = Promise.resolve();
   #closing: Promise<RecordingTotals> | undefined;
   readonly #maxFrames: number;
@@ -235,17 +240,24 @@ class QueuedRecording<T> implements Recording {
     return this.#dropped + this.store.framesDropped;
   }
 
-  async write(input: RecordInput): Promise<void> {
-    const release = once(input.kind === "pixels" ? input.release : undefined);
+  write(input: RecordInput): Promise<void> {
+    // Only pixels have a release: it runs exactly once, also when the write fails.
+    const release = input.kind === "pixels" ? once(input.release) : noRelease;
+    let written: Promise<void>;
     try {
-      await this.#write(input, release);
+      written = this.#write(input, release);
     } catch (error) {
+      written = rejectedWith(error);
+    }
+    if (release === noRelease) return written;
+    return written.catch((error: unknown) => {
       release();
       throw error;
-    }
+    });
   }
 
-  async #write(input: RecordInput, release: () => void): Promise<void> {
+  /** Queues the frame; settles once it is stored (or dropped). Throws what is wrong with the input. */
+  #write(input: RecordInput, release: () => void): Promise<void> {
     if (this.#closing !== undefined) throw new VideoError("CLOSED", `recording ${this.path} is closed`);
     const inputSize = this.#inputSize(input);
     // What the frame holds while queued: a JPEG to be decoded will be pixels.
@@ -258,21 +270,45 @@ class QueuedRecording<T> implements Recording {
     if (this.#full(bytes)) {
       this.#dropped++;
       release();
-      return;
+      return Promise.resolve();
     }
     const size = (this.#size ??= inputSize);
+    // Converting starts now, alongside earlier frames'; storing waits its turn.
+    let converted: Promise<T> | T;
+    try {
+      converted = this.store.convert(input, inputSize, size);
+    } catch (error) {
+      converted = rejectedWith(error);
+    }
+    const first = this.#pending === 0;
     this.#pending++;
     this.#pendingBytes += bytes;
-    try {
-      // Converting starts now, alongside earlier frames'; storing waits its turn.
-      const converted = Promise.resolve().then(() => this.store.convert(input, inputSize, size));
-      converted.catch(() => undefined); // reported below, once its turn comes
-      const stored = this.#tail.then(async () => this.store.put(await converted, size, release));
-      this.#tail = stored.catch(() => undefined);
-      await stored;
-    } finally {
+    const done = (): void => {
       this.#pending--;
       this.#pendingBytes -= bytes;
+    };
+    let stored: Promise<void>;
+    if (first && this.storesJpeg && !(converted instanceof Promise)) {
+      // Nothing before it and nothing to convert (a JPEG stored as it arrives): put at once. Only for the
+      // pass-through, which queues nothing past `put`: the encoder's queue would count the frame a second time
+      // (here until `put` settles, and there) and take one frame fewer.
+      stored = this.#put(converted, size, release);
+    } else {
+      const later = converted;
+      if (later instanceof Promise) later.catch(() => undefined); // reported below, once its turn comes
+      const put = async (): Promise<void> => this.#put(await later, size, release);
+      stored = this.#tail.then(put, put);
+    }
+    this.#tail = stored;
+    stored.then(done, done);
+    return stored;
+  }
+
+  #put(item: T, size: Size, release: () => void): Promise<void> {
+    try {
+      return this.store.put(item, size, release);
+    } catch (error) {
+      return rejectedWith(error);
     }
   }
 
@@ -294,11 +330,13 @@ class QueuedRecording<T> implements Recording {
   }
 
   async #finish(): Promise<RecordingTotals> {
-    await this.#tail;
+    await this.#tail.catch(() => undefined);
     const { framesWritten, files } = await this.store.close();
     return { framesWritten, framesDropped: this.framesDropped, files: [...files] };
   }
 }
+
+const noRelease = (): void => undefined;
 
 /** `f` callable many times, running once; a no-op for undefined. */
 function once(f: (() => void) | undefined): () => void {
