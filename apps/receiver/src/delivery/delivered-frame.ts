@@ -8,6 +8,8 @@ export const UNKNOWN_FPS_FALLBACK = 25;
 export interface TrackedFrame extends DeliveredFrame {
   /** Set once `pixels()` has failed: the frame is counted undecodable, once. */
   readonly undecodable: boolean;
+  /** Whether a `hold()` is not released yet. */
+  readonly held: boolean;
   /** Resolves once every `hold()` taken so far is released (at once when none is held). */
   released(): Promise<void>;
 }
@@ -28,6 +30,9 @@ export function deliveredFrame(event: FrameEvent, captureTime: number): TrackedF
     fps: event.fps > 0 ? event.fps : UNKNOWN_FPS_FALLBACK,
     get undecodable() {
       return undecodable;
+    },
+    get held() {
+      return holds > 0;
     },
     pixels() {
       pixels ??= decode().catch((error: unknown) => {

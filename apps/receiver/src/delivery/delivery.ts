@@ -11,7 +11,7 @@ import { rtpTimestampOf } from "../ingest/rtp-frame-rate.js";
 import { LogThrottle } from "../log-throttle.js";
 import type { Sink } from "../sinks/sink.js";
 import type { ReceiverStats } from "../stats.js";
-import { deliveredFrame, UNKNOWN_FPS_FALLBACK } from "./delivered-frame.js";
+import { deliveredFrame, UNKNOWN_FPS_FALLBACK, type TrackedFrame } from "./delivered-frame.js";
 import { LatencyWindow } from "./latency.js";
 import { SinkQueue, type SinkCounters, type SinkOutcome } from "./sink-queue.js";
 import { StreamGate, type StreamPolicy } from "./stream-gate.js";
@@ -54,7 +54,9 @@ export class Delivery {
   #framesTaken = 0;
   /** RTP streams (no rate at their first frame): frames taken so far, until their rate is logged. */
   readonly #rateUnknown = new Map<number, number>();
-  #inFlight = new Set<Promise<void>>();
+  /** Frames taken and not through every sink yet, and who waits for none to be left (`drain`). */
+  #inFlight = 0;
+  #drained: (() => void)[] = [];
 
   constructor(
     sinks: readonly Sink[],
@@ -81,17 +83,35 @@ export class Delivery {
     if (frameLimit !== undefined && this.#framesTaken >= frameLimit) return this.#recycle(frame);
     this.#framesTaken++;
     const delivered = deliveredFrame(frame, frame.timestampMs);
-    const queues = this.#queues.filter((queue) => queue.sink.accepts(frame));
-    const reusable = queues.every((queue) => queue.sink.releasesFrames === true);
-    const outcomes = queues.map((queue) => queue.offer(delivered));
-    const done = Promise.all(outcomes).then((results) => this.#count(results));
-    this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
-    if (reusable)
-      void done
-        .then(() => delivered.released())
-        .then(() => this.#recycle(frame))
-        .catch(() => undefined);
+    const outcomes: Promise<SinkOutcome>[] = [];
+    let reusable = true;
+    for (const queue of this.#queues) {
+      if (!queue.sink.accepts(frame)) continue;
+      if (queue.sink.releasesFrames !== true) reusable = false;
+      outcomes.push(queue.offer(delivered));
+    }
+    // Most frames go to one sink (the recording): its promise is the one to wait on.
+    const [first] = outcomes;
+    const all = outcomes.length === 1 && first !== undefined ? first : Promise.all(outcomes).then(worst);
+    this.#inFlight++;
+    const settled = (outcome: SinkOutcome | undefined): void => {
+      try {
+        if (outcome !== undefined) this.#count(outcome);
+        if (outcome !== undefined && reusable) this.#recycleOnceFree(delivered);
+      } finally {
+        if (--this.#inFlight === 0) for (const resolve of this.#drained.splice(0)) resolve();
+      }
+    };
+    void all.then(settled, () => settled(undefined));
+  }
+
+  /** Hands the frame's buffer back once no sink holds it. */
+  #recycleOnceFree(delivered: TrackedFrame): void {
+    if (!delivered.held) return this.#recycle(delivered.event);
+    delivered
+      .released()
+      .then(() => this.#recycle(delivered.event))
+      .catch(() => undefined);
   }
 
   /** Hands a frame's buffer back for reuse. */
@@ -101,7 +121,7 @@ export class Delivery {
 
   /** Resolves once every frame taken so far went through every sink. */
   async drain(): Promise<void> {
-    await Promise.all([...this.#inFlight]);
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
     await Promise.all(this.#queues.map((queue) => queue.drain()));
   }
 
@@ -115,12 +135,13 @@ export class Delivery {
     }
   }
 
-  #count(results: readonly SinkOutcome[]): void {
-    if (results.includes("undecodable")) {
+  /** Counts a frame by how its trip through the sinks went (`worst` of them). */
+  #count(outcome: SinkOutcome): void {
+    if (outcome === "undecodable") {
       this.stats.framesUndecodable++;
       return;
     }
-    if (results.includes("skipped")) this.stats.framesSkippedBusy++;
+    if (outcome === "skipped") this.stats.framesSkippedBusy++;
     this.stats.framesDelivered++;
     const { frameLimit } = this.options;
     if (frameLimit !== undefined && this.stats.framesDelivered === frameLimit) this.options.onLimit();
@@ -178,6 +199,12 @@ export class Delivery {
 }
 
 export const streamHex = streamHexId;
+
+/** How a frame's trip through several sinks went: undecodable in any, else skipped by any, else delivered. */
+function worst(results: readonly SinkOutcome[]): SinkOutcome {
+  if (results.includes("undecodable")) return "undecodable";
+  return results.includes("skipped") ? "skipped" : "delivered";
+}
 
 /** A new stream's rate as its first frame says it. */
 function rateText(frame: FrameEvent): string {

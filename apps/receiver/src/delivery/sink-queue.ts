@@ -31,6 +31,7 @@ export class SinkQueue {
   readonly counters: SinkCounters = { delivered: 0, skipped: 0, undecodable: 0 };
   #waitingFrames = 0;
   #waitingBytes = 0;
+  /** The last frame's delivery (never rejects): the next starts once it settles. */
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -52,13 +53,12 @@ export class SinkQueue {
       this.counters.skipped++;
       return Promise.resolve("skipped");
     }
+    // None of its own waiting: the last delivery has settled, this one starts now.
+    const idle = this.#waitingFrames === 0;
     this.#waitingFrames++;
     this.#waitingBytes += bytes;
-    const outcome = this.#tail.then(() => this.#deliver(frame));
-    this.#tail = outcome.finally(() => {
-      this.#waitingFrames--;
-      this.#waitingBytes -= bytes;
-    });
+    const outcome = idle ? this.#deliver(frame, bytes) : this.#tail.then(() => this.#deliver(frame, bytes));
+    this.#tail = outcome;
     return outcome;
   }
 
@@ -67,7 +67,7 @@ export class SinkQueue {
     await this.#tail;
   }
 
-  async #deliver(frame: TrackedFrame): Promise<SinkOutcome> {
+  async #deliver(frame: TrackedFrame, bytes: number): Promise<SinkOutcome> {
     try {
       await this.sink.deliver(frame);
       this.counters.delivered++;
@@ -79,6 +79,9 @@ export class SinkQueue {
       }
       this.onFailure(error);
       return "skipped";
+    } finally {
+      this.#waitingFrames--;
+      this.#waitingBytes -= bytes;
     }
   }
 }

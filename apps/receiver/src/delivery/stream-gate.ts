@@ -16,6 +16,9 @@ export type GateDecision =
   | { readonly kind: "accept"; readonly isNew: boolean; readonly replaces?: number }
   | { readonly kind: "refuse"; readonly isNew: boolean; readonly cause: RefusalCause; readonly current: number };
 
+/** Every frame of a stream already taken (one object for all, not one a frame). */
+const ACCEPT_KNOWN: GateDecision = { kind: "accept", isNew: false };
+
 /** Refused stream ids remembered (so each is counted once); past it the memory starts over. */
 const REMEMBERED_REFUSALS = 1024;
 
@@ -33,7 +36,7 @@ export class StreamGate {
   decide(streamId: number, now: number): GateDecision {
     if (this.#lastSeen.has(streamId)) {
       this.#lastSeen.set(streamId, now);
-      return { kind: "accept", isNew: false };
+      return ACCEPT_KNOWN;
     }
     const limit = this.policy === "first" ? 1 : this.maxStreams;
     let replaces: number | undefined;

@@ -48,7 +48,8 @@ export class RecordingSink implements Sink {
   /** A frame's pixels are held (`frame.hold()`) until the recording has handed them to its encoder. */
   readonly releasesFrames = true;
   readonly #recordings = new Map<string, Promise<Recording>>();
-  readonly #opened: Recording[] = [];
+  /** The recordings opened so far, by path: a frame for one goes to it without waiting on a promise. */
+  readonly #opened = new Map<string, Recording>();
   /** Per stream (one file each): the path its frames go to now, and how many files it has had. */
   readonly #streamPaths = new Map<number, string>();
   readonly #streamParts = new Map<number, number>();
@@ -61,8 +62,10 @@ export class RecordingSink implements Sink {
   #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   /** Per path: frames held until the file's rate is known (RTP). */
   readonly #holds: RateHolds;
-  /** Deliveries and the hold timer's flushes, one at a time. */
+  /** Deliveries and the hold timer's flushes, one at a time: the last one started (it may reject: its caller hears). */
   #serial: Promise<void> = Promise.resolve();
+  /** Deliveries and flushes not settled yet: with none, the next starts at once. */
+  #running = 0;
   /** A flush the timer ran failed: thrown at the next delivery (the app stops, as for a failed write). */
   #timerFailure: { error: unknown } | undefined;
 
@@ -79,10 +82,9 @@ export class RecordingSink implements Sink {
 
   /** Frames written so far (queued ones count once written). */
   get framesWritten(): number {
-    return this.#opened.reduce(
-      (sum, recording) => sum + recording.framesWritten,
-      this.#totals.framesWritten + this.#finished.framesWritten,
-    );
+    let sum = this.#totals.framesWritten + this.#finished.framesWritten;
+    for (const recording of this.#opened.values()) sum += recording.framesWritten;
+    return sum;
   }
 
   /** Files open now. */
@@ -125,8 +127,14 @@ export class RecordingSink implements Sink {
 
   /** Runs `work` after every delivery and flush before it. */
   #exclusive(work: () => Promise<void>): Promise<void> {
-    const run = this.#serial.then(work);
-    this.#serial = run.catch(() => undefined);
+    const counted = (): Promise<void> => {
+      const run = work();
+      const done = (): void => void this.#running--;
+      run.then(done, done);
+      return run;
+    };
+    const run = ++this.#running === 1 ? counted() : this.#serial.then(counted, counted);
+    this.#serial = run;
     return run;
   }
 
@@ -161,8 +169,9 @@ export class RecordingSink implements Sink {
     // A raw frame handed to the recording is released by it, once its encoder has the pixels.
     let releasedByRecording = false;
     try {
-      const recording = await this.#recordingFor(path, frame, fps, note);
-      const input = await this.#input(frame, recording, release);
+      const recording = this.#opened.get(path) ?? (await this.#recordingFor(path, frame, fps, note));
+      const input =
+        recording.storesJpeg && frame.event.codec === "jpeg" ? jpegInput(frame) : await this.#pixels(frame, release);
       releasedByRecording = input.kind === "pixels" && input.release !== undefined;
       // Frames come one at a time: a drop counted during this write is this frame's.
       const dropped = recording.framesDropped;
@@ -182,7 +191,7 @@ export class RecordingSink implements Sink {
   }
 
   async close(): Promise<void> {
-    await this.#serial;
+    await this.#serial.catch(() => undefined);
     for (const path of this.#holds.paths) {
       try {
         await this.#flush(path);
@@ -194,7 +203,7 @@ export class RecordingSink implements Sink {
       [...this.#recordings.values()].map(async (recording) => (await recording).close()),
     );
     this.#recordings.clear();
-    this.#opened.length = 0;
+    this.#opened.clear();
     this.#totals = this.#add(this.#finished, results);
   }
 
@@ -220,7 +229,7 @@ export class RecordingSink implements Sink {
     this.#recordings.delete(path);
     const [result] = await Promise.allSettled([
       recording.then(async (opened) => {
-        this.#opened.splice(this.#opened.indexOf(opened), 1);
+        this.#opened.delete(path);
         return opened.close();
       }),
     ]);
@@ -243,19 +252,9 @@ export class RecordingSink implements Sink {
     return { framesWritten, framesDropped, files };
   }
 
-  #input(frame: DeliveredFrame, recording: Recording, release: () => void): Promise<RecordInput> | RecordInput {
+  /** A frame to encode: a raw frame's pixels are its payload, which the recording releases; a decoded JPEG's are a copy. */
+  #pixels(frame: DeliveredFrame, release: () => void): Promise<RecordInput> {
     const { event } = frame;
-    if (recording.storesJpeg && event.codec === "jpeg") {
-      return {
-        kind: "jpeg",
-        bytes: event.payload,
-        width: event.width,
-        height: event.height,
-        sequence: event.frameNumber,
-        captureTime: frame.captureTime,
-      };
-    }
-    // A raw frame's pixels are its payload: the recording releases them. A decoded JPEG's are a copy.
     return frame.pixels().then((pixels) => ({
       kind: "pixels",
       frame: pixels,
@@ -272,7 +271,7 @@ export class RecordingSink implements Sink {
       const chosen = this.options.fourcc === AUTO_FOURCC ? ", chosen by --fourcc auto" : "";
       // The app ran checkRecording at startup: no second probe, and no wait for the encoder process.
       recording = openRecording({ path, fourcc, fps, segmentSeconds, checked: true }).then((opened) => {
-        this.#opened.push(opened);
+        this.#opened.set(path, opened);
         return opened;
       });
       this.#recordings.set(path, recording);
@@ -293,6 +292,18 @@ export class RecordingSink implements Sink {
     }
     return path;
   }
+}
+
+/** A JPEG stored as it arrives. */
+function jpegInput({ event, captureTime }: DeliveredFrame): RecordInput {
+  return {
+    kind: "jpeg",
+    bytes: event.payload,
+    width: event.width,
+    height: event.height,
+    sequence: event.frameNumber,
+    captureTime,
+  };
 }
 
 /** 30, 12.5, 29.97 (for 30000/1001). */
