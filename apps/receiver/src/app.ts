@@ -210,6 +210,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   function syncSinkStats(): typeof stats {
     stats.framesShown = displaySink.framesShown;
     if (recordingSink !== undefined) stats.framesRecorded = recordingSink.framesWritten;
+    if (recordingSink !== undefined) stats.framesNotRecorded = recordingSink.framesDropped;
     stats.sinks = delivery.sinkCounters();
     return stats;
   }
@@ -246,6 +247,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       const recorded = recordingSink?.totals;
       stats.files = [...(recorded?.files ?? [])];
       stats.framesRecorded = recorded?.framesWritten ?? 0;
+      stats.framesNotRecorded = recorded?.framesDropped ?? 0;
       stats.latencyMs = { p50: delivery.latency.percentile(0.5), p99: delivery.latency.percentile(0.99) };
       stats.elapsedSeconds = (Date.now() - stats.startedAt) / 1000;
       stats.resources = processResources(opencvLoaded());

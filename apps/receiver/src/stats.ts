@@ -14,6 +14,8 @@ export interface ReceiverStats {
   framesDelivered: number;
   /** Frames written to the recording (0 with --output none). */
   framesRecorded: number;
+  /** Delivered to the recording and dropped by its queue: encoding could not keep up. */
+  framesNotRecorded: number;
   framesShown: number;
   /** Complete frames that some sink skipped because it could not keep up (see `sinks`). */
   framesSkippedBusy: number;
@@ -61,6 +63,7 @@ export function emptyReceiverStats(now: number): ReceiverStats {
     framesLate: 0,
     framesDelivered: 0,
     framesRecorded: 0,
+    framesNotRecorded: 0,
     framesShown: 0,
     framesSkippedBusy: 0,
     framesUndecodable: 0,
@@ -125,7 +128,7 @@ export function formatReceiverSummary(stats: ReceiverStats): string[] {
   const capped = refused.datagramsOverSourceCap + refused.datagramsOverStreamCap;
   return [
     `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
-    `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded`,
+    `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded${stats.framesNotRecorded > 0 ? ` (${stats.framesNotRecorded} not: encoding could not keep up)` : ""}`,
     `latency: p50 ${ms(stats.latencyMs.p50)} ms, p99 ${ms(stats.latencyMs.p99)} ms`,
     ...nackSummary(stats),
     stats.files.length > 0 ? `recording: ${stats.files.join(", ")}` : "recording: none",

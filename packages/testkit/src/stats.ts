@@ -28,6 +28,7 @@ const RECEIVER_FIELDS = {
   framesLate: "number",
   framesDelivered: "number",
   framesRecorded: "number",
+  framesNotRecorded: "number",
   framesShown: "number",
   framesSkippedBusy: "number",
   framesUndecodable: "number",

@@ -30,6 +30,7 @@ describe("receiver metrics", () => {
     stats.bytesReceived = 14_720;
     stats.framesComplete = 4;
     stats.framesRecorded = 3;
+    stats.framesNotRecorded = 2;
     stats.sinks = { recording: { delivered: 3, skipped: 1, undecodable: 0 } };
     const { body, contentType } = await m.scrape();
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -39,6 +40,7 @@ describe("receiver metrics", () => {
     expect(body).toMatch(/^udpcam_receiver_received_bytes_total 14720$/m);
     expect(body).toMatch(/^udpcam_receiver_frames_complete_total 4$/m);
     expect(body).toMatch(/^udpcam_receiver_frames_recorded_total 3$/m);
+    expect(body).toMatch(/^udpcam_receiver_frames_not_recorded_total 2$/m);
     expect(body).toMatch(/^udpcam_receiver_sink_frames_skipped_total\{sink="recording"\} 1$/m);
     expect(body).toMatch(/^udpcam_receiver_http_unauthorized_requests_total 2$/m);
     expect(body).toMatch(/^udpcam_receiver_last_datagram_age_seconds 1\.5$/m);

@@ -91,6 +91,11 @@ const STAT_COUNTERS: readonly StatSeries[] = [
   { name: "frames_shown_total", help: "Frames drawn in the window (--display)", read: (s) => s.framesShown },
   { name: "frames_recorded_total", help: "Frames written to the recording", read: (s) => s.framesRecorded },
   {
+    name: "frames_not_recorded_total",
+    help: "Frames the recording's queue dropped: encoding could not keep up",
+    read: (s) => s.framesNotRecorded,
+  },
+  {
     name: "frames_undecodable_total",
     help: "Complete frames whose JPEG did not decode",
     read: (s) => s.framesUndecodable,

@@ -87,6 +87,13 @@ export class RecordingSink implements Sink {
     return sum;
   }
 
+  /** Frames the recordings' queues dropped so far: encoding could not keep up. */
+  get framesDropped(): number {
+    let sum = this.#totals.framesDropped + this.#finished.framesDropped;
+    for (const recording of this.#opened.values()) sum += recording.framesDropped;
+    return sum;
+  }
+
   /** Files open now. */
   get filesOpen(): number {
     return this.#recordings.size;
