@@ -104,7 +104,7 @@ describe("each app deployed on its own folder (scripts/deploy.sh)", () => {
   beforeAll(() => {
     for (const app of ["sender", "receiver"] as const) {
       folders[app] = realpathSync(root.path) + `/${app}`;
-      execFileSync("bash", ["scripts/deploy.sh", app, folders[app]], { cwd: REPO_ROOT, stdio: "pipe" });
+      execFileSync("bash", ["scripts/deploy.sh", "--built", app, folders[app]], { cwd: REPO_ROOT, stdio: "pipe" });
     }
   }, 600_000);
 
