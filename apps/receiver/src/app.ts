@@ -209,8 +209,10 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   /** The sinks' counters into the stats, for the status line and /metrics. */
   function syncSinkStats(): typeof stats {
     stats.framesShown = displaySink.framesShown;
-    if (recordingSink !== undefined) stats.framesRecorded = recordingSink.framesWritten;
-    if (recordingSink !== undefined) stats.framesNotRecorded = recordingSink.framesDropped;
+    if (recordingSink !== undefined) {
+      stats.framesRecorded = recordingSink.framesWritten;
+      stats.framesNotRecorded = recordingSink.framesDropped;
+    }
     stats.sinks = delivery.sinkCounters();
     return stats;
   }

@@ -57,9 +57,8 @@ export class RecordingSink implements Sink {
   readonly #toFinish: number[] = [];
   /** Per stream: frames the recording took (queued or written, not dropped by its queue). The newest streams only. */
   readonly #recordedByStream = new Map<number, number>();
-  /** What the recordings finished so far held. */
+  /** What the recordings finished so far held (every one, once closed). */
   #finished: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
-  #totals: RecordingTotals = { framesWritten: 0, framesDropped: 0, files: [] };
   /** Per path: frames held until the file's rate is known (RTP). */
   readonly #holds: RateHolds;
   /** Deliveries and the hold timer's flushes, one at a time: the last one started (it may reject: its caller hears). */
@@ -82,15 +81,17 @@ export class RecordingSink implements Sink {
 
   /** Frames written so far (queued ones count once written). */
   get framesWritten(): number {
-    let sum = this.#totals.framesWritten + this.#finished.framesWritten;
-    for (const recording of this.#opened.values()) sum += recording.framesWritten;
-    return sum;
+    return this.#sum("framesWritten");
   }
 
   /** Frames the recordings' queues dropped so far: encoding could not keep up. */
   get framesDropped(): number {
-    let sum = this.#totals.framesDropped + this.#finished.framesDropped;
-    for (const recording of this.#opened.values()) sum += recording.framesDropped;
+    return this.#sum("framesDropped");
+  }
+
+  #sum(counter: "framesWritten" | "framesDropped"): number {
+    let sum = this.#finished[counter];
+    for (const recording of this.#opened.values()) sum += recording[counter];
     return sum;
   }
 
@@ -109,8 +110,9 @@ export class RecordingSink implements Sink {
     if (replaces !== undefined) this.#recordedByStream.delete(replaces);
   }
 
+  /** What every recording held, once `close` is done. */
   get totals(): RecordingTotals {
-    return this.#totals;
+    return this.#finished;
   }
 
   /** Frames held until their file's rate is known: the sink queue counts them against its bounds. */
@@ -211,7 +213,7 @@ export class RecordingSink implements Sink {
     );
     this.#recordings.clear();
     this.#opened.clear();
-    this.#totals = this.#add(this.#finished, results);
+    this.#finished = this.#add(this.#finished, results);
   }
 
   #recorded(streamId: number): void {
