@@ -181,7 +181,7 @@ class AviFile {
       largestJpeg: claim.largestJpeg,
       indexed: false,
     });
-    await this.writeAll([this.header], 0);
+    await this.writeAt([this.header], 0);
     this.claimed = claim;
   }
 
@@ -189,7 +189,7 @@ class AviFile {
   async finish(): Promise<void> {
     try {
       const entries = this.index.subarray(0, INDEX_ENTRY_BYTES * this.frames);
-      await this.writeAll([chunkHeader("idx1", entries.byteLength), entries], this.end);
+      await this.writeAt([chunkHeader("idx1", entries.byteLength), entries], this.end);
       await this.writeHeader(true);
     } finally {
       await this.handle.close();
@@ -210,11 +210,7 @@ class AviFile {
       largestJpeg: this.largestJpeg,
       indexed,
     });
-    await this.writeAll([this.header], 0);
-  }
-
-  private async writeAll(parts: Uint8Array[], position: number): Promise<void> {
-    await this.writeAt(parts, position);
+    await this.writeAt([this.header], 0);
   }
 
   /**

@@ -241,8 +241,8 @@ class QueuedRecording<T> implements Recording {
   }
 
   write(input: RecordInput): Promise<void> {
-    // Only pixels have a release: it runs exactly once, also when the write fails.
-    const release = input.kind === "pixels" ? once(input.release) : noRelease;
+    // Only pixels may have a release: it runs exactly once, also when the write fails.
+    const release = input.kind === "pixels" && input.release !== undefined ? once(input.release) : noRelease;
     let written: Promise<void>;
     try {
       written = this.#write(input, release);
@@ -338,9 +338,9 @@ class QueuedRecording<T> implements Recording {
 
 const noRelease = (): void => undefined;
 
-/** `f` callable many times, running once; a no-op for undefined. */
-function once(f: (() => void) | undefined): () => void {
-  let pending = f;
+/** `f` callable many times, running once. */
+function once(f: () => void): () => void {
+  let pending: (() => void) | undefined = f;
   return () => {
     const run = pending;
     pending = undefined;
