@@ -17,8 +17,6 @@ export interface AviJpegHeader {
 }
 
 const CHUNK_HEADER = 8;
-/** The header lists come first and are small; one read covers them in any file seen so far, more is read if not. */
-const HEADER_READ = 64 * 1024;
 const MJPEG_HANDLERS = new Set(["MJPG", "AVRN", "LJPG", "JPGL", "DMB1"]);
 
 const fourcc = (b: Buffer, at: number): string => b.toString("latin1", at, at + 4);
@@ -70,7 +68,7 @@ export class AviJpegReader {
 
   private static async parse(file: FileHandle, path: string): Promise<AviJpegReader | undefined> {
     const { size } = await file.stat();
-    const head = await readAt(file, path, 0, Math.min(size, HEADER_READ));
+    const head = await readAt(file, path, 0, 12);
     if (head.length < 12 || fourcc(head, 0) !== "RIFF" || fourcc(head, 8) !== "AVI ") return undefined;
     const riffEnd = Math.min(size, 8 + head.readUInt32LE(4));
     let video: { stream: number; fps: number | undefined } | undefined;
@@ -83,10 +81,8 @@ export class AviJpegReader {
       const chunkSize = top.readUInt32LE(4);
       if (id === "LIST" && top.length >= 12 && fourcc(top, 8) === "movi") {
         if (video === undefined) return undefined;
-        const ids = new Set([
-          `${String(video.stream).padStart(2, "0")}dc`,
-          `${String(video.stream).padStart(2, "0")}db`,
-        ]);
+        const number = String(video.stream).padStart(2, "0");
+        const ids = new Set([`${number}dc`, `${number}db`]);
         const movi = { start: at + 12, end: Math.min(riffEnd, at + CHUNK_HEADER + chunkSize), riffEnd };
         const reader = new AviJpegReader(file, path, size, ids, video.fps, movi);
         return (await reader.readFirstFrameSize()) ? reader : undefined;

@@ -86,8 +86,7 @@ export async function openJpegFile(
   const avi = await AviJpegReader.open(path);
   if (avi !== undefined) {
     const { width, height } = avi.header;
-    const fps = options.fps ?? (avi.header.fps !== undefined && avi.header.fps <= 1000 ? avi.header.fps : DEFAULT_FPS);
-    const description = `file ${path} (${width}x${height} @ ${Math.round(fps * 100) / 100} fps, JPEG passed through)`;
+    const { fps, description } = playback(path, width, height, options.fps, avi.header.fps);
     return new AviJpegSource(avi, width, height, fps, description, options.pace ?? "realtime");
   }
   const probe = await openVideoFile(path, { pace: "asap" });
@@ -98,10 +97,14 @@ export async function openJpegFile(
     capture.release();
     return undefined;
   }
-  const own = capture.get(cv.CAP_PROP_FPS);
-  const fps = options.fps ?? (own > 0 && own <= 1000 ? own : DEFAULT_FPS);
-  const width = probe.width;
-  const height = probe.height;
-  const description = `file ${path} (${width}x${height} @ ${Math.round(fps * 100) / 100} fps, JPEG passed through)`;
+  const { width, height } = probe;
+  const { fps, description } = playback(path, width, height, options.fps, capture.get(cv.CAP_PROP_FPS));
   return new JpegFileSource(capture, width, height, fps, description, options.pace ?? "realtime", first);
+}
+
+/** The rate to play at (`asked`, else the file's own when it says a sane one) and the source's description. */
+function playback(path: string, width: number, height: number, asked: number | undefined, own: number | undefined) {
+  const fps = asked ?? (own !== undefined && own > 0 && own <= 1000 ? own : DEFAULT_FPS);
+  const description = `file ${path} (${width}x${height} @ ${Math.round(fps * 100) / 100} fps, JPEG passed through)`;
+  return { fps, description };
 }
