@@ -26,6 +26,8 @@
 #include <jpeglib.h>
 #include <sys/socket.h>
 
+#include "shared_memory.h"
+
 struct failure {
   struct jpeg_error_mgr mgr;
   jmp_buf jump;
@@ -325,5 +327,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "encodeBgr", fn);
   napi_create_function(env, "setSendBuffer", NAPI_AUTO_LENGTH, set_send_buffer, NULL, &fn);
   napi_set_named_property(env, exports, "setSendBuffer", fn);
+  register_shared_memory(env, exports);
   return exports;
 }

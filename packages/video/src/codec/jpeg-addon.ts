@@ -1,8 +1,9 @@
 /**
  * The package's libjpeg addon (native/jpeg_transcode.c), loaded at its first use: JPEG re-encoded without
  * leaving YCbCr (`transcode`), and bgr24 pixels encoded as OpenCV's imencode(".jpg") encodes them, byte for
- * byte (`encodeBgr`), without loading OpenCV; and a socket's send buffer set (`setSendBuffer`), which Node does
- * not offer for its pipes.
+ * byte (`encodeBgr`), without loading OpenCV; a socket's send buffer set (`setSendBuffer`), which Node does
+ * not offer for its pipes; and memory shared with a child process (`createSharedMemory`, `mapSharedMemory`:
+ * the recorder's frame slots, `record/frame-slots.ts`).
  */
 import { createRequire } from "node:module";
 
@@ -11,6 +12,10 @@ export interface JpegAddon {
   encodeBgr(bgr: Buffer, width: number, height: number, quality: number): Promise<Buffer>;
   /** SO_SNDBUF on socket `fd`: returns what the socket has then (Linux doubles the request), or -1 if it failed. */
   setSendBuffer(fd: number, bytes: number): number;
+  /** A new, empty memfd (close-on-exec), or -1 where the kernel has none. */
+  createSharedMemory(name: string): number;
+  /** The first `bytes` of `fd`, mapped shared; unmapped once collected. Throws Error("SHARED_MEMORY: ...") if mmap fails. */
+  mapSharedMemory(fd: number, bytes: number): ArrayBuffer;
 }
 
 const req = createRequire(import.meta.url);

@@ -2,7 +2,8 @@
  * The recorder's encoder: a child process (`node encoder-process.js <recorder's pid>`,
  * the pid only to tell in `ps` whose it is). The recorder module keeps one started
  * ahead; a recorder takes it at its first frame and sends it a start record saying
- * what to record (`encoder-wire.ts`), then frames, then a close record. A reader
+ * what to record (`encoder-wire.ts`), then frames (on stdin, or in the slots of memory
+ * both map: `frame-slots.ts`), then a close record. A reader
  * thread (`encoder-input.ts`) takes the records off stdin; this thread
  * encodes the frames with OpenCV's synchronous VideoWriter and reports on the IPC
  * channel.
@@ -26,6 +27,8 @@
 import { MessageChannel, Worker } from "node:worker_threads";
 import { describeCause, VideoError } from "../errors.js";
 import { useNativeOpencvOnly } from "../opencv.js";
+import { jpegAddon } from "../codec/jpeg-addon.js";
+import { slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
 import type { ReaderData, ReaderMessage } from "./encoder-input.js";
 import { ACKNOWLEDGE_MS, type EncoderEvent } from "./encoder-wire.js";
@@ -91,6 +94,18 @@ function sendAndExit(event: EncoderEvent): void {
 
 /** Made by the start record; the recorder sends it before any frame. */
 let writer: SegmentedWriter | undefined;
+/** The recorder's frame slots (fd `SLOTS_FD`), mapped at the start record when it has any. */
+let slots: { readonly layout: SlotLayout; readonly memory: ArrayBuffer } | undefined;
+
+function mapSlots(layout: SlotLayout): void {
+  try {
+    slots = { layout, memory: jpegAddon().mapSharedMemory(SLOTS_FD, layout.count * layout.stride) };
+  } catch (cause) {
+    fail(
+      new VideoError("WRITE_FAILED", `the encoder could not map its frame slots: ${describeCause(cause)}`, { cause }),
+    );
+  }
+}
 /** After a failure nothing more is encoded; the close record still finalizes the file. */
 let failed = false;
 
@@ -133,7 +148,30 @@ reader.on("message", (message: ReaderMessage) => {
       if (writer !== undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a second start record"));
       acknowledgeEvery = message.options.acknowledgeEvery;
       writer = new SegmentedWriter(message.options, (segment) => send({ event: "file", segment }));
+      if (message.options.slots !== null) mapSlots(message.options.slots);
       return;
+    case "slot": {
+      if (writer === undefined || slots === undefined)
+        return stop(new VideoError("WRITE_FAILED", "encoder input: a slot record with no slots"));
+      if (failed) return;
+      const { layout, memory } = slots;
+      const byteLength = message.width * message.height * 3;
+      if (message.slot >= layout.count || byteLength > slotCapacity(layout))
+        return stop(new VideoError("WRITE_FAILED", `encoder input: slot ${message.slot} cannot hold that frame`));
+      const at = slotBytes(memory, layout, message.slot, byteLength);
+      try {
+        // The recorder reuses the slot once told `written`, which OpenCV is done with when write returns.
+        const { scaled } = writer.write(
+          message.width,
+          message.height,
+          Buffer.from(at.buffer, at.byteOffset, byteLength),
+        );
+        written(scaled);
+      } catch (cause) {
+        fail(cause);
+      }
+      return;
+    }
     case "frame":
       if (writer === undefined)
         return stop(new VideoError("WRITE_FAILED", "encoder input: a frame before the start record"));

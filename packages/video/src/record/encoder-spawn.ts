@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { jpegAddon } from "../codec/jpeg-addon.js";
 import { describeCause, VideoError } from "../errors.js";
 import { checkContainer } from "./formats.js";
+import { closeSlotMemory, createSlotMemory } from "./frame-slots.js";
 import { checkOutputPath } from "./output-path.js";
 import { parseEncoderEvent, probeRecord, type ProbeOptions } from "./encoder-wire.js";
 
@@ -165,11 +166,34 @@ export function widenStdin(child: ChildProcess): number {
   }
 }
 
+/** Each encoder's memfd for frame slots (its fd `SLOTS_FD`), where one could be made. */
+const slotMemories = new WeakMap<ChildProcess, number>();
+
+/** The memfd an encoder process has as `SLOTS_FD`, or undefined (its frames then all go on stdin). */
+export function slotMemoryOf(encoder: ChildProcess): number | undefined {
+  return slotMemories.get(encoder);
+}
+
 function spawnEncoder(script: string): ChildProcess {
+  const memory = createSlotMemory();
   const encoder = spawn(process.execPath, [script, String(process.pid)], {
-    stdio: ["pipe", "ignore", "pipe", "ipc"],
+    stdio: ["pipe", "ignore", "pipe", "ipc", ...(memory === undefined ? [] : [memory])],
     serialization: "json",
   });
+  if (memory !== undefined) {
+    slotMemories.set(encoder, memory);
+    // Forgotten as it is closed: its number may be reused for another file at once.
+    const close = (): void => {
+      if (slotMemories.get(encoder) !== memory) return;
+      slotMemories.delete(encoder);
+      closeSlotMemory(memory);
+    };
+    encoder.once("exit", close);
+    // Never started: no "exit" follows.
+    encoder.once("error", () => {
+      if (encoder.pid === undefined) close();
+    });
+  }
   widenStdin(encoder);
   for (const handle of handles(encoder)) handle?.unref();
   // Also: an "error" event without a listener would throw.

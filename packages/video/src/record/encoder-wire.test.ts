@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { VideoError } from "../errors.js";
+import { MAX_SLOTS } from "./frame-slots-layout.js";
 import {
   closeRecord,
   frameRecordHeader,
@@ -12,6 +13,7 @@ import {
   probeRecord,
   readRecords,
   RECORD_HEADER_BYTES,
+  slotRecord,
   startRecord,
   type EncoderOptions,
   type EncoderRecord,
@@ -37,6 +39,18 @@ describe("record headers", () => {
       "555201000000400000004000",
       { kind: "frame", width: 16384, height: 16384 },
     ],
+    [
+      "a 640x480 frame in slot 0",
+      slotRecord(640, 480, 0),
+      "555205000000028000000" + "1e0",
+      { kind: "slot", width: 640, height: 480, slot: 0 },
+    ],
+    [
+      "a 2x3 frame in the last slot",
+      slotRecord(2, 3, MAX_SLOTS - 1),
+      "555205ff0000000200000003",
+      { kind: "slot", width: 2, height: 3, slot: 255 },
+    ],
     ["close", closeRecord(), "555202000000000000000000", { kind: "close" }],
   ] as [string, Uint8Array, string, RecordHeader][])(
     "%s: encodes to the bytes, which decode back",
@@ -44,9 +58,13 @@ describe("record headers", () => {
       expect(hex(bytes)).toBe(expected);
       expect(parseRecordHeader(bytes, 0)).toEqual(header);
       const decoded = parseRecordHeader(Buffer.from(expected, "hex"), 0);
-      expect(hex(decoded.kind === "frame" ? frameRecordHeader(decoded.width, decoded.height) : closeRecord())).toBe(
-        expected,
-      );
+      const again =
+        decoded.kind === "frame"
+          ? frameRecordHeader(decoded.width, decoded.height)
+          : decoded.kind === "slot"
+            ? slotRecord(decoded.width, decoded.height, decoded.slot)
+            : closeRecord();
+      expect(hex(again)).toBe(expected);
     },
   );
 
@@ -57,6 +75,7 @@ describe("record headers", () => {
       fps: 25,
       framesPerSegment: null,
       acknowledgeEvery: 12,
+      slots: null,
     };
     const record = startRecord(options);
     const json = Buffer.from(JSON.stringify(options));
@@ -82,7 +101,7 @@ describe("record headers", () => {
       kind: "probe",
       length: json.byteLength,
     });
-    const start = { ...options, framesPerSegment: null, acknowledgeEvery: 1 };
+    const start = { ...options, framesPerSegment: null, acknowledgeEvery: 1, slots: null };
     const stream = Buffer.concat([record, startRecord(start)]);
     const records = [...readRecords(reader(stream, 5))];
     expect(records).toEqual([
@@ -99,12 +118,18 @@ describe("record headers", () => {
     [-1, 480],
   ])("refuses to encode a %sx%s frame header", (width, height) => {
     expect(() => frameRecordHeader(width, height)).toThrow(RangeError);
+    expect(() => slotRecord(width, height, 0)).toThrow(RangeError);
+  });
+
+  it.each([-1, 1.5, MAX_SLOTS])("refuses to encode slot %s", (slot) => {
+    expect(() => slotRecord(640, 480, slot)).toThrow(/slot must be an integer from 0 to 255/);
   });
 
   it.each([
     ["bad magic", "555301000000028000000" + "1e0", /record at byte 4096: magic 0x5553, expected 0x5552/],
     ["a reserved byte set", "555201070000028000000" + "1e0", /record at byte 4096: reserved byte 7, expected 0/],
-    ["an unknown kind", "555205000000028000000" + "1e0", /record at byte 4096: unknown kind 5/],
+    ["an unknown kind", "555206000000028000000" + "1e0", /record at byte 4096: unknown kind 6/],
+    ["a slot frame of height 0", "555205010000000100000000", /slot frame size 1x0 is outside 1\.\.16384/],
     ["an empty probe record", "555204000000000000000000", /probe record of 0 bytes \(field B 0\)/],
     ["a close record with a size", "555202000000000100000001", /close record with fields 1, 1, expected 0, 0/],
     [
@@ -165,12 +190,22 @@ const options: EncoderOptions = {
   fps: 30,
   framesPerSegment: 30,
   acknowledgeEvery: 1,
+  slots: { count: 2, stride: 8192, offset: 64 },
 };
 const start = startRecord(options);
-const stream = Buffer.concat([start, frameRecordHeader(2, 1), first, closeRecord(), frameRecordHeader(3, 2), second]);
+const stream = Buffer.concat([
+  start,
+  frameRecordHeader(2, 1),
+  first,
+  slotRecord(4, 4, 1),
+  closeRecord(),
+  frameRecordHeader(3, 2),
+  second,
+]);
 const expected: EncoderRecord[] = [
   { kind: "start", options },
   { kind: "frame", width: 2, height: 1, bytes: first },
+  { kind: "slot", width: 4, height: 4, slot: 1 },
   { kind: "close" },
   { kind: "frame", width: 3, height: 2, bytes: second },
 ];
@@ -179,6 +214,7 @@ const ends = [
   start.byteLength,
   start.byteLength + RECORD_HEADER_BYTES + first.byteLength,
   start.byteLength + 2 * RECORD_HEADER_BYTES + first.byteLength,
+  start.byteLength + 3 * RECORD_HEADER_BYTES + first.byteLength,
   stream.byteLength,
 ];
 
@@ -241,6 +277,7 @@ describe("encoder options and events", () => {
     fps: 25,
     framesPerSegment: null,
     acknowledgeEvery: 8,
+    slots: null,
   };
 
   it("options round-trip through JSON", () => {
@@ -249,6 +286,10 @@ describe("encoder options and events", () => {
       ...options,
       framesPerSegment: 25,
     });
+    const slots = { count: 8, stride: 925696, offset: 2048 };
+    expect(parseEncoderOptions(JSON.stringify({ ...options, slots }))).toEqual({ ...options, slots });
+    // From a recorder before slots: every frame on stdin.
+    expect(parseEncoderOptions(JSON.stringify({ ...options, slots: undefined }))).toEqual(options);
   });
 
   it.each([
@@ -262,6 +303,14 @@ describe("encoder options and events", () => {
     ["fractional frames a segment", JSON.stringify({ ...options, framesPerSegment: 2.5 }), /framesPerSegment/],
     ["no acknowledgeEvery", JSON.stringify({ ...options, acknowledgeEvery: undefined }), /acknowledgeEvery/],
     ["acknowledgeEvery 0", JSON.stringify({ ...options, acknowledgeEvery: 0 }), /acknowledgeEvery/],
+    ["no slots", JSON.stringify({ ...options, slots: { count: 0, stride: 4096, offset: 0 } }), /slots must be/],
+    ["257 slots", JSON.stringify({ ...options, slots: { count: 257, stride: 4096, offset: 0 } }), /slots must be/],
+    ["a stride off a page", JSON.stringify({ ...options, slots: { count: 1, stride: 5000, offset: 0 } }), /slots/],
+    [
+      "an offset past the stride",
+      JSON.stringify({ ...options, slots: { count: 1, stride: 4096, offset: 4096 } }),
+      /slots/,
+    ],
   ])("options: refuses %s", (_name, text, message) => {
     expect(() => parseEncoderOptions(text)).toThrow(message);
   });

@@ -8,17 +8,19 @@
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |      magic 0x55 0x52 ("UR")   |     kind      |   reserved 0  |
+ * |      magic 0x55 0x52 ("UR")   |     kind      | slot (slot), 0|
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |     A: width in pixels (frame), payload length (start), 0     |
+ * |  A: width in pixels (frame, slot), payload length (start), 0  |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |     B: height in pixels (frame), 0                            |
+ * |     B: height in pixels (frame, slot), 0                      |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * :  payload: frame: A * B * 3 bytes of bgr24; start and probe: A  :
- * :  bytes of UTF-8 JSON (EncoderOptions, ProbeOptions); close: -  :
+ * :  bytes of UTF-8 JSON (EncoderOptions, ProbeOptions); slot and  :
+ * :  close: -                                                      :
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * kind 4 = probe (write a one-frame file with the codec, remove it, answer
+ * kind 5 = slot (a frame of A * B * 3 bytes of bgr24 in shared slot number `slot`, laid out as the start
+ * record's `slots` says: `frame-slots.ts`; the encoder is done with it when it says `written` for it), 4 = probe (write a one-frame file with the codec, remove it, answer
  * `probed`: any number of them, before the start record), 3 = start (what to record:
  * once), 1 = frame, 2 = close (encode what came before, finalize the file, exit). The
  * options come in a record rather than on the command line so that an encoder process
@@ -32,12 +34,14 @@
  * always before any other event), `failed` once (it then encodes nothing more), `closed` after the close record.
  */
 import { describeCause, VideoError } from "../errors.js";
+import { checkSlotLayout, MAX_SLOTS, type SlotLayout } from "./frame-slots-layout.js";
 
 export const RECORD_MAGIC = 0x5552;
 export const RECORD_HEADER_BYTES = 12;
 const OFFSET_MAGIC = 0;
 const OFFSET_KIND = 2;
-const OFFSET_RESERVED = 3;
+/** The slot's number in a slot record; 0 in every other. */
+const OFFSET_SLOT = 3;
 const OFFSET_A = 4;
 const OFFSET_B = 8;
 
@@ -45,6 +49,7 @@ export const RECORD_KIND_FRAME = 1;
 export const RECORD_KIND_CLOSE = 2;
 export const RECORD_KIND_START = 3;
 export const RECORD_KIND_PROBE = 4;
+export const RECORD_KIND_SLOT = 5;
 
 /** Frames wider or taller than this are not recorded: bounds what the encoder allocates for one record. */
 export const MAX_RECORDED_SIDE = 16384;
@@ -60,6 +65,8 @@ export interface EncoderOptions {
   readonly framesPerSegment: number | null;
   /** The encoder says `written` once this many frames are encoded (or `ACKNOWLEDGE_MS` after the first of them). */
   readonly acknowledgeEvery: number;
+  /** Where the slot records' frames are (the memory is the encoder's fd `SLOTS_FD`); null: every frame on stdin. */
+  readonly slots: SlotLayout | null;
 }
 
 /**
@@ -81,15 +88,16 @@ export type EncoderRecord =
   | { readonly kind: "probe"; readonly options: ProbeOptions }
   | { readonly kind: "start"; readonly options: EncoderOptions }
   | { readonly kind: "frame"; readonly width: number; readonly height: number; readonly bytes: Uint8Array }
+  | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
   | { readonly kind: "close" };
 
-function header(kind: number, a: number, b: number): Buffer {
+function header(kind: number, a: number, b: number, slot = 0): Buffer {
   // From Node's small-buffer pool: no ArrayBuffer of its own for 12 bytes a frame.
   const bytes = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint16(OFFSET_MAGIC, RECORD_MAGIC);
   view.setUint8(OFFSET_KIND, kind);
-  view.setUint8(OFFSET_RESERVED, 0);
+  view.setUint8(OFFSET_SLOT, slot);
   view.setUint32(OFFSET_A, a);
   view.setUint32(OFFSET_B, b);
   return bytes;
@@ -119,6 +127,15 @@ export function frameRecordHeader(width: number, height: number): Buffer {
   return header(RECORD_KIND_FRAME, width, height);
 }
 
+/** A whole slot record: a frame of `width` x `height` in slot `slot` (0..MAX_SLOTS - 1). */
+export function slotRecord(width: number, height: number, slot: number): Buffer {
+  checkSide("width", width);
+  checkSide("height", height);
+  if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS)
+    throw new RangeError(`slot must be an integer from 0 to ${MAX_SLOTS - 1}, got ${slot}`);
+  return header(RECORD_KIND_SLOT, width, height, slot);
+}
+
 export function closeRecord(): Buffer {
   return header(RECORD_KIND_CLOSE, 0, 0);
 }
@@ -132,6 +149,7 @@ function checkSide(name: string, value: number): void {
 export type RecordHeader =
   | { readonly kind: "start" | "probe"; readonly length: number }
   | { readonly kind: "frame"; readonly width: number; readonly height: number }
+  | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
   | { readonly kind: "close" };
 
 /**
@@ -147,12 +165,12 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint16(OFFSET_MAGIC);
   const kind = view.getUint8(OFFSET_KIND);
-  const reserved = view.getUint8(OFFSET_RESERVED);
+  const slot = view.getUint8(OFFSET_SLOT);
   const a = view.getUint32(OFFSET_A);
   const b = view.getUint32(OFFSET_B);
   if (magic !== RECORD_MAGIC)
     fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${RECORD_MAGIC.toString(16)}`);
-  if (reserved !== 0) fail(`reserved byte ${reserved}, expected 0`);
+  if (slot !== 0 && kind !== RECORD_KIND_SLOT) fail(`reserved byte ${slot}, expected 0`);
   switch (kind) {
     case RECORD_KIND_CLOSE:
       if (a !== 0 || b !== 0) fail(`close record with fields ${a}, ${b}, expected 0, 0`);
@@ -168,6 +186,10 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
       if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE)
         fail(`frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
       return { kind: "frame", width: a, height: b };
+    case RECORD_KIND_SLOT:
+      if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE)
+        fail(`slot frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
+      return { kind: "slot", width: a, height: b, slot };
     default:
       return fail(`unknown kind ${kind}`);
   }
@@ -193,7 +215,7 @@ export function* readRecords(
     const headBytes = readFully(read, head);
     if (headBytes < RECORD_HEADER_BYTES) return headBytes;
     const header = parseRecordHeader(head, offset);
-    if (header.kind === "close") {
+    if (header.kind === "close" || header.kind === "slot") {
       offset += RECORD_HEADER_BYTES;
       yield header;
       continue;
@@ -278,6 +300,7 @@ export function parseEncoderOptions(text: string | undefined): EncoderOptions {
     fps: o.fps,
     framesPerSegment: o.framesPerSegment,
     acknowledgeEvery: o.acknowledgeEvery,
+    slots: o.slots === null || o.slots === undefined ? null : checkSlotLayout(o.slots),
   };
 }
 

@@ -92,6 +92,33 @@ describe("openRecorder", () => {
     expect(psnr(renderPatternFrame(11, 640, 480), frames[10] as Frame)).toBeLessThan(DIVX_PSNR_AT_LEAST);
   });
 
+  it("copies each frame into the encoder's shared slots: the caller's buffer is free once write returns", async () => {
+    const path = join(dir, "slots.avi");
+    // Fewer slots than frames: every slot is used again, after the encoder said it was done with it.
+    const recorder = await openRecorder(path, { fps: 25, queueLimit: 2 });
+    const buffer = renderPatternFrame(0, 640, 480);
+    const count = 12;
+    for (let n = 0; n < count; n++) {
+      buffer.bytes.set(renderPatternFrame(n, 640, 480).bytes);
+      let released = false;
+      const written = recorder.write({ ...buffer, sequence: n }, () => (released = true));
+      // The queue had room: released before write() returns, the bytes being in a slot already.
+      expect(released, `frame ${n}`).toBe(true);
+      buffer.bytes.fill(n % 2 === 0 ? 0 : 255);
+      await written;
+      // Two frames in flight at a time, then room again.
+      if (n % 2 === 1) await recorder.flush();
+    }
+    expect(await recorder.close()).toMatchObject({ framesWritten: count, framesDropped: 0 });
+    const frames = await readAll(path);
+    expect(frames.map((frame) => inspectPatternFrame(frame))).toEqual(
+      Array.from({ length: count }, (_, n) => ({ top: n, bottom: n, torn: false })),
+    );
+    frames.forEach((frame, n) =>
+      expect(psnr(renderPatternFrame(n, 640, 480), frame)).toBeGreaterThan(DIVX_PSNR_AT_LEAST),
+    );
+  });
+
   it("scales frames of another size to the first frame's size", async () => {
     const path = join(dir, "scaled.avi");
     const recorder = await openRecorder(path);

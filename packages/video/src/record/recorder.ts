@@ -5,12 +5,10 @@
  * The encoding runs in a child process, the encoder (`encoder-process.ts`), so the
  * caller's event loop never waits for it: about 2 ms for a 640x480 DIVX frame and
  * 8-10 ms at 1280x720 here, which in the receiver's main thread was most of its CPU.
- * Frames go to the encoder's stdin as they are written (`encoder-wire.ts`): the
- * kernel copies the caller's bytes into the pipe, the caller's frame is left as it is
- * (no transfer, no copy in JavaScript). Measured at 1280x720: about 1 ms of the
- * caller's CPU a frame (half of it the kernel's copy), and in the encoder 8.2 ms
- * user + 0.7 ms system against 7.0 ms for the same encode in-process, so recording
- * costs some 3 ms of CPU a frame more in all, off the caller's thread.
+ * Frames go to the encoder as they are written: copied into memory both processes
+ * map (`frame-slots.ts`), only a 12-byte record on the encoder's stdin
+ * (`encoder-wire.ts`); a frame that fits no slot goes on stdin itself, the kernel
+ * copying the caller's bytes into the socket (no transfer, no copy in JavaScript).
  * Not a worker thread: the OpenCV binding does not survive being loaded in a second
  * thread (see the encoder's header). Not the binding's `writeAsync` either: its async
  * worker keeps a copy of the writer alive until V8 collects it, so `release()` after
@@ -28,7 +26,8 @@ import type { Socket } from "node:net";
 import { resolve } from "node:path";
 import { describeCause, VideoError } from "../errors.js";
 import { assertFrame, type Frame } from "../frame.js";
-import { prepareEncoding, retireEncoder, takeEncoder } from "./encoder-spawn.js";
+import { prepareEncoding, retireEncoder, slotMemoryOf, takeEncoder } from "./encoder-spawn.js";
+import { FrameSlots } from "./frame-slots.js";
 import { segmentPath } from "./file-names.js";
 import { DEFAULT_FOURCC } from "./formats.js";
 import { framesPerSegment } from "./segments.js";
@@ -37,6 +36,7 @@ import {
   frameRecordHeader,
   MAX_RECORDED_SIDE,
   parseEncoderEvent,
+  slotRecord,
   startRecord,
   type EncoderEvent,
   type EncoderOptions,
@@ -97,10 +97,10 @@ export interface Recorder extends RecorderStats {
    * `FRAME_SIZE_MISMATCH`, `INVALID_FRAME` (also for more than 16384 pixels a side),
    * `CLOSED`, or `WRITE_FAILED` when an earlier frame failed to encode or the encoder
    * process stopped. The frame's bytes must not
-   * change until it is written (frames are immutable); they are neither copied nor
-   * taken over. `release`, when given, is called once they are no longer referenced here:
-   * once the encoder process's input has them, or when the frame is dropped; not when
-   * `write` rejects (the caller knows then).
+   * change until it is written (frames are immutable); they are not taken over.
+   * `release`, when given, is called once they are no longer referenced here: once
+   * they are copied to the encoder's memory or its input has them, or when the frame
+   * is dropped; not when `write` rejects (the caller knows then).
    */
   write(frame: Frame, release?: () => void): Promise<void>;
   /** Resolves when every queued frame is written (or can no longer be: see `write`'s errors). */
@@ -130,8 +130,10 @@ class VideoRecorder implements Recorder {
   framesDropped = 0;
   framesScaled = 0;
   readonly files: string[] = [];
-  /** The frames sent to the encoder and not yet encoded, oldest first: the queue. */
-  private readonly inFlight: { readonly sequence: number; readonly byteLength: number }[] = [];
+  /** The frames sent to the encoder and not yet encoded, oldest first (with the slot each is in): the queue. */
+  private readonly inFlight: { readonly sequence: number; readonly byteLength: number; readonly slot?: number }[] = [];
+  /** Shared with the encoder, sized at the first frame; undefined: every frame goes on stdin. */
+  private slots: FrameSlots | undefined;
   private inFlightBytes = 0;
   /** Writes waiting for room in the queue (`whenFull: 'wait'`), in call order. */
   private readonly waiting: WaitingWrite[] = [];
@@ -152,7 +154,7 @@ class VideoRecorder implements Recorder {
 
   constructor(
     readonly path: string,
-    private readonly encoderOptions: EncoderOptions,
+    private readonly encoderOptions: Omit<EncoderOptions, "slots">,
     private readonly script: string,
     private readonly onSizeMismatch: "scale" | "error",
     private readonly queueLimit: number,
@@ -216,9 +218,18 @@ class VideoRecorder implements Recorder {
   }
 
   private send(frame: Frame, release: (() => void) | undefined): void {
-    const stdin = (this.encoder ?? this.startEncoder()).stdin as Socket;
-    this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength });
+    const stdin = (this.encoder ?? this.startEncoder(frame.bytes.byteLength)).stdin as Socket;
     this.inFlightBytes += frame.bytes.byteLength;
+    // Copied into a slot, the frame's bytes are free at once; the slot is free again once the encoder says `written`.
+    const slot = this.slots?.put(frame.bytes);
+    if (slot !== undefined) {
+      this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength, slot });
+      stdin.write(slotRecord(frame.width, frame.height, slot));
+      release?.();
+      this.keepProcessAlive();
+      return;
+    }
+    this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength });
     // The stream keeps a reference to the bytes until the kernel has them: no copy here.
     stdin.cork();
     stdin.write(frameRecordHeader(frame.width, frame.height));
@@ -228,7 +239,7 @@ class VideoRecorder implements Recorder {
     this.keepProcessAlive();
   }
 
-  private startEncoder(): ChildProcess {
+  private startEncoder(firstFrameBytes: number): ChildProcess {
     const reserved = this.reserved;
     this.reserved = undefined;
     const alive = reserved !== undefined && reserved.exitCode === null && reserved.signalCode === null;
@@ -256,7 +267,9 @@ class VideoRecorder implements Recorder {
         if (encoder.pid === undefined) gone(`could not start: ${error.message}`, false);
       });
     });
-    (encoder.stdin as Socket).write(startRecord(this.encoderOptions));
+    const memory = slotMemoryOf(encoder);
+    this.slots = memory === undefined ? undefined : FrameSlots.open(memory, firstFrameBytes, this.queueLimit);
+    (encoder.stdin as Socket).write(startRecord({ ...this.encoderOptions, slots: this.slots?.layout ?? null }));
     return encoder;
   }
 
@@ -279,7 +292,10 @@ class VideoRecorder implements Recorder {
         break;
       case "written":
         if (this.failure !== undefined) break;
-        for (const frame of this.inFlight.splice(0, event.frames)) this.inFlightBytes -= frame.byteLength;
+        for (const frame of this.inFlight.splice(0, event.frames)) {
+          this.inFlightBytes -= frame.byteLength;
+          if (frame.slot !== undefined) this.slots?.free(frame.slot);
+        }
         this.framesWritten += event.frames;
         this.framesScaled += event.scaled;
         this.admitWaiting();
@@ -322,6 +338,7 @@ class VideoRecorder implements Recorder {
   private fail(error: VideoError): void {
     this.failure ??= error;
     this.inFlight.length = 0;
+    this.slots?.freeAll();
     this.inFlightBytes = 0;
     for (const write of this.waiting.splice(0)) write.reject(this.failure);
     if (this.closeRequested) this.sendClose();

@@ -1,0 +1,61 @@
+/**
+ * Where raw frames lie in the memory the recorder shares with its encoder process (`frame-slots.ts`). Pure, so
+ * that the encoder's stdin thread and the wire (`encoder-wire.ts`) can use it.
+ */
+/** The slots' file descriptor in the encoder process: its stdio entry after stdin, stdout, stderr and IPC. */
+export const SLOTS_FD = 4;
+/** The slot record numbers its slot in one byte. */
+export const MAX_SLOTS = 256;
+
+/** Where the frames are in the shared memory: slot i's frame starts at `i * stride + offset`. */
+export interface SlotLayout {
+  readonly count: number;
+  readonly stride: number;
+  readonly offset: number;
+}
+
+const PAGE_BYTES = 4096;
+/** Frames start on a multiple of this, as OpenCV's own allocations do. */
+const SLOT_ALIGN_BYTES = 64;
+
+/**
+ * Slots for frames of `frameBytes`, each frame placed so that it ends mid-page: OpenCV's FFmpeg writer copies
+ * a frame whose last byte lies within 32 bytes of a page boundary first (its guard against FFmpeg's SIMD reads
+ * past the end, `cap_ffmpeg_impl.hpp` `writeFrame`), and a 640x480 or 1280x720 frame is a whole number of pages.
+ */
+export function slotLayout(frameBytes: number, count: number): SlotLayout {
+  if (!Number.isInteger(frameBytes) || frameBytes < 1) throw new RangeError(`frameBytes ${frameBytes}`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SLOTS) throw new RangeError(`slot count ${count}`);
+  const offset = ((PAGE_BYTES / 2 - (frameBytes % PAGE_BYTES) + PAGE_BYTES) % PAGE_BYTES) & ~(SLOT_ALIGN_BYTES - 1);
+  const stride = Math.ceil((offset + frameBytes) / PAGE_BYTES) * PAGE_BYTES;
+  return { count, stride, offset };
+}
+
+/** The bytes a slot can hold. */
+export function slotCapacity(layout: SlotLayout): number {
+  return layout.stride - layout.offset;
+}
+
+/** The first `byteLength` bytes of slot `slot` in `memory` (the whole mapping). */
+export function slotBytes(memory: ArrayBuffer, layout: SlotLayout, slot: number, byteLength: number): Uint8Array {
+  return new Uint8Array(memory, slot * layout.stride + layout.offset, byteLength);
+}
+
+/** Checks a layout from the start record against the mapping's limits. Throws an Error saying what is wrong. */
+export function checkSlotLayout(value: unknown): SlotLayout {
+  const o = value as Partial<Record<keyof SlotLayout, unknown>> | null;
+  const integer = (v: unknown, min: number, max: number): v is number =>
+    typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+  if (
+    typeof o !== "object" ||
+    o === null ||
+    !integer(o.count, 1, MAX_SLOTS) ||
+    !integer(o.stride, PAGE_BYTES, 2 ** 31) ||
+    o.stride % PAGE_BYTES !== 0 ||
+    !integer(o.offset, 0, o.stride - 1)
+  )
+    throw new Error(
+      `slots must be {count: 1..${MAX_SLOTS}, stride: pages, offset: < stride}, got ${JSON.stringify(value)}`,
+    );
+  return { count: o.count, stride: o.stride, offset: o.offset };
+}
