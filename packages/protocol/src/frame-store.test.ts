@@ -188,3 +188,111 @@ describe("createFrameStore", () => {
     expect(store.outcome(streamOf(store, 1, 1200), 1)).toBe("behind");
   });
 });
+
+/** A complete frame's event, as the reassembler makes it (only what the store reads). */
+function frameEvent(streamId: number, frameNumber: number): FrameEvent {
+  return { type: "frame", streamId, frameNumber, payload: new Uint8Array(8) } as FrameEvent;
+}
+
+/** Emits frame `n` of stream `id` (in flight) as complete; returns the events. */
+function complete(store: FrameStore, id: number, n: number, now: number): ReassemblyEvent[] {
+  const stream = streamOf(store, id, now);
+  const events: ReassemblyEvent[] = [];
+  store.emit(stream, n, stream.frames.get(n)!, frameEvent(id, n), events);
+  return events;
+}
+
+describe("FrameStore.nextExpiryMs", () => {
+  const dropped = (frameNumber: number) => ({ type: "dropped", streamId: 1, frameNumber, reason: "timeout" });
+  // `next`: what the gauge says after `build`; `due`: when the first thing must go, and `leaves`: what goes then.
+  const cases: {
+    name: string;
+    limits?: Partial<FrameStoreLimits>;
+    build: (store: FrameStore) => void;
+    next: number;
+    due: number;
+    leaves: object[];
+  }[] = [
+    {
+      name: "a frame in flight times out frameTimeoutMs after its first datagram",
+      build: (store) => open(store, 1, 0, 10),
+      next: 110,
+      due: 110,
+      leaves: [dropped(0)],
+    },
+    {
+      name: "an ordered stream's frame times out at latencyMs",
+      limits: { ordered: true, latencyMs: 30 },
+      build: (store) => open(store, 1, 0, 10),
+      next: 40,
+      due: 40,
+      leaves: [dropped(0)],
+    },
+    {
+      name: "a stream that turns ordered (window FEC): its frames in flight at latencyMs",
+      limits: { latencyMs: 30 },
+      build: (store) => {
+        open(store, 1, 0, 10);
+        open(store, 1, 1, 20);
+        store.order(streamOf(store, 1, 25));
+      },
+      next: 40,
+      due: 40,
+      leaves: [dropped(0)],
+    },
+    {
+      name: "a parked frame leaves when the older one it waits for times out, at its budget",
+      limits: { ordered: true, latencyMs: 30, maxFramesInFlight: 4 },
+      build: (store) => {
+        open(store, 1, 0, 0);
+        open(store, 1, 1, 5);
+        expect(complete(store, 1, 1, 6)).toEqual([]);
+      },
+      next: 30,
+      due: 30,
+      leaves: [dropped(0), frameEvent(1, 1)],
+    },
+    {
+      name: "a frame finished before its timeout: expire then finds nothing, and the next frame's is due",
+      build: (store) => {
+        open(store, 1, 0, 0);
+        open(store, 1, 1, 50);
+        expect(complete(store, 1, 0, 60)).toMatchObject([{ type: "frame", frameNumber: 0 }]);
+      },
+      next: 100,
+      due: 150,
+      leaves: [dropped(1)],
+    },
+    {
+      name: "an idle stream is forgotten streamTimeoutMs after its last datagram, not its first",
+      build: (store) => {
+        streamOf(store, 1, 0);
+        streamOf(store, 1, 400);
+      },
+      next: 1000,
+      due: 1400,
+      leaves: [{ type: "stream-ended", streamId: 1, reason: "idle" }],
+    },
+  ];
+  it.each(cases)("$name", ({ limits, build, next, due, leaves }) => {
+    const { store } = setup(limits);
+    expect(store.nextExpiryMs).toBe(Number.POSITIVE_INFINITY);
+    build(store);
+    expect(store.nextExpiryMs).toBe(next);
+    // Not early: just before it is due nothing goes, and the gauge then says exactly when.
+    expect(store.expire(due - 0.001)).toEqual([]);
+    expect(store.nextExpiryMs).toBe(due);
+    expect(store.expire(due)).toMatchObject(leaves);
+    expect(store.nextExpiryMs).toBeGreaterThan(due);
+  });
+
+  it("is Infinity again once every stream is forgotten", () => {
+    const { store } = setup();
+    open(store, 1, 0, 0);
+    expect(store.expire(2000)).toMatchObject([
+      { type: "dropped", reason: "evicted" },
+      { type: "stream-ended", reason: "idle" },
+    ]);
+    expect(store.nextExpiryMs).toBe(Number.POSITIVE_INFINITY);
+  });
+});

@@ -103,8 +103,19 @@ export interface FrameStore {
    * and the bytes held outside the store (`outsideBytes`) fit maxBufferedBytes again, or no frame is left.
    */
   fit(events: ReassemblyEvent[]): void;
+  /**
+   * Marks a stream ordered (a window FEC datagram came): its frames in flight then time out at `latencyMs` too,
+   * and `nextExpiryMs` moves to the earliest of theirs.
+   */
+  order(stream: StreamState): void;
   /** Drops frames past frameTimeoutMs and forgets streams past streamTimeoutMs. */
   expire(nowMs: number): ReassemblyEvent[];
+  /**
+   * When `expire` may next have something to do: never later than the first frame's timeout or stream's idle
+   * timeout, possibly earlier (a frame finished since or a stream active since: `expire` then finds nothing and
+   * sets it again, exactly); `Infinity` with no stream tracked. `expire` before it returns nothing.
+   */
+  readonly nextExpiryMs: number;
   readonly streams: number;
   readonly framesInFlight: number;
   readonly bufferedBytes: number;
@@ -126,6 +137,13 @@ export function createFrameStore(
   const pool = createBlockPool();
   let bufferedBytes = 0;
   let framesInFlight = 0;
+  // Lowered as frames and streams start, set exactly by expire (see `nextExpiryMs`).
+  let nextExpiryMs = Number.POSITIVE_INFINITY;
+
+  /** How long a frame of `stream` may stay in flight. */
+  function frameTimeout(stream: StreamState): number {
+    return stream.ordered ? Math.min(latencyMs, frameTimeoutMs) : frameTimeoutMs;
+  }
 
   function remember(stream: StreamState, frameNumber: number, emitted: boolean): void {
     stream.finished.set(frameNumber, emitted);
@@ -276,6 +294,8 @@ export function createFrameStore(
         events.push({ type: "stream-started", streamId });
       }
       stream.lastActivityMs = nowMs;
+      // A no-op but for a stream's first datagram (or a clock that went back).
+      if (nowMs + streamTimeoutMs < nextExpiryMs) nextExpiryMs = nowMs + streamTimeoutMs;
       return stream;
     },
 
@@ -310,6 +330,7 @@ export function createFrameStore(
       }
       stream.frames.set(frameNumber, frame);
       framesInFlight++;
+      nextExpiryMs = Math.min(nextExpiryMs, frame.firstArrivalMs + frameTimeout(stream));
       return true;
     },
 
@@ -347,17 +368,33 @@ export function createFrameStore(
         if (serialDiff(n, frameNumber) < 0) drop(stream, n, older, "superseded", events);
     },
 
+    order(stream) {
+      if (stream.ordered) return;
+      stream.ordered = true;
+      const timeoutMs = frameTimeout(stream);
+      for (const frame of stream.frames.values())
+        nextExpiryMs = Math.min(nextExpiryMs, frame.firstArrivalMs + timeoutMs);
+    },
+
     expire(nowMs) {
+      if (nowMs < nextExpiryMs) return [];
       const events: ReassemblyEvent[] = [];
+      let next = Number.POSITIVE_INFINITY;
       for (const stream of [...streams.values()]) {
-        if (nowMs - stream.lastActivityMs >= streamTimeoutMs) {
+        const idleAt = stream.lastActivityMs + streamTimeoutMs;
+        if (nowMs >= idleAt) {
           forget(stream, "idle", events);
           continue;
         }
-        const timeoutMs = stream.ordered ? Math.min(latencyMs, frameTimeoutMs) : frameTimeoutMs;
-        for (const [n, frame] of [...stream.frames])
-          if (nowMs - frame.firstArrivalMs >= timeoutMs) drop(stream, n, frame, "timeout", events);
+        next = Math.min(next, idleAt);
+        const timeoutMs = frameTimeout(stream);
+        for (const [n, frame] of [...stream.frames]) {
+          const dueAt = frame.firstArrivalMs + timeoutMs;
+          if (nowMs >= dueAt) drop(stream, n, frame, "timeout", events);
+          else next = Math.min(next, dueAt);
+        }
       }
+      nextExpiryMs = next;
       return events;
     },
 
@@ -366,6 +403,9 @@ export function createFrameStore(
     },
     get framesInFlight() {
       return framesInFlight;
+    },
+    get nextExpiryMs() {
+      return nextExpiryMs;
     },
     get bufferedBytes() {
       return bufferedBytes;

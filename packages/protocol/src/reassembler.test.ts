@@ -264,12 +264,14 @@ describe("createReassembler: delivery", () => {
     expect(frames(pushAll(r, kept, 1000))).toEqual([]);
     // The gauges without a snapshot: what tells a receiver that expire has work.
     expect([r.framesInFlight, r.streams]).toEqual([1, 1]);
+    expect(r.nextExpiryMs).toBe(1500);
     expect(r.expire(1499)).toEqual([]);
     expect(r.expire(1500)).toEqual([
       { type: "dropped", streamId: 0xabcd1234, frameNumber: 4, reason: "timeout", chunksReceived: 28, chunkCount: 29 },
     ]);
     expect(r.counters).toMatchObject({ framesDropped: 1, framesInFlight: 0, bufferedBytes: 0 });
     expect([r.framesInFlight, r.streams]).toEqual([0, 1]);
+    expect(r.nextExpiryMs).toBe(1000 + 10_000);
     // Its stragglers are late now.
     expect(pushAll(r, datagrams.slice(0, 4), 1600)).toEqual([]);
     expect(r.counters.datagramsLate).toBe(4);

@@ -178,7 +178,10 @@ export interface Reassembler {
    * `replyTo` (address and port) where the `nack` tracker's requests for its stream go (default: `source`).
    */
   push(datagram: Uint8Array, nowMs: number, source?: string, replyTo?: string): ReassemblyEvent[];
-  /** Drops frames past `frameTimeoutMs` and forgets streams past `streamTimeoutMs`. Call it a few times a second. */
+  /**
+   * Drops frames past `frameTimeoutMs` (an ordered stream's: `latencyMs`, which lets the frames parked behind them
+   * go) and forgets streams past `streamTimeoutMs`. Call it at `nextExpiryMs`.
+   */
   expire(nowMs: number): ReassemblyEvent[];
   /** A snapshot of the counters. */
   readonly counters: ReassemblerCounters;
@@ -189,6 +192,13 @@ export interface Reassembler {
    */
   readonly framesInFlight: number;
   readonly streams: number;
+  /**
+   * When `expire` may next have work (on the clock of the `nowMs` given): never later than the first frame's
+   * timeout or stream's idle timeout, at times earlier (a frame finished since, a stream active since: `expire`
+   * then finds nothing and sets it again, exactly); `Infinity` with no stream tracked. A receiver arms one timer
+   * for it, again when a datagram moves it earlier, instead of polling; `expire` before it returns nothing.
+   */
+  readonly nextExpiryMs: number;
 }
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -397,7 +407,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
       return events;
     }
     if (d.windowSequence !== undefined) {
-      stream.ordered = true;
+      store.order(stream);
       const rebuilt = windowOf(d.streamId).source(d.windowSequence, datagram, nowMs);
       place(d, datagram, opened, stream, nowMs, events);
       for (const bytes of rebuilt) events.push(...pushSource(bytes, nowMs, source));
@@ -499,6 +509,9 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     },
     get streams() {
       return store.streams;
+    },
+    get nextExpiryMs() {
+      return store.nextExpiryMs;
     },
     get counters(): ReassemblerCounters {
       return {

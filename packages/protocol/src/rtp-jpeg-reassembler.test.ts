@@ -118,7 +118,13 @@ describe("createRtpJpegReassembler", () => {
     const a = frame();
     expect(frames(pushAll(r, a.packets.slice(0, -1)))).toEqual([]);
     expect([r.framesInFlight, r.streams]).toEqual([1, 1]);
-    expect(r.expire(500).filter((e) => e.type === "dropped")).toHaveLength(1);
+    // Its timeout: not at 100 ms after its first packet (nothing goes, the gauge stays), just after.
+    expect(r.nextExpiryMs).toBe(100);
+    expect(r.expire(100)).toEqual([]);
+    expect(r.nextExpiryMs).toBe(100);
+    expect(r.expire(100.001).filter((e) => e.type === "dropped")).toHaveLength(1);
+    // The stream's idle timeout is what is left.
+    expect(r.nextExpiryMs).toBe(10_000);
     expect(r.counters.framesInFlight).toBe(0);
     expect(r.framesInFlight).toBe(0);
   });

@@ -102,6 +102,8 @@ export interface RtpJpegReassembler {
   /** The gauges `counters.framesInFlight` and `counters.streams` without a snapshot (see the v1 `Reassembler`'s). */
   readonly framesInFlight: number;
   readonly streams: number;
+  /** When `expire` may next have work (see the v1 `Reassembler`'s): a frame or stream times out just after it. */
+  readonly nextExpiryMs: number;
 }
 
 export const DEFAULT_RTP_MAX_FRAMES_IN_FLIGHT = 8;
@@ -178,6 +180,8 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
   };
   let bufferedBytes = 0;
   let framesInFlight = 0;
+  // Lowered as frames and streams start, set exactly by expire (see `nextExpiryMs`).
+  let nextExpiryMs = Number.POSITIVE_INFINITY;
 
   function malformed(code: ProtocolErrorCode, events: RtpJpegEvent[] = []): RtpJpegEvent[] {
     c.datagramsMalformed++;
@@ -245,6 +249,8 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
       events.push({ type: "stream-started", streamId: ssrc });
     }
     stream.lastActivityMs = nowMs;
+    // A no-op but for a stream's first packet (or a clock that went back).
+    if (nowMs + streamTimeoutMs < nextExpiryMs) nextExpiryMs = nowMs + streamTimeoutMs;
     return stream;
   }
 
@@ -325,6 +331,7 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     stream.nextFrameNumber = (stream.nextFrameNumber + 1) >>> 0;
     stream.frames.set(p.timestamp, frame);
     framesInFlight++;
+    nextExpiryMs = Math.min(nextExpiryMs, nowMs + frameTimeoutMs);
     return frame;
   }
 
@@ -429,15 +436,23 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
   }
 
   function expire(nowMs: number): RtpJpegEvent[] {
+    if (nowMs < nextExpiryMs) return [];
     const events: RtpJpegEvent[] = [];
+    let next = Number.POSITIVE_INFINITY;
     for (const stream of [...streams.values()]) {
-      if (nowMs - stream.lastActivityMs > streamTimeoutMs) {
+      const idleAt = stream.lastActivityMs + streamTimeoutMs;
+      if (nowMs > idleAt) {
         forget(stream, "idle", events);
         continue;
       }
-      for (const frame of [...stream.frames.values()])
-        if (nowMs - frame.firstArrivalMs > frameTimeoutMs) drop(stream, frame, "timeout", events);
+      next = Math.min(next, idleAt);
+      for (const frame of [...stream.frames.values()]) {
+        const dueAt = frame.firstArrivalMs + frameTimeoutMs;
+        if (nowMs > dueAt) drop(stream, frame, "timeout", events);
+        else next = Math.min(next, dueAt);
+      }
     }
+    nextExpiryMs = next;
     return events;
   }
 
@@ -449,6 +464,9 @@ export function createRtpJpegReassembler(options: RtpJpegReassemblerOptions = {}
     },
     get streams() {
       return streams.size;
+    },
+    get nextExpiryMs() {
+      return nextExpiryMs;
     },
     get counters(): RtpJpegCounters {
       return { ...c, malformedByCode: { ...malformedByCode }, streams: streams.size, framesInFlight, bufferedBytes };

@@ -92,6 +92,41 @@ function receive(
   return { frames, reassembler, emittedAt };
 }
 
+/**
+ * As `receive`, but `expire` is called only when `nextExpiryMs` says (a receiver's one timer, firing on time):
+ * the frames emitted, when, and how often `expire` ran.
+ */
+function receiveTimed(
+  sent: Sent,
+  lose: (index: number) => boolean,
+  options: ReassemblerOptions = {},
+): { frames: FrameEvent[]; emittedAt: number[]; expiries: number } {
+  const reassembler = createReassembler({ latencyMs: 100, ...options });
+  const frames: FrameEvent[] = [];
+  const emittedAt: number[] = [];
+  let expiries = 0;
+  const take = (events: ReturnType<Reassembler["push"]>, nowMs: number): void => {
+    for (const e of events)
+      if (e.type === "frame") {
+        frames.push(e);
+        emittedAt.push(nowMs);
+      }
+  };
+  const fire = (): void => {
+    const at = reassembler.nextExpiryMs;
+    expiries++;
+    take(reassembler.expire(at), at);
+  };
+  for (const d of sent.datagrams.filter((_, i) => !lose(i))) {
+    while (reassembler.nextExpiryMs <= d.atMs) fire();
+    take(reassembler.push(d.bytes, d.atMs), d.atMs);
+  }
+  // Until the stream is forgotten (bounded: a gauge that never settled fails the test).
+  for (let k = 0; k < 50 && Number.isFinite(reassembler.nextExpiryMs); k++) fire();
+  expect(reassembler.nextExpiryMs).toBe(Number.POSITIVE_INFINITY);
+  return { frames, emittedAt, expiries };
+}
+
 /** Every frame emitted is one the sender sent, byte for byte, each once and in order. */
 function expectIntactInOrder(sent: Sent, frames: FrameEvent[], firstFrame = 0): void {
   let last = -1;
@@ -155,6 +190,26 @@ describe("window FEC: recovery", () => {
     const first = sent.datagrams.findIndex((d) => d.frame === 3) + 4;
     expect(lostSources(sent, first, first + 10)).toBe(10);
     expect(reassembler.counters.sourcesRecovered).toBe(10);
+  });
+
+  it("expiry only when nextExpiryMs says: the frames parked behind a lost frame leave at its budget, not later", () => {
+    // 10 sources of frame 3 lost: beyond what repairs within 100 ms rebuild (as above).
+    const sent = send(10);
+    const first = sent.datagrams.findIndex((d) => d.frame === 3);
+    const lose = (i: number): boolean => i >= first + 4 && i < first + 14;
+    const polled = receive(sent, lose);
+    const timed = receiveTimed(sent, lose);
+    expect(timed.frames.map((f) => f.frameNumber)).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9]);
+    expect(timed.frames.map((f) => f.frameNumber)).toEqual(polled.frames.map((f) => f.frameNumber));
+    expectIntactInOrder(sent, timed.frames);
+    // Frame 3's first datagram came at 120 ms: frame 4, complete by then, leaves at 220 ms exactly.
+    expect(sent.datagrams[first]!.atMs).toBe(120);
+    expect(timed.emittedAt[3]).toBe(220);
+    expect(polled.emittedAt[3]).toBeGreaterThanOrEqual(220);
+    // Never later than polling on every datagram and every 10 ms.
+    timed.emittedAt.forEach((t, i) => expect(t).toBeLessThanOrEqual(polled.emittedAt[i]!));
+    // A timer that fires about once a frame, not every 10 ms.
+    expect(timed.expiries).toBeLessThanOrEqual(10);
   });
 
   it("a frame's repairs follow its last source: every frame ends with a repair, at the same overhead", () => {
