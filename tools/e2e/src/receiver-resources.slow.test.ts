@@ -172,7 +172,7 @@ async function fewestWakeupsPerSecond(pid: number, seconds: number): Promise<num
   return Math.min(...windows);
 }
 
-/** An idle receiver's status line ticks once a second, and it forgets a silent stream within a second of 10 s. */
+/** An idle receiver's status line ticks once a second, and it forgets a silent stream 10 s after its last datagram. */
 const IDLE_WAKEUPS_PER_SECOND = 5;
 const WINDOWS = 5;
 

@@ -35,9 +35,14 @@ export interface FrameAssembler {
   /** Drops what is too old; returns frames that were waiting for it (window FEC streams). */
   expire(now: number): readonly FrameEvent[];
   counters(): ProtocolCounters;
-  /** Whether `expire` has work now: frames in flight (look often), streams tracked (look seldom); read cheaply. */
+  /** Frames in flight and streams tracked, read cheaply (a change in them is worth a counters report). */
   readonly framesInFlight: number;
   readonly streams: number;
+  /**
+   * When `expire` may next have work, on the clock of the `now` given (see the protocol's `nextExpiryMs`): never
+   * later than a frame's or a stream's timeout; `Infinity` when nothing can time out.
+   */
+  readonly nextExpiryMs: number;
   /** Frames complete, rebuilt and dropped per stream. */
   streamCounters(): StreamFrameCounters[];
   /** v1 with a key: the keys accepted from now on (a rotation), the newest first. */
@@ -175,6 +180,9 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     get streams() {
       return reassembler.streams;
     },
+    get nextExpiryMs() {
+      return reassembler.nextExpiryMs;
+    },
     counters: () => ({
       ...reassembler.counters,
       format: "v1",
@@ -277,6 +285,7 @@ export function createLegacyAssembler(settings: LegacyAssemblerSettings): FrameA
     // Its reassembler has no timeouts: a frame is complete or replaced by the next one's index 0.
     framesInFlight: 0,
     streams: 0,
+    nextExpiryMs: Number.POSITIVE_INFINITY,
     counters: () => ({ ...reassembler.counters, format: "legacy", framesDroppedForKernelLoss }),
     streamCounters: () => perStream.list(),
   };
@@ -334,6 +343,9 @@ export function createRtpAssembler(settings: RtpAssemblerSettings): FrameAssembl
     },
     get streams() {
       return reassembler.streams;
+    },
+    get nextExpiryMs() {
+      return reassembler.nextExpiryMs;
     },
     counters: () => ({ ...reassembler.counters, format: "rtp", datagramsV1Like }),
     streamCounters: () => perStream.list(),

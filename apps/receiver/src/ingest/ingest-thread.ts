@@ -27,12 +27,13 @@ import { kernelDrops } from "./socket-drops.js";
  */
 const COUNTERS_EVERY_MS = 250;
 /**
- * While frames are in flight: often enough that a frame waiting for an older one (window FEC) leaves within 10 ms
- * of its budget. With none in flight (a JPEG that fits one datagram completes as it arrives) nothing can time out.
+ * Expiry runs when the reassembler's `nextExpiryMs` says (a frame's timeout, an ordered stream's latency budget, a
+ * stream's idle timeout), on one timer, this long after that moment: Node fires timers on a millisecond clock taken
+ * at the loop's turn, which may be up to a millisecond behind `performance.now()`. So a frame waiting for an older
+ * one (window FEC) leaves 1-2 ms after that one's budget runs out, and a raw stream, a frame always in flight,
+ * wakes this thread about once per `--frame-timeout` for it, not every 10 ms as the poll did.
  */
-const EXPIRE_EVERY_MS = 10;
-/** While streams are tracked and no frame is in flight: idle streams are forgotten within a second of their timeout. */
-const STREAMS_EVERY_MS = 1000;
+const EXPIRY_LAG_MS = 1;
 /** NACKs (--nack on) are looked for this often: a loss is asked for within 2 ms of its reorder window. */
 const NACK_EVERY_MS = 2;
 
@@ -57,6 +58,37 @@ function onDemand(everyMs: number, tick: () => boolean): { want(): void; stop():
   return {
     want: () => {
       if (timer === undefined && !stopped) timer = setTimeout(fire, everyMs);
+    },
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * One timer for the next moment something is due (on `performance.now()`'s clock): `at(ms)` arms it for then,
+ * unless it is armed for then or earlier (so a datagram that moves nothing costs one comparison); when it fires,
+ * `tick` runs and returns the next moment (`Infinity`: none), for which it is armed again.
+ */
+function dueTimer(tick: () => number): { at(ms: number): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let armedFor = Number.POSITIVE_INFINITY;
+  let stopped = false;
+  const arm = (ms: number): void => {
+    clearTimeout(timer);
+    armedFor = ms;
+    timer = setTimeout(fire, Math.max(1, Math.ceil(ms - performance.now()) + EXPIRY_LAG_MS));
+  };
+  const fire = (): void => {
+    timer = undefined;
+    armedFor = Number.POSITIVE_INFINITY;
+    const next = tick();
+    if (next !== Number.POSITIVE_INFINITY && !stopped) arm(next);
+  };
+  return {
+    at: (ms) => {
+      if (ms < armedFor && !stopped) arm(ms);
     },
     stop: () => {
       stopped = true;
@@ -147,13 +179,9 @@ async function main(): Promise<void> {
     for (const frame of frames) sendFrame(frame);
     if (frames.length > 0 || assembler.framesInFlight + assembler.streams !== before) reporting.want();
   };
-  const expiring = onDemand(EXPIRE_EVERY_MS, () => {
+  const expiring = dueTimer(() => {
     expire();
-    return assembler.framesInFlight > 0;
-  });
-  const forgetting = onDemand(STREAMS_EVERY_MS, () => {
-    expire();
-    return assembler.streams > 0;
+    return assembler.nextExpiryMs;
   });
   // With --idle-exit: the counters go out once no datagram came for that long, for the app to stop.
   const { idleMs } = settings;
@@ -186,8 +214,7 @@ async function main(): Promise<void> {
     for (const frame of assembler.push(datagram, now, from.address, from)) sendFrame(frame);
     reporting.want();
     nacking?.want();
-    if (assembler.framesInFlight > 0) expiring.want();
-    if (assembler.streams > 0) forgetting.want();
+    expiring.at(assembler.nextExpiryMs);
     if (idleMs !== undefined && idleTimer === undefined) idleTimer = setTimeout(idleCheck, idleMs);
   });
   const address = socket.address();
@@ -210,7 +237,6 @@ async function main(): Promise<void> {
     }
     reporting.stop();
     expiring.stop();
-    forgetting.stop();
     clearTimeout(idleTimer);
     nacking?.stop();
     membership?.leave();
