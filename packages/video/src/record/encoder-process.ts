@@ -3,10 +3,11 @@
  * the pid only to tell in `ps` whose it is). The recorder module keeps one started
  * ahead; a recorder takes it at its first frame and sends it a start record saying
  * what to record (`encoder-wire.ts`), then frames (on stdin, or in the slots of memory
- * both map: `frame-slots.ts`), then a close record. A reader
- * thread (`encoder-input.ts`) takes the records off stdin; this thread
- * encodes the frames with OpenCV's synchronous VideoWriter and reports on the IPC
- * channel.
+ * both map: `frame-slots.ts`), then a close record. Its one thread reads the records
+ * off stdin (`RecordReader`), encodes the frames with OpenCV's synchronous
+ * VideoWriter and reports on the IPC channel. (A reader thread took whole frames off
+ * stdin before they came in shared slots: it cost 0.4 ms of CPU a 640x480 frame, and
+ * the hop to this thread another message a frame.)
  *
  * A process, not a worker thread of the recorder's process: @u4/opencv4nodejs keeps
  * its classes' constructors in process-wide statics, so loading it in a second
@@ -14,7 +15,7 @@
  * loaded it, the main thread's `encodeJpeg` fails ("expected argument 1 to be of type
  * Mat") and `decodeJpeg` returns objects without `getData`, for good; a second worker
  * aborts the process (V8 "Check failed: node->IsInUse()" in Mat::Init). So in this
- * process too, only this thread loads OpenCV; the reader thread never does.
+ * process too, only its main thread loads OpenCV.
  *
  * Lifetime: that of the process that started it. Signals sent to the whole process group (Ctrl-C in a
  * terminal, a service manager stopping the group) are for the recorder's process,
@@ -24,14 +25,12 @@
  * it, as when the encoder ran inside the recorder's process (README, "Recording
  * and SIGKILL").
  */
-import { MessageChannel, Worker } from "node:worker_threads";
 import { describeCause, VideoError } from "../errors.js";
 import { useNativeOpencvOnly } from "../opencv.js";
 import { jpegAddon } from "../codec/jpeg-addon.js";
 import { slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
-import type { ReaderData, ReaderMessage } from "./encoder-input.js";
-import { ACKNOWLEDGE_MS, type EncoderEvent } from "./encoder-wire.js";
+import { ACKNOWLEDGE_MS, RecordReader, type EncoderEvent, type EncoderRecord } from "./encoder-wire.js";
 
 // This process writes with VideoWriter and scales with Mat.resize only: the compiled addon is enough.
 useNativeOpencvOnly();
@@ -123,18 +122,52 @@ function release(): void {
   }
 }
 
-const { port1: returns, port2: readerReturns } = new MessageChannel();
-const readerData: ReaderData = { returns: readerReturns };
-const reader = new Worker(new URL("./encoder-input.js", import.meta.url), {
-  workerData: readerData,
-  transferList: [readerReturns],
-});
-reader.on("message", (message: ReaderMessage) => {
-  switch (message.kind) {
+const PAGE_BYTES = 4096;
+/** glibc's header before the memory of a chunk it maps by itself (every buffer this large): 16 bytes into a page. */
+const MAPPED_CHUNK_OFFSET = 16;
+
+/**
+ * Where a frame of `byteLength` bytes starts in its buffer, so that it ends mid-page. OpenCV's FFmpeg writer
+ * first copies a frame whose last byte lies within 32 bytes of a page boundary (its guard against FFmpeg's SIMD
+ * reading past the end: `cap_ffmpeg_impl.hpp`, `writeFrame`), and every 640x480 or 1280x720 frame is a whole
+ * number of pages: a buffer of exactly its size, mapped by glibc, ends 16 bytes into a page. A multiple of 64
+ * bytes, as OpenCV's own allocations are. (The slots are placed the same way: `frame-slots-layout.ts`.)
+ */
+function frameOffset(byteLength: number): number {
+  const end = (MAPPED_CHUNK_OFFSET + byteLength) % PAGE_BYTES;
+  return ((PAGE_BYTES / 2 - end + PAGE_BYTES) % PAGE_BYTES) & ~63;
+}
+
+/** The last frame that came on stdin: its buffer takes the next one of that size (OpenCV is done with it). */
+let spareFrame: Uint8Array | undefined;
+
+function allocateFrame(byteLength: number): Uint8Array {
+  const spare = spareFrame;
+  spareFrame = undefined;
+  if (spare?.byteLength === byteLength) return spare;
+  const offset = frameOffset(byteLength);
+  return new Uint8Array(new ArrayBuffer(offset + byteLength), offset, byteLength);
+}
+
+/** Set by the close record, or once the input can no longer be read: what follows is not for this process. */
+let ended = false;
+
+function encode(width: number, height: number, bytes: Uint8Array): void {
+  try {
+    const { scaled } = writer!.write(width, height, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    written(scaled);
+  } catch (cause) {
+    fail(cause);
+  }
+}
+
+function handle(record: EncoderRecord): void {
+  if (ended) return;
+  switch (record.kind) {
     case "probe": {
       if (writer !== undefined)
         return stop(new VideoError("WRITE_FAILED", "encoder input: a probe after the start record"));
-      const { path, fourcc, fps } = message.options;
+      const { path, fourcc, fps } = record.options;
       let error: string | null = null;
       try {
         probeWriter(path, fourcc, fps);
@@ -146,61 +179,52 @@ reader.on("message", (message: ReaderMessage) => {
     }
     case "start":
       if (writer !== undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a second start record"));
-      acknowledgeEvery = message.options.acknowledgeEvery;
-      writer = new SegmentedWriter(message.options, (segment) => send({ event: "file", segment }));
-      if (message.options.slots !== null) mapSlots(message.options.slots);
+      acknowledgeEvery = record.options.acknowledgeEvery;
+      writer = new SegmentedWriter(record.options, (segment) => send({ event: "file", segment }));
+      if (record.options.slots !== null) mapSlots(record.options.slots);
       return;
     case "slot": {
       if (writer === undefined || slots === undefined)
         return stop(new VideoError("WRITE_FAILED", "encoder input: a slot record with no slots"));
       if (failed) return;
       const { layout, memory } = slots;
-      const byteLength = message.width * message.height * 3;
-      if (message.slot >= layout.count || byteLength > slotCapacity(layout))
-        return stop(new VideoError("WRITE_FAILED", `encoder input: slot ${message.slot} cannot hold that frame`));
-      const at = slotBytes(memory, layout, message.slot, byteLength);
-      try {
-        // The recorder reuses the slot once told `written`, which OpenCV is done with when write returns.
-        const { scaled } = writer.write(
-          message.width,
-          message.height,
-          Buffer.from(at.buffer, at.byteOffset, byteLength),
-        );
-        written(scaled);
-      } catch (cause) {
-        fail(cause);
-      }
-      return;
+      const byteLength = record.width * record.height * 3;
+      if (record.slot >= layout.count || byteLength > slotCapacity(layout))
+        return stop(new VideoError("WRITE_FAILED", `encoder input: slot ${record.slot} cannot hold that frame`));
+      // The recorder reuses the slot once told `written`, which OpenCV is done with when write returns.
+      return encode(record.width, record.height, slotBytes(memory, layout, record.slot, byteLength));
     }
     case "frame":
       if (writer === undefined)
         return stop(new VideoError("WRITE_FAILED", "encoder input: a frame before the start record"));
-      if (failed) return;
-      try {
-        const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-        const { scaled } = writer.write(message.width, message.height, bytes);
-        // OpenCV is done with the pixels once write returns: the reader may fill the buffer again.
-        returns.postMessage(message.bytes.buffer, [message.bytes.buffer as ArrayBuffer]);
-        written(scaled);
-      } catch (cause) {
-        fail(cause);
-      }
+      if (!failed) encode(record.width, record.height, record.bytes);
+      spareFrame = record.bytes;
       return;
     case "close":
+      ended = true;
       release();
       return sendAndExit({ event: "closed" });
-    case "end":
-      return orphaned();
-    case "broken":
-      return stop(new VideoError("WRITE_FAILED", message.message));
+  }
+}
+
+// Read on this thread: slot records are 12 bytes, and a frame on stdin (one larger than the slots) is rare.
+const input = new RecordReader(allocateFrame);
+process.stdin.on("data", (chunk: Buffer) => {
+  try {
+    input.push(chunk, handle);
+  } catch (cause) {
+    // The input lost its framing (a bug): nothing more can be read from it.
+    stop(VideoError.isInstance(cause) ? cause : new VideoError("WRITE_FAILED", describeCause(cause), { cause }));
   }
 });
-reader.on("error", (error) =>
-  stop(new VideoError("WRITE_FAILED", `the encoder's input thread failed: ${describeCause(error)}`, { cause: error })),
-);
+// The recorder closed the input without a close record, or went away: see the header.
+process.stdin.on("end", orphaned);
+process.stdin.on("error", orphaned);
 
 /** No close record can come any more: report why (unless a frame failed first), finalize what was written, exit. */
 function stop(cause: VideoError): void {
+  if (ended) return;
+  ended = true;
   if (!failed) fail(cause);
   release();
   sendAndExit({ event: "closed" });

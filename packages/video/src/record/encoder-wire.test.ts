@@ -11,14 +11,13 @@ import {
   parseProbeOptions,
   parseRecordHeader,
   probeRecord,
-  readRecords,
+  RecordReader,
   RECORD_HEADER_BYTES,
   slotRecord,
   startRecord,
   type EncoderOptions,
   type EncoderRecord,
   type ProbeOptions,
-  type ReadInto,
   type RecordHeader,
 } from "./encoder-wire.js";
 
@@ -103,7 +102,7 @@ describe("record headers", () => {
     });
     const start = { ...options, framesPerSegment: null, acknowledgeEvery: 1, slots: null };
     const stream = Buffer.concat([record, startRecord(start)]);
-    const records = [...readRecords(reader(stream, 5))];
+    const { records } = drain(stream, 5);
     expect(records).toEqual([
       { kind: "probe", options },
       { kind: "start", options: start },
@@ -157,28 +156,30 @@ describe("record headers", () => {
   });
 });
 
-/** An input that hands out at most `step` bytes a read, like a pipe does. */
-function reader(stream: Uint8Array, step: number): ReadInto {
-  let at = 0;
-  return (into, offset, length) => {
-    const n = Math.min(length, step, stream.byteLength - at);
-    into.set(stream.subarray(at, at + n), offset);
-    at += n;
-    return n;
-  };
-}
-
+/** Feeds `stream` to a RecordReader in pieces of at most `step` bytes, as stdin's data events come. */
 function drain(
-  read: ReadInto,
+  stream: Uint8Array,
+  step: number,
   allocate?: (byteLength: number) => Uint8Array,
 ): { records: EncoderRecord[]; unfinished: number } {
   const records: EncoderRecord[] = [];
-  const iterator = readRecords(read, allocate);
-  for (;;) {
-    const next = iterator.next();
-    if (next.done === true) return { records, unfinished: next.value };
-    records.push(next.value);
+  const input = new RecordReader(allocate);
+  for (let at = 0; at < stream.byteLength; at += step)
+    input.push(stream.subarray(at, at + step), (record) => records.push(record));
+  return { records, unfinished: input.unfinished };
+}
+
+/** The records read from `stream` before a push threw, and what it threw. */
+function drainUntilThrown(stream: Uint8Array, step: number): { records: EncoderRecord[]; thrown: unknown } {
+  const records: EncoderRecord[] = [];
+  const input = new RecordReader();
+  try {
+    for (let at = 0; at < stream.byteLength; at += step)
+      input.push(stream.subarray(at, at + step), (record) => records.push(record));
+  } catch (thrown) {
+    return { records, thrown };
   }
+  return { records, thrown: undefined };
 }
 
 const pixels = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
@@ -218,16 +219,16 @@ const ends = [
   stream.byteLength,
 ];
 
-describe("readRecords", () => {
-  it("reads the same records whatever the read sizes, and ends cleanly between records", () => {
+describe("RecordReader", () => {
+  it("reads the same records whatever the pieces' sizes, and ends cleanly between records", () => {
     for (let step = 1; step <= stream.byteLength; step++) {
-      expect(drain(reader(stream, step)), `reads of ${step} bytes`).toEqual({ records: expected, unfinished: 0 });
+      expect(drain(stream, step), `pieces of ${step} bytes`).toEqual({ records: expected, unfinished: 0 });
     }
   });
 
   it("at an input cut anywhere, gives the complete records and counts the unfinished one's bytes", () => {
     for (let cut = 0; cut <= stream.byteLength; cut++) {
-      const { records, unfinished } = drain(reader(stream.subarray(0, cut), 5));
+      const { records, unfinished } = drain(stream.subarray(0, cut), 5);
       const complete = ends.filter((end) => end <= cut);
       expect(records, `cut at ${cut}`).toEqual(expected.slice(0, complete.length));
       expect(unfinished, `cut at ${cut}`).toBe(cut - Math.max(0, ...complete));
@@ -236,7 +237,7 @@ describe("readRecords", () => {
 
   it("reads each frame into a buffer from allocate", () => {
     const given: Uint8Array[] = [];
-    const { records } = drain(reader(stream, 64), (byteLength) => {
+    const { records } = drain(stream, 64, (byteLength) => {
       const buffer = new Uint8Array(byteLength);
       given.push(buffer);
       return buffer;
@@ -247,9 +248,10 @@ describe("readRecords", () => {
 
   it("throws at a header that lost the framing, after the records before it", () => {
     const broken = Buffer.concat([frameRecordHeader(2, 1), first, Buffer.from("garbage!1234")]);
-    const iterator = readRecords(reader(broken, 7));
-    expect(iterator.next()).toEqual({ done: false, value: expected[1] });
-    expect(() => iterator.next()).toThrow(/encoder input: record at byte 18: magic 0x6761/);
+    const { records, thrown } = drainUntilThrown(broken, 7);
+    expect(records).toEqual([expected[1]]);
+    expect(thrown).toMatchObject({ code: "WRITE_FAILED" });
+    expect((thrown as Error).message).toMatch(/record at byte 18: magic 0x6761/);
   });
 
   it("throws at a start record whose JSON is not options, naming its offset", () => {
@@ -259,14 +261,12 @@ describe("readRecords", () => {
       Buffer.from(`55520300${json.byteLength.toString(16).padStart(8, "0")}00000000`, "hex"),
       json,
     ]);
-    const iterator = readRecords(reader(bad, 100));
-    expect(iterator.next()).toEqual({ done: false, value: { kind: "close" } });
-    expect(() => iterator.next()).toThrow(
-      expect.objectContaining({
-        code: "WRITE_FAILED",
-        message: "encoder input: start record at byte 12: encoder options: fps must be above 0",
-      }),
-    );
+    const { records, thrown } = drainUntilThrown(bad, 100);
+    expect(records).toEqual([{ kind: "close" }]);
+    expect(thrown).toMatchObject({
+      code: "WRITE_FAILED",
+      message: "encoder input: start record at byte 12: encoder options: fps must be above 0",
+    });
   });
 });
 

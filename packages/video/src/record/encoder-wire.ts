@@ -195,66 +195,93 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
   }
 }
 
-/** Like `fs.readSync`: fills up to `length` bytes of `into` from `offset`, returns how many; 0 at the end of input. */
-export type ReadInto = (into: Uint8Array, offset: number, length: number) => number;
-
 /**
- * The records on an input, read with `read` until its end. Each frame's pixels are
- * read straight into a buffer from `allocate` (by default a new one, whose
- * ArrayBuffer can be transferred), with no copy in between. Returns the bytes of an
- * unfinished last record (0 when the input ended cleanly between records). Throws
- * `VideoError` `WRITE_FAILED` on a bad header: the input has then lost its framing.
+ * Reads the records of an input that arrives in pieces of any size (stdin's `data` events). A frame's pixels
+ * are gathered into a buffer from `allocate` (by default a new one); slot and close records have no payload.
  */
-export function* readRecords(
-  read: ReadInto,
-  allocate: (byteLength: number) => Uint8Array = (byteLength) => new Uint8Array(byteLength),
-): Generator<EncoderRecord, number> {
-  const head = new Uint8Array(RECORD_HEADER_BYTES);
-  let offset = 0;
-  for (;;) {
-    const headBytes = readFully(read, head);
-    if (headBytes < RECORD_HEADER_BYTES) return headBytes;
-    const header = parseRecordHeader(head, offset);
-    if (header.kind === "close" || header.kind === "slot") {
-      offset += RECORD_HEADER_BYTES;
-      yield header;
-      continue;
-    }
-    // Limits were checked by parseRecordHeader: at most MAX_RECORDED_SIDE² * 3 bytes.
-    const bytes = header.kind === "frame" ? allocate(header.width * header.height * 3) : new Uint8Array(header.length);
-    const got = readFully(read, bytes);
-    if (got < bytes.byteLength) return RECORD_HEADER_BYTES + got;
-    if (header.kind === "frame") {
-      yield { kind: "frame", width: header.width, height: header.height, bytes };
-    } else {
-      const text = Buffer.from(bytes).toString("utf8");
-      let record: EncoderRecord;
-      try {
-        record =
-          header.kind === "start"
-            ? { kind: "start", options: parseEncoderOptions(text) }
-            : { kind: "probe", options: parseProbeOptions(text) };
-      } catch (cause) {
-        throw new VideoError(
-          "WRITE_FAILED",
-          `encoder input: ${header.kind} record at byte ${offset}: ${describeCause(cause)}`,
-          { cause },
-        );
+export class RecordReader {
+  readonly #head = new Uint8Array(RECORD_HEADER_BYTES);
+  #headFilled = 0;
+  /** The header of a record with a payload, while its payload is read. */
+  #header: Exclude<RecordHeader, { readonly kind: "close" | "slot" }> | undefined;
+  #payload: Uint8Array | undefined;
+  #payloadFilled = 0;
+  /** Where the record being read starts in the input. */
+  #offset = 0;
+
+  constructor(private readonly allocate: (byteLength: number) => Uint8Array = (n) => new Uint8Array(n)) {}
+
+  /**
+   * Reads `chunk`, calling `onRecord` for each record it completes, in order. Throws `VideoError`
+   * `WRITE_FAILED` at a bad header or start record (after the records before it): the input has then lost its
+   * framing, and nothing more can be read from it.
+   */
+  push(chunk: Uint8Array, onRecord: (record: EncoderRecord) => void): void {
+    let at = 0;
+    while (at < chunk.byteLength) {
+      if (this.#header === undefined) {
+        const n = Math.min(RECORD_HEADER_BYTES - this.#headFilled, chunk.byteLength - at);
+        this.#head.set(chunk.subarray(at, at + n), this.#headFilled);
+        this.#headFilled += n;
+        at += n;
+        if (this.#headFilled < RECORD_HEADER_BYTES) return;
+        const header = parseRecordHeader(this.#head, this.#offset);
+        if (header.kind === "close" || header.kind === "slot") {
+          this.#finish(RECORD_HEADER_BYTES);
+          onRecord(header);
+          continue;
+        }
+        this.#header = header;
+        // Limits were checked by parseRecordHeader: at most MAX_RECORDED_SIDE² * 3 bytes.
+        this.#payload =
+          header.kind === "frame" ? this.allocate(header.width * header.height * 3) : new Uint8Array(header.length);
+        this.#payloadFilled = 0;
       }
-      yield record;
+      const payload = this.#payload!;
+      const n = Math.min(payload.byteLength - this.#payloadFilled, chunk.byteLength - at);
+      payload.set(chunk.subarray(at, at + n), this.#payloadFilled);
+      this.#payloadFilled += n;
+      at += n;
+      if (this.#payloadFilled < payload.byteLength) return;
+      const header = this.#header;
+      const offset = this.#offset;
+      this.#finish(RECORD_HEADER_BYTES + payload.byteLength);
+      onRecord(header.kind === "frame" ? { ...header, bytes: payload } : parsedJsonRecord(header, payload, offset));
     }
-    offset += RECORD_HEADER_BYTES + bytes.byteLength;
+  }
+
+  /** Bytes of an unfinished last record: 0 when the input so far ends between records. */
+  get unfinished(): number {
+    return this.#header === undefined ? this.#headFilled : RECORD_HEADER_BYTES + this.#payloadFilled;
+  }
+
+  #finish(recordBytes: number): void {
+    this.#offset += recordBytes;
+    this.#headFilled = 0;
+    this.#header = undefined;
+    this.#payload = undefined;
   }
 }
 
-function readFully(read: ReadInto, into: Uint8Array): number {
-  let filled = 0;
-  while (filled < into.byteLength) {
-    const n = read(into, filled, into.byteLength - filled);
-    if (n === 0) break;
-    filled += n;
+function parsedJsonRecord(
+  header: { readonly kind: "start" | "probe" },
+  payload: Uint8Array,
+  offset: number,
+): EncoderRecord {
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
+  try {
+    return header.kind === "start"
+      ? { kind: "start", options: parseEncoderOptions(text) }
+      : { kind: "probe", options: parseProbeOptions(text) };
+  } catch (cause) {
+    throw new VideoError(
+      "WRITE_FAILED",
+      `encoder input: ${header.kind} record at byte ${offset}: ${describeCause(cause)}`,
+      {
+        cause,
+      },
+    );
   }
-  return filled;
 }
 
 /** The fields the start and probe records share, checked. Throws an Error saying what is wrong. */
