@@ -2,7 +2,7 @@ import { closeSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { jpegAddon } from "../codec/jpeg-addon.js";
 import { checkSlotLayout, slotBytes, slotCapacity, slotLayout } from "./frame-slots-layout.js";
-import { createSlotMemory, FrameSlots } from "./frame-slots.js";
+import { createSlotMemory, FrameSlots, MAX_SLOT_BYTES } from "./frame-slots.js";
 
 const PAGE = 4096;
 
@@ -69,6 +69,12 @@ describe("FrameSlots", () => {
     expect(slotBytes(other, layout, used[1]!, 4000)).toEqual(again);
     slots.freeAll();
     expect(slots.put(frames[2]!)).toBeDefined();
+  });
+
+  it("holds at most MAX_SLOT_BYTES of frames, and at least one", () => {
+    expect(FrameSlots.open(memory(), 640 * 480 * 3, 256)?.layout.count).toBe(Math.floor(MAX_SLOT_BYTES / (226 * PAGE)));
+    expect(FrameSlots.open(memory(), 640 * 480 * 3, 8)?.layout.count).toBe(8);
+    expect(FrameSlots.open(memory(), 3840 * 2160 * 3, 8)?.layout.count).toBe(1);
   });
 
   it("a frame larger than a slot is not put (it goes on stdin)", () => {

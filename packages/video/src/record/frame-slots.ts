@@ -34,6 +34,15 @@ export function closeSlotMemory(fd: number): void {
   }
 }
 
+/**
+ * The slots' memory at most (34 raw 640x480 frames, 11 at 1280x720, at least one frame). A frame copied into a
+ * slot is released to its caller at once, so this memory is outside the caller's own bounds (the receiver's
+ * recording queue, 128 MB): it must stay small. Frames sent while every slot is taken go on stdin, held by the
+ * caller until the kernel has them, as before the slots. The slots are reused last-freed first, so a recording
+ * that keeps up touches only the few its encoder has not acknowledged yet.
+ */
+export const MAX_SLOT_BYTES = 32 << 20;
+
 /** The recorder's side: which slots are free, and the copy into them. */
 export class FrameSlots {
   readonly #free: number[];
@@ -45,9 +54,13 @@ export class FrameSlots {
     this.#free = Array.from({ length: layout.count }, (_, i) => layout.count - 1 - i);
   }
 
-  /** Sizes memfd `fd` for `count` frames of `frameBytes` and maps it; undefined if that fails (stdin then). */
+  /**
+   * Sizes memfd `fd` for `count` frames of `frameBytes` (fewer if they pass `MAX_SLOT_BYTES`) and maps it;
+   * undefined if that fails (stdin then).
+   */
   static open(fd: number, frameBytes: number, count: number): FrameSlots | undefined {
-    const layout = slotLayout(frameBytes, Math.min(count, MAX_SLOTS));
+    const stride = slotLayout(frameBytes, 1).stride;
+    const layout = slotLayout(frameBytes, Math.max(1, Math.min(count, MAX_SLOTS, Math.floor(MAX_SLOT_BYTES / stride))));
     try {
       ftruncateSync(fd, layout.count * layout.stride);
       return new FrameSlots(layout, jpegAddon().mapSharedMemory(fd, layout.count * layout.stride));
