@@ -9,7 +9,7 @@ import { chunkLength, chunkOffset, groupDataCount } from "./slots.js";
  * Pure bookkeeping: the frame store decides whether the frame may grow.
  */
 export interface FrameState {
-  /** The first datagram's header fields (copied: the datagram itself is not kept). */
+  /** The first datagram's header fields (copied: the object the reassembler reads each header into is reused). */
   readonly first: DatagramHeader;
   readonly firstArrivalMs: number;
   /** Bit i set when chunk i (data or parity) is held. */
@@ -21,13 +21,20 @@ export interface FrameState {
    * the chunks before it), so memory follows the bytes received, not the size a datagram announces.
    */
   readonly blocks: Block[];
+  /**
+   * Chunks held where they arrived instead (a reassembler with `retainDatagrams`, for large chunks): views of
+   * their datagrams (or decrypted payloads), in arrival order, and the chunk index of each. `assemble` copies
+   * each once, into the payload; a block would cost a second copy of bytes that arrive a chunk of many KB at a time.
+   */
+  readonly views: Uint8Array[];
+  readonly viewChunks: number[];
   /** Bytes of the chunks held. */
   heldBytes: number;
   dataReceived: number;
   received: number;
   /** Groups holding at least as many chunks as they have data chunks. */
   groupsReady: number;
-  /** What the frame holds, counted against maxBufferedBytes: its blocks and bookkeeping. */
+  /** What the frame holds, counted against maxBufferedBytes: its blocks, the whole buffers its views keep alive, and bookkeeping. */
   bytes: number;
 }
 
@@ -41,6 +48,8 @@ export function createFrameState(d: DatagramHeader, nowMs: number): FrameState {
     have: new Uint8Array((d.chunkCount + d.fecGroups * d.fecParityPerGroup + 7) >> 3),
     groupHave: new Uint16Array(d.fecGroups),
     blocks: [],
+    views: [],
+    viewChunks: [],
     heldBytes: 0,
     dataReceived: 0,
     received: 0,
@@ -115,6 +124,21 @@ export function lastBlockWithRoom(frame: FrameState, length: number): Block | un
   return block !== undefined && blockHasRoom(block, length) ? block : undefined;
 }
 
+/** Counted per view held for its object and its list entries. */
+export const VIEW_OVERHEAD_BYTES = 128;
+
+/** What holding `view` costs against maxBufferedBytes: the whole buffer it keeps alive, not only its bytes. */
+export function viewBytes(view: Uint8Array): number {
+  return view.buffer.byteLength + VIEW_OVERHEAD_BYTES;
+}
+
+/** Keeps `view` as chunk `index` (not copied: its bytes must not change until the frame is done with). */
+export function holdChunk(frame: FrameState, index: number, view: Uint8Array): void {
+  frame.views.push(view);
+  frame.viewChunks.push(index);
+  frame.heldBytes += view.length;
+}
+
 /** Copies chunk `index` into `block`, the frame's last block (which has room for it). */
 export function storeChunk(frame: FrameState, block: Block, index: number, chunk: Uint8Array): void {
   appendToBlock(block, index, chunk);
@@ -170,9 +194,10 @@ export function framePayload(
 }
 
 /**
- * Copies the frame's data chunks from its blocks into `payload` (chunks adjacent in both are copied
- * in one go: in-order arrival makes each block one copy). When data chunks are missing, returns
- * the parity chunks held, by parity index (views into the blocks), for `rebuild`.
+ * Copies the frame's data chunks from its blocks and views into `payload` (chunks adjacent in a block and
+ * in the payload are copied in one go: in-order arrival makes each block one copy; a view is one copy).
+ * When data chunks are missing, returns the parity chunks held, by parity index (views into the blocks,
+ * or the views held), for `rebuild`.
  */
 function assemble(frame: FrameState, payload: Uint8Array): (Uint8Array | undefined)[] {
   const { chunkCount: k, chunkBytes: p, frameBytes: n, fecGroups: groups, fecParityPerGroup: m } = frame.first;
@@ -200,6 +225,12 @@ function assemble(frame: FrameState, payload: Uint8Array): (Uint8Array | undefin
       end += chunkLength(index, n, p);
     }
     if (end > start) payload.set(block.bytes.subarray(start, end), at);
+  }
+  const { views, viewChunks } = frame;
+  for (let j = 0; j < views.length; j++) {
+    const index = viewChunks[j]!;
+    if (index < k) payload.set(views[j]!, chunkOffset(index, p));
+    else if (parity.length > 0) parity[index - k] = views[j]!;
   }
   return parity;
 }

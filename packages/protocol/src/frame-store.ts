@@ -2,9 +2,11 @@ import { blockBytes, createBlockPool } from "./block-pool.js";
 import {
   announcedBytes,
   bookkeepingBytes,
+  holdChunk,
   lastBlockWithRoom,
   nextBlockSize,
   storeChunk,
+  viewBytes,
   type FrameState,
 } from "./frame-state.js";
 import type { DropReason, FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
@@ -86,6 +88,11 @@ export interface FrameStore {
    * budget has no room for the block, even with every other frame dropped.
    */
   place(frame: FrameState, index: number, chunk: Uint8Array, events: ReassemblyEvent[]): boolean;
+  /**
+   * Keeps `view` itself as the chunk (no copy; its bytes must not change while the frame is in flight), counting
+   * the whole buffer it keeps alive (`viewBytes`). False when the budget has no room for it, as `place`.
+   */
+  hold(frame: FrameState, index: number, view: Uint8Array, events: ReassemblyEvent[]): boolean;
   drop(
     stream: StreamState,
     frameNumber: number,
@@ -344,6 +351,12 @@ export function createFrameStore(
         block = fresh;
       }
       storeChunk(frame, block, index, chunk);
+      return true;
+    },
+
+    hold(frame, index, view, events) {
+      if (!grow(frame, viewBytes(view), events)) return false;
+      holdChunk(frame, index, view);
       return true;
     },
 
