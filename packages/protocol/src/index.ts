@@ -63,6 +63,7 @@ export {
   DEFAULT_MAX_STREAMS,
   DEFAULT_STREAM_TIMEOUT_MS,
   DEFAULT_LATENCY_MS,
+  RETAIN_MIN_CHUNK_BYTES,
   type DropReason,
   type DroppedEvent,
   type FrameEvent,

@@ -100,6 +100,18 @@ export interface ReassemblerOptions {
    * fresh memory per frame. Default: a new Uint8Array.
    */
   readonly allocatePayload?: (byteLength: number) => Uint8Array;
+  /**
+   * The caller hands each datagram over: `push` may keep a view of it after it returns (until its frame
+   * completes or is dropped), so its bytes must not change afterwards. Frames whose chunks are at least
+   * `RETAIN_MIN_CHUNK_BYTES` long then keep each chunk where it arrived (the datagram, or the plaintext
+   * `cipher.open` returned, which must then be a buffer of its own too) and copy it once, into the frame's
+   * payload, instead of twice (into a block, then the payload); smaller chunks are copied into blocks as
+   * without it. A view keeps its whole buffer alive, and that is what counts against `maxBufferedBytes`; a
+   * chunk whose buffer is more than twice its length (several datagrams in one buffer) is copied into one
+   * of its own. For a socket that hands out a fresh buffer per datagram (Node's `dgram` does). Default false:
+   * nothing is kept, and a caller may reuse its buffer as soon as `push` returns.
+   */
+  readonly retainDatagrams?: boolean;
 }
 
 /** Plain-data counters. Datagram counters add up: every pushed datagram lands in exactly one. */
@@ -173,8 +185,9 @@ export interface ReassemblerCounters {
 
 export interface Reassembler {
   /**
-   * Takes one datagram (not kept: its bytes are copied where they belong) and returns what it
-   * completed or dropped. `source` names where it came from (an address) for `maxStreamsPerSource`;
+   * Takes one datagram and returns what it completed or dropped. Its bytes are copied where they belong,
+   * or, with `retainDatagrams`, may be kept as they are after `push` returns (the caller must not change
+   * them then). `source` names where it came from (an address) for `maxStreamsPerSource`;
    * `replyTo` (address and port) where the `nack` tracker's requests for its stream go (default: `source`).
    */
   push(datagram: Uint8Array, nowMs: number, source?: string, replyTo?: string): ReassemblyEvent[];
@@ -208,6 +221,12 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_FRAME_TIMEOUT_MS = 1000;
 export const DEFAULT_STREAM_TIMEOUT_MS = 10_000;
 export const DEFAULT_LATENCY_MS = 100;
+/**
+ * With `retainDatagrams`: chunks of frames whose chunks are at least this long are kept as views. Below it a
+ * view per chunk (and the datagram's buffer it keeps alive) costs more than the copy into a block it saves:
+ * docs/benchmarks/receiver.md (rxcopy) has the measurement.
+ */
+export const RETAIN_MIN_CHUNK_BYTES = 4096;
 /** Window FEC state takes at most 1 / WINDOW_BUDGET_SHARE of maxBufferedBytes (4 MiB a stream by default). */
 export const WINDOW_BUDGET_SHARE = 8;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -251,6 +270,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
   const protection = { authenticator: options.authenticator, cipher: options.cipher };
   const notBeforeMs = options.notBeforeMs;
   const allocatePayload = options.allocatePayload ?? newPayload;
+  const retainDatagrams = options.retainDatagrams === true;
   if (notBeforeMs !== undefined && !Number.isFinite(notBeforeMs))
     throw new RangeError(`notBeforeMs must be a finite number, got ${String(notBeforeMs)}`);
   checkAuthenticator(protection.authenticator, "authenticator");
@@ -467,7 +487,11 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     // A plain view, not the datagram's own kind: `subarray` of a Node Buffer runs its subclass's constructor.
     const chunk =
       opened ?? new Uint8Array(datagram.buffer, datagram.byteOffset + d.payloadStart, d.payloadEnd - d.payloadStart);
-    if (!store.place(frame, index, chunk, events)) {
+    const placed =
+      retainDatagrams && d.chunkBytes >= RETAIN_MIN_CHUNK_BYTES
+        ? store.hold(frame, index, chunk.buffer.byteLength > 2 * chunk.length ? new Uint8Array(chunk) : chunk, events)
+        : store.place(frame, index, chunk, events);
+    if (!placed) {
       store.drop(stream, n, frame, "overflow", events);
       c.datagramsLate++;
       return;
