@@ -91,6 +91,11 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly nack?: boolean;
   /** Where completed frames' bytes go (see the protocol's `allocatePayload`); default: new buffers. */
   readonly allocatePayload?: (byteLength: number) => Uint8Array;
+  /**
+   * Datagrams are handed over (see the protocol's `retainDatagrams`): large chunks are kept where they arrived and
+   * copied once, into the frame. Only for datagrams nothing changes after `push` (each of `dgram`'s is a fresh buffer).
+   */
+  readonly retainDatagrams?: boolean;
 }
 
 /** A reply endpoint as the tracker keeps it: one string, the port after the last colon (IPv6 addresses have colons). */
@@ -120,6 +125,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     maxStreamsPerSource: settings.maxStreamsPerSource,
     latencyMs: settings.latency,
     ...(settings.allocatePayload === undefined ? {} : { allocatePayload: settings.allocatePayload }),
+    retainDatagrams: settings.retainDatagrams === true,
     ...(keys === undefined
       ? {}
       : settings.encrypt

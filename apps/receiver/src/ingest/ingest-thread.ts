@@ -122,7 +122,12 @@ function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAs
       bufferDatagrams: Math.ceil(receiveBufferBytes / LEGACY_DATAGRAM_BYTES),
     });
   if (settings.protocol === "rtp") return createRtpAssembler(settings);
-  return createV1Assembler({ ...settings, allocatePayload: (byteLength) => pool.take(byteLength) });
+  // Each datagram `dgram` hands out is a fresh buffer of its own size that nothing else keeps: the reassembler may keep it.
+  return createV1Assembler({
+    ...settings,
+    allocatePayload: (byteLength) => pool.take(byteLength),
+    retainDatagrams: true,
+  });
 }
 
 async function main(): Promise<void> {
