@@ -28,7 +28,7 @@
 import { describeCause, VideoError } from "../errors.js";
 import { useNativeOpencvOnly } from "../opencv.js";
 import { jpegAddon } from "../codec/jpeg-addon.js";
-import { slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
+import { midPageOffset, slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
 import { ACKNOWLEDGE_MS, RecordReader, type EncoderEvent, type EncoderRecord } from "./encoder-wire.js";
 
@@ -122,21 +122,8 @@ function release(): void {
   }
 }
 
-const PAGE_BYTES = 4096;
 /** glibc's header before the memory of a chunk it maps by itself (every buffer this large): 16 bytes into a page. */
 const MAPPED_CHUNK_OFFSET = 16;
-
-/**
- * Where a frame of `byteLength` bytes starts in its buffer, so that it ends mid-page. OpenCV's FFmpeg writer
- * first copies a frame whose last byte lies within 32 bytes of a page boundary (its guard against FFmpeg's SIMD
- * reading past the end: `cap_ffmpeg_impl.hpp`, `writeFrame`), and every 640x480 or 1280x720 frame is a whole
- * number of pages: a buffer of exactly its size, mapped by glibc, ends 16 bytes into a page. A multiple of 64
- * bytes, as OpenCV's own allocations are. (The slots are placed the same way: `frame-slots-layout.ts`.)
- */
-function frameOffset(byteLength: number): number {
-  const end = (MAPPED_CHUNK_OFFSET + byteLength) % PAGE_BYTES;
-  return ((PAGE_BYTES / 2 - end + PAGE_BYTES) % PAGE_BYTES) & ~63;
-}
 
 /** The last frame that came on stdin: its buffer takes the next one of that size (OpenCV is done with it). */
 let spareFrame: Uint8Array | undefined;
@@ -145,7 +132,7 @@ function allocateFrame(byteLength: number): Uint8Array {
   const spare = spareFrame;
   spareFrame = undefined;
   if (spare?.byteLength === byteLength) return spare;
-  const offset = frameOffset(byteLength);
+  const offset = midPageOffset(MAPPED_CHUNK_OFFSET, byteLength);
   return new Uint8Array(new ArrayBuffer(offset + byteLength), offset, byteLength);
 }
 

@@ -16,17 +16,24 @@ export interface SlotLayout {
 
 const PAGE_BYTES = 4096;
 /** Frames start on a multiple of this, as OpenCV's own allocations do. */
-const SLOT_ALIGN_BYTES = 64;
+const FRAME_ALIGN_BYTES = 64;
 
 /**
- * Slots for frames of `frameBytes`, each frame placed so that it ends mid-page: OpenCV's FFmpeg writer copies
- * a frame whose last byte lies within 32 bytes of a page boundary first (its guard against FFmpeg's SIMD reads
- * past the end, `cap_ffmpeg_impl.hpp` `writeFrame`), and a 640x480 or 1280x720 frame is a whole number of pages.
+ * Where in its memory a frame of `byteLength` bytes starts so that it ends mid-page, when that memory starts
+ * `startInPage` bytes into a page: OpenCV's FFmpeg writer copies a frame whose last byte lies within 32 bytes of
+ * a page boundary first (its guard against FFmpeg's SIMD reads past the end, `cap_ffmpeg_impl.hpp`
+ * `writeFrame`), and a 640x480 or 1280x720 frame is a whole number of pages. A multiple of 64.
  */
+export function midPageOffset(startInPage: number, byteLength: number): number {
+  const end = (startInPage + byteLength) % PAGE_BYTES;
+  return ((PAGE_BYTES / 2 - end + PAGE_BYTES) % PAGE_BYTES) & ~(FRAME_ALIGN_BYTES - 1);
+}
+
+/** Slots for frames of `frameBytes`, each frame placed to end mid-page (`midPageOffset`: a mapping starts a page). */
 export function slotLayout(frameBytes: number, count: number): SlotLayout {
   if (!Number.isInteger(frameBytes) || frameBytes < 1) throw new RangeError(`frameBytes ${frameBytes}`);
   if (!Number.isInteger(count) || count < 1 || count > MAX_SLOTS) throw new RangeError(`slot count ${count}`);
-  const offset = ((PAGE_BYTES / 2 - (frameBytes % PAGE_BYTES) + PAGE_BYTES) % PAGE_BYTES) & ~(SLOT_ALIGN_BYTES - 1);
+  const offset = midPageOffset(0, frameBytes);
   const stride = Math.ceil((offset + frameBytes) / PAGE_BYTES) * PAGE_BYTES;
   return { count, stride, offset };
 }

@@ -131,7 +131,11 @@ class VideoRecorder implements Recorder {
   framesScaled = 0;
   readonly files: string[] = [];
   /** The frames sent to the encoder and not yet encoded, oldest first (with the slot each is in): the queue. */
-  private readonly inFlight: { readonly sequence: number; readonly byteLength: number; readonly slot?: number }[] = [];
+  private readonly inFlight: {
+    readonly sequence: number;
+    readonly byteLength: number;
+    readonly slot: number | undefined;
+  }[] = [];
   /** Shared with the encoder, sized at the first frame; undefined: every frame goes on stdin. */
   private slots: FrameSlots | undefined;
   private inFlightBytes = 0;
@@ -222,20 +226,18 @@ class VideoRecorder implements Recorder {
     this.inFlightBytes += frame.bytes.byteLength;
     // Copied into a slot, the frame's bytes are free at once; the slot is free again once the encoder says `written`.
     const slot = this.slots?.put(frame.bytes);
+    this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength, slot });
     if (slot !== undefined) {
-      this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength, slot });
       stdin.write(slotRecord(frame.width, frame.height, slot));
       release?.();
-      this.keepProcessAlive();
-      return;
+    } else {
+      // The stream keeps a reference to the bytes until the kernel has them: no copy here.
+      stdin.cork();
+      stdin.write(frameRecordHeader(frame.width, frame.height));
+      // Called once the kernel has the bytes (or with an error once the encoder is gone): not referenced after.
+      stdin.write(frame.bytes, release === undefined ? undefined : () => release());
+      stdin.uncork();
     }
-    this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength });
-    // The stream keeps a reference to the bytes until the kernel has them: no copy here.
-    stdin.cork();
-    stdin.write(frameRecordHeader(frame.width, frame.height));
-    // Called once the kernel has the bytes (or with an error once the encoder is gone): not referenced after.
-    stdin.write(frame.bytes, release === undefined ? undefined : () => release());
-    stdin.uncork();
     this.keepProcessAlive();
   }
 
