@@ -94,6 +94,63 @@ describe("the NACK tracker", () => {
     expect(r.nack.pending).toBe(false);
   });
 
+  it("nextDueMs: nothing while frames complete, the reorder window after the last arrival while one is unfinished", () => {
+    const r = receiver();
+    expect(r.nack.nextDueMs).toBe(Number.POSITIVE_INFINITY);
+    const a = frame(0, payloads[0]!);
+    a.slice(0, 10).forEach((bytes, k) => r.push(bytes, k));
+    expect(r.nack.nextDueMs).toBe(9 + 10);
+    a.slice(10).forEach((bytes) => r.push(bytes, 10));
+    expect(r.nack.nextDueMs).toBe(Number.POSITIVE_INFINITY);
+    // A lost tail: once due has looked for it, the gaps say when.
+    frame(1, payloads[1]!)
+      .slice(0, 12)
+      .forEach((bytes, k) => r.push(bytes, 50 + k));
+    expect(r.nack.nextDueMs).toBe(61 + 10);
+    expect(r.nack.due(70)).toEqual([]);
+    expect(asked(r.nack.due(71))).toEqual(["1:12+3"]);
+    expect(r.nack.nextDueMs).toBe(71 + 10);
+  });
+
+  // The ingest sleeps until nextDueMs instead of polling: it must ask for the same chunks, no later than a poll.
+  it.each([
+    ["no FEC, 5% loss", 0, 0.05, 11],
+    ["per-frame FEC, 10% loss", 0.2, 0.1, 12],
+    ["per-frame FEC, 30% loss", 0.2, 0.3, 13],
+  ])(
+    "nextDueMs: a caller that calls due only then asks for what a 1 ms poll asks for, when it does (%s)",
+    (_name, fec, loss, seed) => {
+      const polled = receiver();
+      const sleeping = receiver();
+      const lose = prng(seed);
+      const askedAt = (requests: NackRequest[], now: number): string[] => asked(requests).map((e) => `${now}:${e}`);
+      const fromPoll: string[] = [];
+      const fromSleep: string[] = [];
+      let t = 0;
+      const tick = (): void => {
+        fromPoll.push(...askedAt(polled.nack.due(t), t));
+        if (t >= sleeping.nack.nextDueMs) fromSleep.push(...askedAt(sleeping.nack.due(t), t));
+        polled.expire(t);
+        sleeping.expire(t);
+        t++;
+      };
+      for (let n = 0; n < 40; n++) {
+        for (const bytes of frame(n, randomBytes(lose, 8_000 + n * 500), fec)) {
+          if (lose() >= loss) {
+            polled.push(bytes, t);
+            sleeping.push(bytes, t);
+          }
+          tick();
+        }
+        while (t % FRAME_MS !== 0) tick();
+      }
+      for (let end = t + 200; t < end;) tick();
+      expect(fromPoll.length).toBeGreaterThan(5);
+      expect(fromSleep).toEqual(fromPoll);
+      expect(sleeping.nack.nextDueMs).toBe(Number.POSITIVE_INFINITY);
+    },
+  );
+
   it("reordering within the window is not asked for", () => {
     const r = receiver();
     const d = frame(0, payloads[0]!);

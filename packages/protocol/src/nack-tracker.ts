@@ -81,6 +81,15 @@ export interface NackTracker {
    * unfinished (its tail may be lost). False once every frame is finished: the caller can stop polling.
    */
   readonly pending: boolean;
+  /**
+   * The earliest moment (on the clock of the `nowMs` given) at which `due` may ask for something or give a gap
+   * up: a gap's reorder window or retry interval ending, a frame reaching the latency budget, the reorder window
+   * after a stream's last arrival while its newest frame is unfinished (its tail may be lost). A moment already
+   * past means now: a gap that enough later arrivals made a loss. `Infinity` when nothing is pending. A caller
+   * can sleep until then instead of polling; calling `due` earlier is harmless. Computed on each read (it walks
+   * the frames with gaps): read it once per datagram at most.
+   */
+  readonly nextDueMs: number;
   readonly counters: Readonly<NackTrackerCounters>;
 }
 
@@ -120,6 +129,8 @@ interface TrackedStream {
   replyTo: string;
   arrivals: number;
   lastArrivalMs: number;
+  /** `due` has looked for a lost tail of the newest frame since the last arrival: nothing more is due for it. */
+  tailChecked: boolean;
   newest: number;
   readonly frames: Map<number, TrackedFrame>;
 }
@@ -184,12 +195,13 @@ export function createNackTracker(options: NackTrackerOptions): NackTracker {
       const n = h.frameNumber;
       if (stream === undefined) {
         if (streams.size >= maxStreams) return;
-        stream = { replyTo, arrivals: 0, lastArrivalMs: nowMs, newest: n, frames: new Map() };
+        stream = { replyTo, arrivals: 0, lastArrivalMs: nowMs, tailChecked: false, newest: n, frames: new Map() };
         streams.set(h.streamId, stream);
         stream.frames.set(n, newFrame(nowMs));
       }
       stream.arrivals++;
       stream.lastArrivalMs = nowMs;
+      stream.tailChecked = false;
       stream.replyTo = replyTo;
       let frame = stream.frames.get(n);
       if (frame === undefined) {
@@ -263,8 +275,10 @@ export function createNackTracker(options: NackTrackerOptions): NackTracker {
         const entries: NackEntry[] = [];
         // The stream went quiet: what its newest frame lacks after its highest chunk is lost (the end of a stream).
         const newest = stream.frames.get(stream.newest);
-        if (newest?.layout !== undefined && nowMs - stream.lastArrivalMs >= reorderMs)
+        if (newest?.layout !== undefined && nowMs - stream.lastArrivalMs >= reorderMs) {
           gapsBelow(stream, newest, newest.layout.total, stream.lastArrivalMs);
+          stream.tailChecked = true;
+        }
         for (const [n, frame] of stream.frames) {
           if (frame.gaps.size === 0) continue;
           if (nowMs - frame.firstSeenMs >= latencyMs) {
@@ -308,6 +322,24 @@ export function createNackTracker(options: NackTrackerOptions): NackTracker {
         for (const frame of stream.frames.values()) if (frame.gaps.size > 0) return true;
       }
       return false;
+    },
+
+    get nextDueMs() {
+      let next = Number.POSITIVE_INFINITY;
+      for (const stream of streams.values()) {
+        if (!stream.tailChecked && stream.frames.get(stream.newest)?.layout !== undefined)
+          next = Math.min(next, stream.lastArrivalMs + reorderMs);
+        for (const frame of stream.frames.values()) {
+          if (frame.gaps.size === 0) continue;
+          next = Math.min(next, frame.firstSeenMs + latencyMs);
+          for (const g of frame.gaps.values()) {
+            if (g.tries > 0) next = Math.min(next, g.askedAtMs + retryMs);
+            else if (stream.arrivals - g.sinceArrivals >= reorderDatagrams) return Number.NEGATIVE_INFINITY;
+            else next = Math.min(next, g.sinceMs + reorderMs);
+          }
+        }
+      }
+      return next;
     },
 
     get counters() {

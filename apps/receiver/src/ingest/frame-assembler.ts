@@ -49,8 +49,8 @@ export interface FrameAssembler {
   setKeys?(keys: readonly Uint8Array[]): void;
   /** v1 with `--nack on`: the NACK datagrams due now, each with where it goes. */
   nacks?(now: number): OutgoingNack[];
-  /** v1 with `--nack on`: whether `nacks` may have work later (a frame unfinished or a gap open). */
-  nacksPending?(): boolean;
+  /** v1 with `--nack on`: when `nacks` may next have work (the tracker's `nextDueMs`; `Infinity`: none pending). */
+  nextNackMs?(): number;
   /** A NACK the socket could not send (counted). */
   nackSendFailed?(): void;
 }
@@ -206,7 +206,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
               bytes: encodeNack(request.streamId, request.entries, keys?.authenticator),
               to: parseEndpoint(request.replyTo),
             })),
-          nacksPending: () => tracker.pending,
+          nextNackMs: () => tracker.nextDueMs,
           nackSendFailed: () => void nackSendErrors++,
         }),
   };

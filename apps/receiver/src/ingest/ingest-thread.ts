@@ -34,8 +34,14 @@ const COUNTERS_EVERY_MS = 250;
  * wakes this thread about once per `--frame-timeout` for it, not every 10 ms as the poll did.
  */
 const EXPIRY_LAG_MS = 1;
-/** NACKs (--nack on) are looked for this often: a loss is asked for within 2 ms of its reorder window. */
-const NACK_EVERY_MS = 2;
+/**
+ * NACKs (--nack on) are looked for when the tracker's `nextDueMs` says, but at most this often: a loss is asked
+ * for within 2-3 ms of its reorder window. (A gap that parity may still repair stays due without being asked for
+ * until its frame finishes: this bounds the wake-ups then.) A raw stream with no loss, each frame complete before
+ * its reorder window, wakes this thread for nothing; the 2 ms poll it replaced ran the whole time a frame was
+ * unfinished, which for raw frames is nearly always.
+ */
+const NACK_MIN_INTERVAL_MS = 2;
 
 const port = parentPort;
 if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
@@ -200,15 +206,16 @@ async function main(): Promise<void> {
   };
 
   // Each NACK goes back from this socket to where its stream came from (a multicast stream's unicast source).
+  const nextNackMs = (): number => Math.max(assembler.nextNackMs!(), performance.now() + NACK_MIN_INTERVAL_MS);
   const nacking =
     assembler.nacks === undefined
       ? undefined
-      : onDemand(NACK_EVERY_MS, () => {
+      : dueTimer(() => {
           for (const nack of assembler.nacks!(performance.now()))
             socket.send(nack.bytes, nack.to.port, nack.to.address, (error) => {
               if (error) assembler.nackSendFailed?.();
             });
-          return assembler.nacksPending!();
+          return nextNackMs();
         });
 
   socket.on("message", (datagram, from) => {
@@ -218,7 +225,7 @@ async function main(): Promise<void> {
     lastDatagramAt = now;
     for (const frame of assembler.push(datagram, now, from.address, from)) sendFrame(frame);
     reporting.want();
-    nacking?.want();
+    nacking?.at(nextNackMs());
     expiring.at(assembler.nextExpiryMs);
     if (idleMs !== undefined && idleTimer === undefined) idleTimer = setTimeout(idleCheck, idleMs);
   });
