@@ -28,7 +28,14 @@ export interface FrameState {
    */
   readonly views: Uint8Array[];
   readonly viewChunks: number[];
-  /** Bytes of the chunks held. */
+  /**
+   * Frames whose chunks are at least `DIRECT_MIN_CHUNK_BYTES` long: the payload, taken when the first datagram came
+   * (`takePayload`), that each data chunk is copied into, at its place, when it arrives (`writeChunk`): the one
+   * copy of its bytes. Their blocks and views then hold parity only. Undefined for smaller chunks (blocks), and
+   * once the frame is emitted or dropped (the payload given back).
+   */
+  payload: Uint8Array | undefined;
+  /** Bytes of the chunks held in blocks and views (not those written into `payload`). */
   heldBytes: number;
   dataReceived: number;
   received: number;
@@ -36,6 +43,19 @@ export interface FrameState {
   groupsReady: number;
   /** What the frame holds, counted against maxBufferedBytes: its blocks, the whole buffers its views keep alive, and bookkeeping. */
   bytes: number;
+}
+
+/**
+ * Frames whose chunks are at least this long take their payload at their first datagram and get each data chunk
+ * copied straight into it: one copy, and no datagram kept. Below it, a payload taken early would count (and
+ * reserve) a whole frame in maxBufferedBytes for each small datagram that announces one, for a copy that costs
+ * little there (the blocks' copy into the payload is one `set` per block): docs/benchmarks/receiver.md (direct).
+ */
+export const DIRECT_MIN_CHUNK_BYTES = 4096;
+
+/** Whether a frame of this layout takes its payload at its first datagram (see `DIRECT_MIN_CHUNK_BYTES`). */
+export function takesPayloadEarly(d: DatagramHeader): boolean {
+  return d.chunkBytes >= DIRECT_MIN_CHUNK_BYTES;
 }
 
 /** Counted per incomplete frame for its objects (state, header copy, block list). */
@@ -50,6 +70,7 @@ export function createFrameState(d: DatagramHeader, nowMs: number): FrameState {
     blocks: [],
     views: [],
     viewChunks: [],
+    payload: undefined,
     heldBytes: 0,
     dataReceived: 0,
     received: 0,
@@ -63,9 +84,24 @@ export function announcedBytes(d: DatagramHeader): number {
   return d.frameBytes + d.fecGroups * d.fecParityPerGroup * d.chunkBytes;
 }
 
-/** What a new frame's bookkeeping takes (under 8 KB of bits, 2 bytes per group), counted before its first chunk. */
+/**
+ * What a new frame takes before its first chunk: its bookkeeping (under 8 KB of bits, 2 bytes per group) and, for a
+ * frame that takes its payload early (`takesPayloadEarly`), the whole payload, frameBytes.
+ */
 export function bookkeepingBytes(frame: FrameState): number {
-  return FRAME_OVERHEAD_BYTES + frame.have.length + frame.groupHave.byteLength;
+  const payload = takesPayloadEarly(frame.first) ? frame.first.frameBytes : 0;
+  return FRAME_OVERHEAD_BYTES + frame.have.length + frame.groupHave.byteLength + payload;
+}
+
+/**
+ * Takes the frame's payload from `allocate` (exactly frameBytes long; its old contents do not matter, every byte is
+ * written before the frame is emitted). Call once, after the frame was admitted (its bytes counted).
+ */
+export function takePayload(frame: FrameState, allocate: (byteLength: number) => Uint8Array): void {
+  const payload = allocate(frame.first.frameBytes);
+  if (payload.length !== frame.first.frameBytes)
+    throw new RangeError(`allocatePayload gave ${payload.length} bytes for a frame of ${frame.first.frameBytes}`);
+  frame.payload = payload;
 }
 
 function headerOf(d: DatagramHeader): DatagramHeader {
@@ -113,7 +149,10 @@ export function hasChunk(frame: FrameState, index: number): boolean {
  * every chunk but the last data chunk is chunkBytes long, so `size` bytes hold at most that many.
  */
 export function nextBlockSize(frame: FrameState, length: number): { readonly size: number; readonly slots: number } {
-  const remaining = announcedBytes(frame.first) - frame.heldBytes;
+  // A frame with its payload holds only parity in blocks.
+  const toHold =
+    frame.payload === undefined ? announcedBytes(frame.first) : announcedBytes(frame.first) - frame.first.frameBytes;
+  const remaining = toHold - frame.heldBytes;
   const size = Math.max(length, Math.min(remaining, frame.heldBytes));
   return { size, slots: Math.ceil(size / frame.first.chunkBytes) };
 }
@@ -145,8 +184,13 @@ export function storeChunk(frame: FrameState, block: Block, index: number, chunk
   frame.heldBytes += chunk.length;
 }
 
+/** Copies data chunk `index` into its place in the frame's payload (taken with `takePayload`). */
+export function writeChunk(frame: FrameState, index: number, chunk: Uint8Array): void {
+  frame.payload!.set(chunk, chunkOffset(index, frame.first.chunkBytes));
+}
+
 /**
- * Records chunk `index` (stored with `storeChunk`) as held. Returns true when the frame can now be
+ * Records chunk `index` (stored with `storeChunk`, `holdChunk` or `writeChunk`) as held. Returns true when the frame can now be
  * completed: every data chunk held, or every FEC group holding as many chunks as it has data chunks.
  */
 export function markChunk(frame: FrameState, index: number): boolean {
@@ -179,15 +223,16 @@ export const newPayload = (byteLength: number): Uint8Array => new Uint8Array(byt
 /**
  * The frame's bytes in a buffer of their own (from `allocate`: exactly frameBytes long, its old
  * contents are overwritten, every byte), rebuilding missing data chunks from parity. Call once
- * `markChunk` said ready.
+ * `markChunk` said ready. A frame that took its payload early (`takePayload`) has its data chunks
+ * in it already: nothing is copied but what FEC rebuilds, and `allocate` is not called.
  */
 export function framePayload(
   frame: FrameState,
   allocate: (byteLength: number) => Uint8Array = newPayload,
 ): FramePayload {
-  const payload = allocate(frame.first.frameBytes);
-  if (payload.length !== frame.first.frameBytes)
-    throw new RangeError(`allocatePayload gave ${payload.length} bytes for a frame of ${frame.first.frameBytes}`);
+  if (frame.payload === undefined) takePayload(frame, allocate);
+  const payload = frame.payload!;
+  frame.payload = undefined;
   const parity = assemble(frame, payload);
   const rebuilt = frame.dataReceived < frame.first.chunkCount ? rebuild(frame, payload, parity) : 0;
   return { payload, rebuilt };
@@ -195,7 +240,8 @@ export function framePayload(
 
 /**
  * Copies the frame's data chunks from its blocks and views into `payload` (chunks adjacent in a block and
- * in the payload are copied in one go: in-order arrival makes each block one copy; a view is one copy).
+ * in the payload are copied in one go: in-order arrival makes each block one copy; a view is one copy; a
+ * chunk written into the payload as it came is in neither, and not copied again).
  * When data chunks are missing, returns the parity chunks held, by parity index (views into the blocks,
  * or the views held), for `rebuild`.
  */

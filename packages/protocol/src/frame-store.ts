@@ -7,6 +7,7 @@ import {
   nextBlockSize,
   storeChunk,
   viewBytes,
+  writeChunk,
   type FrameState,
 } from "./frame-state.js";
 import type { DropReason, FrameEvent, ReassemblyEvent } from "./reassembly-events.js";
@@ -80,7 +81,8 @@ export interface FrameStore {
   /**
    * Puts a new frame in flight, making room for it. False, with a `dropped` ("overflow") event,
    * when it is refused: it could not fit in maxBufferedBytes even once complete, it is older than
-   * all of a full stream's frames, or there is no room for its bookkeeping.
+   * all of a full stream's frames, or there is no room for its bookkeeping (and, for a frame that
+   * takes its payload early, its whole payload: `bookkeepingBytes`).
    */
   open(stream: StreamState, frameNumber: number, frame: FrameState, events: ReassemblyEvent[]): boolean;
   /**
@@ -88,6 +90,11 @@ export interface FrameStore {
    * budget has no room for the block, even with every other frame dropped.
    */
   place(frame: FrameState, index: number, chunk: Uint8Array, events: ReassemblyEvent[]): boolean;
+  /**
+   * Copies data chunk `index` into its place in the frame's payload, taken when its first datagram came (counted
+   * then, whole, by `open`): nothing more to count, always room.
+   */
+  write(frame: FrameState, index: number, chunk: Uint8Array): void;
   /**
    * Keeps `view` itself as the chunk (no copy; its bytes must not change while the frame is in flight), counting
    * the whole buffer it keeps alive (`viewBytes`). False when the budget has no room for it, as `place`.
@@ -131,11 +138,14 @@ export interface FrameStore {
 /**
  * Frames the store drops are counted in `counts.framesDropped` (one `dropped` event each). `outsideBytes`:
  * what the caller holds for the streams besides their frames (window FEC state), counted in the same budget.
+ * `releasePayload` gets back the payload of each frame dropped that had taken one (`takePayload`), never
+ * delivered: its bytes are a torn frame's, for the allocator to hand out again (and overwrite).
  */
 export function createFrameStore(
   limits: FrameStoreLimits,
   counts: { framesDropped: number },
   outsideBytes: () => number = () => 0,
+  releasePayload: (payload: Uint8Array) => void = () => {},
 ): FrameStore {
   const { maxFramesInFlight, maxBufferedBytes, frameTimeoutMs, streamTimeoutMs, latencyMs } = limits;
   const streams = new Map<number, StreamState>();
@@ -162,6 +172,12 @@ export function createFrameStore(
     bufferedBytes -= frame.bytes;
     framesInFlight--;
     pool.recycle(frame.blocks);
+    // Emitted frames hand their payload out with the event (framePayload cleared it): only a dropped one has one.
+    const payload = frame.payload;
+    if (payload !== undefined) {
+      frame.payload = undefined;
+      releasePayload(payload);
+    }
   }
 
   function drop(
@@ -353,6 +369,8 @@ export function createFrameStore(
       storeChunk(frame, block, index, chunk);
       return true;
     },
+
+    write: writeChunk,
 
     hold(frame, index, view, events) {
       if (!grow(frame, viewBytes(view), events)) return false;

@@ -7,7 +7,17 @@ import {
   type TagVerdict,
 } from "./auth.js";
 import { ProtocolErrorCode, PROTOCOL_ERROR_CODES } from "./errors.js";
-import { createFrameState, framePayload, hasChunk, markChunk, newPayload, sameLayout } from "./frame-state.js";
+import {
+  createFrameState,
+  DIRECT_MIN_CHUNK_BYTES,
+  framePayload,
+  hasChunk,
+  markChunk,
+  newPayload,
+  sameLayout,
+  takePayload,
+  takesPayloadEarly,
+} from "./frame-state.js";
 import { createFrameStore, type StreamState } from "./frame-store.js";
 import { createDatagramFields, datagramViews, readDatagram, type DatagramFields } from "./header.js";
 import { admissionLimits } from "./stream-admission.js";
@@ -94,22 +104,34 @@ export interface ReassemblerOptions {
    */
   readonly nack?: NackTracker;
   /**
-   * Where each completed frame's bytes are written: a buffer of exactly `byteLength` bytes whose old
-   * contents do not matter (every byte is written). A receiver passes buffers it got back from where
-   * earlier frames went, so that steady traffic does not allocate (and fault in) a frame's worth of
-   * fresh memory per frame. Default: a new Uint8Array.
+   * Where each frame's bytes are written: a buffer of exactly `byteLength` bytes whose old contents do not
+   * matter (every byte is written before the frame is emitted). A receiver passes buffers it got back from
+   * where earlier frames went, so that steady traffic does not allocate (and fault in) a frame's worth of
+   * fresh memory per frame. Called once per frame: for a frame whose chunks are at least
+   * `RETAIN_MIN_CHUNK_BYTES` long when its first datagram is accepted (each data chunk is then copied straight
+   * into its place as it arrives, its only copy, and the whole payload counts against `maxBufferedBytes` from
+   * then on), for smaller chunks when the frame completes. Default: a new Uint8Array.
    */
   readonly allocatePayload?: (byteLength: number) => Uint8Array;
   /**
+   * Gets back a payload `allocatePayload` gave for a frame that was then dropped (timed out, evicted, superseded,
+   * overflow) before it was emitted: never delivered, its bytes are a torn frame's; the allocator may hand it out
+   * again. Default: nothing (the buffer is left to the garbage collector).
+   */
+  readonly releasePayload?: (payload: Uint8Array) => void;
+  /**
    * The caller hands each datagram over: `push` may keep a view of it after it returns (until its frame
-   * completes or is dropped), so its bytes must not change afterwards. Frames whose chunks are at least
-   * `RETAIN_MIN_CHUNK_BYTES` long then keep each chunk where it arrived (the datagram, or the plaintext
-   * `cipher.open` returned, which must then be a buffer of its own too) and copy it once, into the frame's
-   * payload, instead of twice (into a block, then the payload); smaller chunks are copied into blocks as
-   * without it. A view keeps its whole buffer alive, and that is what counts against `maxBufferedBytes`; a
-   * chunk whose buffer is more than twice its length (several datagrams in one buffer) is copied into one
-   * of its own. For a socket that hands out a fresh buffer per datagram (Node's `dgram` does). Default false:
-   * nothing is kept, and a caller may reuse its buffer as soon as `push` returns.
+   * completes or is dropped), so its bytes must not change afterwards. Since data chunks of frames whose chunks
+   * are at least `RETAIN_MIN_CHUNK_BYTES` long go straight into the frame's payload as they arrive (with or
+   * without this option: see `allocatePayload`), it keeps only the parity (FEC) chunks of such frames as views of
+   * their datagrams (or of the plaintext `cipher.open` returned, which must then be a buffer of its own too)
+   * instead of copying them into blocks; a parity chunk is read, not copied, if FEC rebuilds a data chunk, so a
+   * frame that needs no rebuild never touches it. Measured, it saves no CPU to speak of (docs/benchmarks/receiver.md,
+   * direct), and it keeps a parity datagram's buffer alive until its frame is done. A view is counted with its
+   * whole buffer against `maxBufferedBytes`; a chunk whose buffer is more than twice its length (several datagrams
+   * in one buffer) is copied into one of its own. Smaller chunks are copied into blocks as without it. For a socket
+   * that hands out a fresh buffer per datagram (Node's `dgram` does). Default false: nothing is kept, and a caller
+   * may reuse its buffer as soon as `push` returns.
    */
   readonly retainDatagrams?: boolean;
 }
@@ -186,8 +208,8 @@ export interface ReassemblerCounters {
 export interface Reassembler {
   /**
    * Takes one datagram and returns what it completed or dropped. Its bytes are copied where they belong,
-   * or, with `retainDatagrams`, may be kept as they are after `push` returns (the caller must not change
-   * them then). `source` names where it came from (an address) for `maxStreamsPerSource`;
+   * or, with `retainDatagrams`, a large parity chunk may be kept as it is after `push` returns (the caller must
+   * not change it then). `source` names where it came from (an address) for `maxStreamsPerSource`;
    * `replyTo` (address and port) where the `nack` tracker's requests for its stream go (default: `source`).
    */
   push(datagram: Uint8Array, nowMs: number, source?: string, replyTo?: string): ReassemblyEvent[];
@@ -222,11 +244,13 @@ export const DEFAULT_FRAME_TIMEOUT_MS = 1000;
 export const DEFAULT_STREAM_TIMEOUT_MS = 10_000;
 export const DEFAULT_LATENCY_MS = 100;
 /**
- * With `retainDatagrams`: chunks of frames whose chunks are at least this long are kept as views. Below it a
- * view per chunk (and the datagram's buffer it keeps alive) costs more than the copy into a block it saves:
- * docs/benchmarks/receiver.md (rxcopy) has the measurement.
+ * Frames whose chunks are at least this long take their payload at their first datagram and get each data chunk
+ * copied straight into it (see `allocatePayload`); with `retainDatagrams` their parity chunks are kept as views.
+ * Below it the chunks go into blocks and are copied into the payload when the frame completes: a payload taken
+ * early would reserve a whole frame per small datagram, and a view per 1.4 KB chunk (with the buffer it keeps
+ * alive) costs more than the copy it saves. docs/benchmarks/receiver.md (rxcopy, direct) has the measurements.
  */
-export const RETAIN_MIN_CHUNK_BYTES = 4096;
+export const RETAIN_MIN_CHUNK_BYTES = DIRECT_MIN_CHUNK_BYTES;
 /** Window FEC state takes at most 1 / WINDOW_BUDGET_SHARE of maxBufferedBytes (4 MiB a stream by default). */
 export const WINDOW_BUDGET_SHARE = 8;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -325,7 +349,7 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     bytesEmitted: 0,
   };
   // The store counts the frames it drops in c.framesDropped.
-  const store = createFrameStore(limits, c, windowBytes);
+  const store = createFrameStore(limits, c, windowBytes, options.releasePayload);
 
   function malformed(code: ProtocolErrorCode): ReassemblyEvent[] {
     c.datagramsMalformed++;
@@ -473,6 +497,15 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
         c.datagramsLate++;
         return;
       }
+      if (takesPayloadEarly(d)) {
+        try {
+          takePayload(frame, allocatePayload);
+        } catch (error) {
+          // An allocator that gave the wrong size (a bug of the caller's): the frame goes, nothing is kept.
+          store.drop(stream, n, frame, "overflow", events);
+          throw error;
+        }
+      }
     } else if (!sameLayout(frame.first, d)) {
       malformed(ProtocolErrorCode.Inconsistent);
       return;
@@ -487,10 +520,14 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     // A plain view, not the datagram's own kind: `subarray` of a Node Buffer runs its subclass's constructor.
     const chunk =
       opened ?? new Uint8Array(datagram.buffer, datagram.byteOffset + d.payloadStart, d.payloadEnd - d.payloadStart);
+    // A data chunk of a frame with its payload goes straight into it (counted with the payload); parity is held.
+    const direct = frame.payload !== undefined && index < d.chunkCount;
+    if (direct) store.write(frame, index, chunk);
     const placed =
-      retainDatagrams && d.chunkBytes >= RETAIN_MIN_CHUNK_BYTES
+      direct ||
+      (retainDatagrams && d.chunkBytes >= RETAIN_MIN_CHUNK_BYTES
         ? store.hold(frame, index, chunk.buffer.byteLength > 2 * chunk.length ? new Uint8Array(chunk) : chunk, events)
-        : store.place(frame, index, chunk, events);
+        : store.place(frame, index, chunk, events));
     if (!placed) {
       store.drop(stream, n, frame, "overflow", events);
       c.datagramsLate++;
