@@ -91,9 +91,11 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly nack?: boolean;
   /** Where completed frames' bytes go (see the protocol's `allocatePayload`); default: new buffers. */
   readonly allocatePayload?: (byteLength: number) => Uint8Array;
+  /** Where the payloads of frames dropped before delivery go back (see the protocol's `releasePayload`). */
+  readonly releasePayload?: (payload: Uint8Array) => void;
   /**
-   * Datagrams are handed over (see the protocol's `retainDatagrams`): large chunks are kept where they arrived and
-   * copied once, into the frame. Only for datagrams nothing changes after `push` (each of `dgram`'s is a fresh buffer).
+   * Datagrams are handed over (see the protocol's `retainDatagrams`): large parity chunks are kept where they
+   * arrived. Only for datagrams nothing changes after `push` (each of `dgram`'s is a fresh buffer).
    */
   readonly retainDatagrams?: boolean;
 }
@@ -125,6 +127,7 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     maxStreamsPerSource: settings.maxStreamsPerSource,
     latencyMs: settings.latency,
     ...(settings.allocatePayload === undefined ? {} : { allocatePayload: settings.allocatePayload }),
+    ...(settings.releasePayload === undefined ? {} : { releasePayload: settings.releasePayload }),
     retainDatagrams: settings.retainDatagrams === true,
     ...(keys === undefined
       ? {}

@@ -132,6 +132,10 @@ function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAs
   return createV1Assembler({
     ...settings,
     allocatePayload: (byteLength) => pool.take(byteLength),
+    // A frame dropped before delivery gives its payload (taken at its first datagram) back for the next frames.
+    releasePayload: (payload) => {
+      if (payload.buffer instanceof ArrayBuffer) pool.give(payload.buffer);
+    },
     retainDatagrams: true,
   });
 }
