@@ -26,6 +26,7 @@
 #include <jpeglib.h>
 #include <sys/socket.h>
 
+#include "datagram_reader.h"
 #include "shared_memory.h"
 
 struct failure {
@@ -328,5 +329,6 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "setSendBuffer", NAPI_AUTO_LENGTH, set_send_buffer, NULL, &fn);
   napi_set_named_property(env, exports, "setSendBuffer", fn);
   register_shared_memory(env, exports);
+  register_datagram_reader(env, exports);
   return exports;
 }

@@ -3,7 +3,8 @@
  * leaving YCbCr (`transcode`), and bgr24 pixels encoded as OpenCV's imencode(".jpg") encodes them, byte for
  * byte (`encodeBgr`), without loading OpenCV; a socket's send buffer set (`setSendBuffer`), which Node does
  * not offer for its pipes; and memory shared with a child process (`createSharedMemory`, `mapSharedMemory`:
- * the recorder's frame slots, `record/frame-slots.ts`).
+ * the recorder's frame slots, `record/frame-slots.ts`); a UDP socket read in batches (`openDatagramReader`,
+ * native/datagram_reader.c: `net/datagram-reader.ts`).
  */
 import { createRequire } from "node:module";
 
@@ -16,6 +17,20 @@ export interface JpegAddon {
   createSharedMemory(name: string): number;
   /** The first `bytes` of `fd`, mapped shared; unmapped once collected. Throws Error("SHARED_MEMORY: ...") if mmap fails. */
   mapSharedMemory(fd: number, bytes: number): ArrayBuffer;
+  /** See native/datagram_reader.c; wrapped by net/datagram-reader.ts. */
+  openDatagramReader(
+    fd: number,
+    slots: number,
+    slotBytes: number,
+    roundsPerWake: number,
+    onBatch: (count: number) => void,
+  ): NativeDatagramReader;
+}
+
+export interface NativeDatagramReader {
+  readonly ring: ArrayBuffer;
+  readonly meta: ArrayBuffer;
+  close(): void;
 }
 
 const req = createRequire(import.meta.url);
