@@ -159,8 +159,9 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       protocol: config.protocol,
       receiveBuffer: ingest.receiveBuffer,
       group: ingest.group,
+      reader: ingest.reader,
     },
-    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}${protectionNote(config)}${config.nack === "on" ? `, NACK on within ${config.latency} ms` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}`,
+    `listening on ${ingest.address}:${ingest.port} (${ingest.group === undefined ? "" : `${ingest.group}, `}${config.protocol}${config.protocol === "legacy" ? `, ${config.legacyMode}` : ""}${protectionNote(config)}${config.nack === "on" ? `, NACK on within ${config.latency} ms` : ""}), receive buffer ${formatBytes(ingest.receiveBuffer)}, read by ${ingest.reader}`,
   );
 
   if (liveView !== undefined && config.http !== undefined) {

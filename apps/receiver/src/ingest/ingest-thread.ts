@@ -4,13 +4,16 @@
  * (a DIVX frame blocks a thread for milliseconds, long enough for a fast sender
  * to overflow the socket buffer).
  */
+import type { Socket } from "node:dgram";
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit/net";
+import { readDgramSocketNatively, type DatagramReader } from "@udpcam/video/datagram-reader";
 import { LEGACY_DATAGRAM_BYTES, type FrameEvent } from "@udpcam/protocol";
 import {
   createLegacyAssembler,
   createRtpAssembler,
   createV1Assembler,
+  type Endpoint,
   type FrameAssembler,
 } from "./frame-assembler.js";
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
@@ -42,6 +45,15 @@ const EXPIRY_LAG_MS = 1;
  * unfinished, which for raw frames is nearly always.
  */
 const NACK_MIN_INTERVAL_MS = 2;
+/**
+ * The native reader's ring: datagrams read per recvmmsg, each slot one whole UDP/IPv4 datagram (2 MiB in all),
+ * and batches read per wake-up before the thread's timers and messages get their turn (128 datagrams).
+ */
+const RING_SLOTS = 32;
+const SLOT_BYTES = 65_536;
+const ROUNDS_PER_WAKE = 4;
+/** Source endpoints whose address strings the native path keeps (a flood of spoofed sources only refills it). */
+const MAX_CACHED_SOURCES = 256;
 
 const port = parentPort;
 if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
@@ -120,7 +132,7 @@ function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return copy;
 }
 
-function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAssembler {
+function createAssembler(boundPort: number, receiveBufferBytes: number, retainDatagrams: boolean): FrameAssembler {
   if (settings.protocol === "legacy")
     return createLegacyAssembler({
       mode: settings.legacyMode,
@@ -128,7 +140,8 @@ function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAs
       bufferDatagrams: Math.ceil(receiveBufferBytes / LEGACY_DATAGRAM_BYTES),
     });
   if (settings.protocol === "rtp") return createRtpAssembler(settings);
-  // Each datagram `dgram` hands out is a fresh buffer of its own size that nothing else keeps: the reassembler may keep it.
+  // Each datagram `dgram` hands out is a fresh buffer of its own size that nothing else keeps: the reassembler may
+  // keep it. The native reader's are views of its ring, overwritten by the next batch: the reassembler copies them.
   return createV1Assembler({
     ...settings,
     allocatePayload: (byteLength) => pool.take(byteLength),
@@ -136,8 +149,58 @@ function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAs
     releasePayload: (payload) => {
       if (payload.buffer instanceof ArrayBuffer) pool.give(payload.buffer);
     },
-    retainDatagrams: true,
+    retainDatagrams,
   });
+}
+
+/** Who reads the socket: the native reader (batches into its ring), or Node's dgram where it cannot run. */
+interface Reading {
+  readonly reader: DatagramReader | undefined;
+  /** For the start-up log: "native (recvmmsg, 32 x 64 KiB)", or "dgram (...why)". */
+  readonly description: string;
+}
+
+function startReading(socket: Socket, onBatch: (count: number) => void): Reading {
+  if (settings.reader === "dgram") return { reader: undefined, description: "dgram (asked for)" };
+  try {
+    const reader = readDgramSocketNatively(socket, onBatch, {
+      slots: RING_SLOTS,
+      slotBytes: SLOT_BYTES,
+      roundsPerWake: ROUNDS_PER_WAKE,
+    });
+    return { reader, description: `native (recvmmsg, ${RING_SLOTS} x ${SLOT_BYTES / 1024} KiB)` };
+  } catch (error) {
+    return { reader: undefined, description: `dgram (the native reader cannot run: ${(error as Error).message})` };
+  }
+}
+
+/** An IPv4 address in host order as text. */
+function ipv4(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
+}
+
+/**
+ * The address string and `{address, port}` the reassembler takes per datagram, made once per source endpoint
+ * (key: address * 65536 + port), not per datagram.
+ */
+class SourceCache {
+  readonly #sources = new Map<number, Endpoint>();
+  #lastKey = -1;
+  #last: Endpoint = { address: "", port: 0 };
+
+  get(address: number, port: number): Endpoint {
+    const key = address * 65_536 + port;
+    if (key === this.#lastKey) return this.#last;
+    let source = this.#sources.get(key);
+    if (source === undefined) {
+      if (this.#sources.size >= MAX_CACHED_SOURCES) this.#sources.clear();
+      source = { address: ipv4(address), port };
+      this.#sources.set(key, source);
+    }
+    this.#lastKey = key;
+    this.#last = source;
+    return source;
+  }
 }
 
 async function main(): Promise<void> {
@@ -161,13 +224,18 @@ async function main(): Promise<void> {
     return;
   }
   const buffers = requestBufferSizes(socket, { receive: settings.receiveBufferBytes });
-  const assembler = createAssembler(socket.address().port, socket.getRecvBufferSize());
+  // The batch handler is set below, before the loop's next turn (the first batch).
+  let onBatch: (count: number) => void = () => undefined;
+  const reading = startReading(socket, (count) => onBatch(count));
+  const assembler = createAssembler(socket.address().port, socket.getRecvBufferSize(), reading.reader === undefined);
   let datagramsReceived = 0;
   let bytesReceived = 0;
   let lastDatagramAt: number | undefined;
   const counters = (): IngestCounters => ({
     datagramsReceived,
     bytesReceived,
+    datagramsTruncated: reading.reader?.counters().truncated ?? 0,
+    receiveErrors: reading.reader?.counters().errors ?? 0,
     msSinceLastDatagram: lastDatagramAt === undefined ? undefined : performance.now() - lastDatagramAt,
     protocol: assembler.counters(),
     streams: assembler.streamCounters(),
@@ -222,17 +290,40 @@ async function main(): Promise<void> {
           return nextNackMs();
         });
 
-  socket.on("message", (datagram, from) => {
+  const receive = (datagram: Uint8Array, now: number, from: Endpoint): void => {
     datagramsReceived++;
     bytesReceived += datagram.length;
-    const now = performance.now();
-    lastDatagramAt = now;
     for (const frame of assembler.push(datagram, now, from.address, from)) sendFrame(frame);
+  };
+  /** After a datagram or a batch of them: the timers they may have moved. */
+  const received = (now: number): void => {
+    lastDatagramAt = now;
     reporting.want();
     nacking?.at(nextNackMs());
     expiring.at(assembler.nextExpiryMs);
     if (idleMs !== undefined && idleTimer === undefined) idleTimer = setTimeout(idleCheck, idleMs);
-  });
+  };
+  const { reader } = reading;
+  if (reader === undefined) {
+    socket.on("message", (datagram, from) => {
+      const now = performance.now();
+      receive(datagram, now, from);
+      received(now);
+    });
+  } else {
+    // A batch was read at one moment: one `now` for it. Each datagram is a view of the ring, valid until the batch
+    // returns (frames it completes are copied out or sent before then).
+    const sources = new SourceCache();
+    const { addresses, ports } = reader;
+    onBatch = (count) => {
+      const now = performance.now();
+      for (let i = 0; i < count; i++) {
+        const datagram = reader.datagram(i);
+        if (datagram !== undefined) receive(datagram, now, sources.get(addresses[i]!, ports[i]!));
+      }
+      received(now);
+    };
+  }
   const address = socket.address();
   post({
     type: "listening",
@@ -240,6 +331,7 @@ async function main(): Promise<void> {
     port: address.port,
     receiveBuffer: buffers.receive,
     group: membership?.description,
+    reader: reading.description,
   });
 
   port?.on("message", (command: IngestCommand) => {
@@ -256,6 +348,7 @@ async function main(): Promise<void> {
     clearTimeout(idleTimer);
     nacking?.stop();
     membership?.leave();
+    reader?.close();
     socket.close(() => {
       post({ type: "closed", counters: counters() });
       port.close();

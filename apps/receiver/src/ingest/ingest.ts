@@ -24,6 +24,8 @@ export interface Ingest {
   readonly receiveBuffer: number;
   /** The multicast group joined, for the log ("joined 239.255.0.1 on 10.0.0.2"); undefined for unicast. */
   readonly group: string | undefined;
+  /** Who reads the socket: "native (recvmmsg, 32 x 64 KiB)", or "dgram (why)" where the native reader cannot run. */
+  readonly reader: string;
   /**
    * The latest counters: at most 250 ms behind the last datagram (none are sent while nothing arrives), their
    * `msSinceLastDatagram` counted up to now.
@@ -72,6 +74,7 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
             port: message.port,
             receiveBuffer: message.receiveBuffer,
             group: message.group,
+            reader: message.reader,
             counters: () => {
               const since = latest.msSinceLastDatagram;
               return since === undefined

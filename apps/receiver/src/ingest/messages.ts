@@ -41,6 +41,11 @@ export interface IngestSettings {
   readonly notBeforeMs: number | undefined;
   /** --idle-exit in ms: counters are sent once no datagram came for this long (undefined: never). */
   readonly idleMs: number | undefined;
+  /**
+   * Who reads the socket: the native batch reader where it can run, else Node's dgram ("native", the default), or
+   * dgram whatever (tests of that path).
+   */
+  readonly reader?: "native" | "dgram";
 }
 
 /** The reassembler's counters, plus what the ingest counts around it. Field names are --stats's. */
@@ -86,6 +91,9 @@ export interface StreamFrameCounters {
 export interface IngestCounters {
   readonly datagramsReceived: number;
   readonly bytesReceived: number;
+  /** Native reader: datagrams longer than a ring slot (dropped), and failed reads; both 0 with dgram. */
+  readonly datagramsTruncated: number;
+  readonly receiveErrors: number;
   /** Milliseconds since the last datagram when these counters were taken; undefined before the first. */
   readonly msSinceLastDatagram: number | undefined;
   readonly protocol: ProtocolCounters;
@@ -113,6 +121,8 @@ export type IngestMessage =
       readonly port: number;
       readonly receiveBuffer: number;
       readonly group: string | undefined;
+      /** Who reads the socket, for the start-up log: "native (recvmmsg, ...)" or "dgram (why)". */
+      readonly reader: string;
     }
   | { readonly type: "bind-failed"; readonly code: string | undefined; readonly message: string }
   | { readonly type: "frame"; readonly ingested: IngestedFrame }
@@ -132,6 +142,8 @@ export type IngestCommand =
 export const EMPTY_INGEST_COUNTERS: IngestCounters = {
   datagramsReceived: 0,
   bytesReceived: 0,
+  datagramsTruncated: 0,
+  receiveErrors: 0,
   msSinceLastDatagram: undefined,
   streams: [],
   protocol: {
