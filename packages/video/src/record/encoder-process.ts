@@ -26,7 +26,7 @@
  * and SIGKILL").
  */
 import { describeCause, VideoError } from "../errors.js";
-import { useNativeOpencvOnly } from "../opencv.js";
+import { cv, useNativeOpencvOnly, type Mat } from "../opencv.js";
 import { jpegAddon } from "../codec/jpeg-addon.js";
 import { midPageOffset, slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
@@ -141,8 +141,28 @@ let ended = false;
 
 function encode(width: number, height: number, bytes: Uint8Array): void {
   try {
-    const { scaled } = writer!.write(width, height, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    written(scaled);
+    written(writer!.write(width, height, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).scaled);
+  } catch (cause) {
+    fail(cause);
+  }
+}
+
+/**
+ * A Mat over each slot, made at the slot's first frame of a size and kept: OpenCV reads the slot's bytes at
+ * each write, so a frame from a slot costs no Mat, Buffer or view of its own.
+ */
+const slotMats: ({ readonly width: number; readonly height: number; readonly mat: Mat } | undefined)[] = [];
+
+function encodeSlot(layout: SlotLayout, memory: ArrayBuffer, slot: number, width: number, height: number): void {
+  try {
+    let cached = slotMats[slot];
+    if (cached?.width !== width || cached.height !== height) {
+      const bytes = slotBytes(memory, layout, slot, width * height * 3);
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      cached = { width, height, mat: new cv.Mat(height, width, cv.CV_8UC3, buffer) };
+      slotMats[slot] = cached;
+    }
+    written(writer!.writeMat(width, height, cached.mat).scaled);
   } catch (cause) {
     fail(cause);
   }
@@ -179,7 +199,7 @@ function handle(record: EncoderRecord): void {
       if (record.slot >= layout.count || byteLength > slotCapacity(layout))
         return stop(new VideoError("WRITE_FAILED", `encoder input: slot ${record.slot} cannot hold that frame`));
       // The recorder reuses the slot once told `written`, which OpenCV is done with when write returns.
-      return encode(record.width, record.height, slotBytes(memory, layout, record.slot, byteLength));
+      return encodeSlot(layout, memory, record.slot, record.width, record.height);
     }
     case "frame":
       if (writer === undefined)

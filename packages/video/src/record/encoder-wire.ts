@@ -70,12 +70,13 @@ export interface EncoderOptions {
 }
 
 /**
- * The longest the encoder holds back a `written` event. An event a frame cost both processes a wake-up,
- * a JSON message and its handling (about 0.1 ms of the recorder's CPU a frame, `perf`); held back up to
- * this long, one event covers 2-3 frames at 25 fps, and the recorder's queue counts them as queued
- * meanwhile (its bound holds: the encoder no longer needs their bytes).
+ * The longest the encoder holds back a `written` event. An event cost both processes a wake-up, a message and
+ * its handling (the recorder's reads of them were ~10% of its main thread at 25 fps with 100 ms here, `perf`);
+ * held back up to this long, one event covers 10 frames at 25 fps (a recorder's queue of 50 frames hears at 12
+ * by `acknowledgeEvery`), and the recorder's queue counts them as queued meanwhile (its bound holds: the encoder
+ * no longer needs their bytes; 10 of the slots stay taken).
  */
-export const ACKNOWLEDGE_MS = 100;
+export const ACKNOWLEDGE_MS = 400;
 
 /** What a probe record asks: write one 16x16 frame to `path` (the probe file, removed after) with the codec. */
 export interface ProbeOptions {

@@ -7,7 +7,7 @@
 import { statSync, unlinkSync } from "node:fs";
 import { describeCause, VideoError } from "../errors.js";
 import { resizeInterpolation } from "../codec/resize.js";
-import { CAP_PROP_BACKEND, cv } from "../opencv.js";
+import { CAP_PROP_BACKEND, cv, type Mat } from "../opencv.js";
 import { segmentFile } from "./segments.js";
 
 type Writer = InstanceType<typeof cv.VideoWriter>;
@@ -70,6 +70,8 @@ export class SegmentedWriter {
   #writer: Writer | undefined;
   #segment: number | null = null;
   #framesWritten = 0;
+  /** The frame that starts the next file: the open one's are computed once, not per frame. */
+  #nextFileAt = 0;
   #width: number | undefined;
   #height: number | undefined;
 
@@ -81,29 +83,41 @@ export class SegmentedWriter {
 
   /** Writes one frame (`bytes`: width * height * 3, not kept). Tells whether it was scaled. Throws on failure. */
   write(width: number, height: number, bytes: Buffer): { scaled: boolean } {
-    const { path, fourcc, fps, framesPerSegment } = this.options;
+    return this.writeMat(width, height, new cv.Mat(height, width, cv.CV_8UC3, bytes));
+  }
+
+  /**
+   * Writes `mat`, a width x height bgr24 frame: one the caller may keep over memory it reuses (a frame slot),
+   * so that a frame costs no Mat or Buffer of its own. Tells whether it was scaled. Throws on failure.
+   */
+  writeMat(width: number, height: number, mat: Mat): { scaled: boolean } {
     const targetWidth = (this.#width ??= width);
     const targetHeight = (this.#height ??= height);
+    if (this.#writer === undefined || this.#framesWritten === this.#nextFileAt)
+      this.#openFile(targetWidth, targetHeight);
+    const scaled = width !== targetWidth || height !== targetHeight;
+    this.#writer!.write(
+      scaled
+        ? mat.resize(targetHeight, targetWidth, 0, 0, resizeInterpolation({ width, height }, targetWidth, targetHeight))
+        : mat,
+    );
+    this.#framesWritten++;
+    return { scaled };
+  }
+
+  #openFile(width: number, height: number): void {
+    const { path, fourcc, fps, framesPerSegment } = this.options;
     const file = segmentFile(path, framesPerSegment, this.#framesWritten);
     if (this.#writer === undefined || file.segment !== this.#segment) {
       this.release();
-      this.#writer = openWriter(file.path, fourcc, fps, targetWidth, targetHeight);
+      this.#writer = openWriter(file.path, fourcc, fps, width, height);
       this.#segment = file.segment;
       this.onFile(file.segment);
     }
-    let mat = new cv.Mat(height, width, cv.CV_8UC3, bytes);
-    const scaled = width !== targetWidth || height !== targetHeight;
-    if (scaled)
-      mat = mat.resize(
-        targetHeight,
-        targetWidth,
-        0,
-        0,
-        resizeInterpolation({ width, height }, targetWidth, targetHeight),
-      );
-    this.#writer.write(mat);
-    this.#framesWritten++;
-    return { scaled };
+    this.#nextFileAt =
+      framesPerSegment === null
+        ? Number.POSITIVE_INFINITY
+        : (Math.floor(this.#framesWritten / framesPerSegment) + 1) * framesPerSegment;
   }
 
   /** Finalizes the open file, if any. Safe to call twice. */
