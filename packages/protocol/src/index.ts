@@ -49,10 +49,13 @@ export {
 } from "./legacy.js";
 export {
   packetizeFrame,
+  packetizeFrameParts,
   DEFAULT_FEC_OVERHEAD,
   MIN_DATAGRAM_BYTES,
+  type DatagramParts,
   type FrameToSend,
   type PacketizeOptions,
+  type PartsOptions,
 } from "./packetize.js";
 export {
   createReassembler,

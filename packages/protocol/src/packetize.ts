@@ -85,21 +85,29 @@ function checkOptions(
   return { maxDatagramBytes, fecOverhead, fecGroupSize };
 }
 
-/**
- * Cuts a frame into v1 datagrams: K data chunks in order, then the parity chunks (index K..).
- * Each datagram is a Uint8Array of at most `maxDatagramBytes`; they are views of one buffer
- * allocated for the frame (use `byteOffset`/`length` when handing them to a socket). Throws RangeError naming the
- * field or option that is out of range.
- */
-export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {}): Uint8Array[] {
+/** What `packetizeFrame` and `packetizeFrameParts` share: the options checked, the header written once. */
+interface FramePlan {
+  readonly start: number;
+  readonly tagBytes: number;
+  readonly saltBytes: number;
+  readonly chunkBytes: number;
+  readonly dataChunks: number;
+  readonly parityChunks: number;
+  readonly groups: number;
+  readonly parityPerGroup: number;
+  /** The datagrams' first `start` bytes (header, salt, window sequence space), chunk index 0. */
+  readonly template: Uint8Array;
+  readonly salt: Uint8Array | undefined;
+}
+
+function planFrame(frame: FrameToSend, options: PacketizeOptions): FramePlan {
   const { maxDatagramBytes, fecOverhead, fecGroupSize } = checkOptions(options);
   const { authenticator, cipher } = options;
   const tagBytes = cipher?.tagBytes ?? authenticator?.tagBytes ?? 0;
   const saltBytes = cipher === undefined ? 0 : SALT_BYTES;
   const windowSequence = options.windowSequence;
   const start = HEADER_BYTES + saltBytes + (windowSequence === undefined ? 0 : WINDOW_SEQUENCE_BYTES);
-  const payload = frame.payload;
-  const frameBytes = payload.length;
+  const frameBytes = frame.payload.length;
   if (frameBytes === 0) throw new RangeError("payload must not be empty");
   // With window FEC, a repair datagram carries a whole source (header and tag) after its own header (and salt).
   const chunkBytes =
@@ -145,6 +153,63 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
       throw new RangeError(`cipher.saltFor returned ${salt.length} bytes, not ${SALT_BYTES}`);
     template.set(salt, HEADER_BYTES);
   }
+  return {
+    start,
+    tagBytes,
+    saltBytes,
+    chunkBytes,
+    dataChunks,
+    parityChunks,
+    groups: layout.groups,
+    parityPerGroup: layout.parityPerGroup,
+    template,
+    salt,
+  };
+}
+
+/** Datagram `i`'s chunk index (and window sequence number) over the template's copy at `datagram[0..start)`. */
+function numberDatagram(datagram: Uint8Array, i: number, plan: FramePlan, windowSequence: number | undefined): void {
+  datagram[Offset.chunkIndex] = i >>> 8;
+  datagram[Offset.chunkIndex + 1] = i & 0xff;
+  if (windowSequence !== undefined) {
+    const sequence = (windowSequence + i) >>> 0;
+    const at = HEADER_BYTES + plan.saltBytes;
+    datagram[at] = sequence >>> 24;
+    datagram[at + 1] = (sequence >>> 16) & 0xff;
+    datagram[at + 2] = (sequence >>> 8) & 0xff;
+    datagram[at + 3] = sequence & 0xff;
+  }
+}
+
+/** Fills the parity chunks of every FEC group from its data chunks (views of the same bytes either way). */
+function fillParity(
+  plan: FramePlan,
+  dataChunk: (i: number) => Uint8Array,
+  parityChunk: (i: number) => Uint8Array,
+): void {
+  const { groups, parityPerGroup, dataChunks } = plan;
+  if (parityPerGroup === 0) return;
+  for (let g = 0; g < groups; g++) {
+    const data: Uint8Array[] = [];
+    for (let i = g; i < dataChunks; i += groups) data.push(dataChunk(i));
+    const parity: Uint8Array[] = [];
+    for (let r = 0; r < parityPerGroup; r++) parity.push(parityChunk(dataChunks + r * groups + g));
+    encodeParity(data, parity);
+  }
+}
+
+/**
+ * Cuts a frame into v1 datagrams: K data chunks in order, then the parity chunks (index K..).
+ * Each datagram is a Uint8Array of at most `maxDatagramBytes`; they are views of one buffer
+ * allocated for the frame (use `byteOffset`/`length` when handing them to a socket). Throws RangeError naming the
+ * field or option that is out of range.
+ */
+export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {}): Uint8Array[] {
+  const plan = planFrame(frame, options);
+  const { start, tagBytes, chunkBytes, dataChunks, parityChunks, template, salt } = plan;
+  const { cipher, authenticator, windowSequence } = options;
+  const payload = frame.payload;
+  const frameBytes = payload.length;
   const total = dataChunks + parityChunks;
   const datagrams = new Array<Uint8Array>(total);
   // One allocation for the whole frame, each datagram a view of it: a new Uint8Array per
@@ -156,32 +221,16 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
     const length = i < dataChunks ? chunkLength(i, frameBytes, chunkBytes) : chunkBytes;
     const datagram = memory.subarray(i * stride, i * stride + start + length + tagBytes);
     datagram.set(template);
-    datagram[Offset.chunkIndex] = i >>> 8;
-    datagram[Offset.chunkIndex + 1] = i & 0xff;
-    if (windowSequence !== undefined) {
-      const sequence = (windowSequence + i) >>> 0;
-      const at = HEADER_BYTES + saltBytes;
-      datagram[at] = sequence >>> 24;
-      datagram[at + 1] = (sequence >>> 16) & 0xff;
-      datagram[at + 2] = (sequence >>> 8) & 0xff;
-      datagram[at + 3] = sequence & 0xff;
-    }
+    numberDatagram(datagram, i, plan, windowSequence);
     if (i < dataChunks) datagram.set(payload.subarray(i * chunkBytes, i * chunkBytes + length), start);
     datagrams[i] = datagram;
   }
 
-  const { groups, parityPerGroup } = layout;
-  if (parityPerGroup > 0) {
-    for (let g = 0; g < groups; g++) {
-      const data: Uint8Array[] = [];
-      for (let i = g; i < dataChunks; i += groups)
-        data.push(datagrams[i]!.subarray(start, datagrams[i]!.length - tagBytes));
-      const parity: Uint8Array[] = [];
-      for (let r = 0; r < parityPerGroup; r++)
-        parity.push(datagrams[dataChunks + r * groups + g]!.subarray(start, start + chunkBytes));
-      encodeParity(data, parity);
-    }
-  }
+  fillParity(
+    plan,
+    (i) => datagrams[i]!.subarray(start, datagrams[i]!.length - tagBytes),
+    (i) => datagrams[i]!.subarray(start, start + chunkBytes),
+  );
 
   if (cipher !== undefined && salt !== undefined) {
     const nonce = new Uint8Array(NONCE_BYTES);
@@ -210,5 +259,58 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
       datagram.set(tag, end);
     }
   }
+  return datagrams;
+}
+
+/**
+ * A datagram in two parts for one gather send (Node's `socket.send([head, body])`, one `sendmsg`): the bytes on
+ * the wire are `head` then `body`, the same bytes as `packetizeFrame`'s datagram.
+ */
+export interface DatagramParts {
+  /** The header. */
+  readonly head: Uint8Array;
+  /** A view of the frame's payload (a data chunk), or the chunk's parity. */
+  readonly body: Uint8Array;
+  /** `head.length + body.length`: the datagram's size. */
+  readonly length: number;
+}
+
+/** What `packetizeFrameParts` takes: neither tags nor encryption nor window FEC, which need the datagram whole. */
+export type PartsOptions = Omit<PacketizeOptions, "authenticator" | "cipher" | "windowSequence">;
+
+/**
+ * `packetizeFrame` without copying the payload: each data datagram is its header and a view of the payload's
+ * chunk, each parity datagram its header and its parity. The payload must stay unchanged until every datagram's
+ * send has completed. The headers share one small buffer, the parity chunks another. Throws RangeError as
+ * `packetizeFrame` does, and for an authenticator, a cipher or a window sequence.
+ */
+export function packetizeFrameParts(frame: FrameToSend, options: PartsOptions = {}): DatagramParts[] {
+  const given = options as PacketizeOptions;
+  if (given.authenticator !== undefined || given.cipher !== undefined || given.windowSequence !== undefined)
+    throw new RangeError("packetizeFrameParts: authenticator, cipher and windowSequence need packetizeFrame");
+  const plan = planFrame(frame, options);
+  const { start, chunkBytes, dataChunks, parityChunks, template } = plan;
+  const payload = frame.payload;
+  const frameBytes = payload.length;
+  const total = dataChunks + parityChunks;
+  const heads = new Uint8Array(start * total);
+  const parity = parityChunks === 0 ? undefined : new Uint8Array(chunkBytes * parityChunks);
+  const datagrams = new Array<DatagramParts>(total);
+  for (let i = 0; i < total; i++) {
+    const head = heads.subarray(i * start, (i + 1) * start);
+    head.set(template);
+    numberDatagram(head, i, plan, undefined);
+    // Plain views (a Buffer's own subarray takes the slow FastBuffer path).
+    const body =
+      i < dataChunks
+        ? new Uint8Array(payload.buffer, payload.byteOffset + i * chunkBytes, chunkLength(i, frameBytes, chunkBytes))
+        : parity!.subarray((i - dataChunks) * chunkBytes, (i - dataChunks + 1) * chunkBytes);
+    datagrams[i] = { head, body, length: start + body.length };
+  }
+  fillParity(
+    plan,
+    (i) => datagrams[i]!.body,
+    (i) => datagrams[i]!.body,
+  );
   return datagrams;
 }
