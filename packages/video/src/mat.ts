@@ -36,11 +36,12 @@ export function frameToMat(frame: Frame): Mat {
 
 /**
  * A frame whose pixels stay in the Mat (converted to bgr24 from gray or BGRA) until something asks for
- * `bytes`, which copies them out once. Encoding, resizing and showing use the Mat itself: a frame that only
- * goes to JPEG is never copied into JavaScript memory (a 1280x720 frame is 2.7 MB: the copy, its fresh pages
- * and its garbage were a third of the sender's CPU re-encoding a clip).
+ * `bytes`, which copies them out once: into `into` when it is given and of the frame's size (a buffer the
+ * source reuses: no fresh pages, no garbage), else into a fresh Buffer. Encoding, resizing and showing use the
+ * Mat itself: a frame that only goes to JPEG is never copied into JavaScript memory (a 1280x720 frame is
+ * 2.7 MB: the copy, its fresh pages and its garbage were a third of the sender's CPU re-encoding a clip).
  */
-export function matToFrame(mat: Mat, meta: FrameMeta = {}): Frame {
+export function matToFrame(mat: Mat, meta: FrameMeta = {}, into?: Uint8Array): Frame {
   let bgr = mat;
   if (mat.type !== cv.CV_8UC3) {
     if (mat.type === cv.CV_8UC1) bgr = mat.cvtColor(cv.COLOR_GRAY2BGR);
@@ -57,13 +58,20 @@ export function matToFrame(mat: Mat, meta: FrameMeta = {}): Frame {
     height,
     format: "bgr24",
     get bytes(): Uint8Array {
-      return (bytes ??= bgr.getData());
+      return (bytes ??= into?.byteLength === width * height * 3 ? copyInto(bgr, into) : bgr.getData());
     },
     captureTime: meta.captureTime ?? Date.now(),
     sequence: meta.sequence ?? 0,
     [PIXELS]: bgr,
   };
   return frame;
+}
+
+/** Copies a CV_8UC3 Mat's pixels into `into` (exactly their size): OpenCV writes through a Mat over its bytes. */
+function copyInto(bgr: Mat, into: Uint8Array): Uint8Array {
+  // Same size and type, so copyTo writes into the borrowed bytes instead of allocating its own.
+  bgr.copyTo(new cv.Mat(bgr.rows, bgr.cols, cv.CV_8UC3, asBuffer(into)));
+  return into;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** An OpenCV capture (camera or video file) as a frame source. */
+import { VideoError } from "../errors.js";
 import type { Frame } from "../frame.js";
 import { matToFrame } from "../mat.js";
 import type { cv, Mat } from "../opencv.js";
@@ -6,6 +7,9 @@ import { PacedCaptureSource } from "./paced-capture.js";
 import type { Pace } from "./source.js";
 
 export class CaptureSource extends PacedCaptureSource<Frame> {
+  /** Where frame n's pixels go once they are asked for: buffer n % length, or a fresh one when empty. */
+  private readonly buffers: Uint8Array[];
+
   constructor(
     readonly kind: "camera" | "file",
     capture: InstanceType<typeof cv.VideoCapture>,
@@ -16,8 +20,13 @@ export class CaptureSource extends PacedCaptureSource<Frame> {
     pace: Pace,
     /** Frames in the file as its header says (may be approximate); undefined for cameras. */
     readonly frameCount: number | undefined,
+    /** Copy pixels into this many buffers in turn when asked for (`TestPatternOptions.reuseBuffers`); default fresh. */
+    reuseBuffers?: number,
   ) {
     super(capture, width, height, fps, description, pace);
+    if (reuseBuffers !== undefined && !(Number.isInteger(reuseBuffers) && reuseBuffers >= 2))
+      throw new VideoError("INVALID_OPTION", `reuseBuffers must be an integer >= 2, got ${reuseBuffers}`);
+    this.buffers = Array.from({ length: reuseBuffers ?? 0 }, () => Buffer.allocUnsafe(width * height * 3));
   }
 
   protected async produce(): Promise<Frame | undefined> {
@@ -34,6 +43,7 @@ export class CaptureSource extends PacedCaptureSource<Frame> {
     }
     const captureTime = Date.now();
     if (mat.empty) return undefined;
-    return matToFrame(mat, { captureTime, sequence: this.sequence++ });
+    const into = this.buffers.length === 0 ? undefined : this.buffers[this.sequence % this.buffers.length];
+    return matToFrame(mat, { captureTime, sequence: this.sequence++ }, into);
   }
 }

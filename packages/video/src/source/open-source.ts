@@ -36,7 +36,7 @@ export interface SourceOptions {
   readonly pace?: Pace;
   /** Test pattern only: stop after this many frames. */
   readonly frames?: number;
-  /** Test pattern only: render into this many buffers in turn (see `TestPatternOptions.reuseBuffers`). */
+  /** Test pattern and files: pixels into this many buffers in turn (see `TestPatternOptions.reuseBuffers`). */
   readonly reuseBuffers?: number;
   /** Network cameras: bound on opening (and on a silent socket). Default 10 s. */
   readonly timeoutMs?: number;

@@ -55,6 +55,21 @@ describe("openVideoFile", () => {
     expect(psnr(frames[0] as Frame, frames[30] as Frame)).toBeLessThan(30);
   });
 
+  it("with reuseBuffers, copies each frame's pixels into its buffer in turn: the same pixels as fresh buffers", async () => {
+    const fresh = await collect(await openVideoFile(clip, { pace: "asap" }));
+    const source = await openVideoFile(clip, { pace: "asap", reuseBuffers: 2 });
+    const buffers = new Set<ArrayBufferLike>();
+    // As the sender's pump reads: done with a frame's bytes before it reads the frame after next.
+    for (let n = 0; ; n++) {
+      const frame = await source.read();
+      if (frame === undefined) break;
+      expect(Buffer.compare(frame.bytes, fresh[n]!.bytes), `frame ${n}`).toBe(0);
+      buffers.add(frame.bytes.buffer);
+    }
+    expect(buffers.size).toBe(2);
+    await expect(openVideoFile(clip, { reuseBuffers: 1 })).rejects.toThrow(/reuseBuffers/);
+  });
+
   it("reads in real time at the file's fps by default", async () => {
     const source = await openVideoFile(clip);
     const start = performance.now();

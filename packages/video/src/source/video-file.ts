@@ -11,6 +11,8 @@ export interface VideoFileOptions {
   readonly pace?: Pace;
   /** Play at this rate instead of the file's own. */
   readonly fps?: number;
+  /** Copy each frame's pixels, when asked for, into this many buffers in turn (`TestPatternOptions.reuseBuffers`). */
+  readonly reuseBuffers?: number;
 }
 
 /** Throws `VideoError` `FILE_NOT_FOUND` or `FILE_UNREADABLE`, naming the path, unless `path` is a readable file. */
@@ -62,5 +64,20 @@ export async function openVideoFile(
   const count = capture.get(cv.CAP_PROP_FRAME_COUNT);
   const frameCount = count > 0 ? Math.round(count) : undefined;
   const description = `file ${path} (${width}x${height} @ ${Math.round(fps * 100) / 100} fps${frameCount === undefined ? "" : `, ${frameCount} frames`})`;
-  return new CaptureSource("file", capture, width, height, fps, description, options.pace ?? "realtime", frameCount);
+  try {
+    return new CaptureSource(
+      "file",
+      capture,
+      width,
+      height,
+      fps,
+      description,
+      options.pace ?? "realtime",
+      frameCount,
+      options.reuseBuffers,
+    );
+  } catch (error) {
+    capture.release();
+    throw error;
+  }
 }
