@@ -24,7 +24,7 @@ import {
 } from "@udpcam/protocol";
 import type { SenderConfig } from "./config.js";
 import { PATH_SAFE_DATAGRAM_BYTES, chooseDatagramSize, chooseFec, resolveDestination } from "./destination.js";
-import { createFrameEncoder } from "./encoder.js";
+import { createFrameEncoder, type Datagram } from "./encoder.js";
 import { writeSdpFile } from "./rtp-encoder.js";
 import { configureMulticast } from "./multicast.js";
 import { sendSpread } from "./pacer.js";
@@ -156,6 +156,7 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     logger,
     onScaled: () => stats.framesScaled++,
     onPassedThrough: () => stats.framesPassedThrough++,
+    keepsDatagrams: retransmit !== undefined,
   });
   logger.info(
     {
@@ -228,15 +229,18 @@ export async function startSender(config: SenderConfig, deps: SenderDeps): Promi
     }
     if (error !== null && error !== undefined) failed(error);
   };
-  const transmit = (datagram: Uint8Array): void => {
+  const transmit = (datagram: Datagram): void => {
     sendsInFlight++;
-    if (connected) socket.send(datagram, onSent);
-    else socket.send(datagram, destination.port, destination.address, onSent);
+    // Parts go out with one gather sendmsg: the same bytes, the payload not copied into the datagram.
+    const bytes = datagram instanceof Uint8Array ? datagram : [datagram.head, datagram.body];
+    if (connected) socket.send(bytes, onSent);
+    else socket.send(bytes, destination.port, destination.address, onSent);
   };
-  const send = (datagram: Uint8Array): void => {
+  const send = (datagram: Datagram): void => {
     stats.datagramsSent++;
     stats.bytesSent += datagram.length;
-    retransmit?.sent(datagram, performance.now());
+    // Only whole datagrams with --nack on (keepsDatagrams).
+    if (retransmit !== undefined && datagram instanceof Uint8Array) retransmit.sent(datagram, performance.now());
     transmit(datagram);
   };
   if (retransmit !== undefined) {

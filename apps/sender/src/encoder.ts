@@ -4,7 +4,9 @@ import {
   LEGACY_FRAME_HEIGHT,
   LEGACY_FRAME_WIDTH,
   packetizeFrame,
+  packetizeFrameParts,
   packetizeLegacyFrame,
+  type DatagramParts,
 } from "@udpcam/protocol";
 import { createKeyring, keyMaterial, type Keyring } from "@udpcam/protocol/node";
 import { encodeJpegAsync, resizeFrameAsync, type Frame, type JpegFrame } from "@udpcam/video";
@@ -13,13 +15,19 @@ import { jpegReencoder } from "./reencode.js";
 import type { FecChoice } from "./destination.js";
 import { rtpEncoder } from "./rtp-encoder.js";
 
+/**
+ * A datagram to send: whole, or in two parts (a header and a view of the frame's payload, sent with one gather
+ * `sendmsg`), which then borrow the frame's bytes until the send completes.
+ */
+export type Datagram = Uint8Array | DatagramParts;
+
 export interface FrameEncoder {
   /**
    * One source frame in, the datagrams that carry it out (scaling and JPEG run off the event
    * loop). A `JpegFrame` (a source's own JPEG) goes out as it is, or re-encoded at --quality with
    * --jpeg-passthrough off.
    */
-  encode(frame: Frame | JpegFrame): Promise<Uint8Array[]>;
+  encode(frame: Frame | JpegFrame): Promise<Datagram[]>;
   /** Signs or seals from the next frame on with this key (v1 with a key only; a rotation). */
   rekey?(key: Uint8Array): void;
 }
@@ -32,6 +40,8 @@ export interface EncoderContext {
   readonly logger: Logger;
   readonly onScaled: () => void;
   readonly onPassedThrough: () => void;
+  /** Something keeps the datagrams after their send (the retransmit store, --nack on): whole ones, never parts. */
+  readonly keepsDatagrams: boolean;
 }
 
 export function createFrameEncoder(config: SenderConfig, context: EncoderContext): FrameEncoder {
@@ -76,6 +86,8 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
           ...protection,
         })
       : undefined;
+  // Tags, encryption and window FEC need each datagram whole; so does a retransmit store that keeps them.
+  const gather = keys === undefined && window === undefined && !context.keepsDatagrams;
   return {
     ...(keys === undefined ? {} : { rekey: (key: Uint8Array) => keys.setKeys([key]) }),
     async encode(input) {
@@ -104,24 +116,29 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
         frame = pixels;
         payload = config.codec === "jpeg" ? await encodeJpegAsync(pixels, config.quality) : pixels.bytes;
       }
-      const datagrams = packetizeFrame(
-        {
-          streamId: context.streamId,
-          frameNumber,
-          codec: config.codec === "jpeg" || "kind" in input ? "jpeg" : "raw-bgr24",
-          width: frame.width,
-          height: frame.height,
-          fps: context.fps,
-          timestampMs: frame.captureTime,
-          payload,
-        },
-        {
-          maxDatagramBytes: context.datagramSize,
-          fecOverhead: window === undefined ? overhead : 0,
-          ...protection,
-          ...(window === undefined ? {} : { windowSequence: window.nextSequence }),
-        },
-      );
+      const toSend = {
+        streamId: context.streamId,
+        frameNumber,
+        codec: config.codec === "jpeg" || "kind" in input ? ("jpeg" as const) : ("raw-bgr24" as const),
+        width: frame.width,
+        height: frame.height,
+        fps: context.fps,
+        timestampMs: frame.captureTime,
+        payload,
+      };
+      if (gather) {
+        // The payload is not copied: the pump sends a frame's datagrams and waits for their sends to complete
+        // before it reads the frame after next, the earliest a source reuses the payload's buffer.
+        const parts = packetizeFrameParts(toSend, { maxDatagramBytes: context.datagramSize, fecOverhead: overhead });
+        frameNumber = (frameNumber + 1) >>> 0;
+        return parts;
+      }
+      const datagrams = packetizeFrame(toSend, {
+        maxDatagramBytes: context.datagramSize,
+        fecOverhead: window === undefined ? overhead : 0,
+        ...protection,
+        ...(window === undefined ? {} : { windowSequence: window.nextSequence }),
+      });
       frameNumber = (frameNumber + 1) >>> 0;
       // No await between packetizing and protecting: the sequence numbers stay in order.
       return window === undefined ? datagrams : window.protect(datagrams, Date.now());

@@ -34,10 +34,15 @@ export interface Pacing {
 /** A burst due this close ahead is sent now: a timer fires on whole milliseconds, and sleeping again for less is a wake-up for nothing. */
 const EARLY_MS = 0.5;
 
-export async function sendSpread(
-  datagrams: readonly Uint8Array[],
+/** A datagram as the pacer sees it: its size. */
+export interface Sized {
+  readonly length: number;
+}
+
+export async function sendSpread<D extends Sized>(
+  datagrams: readonly D[],
   pacing: Pacing,
-  send: (datagram: Uint8Array) => void,
+  send: (datagram: D) => void,
   clock: PacerClock,
 ): Promise<void> {
   if (pacing.schedule === "bursts") return sendBursts(datagrams, pacing, send, clock);
@@ -54,7 +59,7 @@ export async function sendSpread(
     const allowed = spreadMs <= 0 || elapsed >= spreadMs ? Infinity : (total * elapsed) / spreadMs + burstBytes;
     let thisWake = 0;
     while (next < datagrams.length && sent < allowed && thisWake < maxPerWake) {
-      const datagram = datagrams[next++] as Uint8Array;
+      const datagram = datagrams[next++] as D;
       send(datagram);
       sent += datagram.length;
       thisWake++;
@@ -63,10 +68,10 @@ export async function sendSpread(
   }
 }
 
-async function sendBursts(
-  datagrams: readonly Uint8Array[],
+async function sendBursts<D extends Sized>(
+  datagrams: readonly D[],
   { windowMs, burstBytes }: Pacing,
-  send: (datagram: Uint8Array) => void,
+  send: (datagram: D) => void,
   clock: PacerClock,
 ): Promise<void> {
   let total = 0;
@@ -82,10 +87,10 @@ async function sendBursts(
     while (next < datagrams.length && sent <= reached) {
       let burst = 0;
       do {
-        const datagram = datagrams[next++] as Uint8Array;
+        const datagram = datagrams[next++] as D;
         send(datagram);
         burst += datagram.length;
-      } while (next < datagrams.length && burst + (datagrams[next] as Uint8Array).length <= burstBytes);
+      } while (next < datagrams.length && burst + (datagrams[next] as D).length <= burstBytes);
       sent += burst;
     }
     if (next < datagrams.length) await clock.sleep(Math.max(1, (sent * spreadMs) / total - (clock.now() - start)));
