@@ -37,7 +37,8 @@ export function frameToMat(frame: Frame): Mat {
 /**
  * A frame whose pixels stay in the Mat (converted to bgr24 from gray or BGRA) until something asks for
  * `bytes`, which copies them out once: into `into` when it is given and of the frame's size (a buffer the
- * source reuses: no fresh pages, no garbage), else into a fresh Buffer. Encoding, resizing and showing use the
+ * source reuses: no fresh pages, no garbage; the decoder's Mat is then released at once unless `frameToMat`
+ * lent it out), else into a fresh Buffer. Encoding, resizing and showing use the
  * Mat itself: a frame that only goes to JPEG is never copied into JavaScript memory (a 1280x720 frame is
  * 2.7 MB: the copy, its fresh pages and its garbage were a third of the sender's CPU re-encoding a clip).
  */
@@ -53,25 +54,37 @@ export function matToFrame(mat: Mat, meta: FrameMeta = {}, into?: Uint8Array): F
     throw new VideoError("INVALID_FRAME", `frame size must be positive integers, got ${width}x${height}`);
   }
   let bytes: Uint8Array | undefined;
+  let pixels = bgr;
+  /** Whether anyone took the Mat (`frameToMat`): then it stays as it is until V8 collects it. */
+  let lent = false;
   const frame: MatFrame = {
     width,
     height,
     format: "bgr24",
     get bytes(): Uint8Array {
-      return (bytes ??= into?.byteLength === width * height * 3 ? copyInto(bgr, into) : bgr.getData());
+      if (bytes !== undefined) return bytes;
+      if (into?.byteLength !== width * height * 3) return (bytes = bgr.getData());
+      // Same size and type, so copyTo writes into the borrowed bytes instead of allocating its own.
+      const over = new cv.Mat(height, width, cv.CV_8UC3, asBuffer(into));
+      bgr.copyTo(over);
+      bytes = into;
+      if (!lent) {
+        // Nobody holds the decoder's Mat: its memory goes back now (the next frame's decode reuses it, pages
+        // already mapped), not when V8 collects the wrapper; the frame's Mat is now the one over `into`.
+        pixels = over;
+        bgr.release();
+        if (mat !== bgr) mat.release();
+      }
+      return bytes;
     },
     captureTime: meta.captureTime ?? Date.now(),
     sequence: meta.sequence ?? 0,
-    [PIXELS]: bgr,
+    get [PIXELS](): Mat {
+      lent = true;
+      return pixels;
+    },
   };
   return frame;
-}
-
-/** Copies a CV_8UC3 Mat's pixels into `into` (exactly their size): OpenCV writes through a Mat over its bytes. */
-function copyInto(bgr: Mat, into: Uint8Array): Uint8Array {
-  // Same size and type, so copyTo writes into the borrowed bytes instead of allocating its own.
-  bgr.copyTo(new cv.Mat(bgr.rows, bgr.cols, cv.CV_8UC3, asBuffer(into)));
-  return into;
 }
 
 /**
