@@ -29,7 +29,7 @@ export interface FrameState {
   readonly views: Uint8Array[];
   readonly viewChunks: number[];
   /**
-   * Frames whose chunks are at least `DIRECT_MIN_CHUNK_BYTES` long: the payload, taken when the first datagram came
+   * Frames that take their payload early (`takesPayloadEarly`): the payload, taken when the first datagram came
    * (`takePayload`), that each data chunk is copied into, at its place, when it arrives (`writeChunk`): the one
    * copy of its bytes. Their blocks and views then hold parity only. Undefined for smaller chunks (blocks), and
    * once the frame is emitted or dropped (the payload given back).
@@ -46,16 +46,21 @@ export interface FrameState {
 }
 
 /**
- * Frames whose chunks are at least this long take their payload at their first datagram and get each data chunk
- * copied straight into it: one copy, and no datagram kept. Below it, a payload taken early would count (and
- * reserve) a whole frame in maxBufferedBytes for each small datagram that announces one, for a copy that costs
- * little there (the blocks' copy into the payload is one `set` per block): docs/benchmarks/receiver.md (direct).
+ * Frames whose chunks are at least this long (and that have at most `DIRECT_MAX_CHUNKS` data chunks) take their
+ * payload at their first datagram and get each data chunk copied straight into it: one copy, and no datagram kept.
+ * Below it a payload taken early would reserve a whole frame in maxBufferedBytes for each small datagram that
+ * announces one (a forged 1,472 B datagram would reserve 64 MiB): docs/benchmarks/receiver.md (direct).
  */
 export const DIRECT_MIN_CHUNK_BYTES = 4096;
+/**
+ * ...and at most this many data chunks: what a first datagram reserves is then at most 256 times its size
+ * (raw 1920x1080 in 65,507 B datagrams is 95 chunks). Larger frames go into blocks, as small chunks do.
+ */
+export const DIRECT_MAX_CHUNKS = 256;
 
 /** Whether a frame of this layout takes its payload at its first datagram (see `DIRECT_MIN_CHUNK_BYTES`). */
 export function takesPayloadEarly(d: DatagramHeader): boolean {
-  return d.chunkBytes >= DIRECT_MIN_CHUNK_BYTES;
+  return d.chunkBytes >= DIRECT_MIN_CHUNK_BYTES && d.chunkCount <= DIRECT_MAX_CHUNKS;
 }
 
 /** Counted per incomplete frame for its objects (state, header copy, block list). */

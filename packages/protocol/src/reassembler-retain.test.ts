@@ -148,11 +148,18 @@ describe("a large data chunk is copied once, into its frame's payload, when it a
     { datagramBytes: 65_507, retainDatagrams: false, payloadTaken: "at the first datagram" },
     { datagramBytes: 8192, retainDatagrams: true, payloadTaken: "at the first datagram" },
     { datagramBytes: 1472, retainDatagrams: true, payloadTaken: "when the frame completes" },
+    // 4,096 B chunks, but 269 of them (more than DIRECT_MAX_CHUNKS): blocks, never views of data chunks.
+    {
+      datagramBytes: HEADER_BYTES + 4096,
+      frameBytes: 1_100_000,
+      retainDatagrams: true,
+      payloadTaken: "when the frame completes",
+    },
     { datagramBytes: 1472, retainDatagrams: false, payloadTaken: "when the frame completes" },
   ])(
     "$datagramBytes B, retainDatagrams $retainDatagrams: the payload is taken $payloadTaken",
-    ({ datagramBytes, retainDatagrams, payloadTaken }) => {
-      const frame = rawFrame(4);
+    ({ datagramBytes, retainDatagrams, payloadTaken, ...rest }) => {
+      const frame = rawFrame(4, "frameBytes" in rest ? rest.frameBytes : undefined);
       const alloc = recordingAllocator();
       const r = createReassembler({ retainDatagrams, ...alloc });
       const datagrams = fresh(packetizeFrame(frame, { maxDatagramBytes: datagramBytes, fecOverhead: 0 }));
@@ -309,6 +316,18 @@ describe("a payload taken early", () => {
     expect(events.filter((e) => e.type === "dropped").map((e) => e.reason)).toEqual(["overflow"]);
     expect(alloc.given).toHaveLength(0);
     expect(r.counters.bufferedBytes).toBe(0);
+  });
+
+  it("holds a parity chunk in a block of its size, not of the frame's", () => {
+    const frame = rawFrame(12);
+    const datagrams = packetizeFrame(frame, { maxDatagramBytes: 65_507, fecOverhead: 0.1 });
+    const r = createReassembler();
+    for (const d of datagrams.slice(0, 7)) r.push(d, 0);
+    const withData = r.counters.bufferedBytes;
+    r.push(datagrams[datagrams.length - 1]!, 0);
+    const parity = r.counters.bufferedBytes - withData;
+    expect(parity).toBeGreaterThanOrEqual(65_507 - HEADER_BYTES);
+    expect(parity).toBeLessThan(66_000);
   });
 
   it("counts a parity chunk held as a view with the whole buffer it keeps alive", () => {

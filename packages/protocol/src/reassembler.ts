@@ -108,9 +108,9 @@ export interface ReassemblerOptions {
    * matter (every byte is written before the frame is emitted). A receiver passes buffers it got back from
    * where earlier frames went, so that steady traffic does not allocate (and fault in) a frame's worth of
    * fresh memory per frame. Called once per frame: for a frame whose chunks are at least
-   * `RETAIN_MIN_CHUNK_BYTES` long when its first datagram is accepted (each data chunk is then copied straight
-   * into its place as it arrives, its only copy, and the whole payload counts against `maxBufferedBytes` from
-   * then on), for smaller chunks when the frame completes. Default: a new Uint8Array.
+   * `RETAIN_MIN_CHUNK_BYTES` long (and of at most 256 data chunks) when its first datagram is accepted (each data
+   * chunk is then copied straight into its place as it arrives, its only copy, and the whole payload counts
+   * against `maxBufferedBytes` from then on), for other frames when the frame completes. Default: a new Uint8Array.
    */
   readonly allocatePayload?: (byteLength: number) => Uint8Array;
   /**
@@ -123,7 +123,8 @@ export interface ReassemblerOptions {
    * The caller hands each datagram over: `push` may keep a view of it after it returns (until its frame
    * completes or is dropped), so its bytes must not change afterwards. Since data chunks of frames whose chunks
    * are at least `RETAIN_MIN_CHUNK_BYTES` long go straight into the frame's payload as they arrive (with or
-   * without this option: see `allocatePayload`), it keeps only the parity (FEC) chunks of such frames as views of
+   * without this option: see `allocatePayload`; a frame of more than 256 data chunks copies them into blocks), it
+   * keeps only the parity (FEC) chunks of frames with such chunks as views of
    * their datagrams (or of the plaintext `cipher.open` returned, which must then be a buffer of its own too)
    * instead of copying them into blocks; a parity chunk is read, not copied, if FEC rebuilds a data chunk, so a
    * frame that needs no rebuild never touches it. Measured, it saves no CPU to speak of (docs/benchmarks/receiver.md,
@@ -520,12 +521,13 @@ export function createReassembler(options: ReassemblerOptions = {}): Reassembler
     // A plain view, not the datagram's own kind: `subarray` of a Node Buffer runs its subclass's constructor.
     const chunk =
       opened ?? new Uint8Array(datagram.buffer, datagram.byteOffset + d.payloadStart, d.payloadEnd - d.payloadStart);
-    // A data chunk of a frame with its payload goes straight into it (counted with the payload); parity is held.
+    // A data chunk of a frame with its payload goes straight into it (counted with the payload); parity is held,
+    // as a view with retainDatagrams. No data chunk is ever kept as a view.
     const direct = frame.payload !== undefined && index < d.chunkCount;
     if (direct) store.write(frame, index, chunk);
     const placed =
       direct ||
-      (retainDatagrams && d.chunkBytes >= RETAIN_MIN_CHUNK_BYTES
+      (retainDatagrams && index >= d.chunkCount && d.chunkBytes >= RETAIN_MIN_CHUNK_BYTES
         ? store.hold(frame, index, chunk.buffer.byteLength > 2 * chunk.length ? new Uint8Array(chunk) : chunk, events)
         : store.place(frame, index, chunk, events));
     if (!placed) {
