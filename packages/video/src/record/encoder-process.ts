@@ -5,7 +5,7 @@
  * what to record (`encoder-wire.ts`), then frames (on stdin, or in the slots of memory
  * both map: `frame-slots.ts`), then a close record. Its one thread reads the records
  * off stdin (`RecordReader`), encodes the frames with OpenCV's synchronous
- * VideoWriter and reports on the IPC channel. (A reader thread took whole frames off
+ * VideoWriter and reports on its events' socket (`EVENTS_FD`). (A reader thread took whole frames off
  * stdin before they came in shared slots: it cost 0.4 ms of CPU a 640x480 frame, and
  * the hop to this thread another message a frame.)
  *
@@ -25,12 +25,21 @@
  * it, as when the encoder ran inside the recorder's process (README, "Recording
  * and SIGKILL").
  */
+import { writeSync } from "node:fs";
 import { describeCause, VideoError } from "../errors.js";
 import { cv, useNativeOpencvOnly, type Mat } from "../opencv.js";
 import { jpegAddon } from "../codec/jpeg-addon.js";
 import { midPageOffset, slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
-import { ACKNOWLEDGE_MS, RecordReader, type EncoderEvent, type EncoderRecord } from "./encoder-wire.js";
+import {
+  ACKNOWLEDGE_MS,
+  EVENTS_FD,
+  eventRecord,
+  MAX_FAILURE_MESSAGE_CHARS,
+  RecordReader,
+  type EncoderEvent,
+  type EncoderRecord,
+} from "./encoder-wire.js";
 
 // This process writes with VideoWriter and scales with Mat.resize only: the compiled addon is enough.
 useNativeOpencvOnly();
@@ -57,9 +66,17 @@ let acknowledgeTimer: NodeJS.Timeout | undefined;
 /** From the start record. */
 let acknowledgeEvery = 1;
 
-function post(event: EncoderEvent, then?: () => void): void {
-  if (process.send === undefined || !process.connected) return orphaned();
-  process.send(event, undefined, {}, () => then?.());
+/**
+ * Writes an event on the events' socket (`EVENTS_FD`, blocking: an event is 12 bytes, or a short JSON, and the
+ * recorder reads them as they come). Failing, the recorder is gone.
+ */
+function post(event: EncoderEvent): void {
+  try {
+    const bytes = eventRecord(event);
+    for (let at = 0; at < bytes.byteLength;) at += writeSync(EVENTS_FD, bytes, at);
+  } catch {
+    orphaned();
+  }
 }
 
 /** Tells the recorder of the frames encoded so far, if any. */
@@ -81,14 +98,15 @@ function written(scaled: boolean): void {
 }
 
 /** Any other event: the frames encoded before it are told first, so the recorder sees them in order. */
-function send(event: EncoderEvent, then?: () => void): void {
+function send(event: EncoderEvent): void {
   acknowledge();
-  post(event, then);
+  post(event);
 }
 
-/** Sends the last event, then exits: nothing is left to do. */
+/** Sends the last event, then exits (the kernel has it): nothing is left to do. */
 function sendAndExit(event: EncoderEvent): void {
-  send(event, () => process.exit(0));
+  send(event);
+  process.exit(0);
 }
 
 /** Made by the start record; the recorder sends it before any frame. */
@@ -111,7 +129,7 @@ let failed = false;
 function fail(cause: unknown): void {
   failed = true;
   const code = VideoError.isInstance(cause) && cause.code === "CODEC_UNAVAILABLE" ? cause.code : null;
-  send({ event: "failed", code, message: describeCause(cause) });
+  send({ event: "failed", code, message: describeCause(cause).slice(0, MAX_FAILURE_MESSAGE_CHARS) });
 }
 
 function release(): void {

@@ -16,7 +16,7 @@ import { describeCause, VideoError } from "../errors.js";
 import { checkContainer } from "./formats.js";
 import { closeSlotMemory, createSlotMemory } from "./frame-slots.js";
 import { checkOutputPath } from "./output-path.js";
-import { parseEncoderEvent, probeRecord, type ProbeOptions } from "./encoder-wire.js";
+import { EventReader, EVENTS_FD, probeRecord, type EncoderEvent, type ProbeOptions } from "./encoder-wire.js";
 
 /** The encoder's script: next to this module once built. From the sources (vitest runs src/*.ts) the built one, as a child process cannot run TypeScript. */
 export function encoderScript(): string {
@@ -34,8 +34,48 @@ function probePath(path: string): string {
 const STDERR_TAIL_CHARS = 2000;
 
 /** The encoder's handles: referenced, they keep this process alive. */
-function handles(encoder: ChildProcess): ({ ref(): void; unref(): void } | null | undefined)[] {
-  return [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null];
+export function encoderHandles(encoder: ChildProcess): ({ ref(): void; unref(): void } | null | undefined)[] {
+  return [
+    encoder,
+    encoder.channel,
+    encoder.stdin as Socket | null,
+    encoder.stderr as Socket | null,
+    eventsSocket(encoder),
+  ];
+}
+
+/** The recorder's end of the encoder's events' socket (stdio entry `EVENTS_FD`). */
+function eventsSocket(encoder: ChildProcess): Socket | null | undefined {
+  return (encoder.stdio as readonly unknown[])[EVENTS_FD] as Socket | null | undefined;
+}
+
+/** What an encoder process said (its events' socket, `EVENTS_FD`), or an Error: its events can no longer be read. */
+export type EncoderMessage = EncoderEvent | Error;
+
+const ENCODER_EVENT = "udpcam:encoder-event";
+
+/** Calls `listener` with each event of `encoder`'s, in order, until the returned function is called. */
+export function onEncoderEvents(encoder: ChildProcess, listener: (message: EncoderMessage) => void): () => void {
+  encoder.on(ENCODER_EVENT, listener);
+  return () => encoder.off(ENCODER_EVENT, listener);
+}
+
+/** Reads the events' socket for the process's whole life (the spare's probe, then its recorder). */
+function readEvents(encoder: ChildProcess): void {
+  const events = eventsSocket(encoder);
+  const reader = new EventReader();
+  let broken = false;
+  events?.on("data", (chunk: Buffer) => {
+    if (broken) return;
+    try {
+      reader.push(chunk, (event) => encoder.emit(ENCODER_EVENT, event));
+    } catch (cause) {
+      broken = true;
+      encoder.emit(ENCODER_EVENT, cause instanceof Error ? cause : new Error(describeCause(cause)));
+    }
+  });
+  // Reported by the process's "exit" and "close".
+  events?.on("error", () => undefined);
 }
 
 /**
@@ -48,25 +88,23 @@ function probeIn(encoder: ChildProcess, options: ProbeOptions): Promise<string |
     const onStderr = (chunk: Buffer): void => {
       said = (said + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS);
     };
+    let stopListening = (): void => undefined;
     const settle = (): void => {
-      encoder.off("message", onMessage);
+      stopListening();
       encoder.off("exit", onExit);
       encoder.off("error", onError);
       encoder.stderr?.off("data", onStderr);
-      for (const handle of handles(encoder)) handle?.unref();
+      for (const handle of encoderHandles(encoder)) handle?.unref();
     };
-    const onMessage = (message: unknown): void => {
-      let event;
-      try {
-        event = parseEncoderEvent(message);
-      } catch (cause) {
+    const onMessage = (message: EncoderMessage): void => {
+      if (message instanceof Error) {
         settle();
-        reject(new Error(`the encoder process answered nonsense: ${describeCause(cause)}`));
+        reject(new Error(`the encoder process answered nonsense: ${message.message}`));
         return;
       }
-      if (event.event !== "probed") return;
+      if (message.event !== "probed") return;
       settle();
-      resolvePromise(event.error);
+      resolvePromise(message.error);
     };
     const onExit = (code: number | null, signal: string | null): void => {
       settle();
@@ -78,8 +116,8 @@ function probeIn(encoder: ChildProcess, options: ProbeOptions): Promise<string |
       settle();
       reject(new Error(`the encoder process could not start: ${error.message}`));
     };
-    for (const handle of handles(encoder)) handle?.ref();
-    encoder.on("message", onMessage);
+    for (const handle of encoderHandles(encoder)) handle?.ref();
+    stopListening = onEncoderEvents(encoder, onMessage);
     encoder.on("exit", onExit);
     encoder.on("error", onError);
     encoder.stderr?.on("data", onStderr);
@@ -177,9 +215,11 @@ export function slotMemoryOf(encoder: ChildProcess): number | undefined {
 function spawnEncoder(script: string): ChildProcess {
   const memory = createSlotMemory();
   const encoder = spawn(process.execPath, [script, String(process.pid)], {
-    stdio: ["pipe", "ignore", "pipe", "ipc", ...(memory === undefined ? [] : [memory])],
+    // The IPC channel carries nothing: it closes when this process goes, which the encoder watches for.
+    stdio: ["pipe", "ignore", "pipe", "ipc", memory ?? "ignore", "pipe"],
     serialization: "json",
   });
+  readEvents(encoder);
   if (memory !== undefined) {
     slotMemories.set(encoder, memory);
     // Forgotten as it is closed: its number may be reused for another file at once.
@@ -195,7 +235,7 @@ function spawnEncoder(script: string): ChildProcess {
     });
   }
   widenStdin(encoder);
-  for (const handle of handles(encoder)) handle?.unref();
+  for (const handle of encoderHandles(encoder)) handle?.unref();
   // Also: an "error" event without a listener would throw.
   encoder.on("error", () => undefined);
   return encoder;
@@ -208,7 +248,7 @@ export function keepSpare(encoder: ChildProcess): void {
     return;
   }
   spare = encoder;
-  for (const handle of handles(encoder)) handle?.unref();
+  for (const handle of encoderHandles(encoder)) handle?.unref();
   encoder.once("exit", () => {
     if (spare === encoder) spare = undefined;
   });

@@ -3,7 +3,10 @@ import { VideoError } from "../errors.js";
 import { MAX_SLOTS } from "./frame-slots-layout.js";
 import {
   closeRecord,
+  eventRecord,
+  EventReader,
   frameRecordHeader,
+  MAX_EVENT_JSON_BYTES,
   MAX_RECORDED_SIDE,
   MAX_START_BYTES,
   parseEncoderEvent,
@@ -15,6 +18,7 @@ import {
   RECORD_HEADER_BYTES,
   slotRecord,
   startRecord,
+  type EncoderEvent,
   type EncoderOptions,
   type EncoderRecord,
   type ProbeOptions,
@@ -357,3 +361,102 @@ describe("encoder options and events", () => {
     expect(() => parseEncoderEvent(value)).toThrow(/not (an encoder event|an object)/);
   });
 });
+
+describe("encoder events", () => {
+  it.each([
+    ["written, 1 frame", { event: "written", frames: 1, scaled: 0 }, "554501000000000100000000"],
+    ["written, 12 frames, 3 scaled", { event: "written", frames: 12, scaled: 3 }, "554501000000000c00000003"],
+    [
+      "written, the most frames",
+      { event: "written", frames: 0xffffffff, scaled: 0xffffffff },
+      "554501 00 ffffffff ffffffff",
+    ],
+    ["closed", { event: "closed" }, "554502000000001200000000" + Buffer.from('{"event":"closed"}').toString("hex")],
+    [
+      "file",
+      { event: "file", segment: 3 },
+      "554502000000001c00000000" + Buffer.from('{"event":"file","segment":3}').toString("hex"),
+    ],
+  ] as [string, EncoderEvent, string][])("%s: encodes to the bytes, which decode back", (_name, event, expected) => {
+    const bytes = eventRecord(event);
+    expect(hex(bytes)).toBe(expected.replaceAll(" ", ""));
+    expect(readEvents(bytes, bytes.byteLength)).toEqual({ events: [event], unfinished: 0 });
+    expect(eventRecord(readEvents(Buffer.from(hex(bytes), "hex"), 5).events[0]!)).toEqual(bytes);
+  });
+
+  it.each([
+    ["no frames", { event: "written", frames: 0, scaled: 0 }],
+    ["more scaled than frames", { event: "written", frames: 2, scaled: 3 }],
+    ["a fraction", { event: "written", frames: 1.5, scaled: 0 }],
+    ["too many frames", { event: "written", frames: 2 ** 32, scaled: 0 }],
+    ["JSON too long", { event: "failed", code: null, message: "x".repeat(MAX_EVENT_JSON_BYTES) }],
+  ] as [string, EncoderEvent][])("refuses to encode %s", (_name, event) => {
+    expect(() => eventRecord(event)).toThrow(RangeError);
+  });
+
+  const events: EncoderEvent[] = [
+    { event: "file", segment: null },
+    { event: "written", frames: 10, scaled: 0 },
+    { event: "written", frames: 2, scaled: 2 },
+    { event: "failed", code: "CODEC_UNAVAILABLE", message: "cannot record DIVX to /x/y.avi: ünïcode" },
+    { event: "probed", error: null },
+    { event: "closed" },
+  ];
+  const records = events.map((event) => eventRecord(event));
+  const stream = Buffer.concat(records);
+  const ends = records.map((_, i) => records.slice(0, i + 1).reduce((sum, r) => sum + r.byteLength, 0));
+
+  it("reads the same events whatever the pieces' sizes, and ends cleanly between them", () => {
+    for (let step = 1; step <= stream.byteLength; step++)
+      expect(readEvents(stream, step), `pieces of ${step} bytes`).toEqual({ events, unfinished: 0 });
+  });
+
+  it("at a cut anywhere, gives the complete events and counts the unfinished one's bytes", () => {
+    for (let cut = 0; cut <= stream.byteLength; cut++) {
+      const complete = ends.filter((end) => end <= cut);
+      const got = readEvents(stream.subarray(0, cut), 7);
+      expect(got.events, `cut at ${cut}`).toEqual(events.slice(0, complete.length));
+      expect(got.unfinished, `cut at ${cut}`).toBe(cut - Math.max(0, ...complete));
+    }
+  });
+
+  it.each([
+    ["a bad magic", "554601000000000100000000", /event at byte 12: magic 0x5546/],
+    ["a reserved byte set", "554501010000000100000000", /event at byte 12: reserved byte 1/],
+    ["an unknown kind", "554509000000000100000000", /event at byte 12: unknown kind 9/],
+    ["written of no frames", "554501000000000000000000", /event at byte 12: written 0 frames/],
+    ["more scaled than written", "554501000000000200000003", /event at byte 12: written 2 frames, 3 scaled/],
+    [
+      "json too long",
+      `55450200${(MAX_EVENT_JSON_BYTES + 1).toString(16).padStart(8, "0")}00000000`,
+      /json event of 65537/,
+    ],
+    ["json not JSON", "554502000000000200000000" + Buffer.from("{x").toString("hex"), /json event at byte 12: .*JSON/],
+    [
+      "json not an event",
+      "554502000000000d00000000" + Buffer.from('{"event":"x"}').toString("hex"),
+      /json event at byte 12: not an encoder event/,
+    ],
+  ])("throws at %s, after the events before it, naming its offset", (_name, bad, message) => {
+    const input = Buffer.concat([records[1]!, Buffer.from(bad, "hex")]);
+    const reader = new EventReader();
+    const got: EncoderEvent[] = [];
+    let thrown: unknown;
+    try {
+      for (let at = 0; at < input.byteLength; at += 5) reader.push(input.subarray(at, at + 5), (e) => got.push(e));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(got).toEqual([events[1]]);
+    expect(thrown).toBeInstanceOf(VideoError);
+    expect(thrown).toMatchObject({ code: "WRITE_FAILED" });
+    expect((thrown as Error).message).toMatch(message);
+  });
+});
+
+function readEvents(input: Uint8Array, step: number): { events: EncoderEvent[]; unfinished: number } {
+  const reader = new EventReader();
+  const events: EncoderEvent[] = [];
+  for (let at = 0; at < input.byteLength; at += step) reader.push(input.subarray(at, at + step), (e) => events.push(e));
+  return { events, unfinished: reader.unfinished };
+}

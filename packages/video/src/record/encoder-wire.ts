@@ -27,11 +27,27 @@
  * can be started before anyone knows what it will record (the recorder keeps one
  * ready), and the probe runs here so that the recorder's own process never loads OpenCV.
  *
- * The encoder answers on the IPC channel with `EncoderEvent`s, in order: `file` when
- * it opens a file (the recorder knows the names: it gives the encoder absolute paths,
- * its callers see the path as they gave it), `probed` once per probe record, `written` for frames
- * encoded (a count: at most `acknowledgeEvery` frames or `ACKNOWLEDGE_MS` after the first of them, and
- * always before any other event), `failed` once (it then encodes nothing more), `closed` after the close record.
+ * The encoder answers on a socket pair of its own (its fd `EVENTS_FD`) with `EncoderEvent`s, in order, each a
+ * 12-byte header and a payload (big-endian):
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |      magic 0x55 0x45 ("UE")   |     kind      |       0       |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |        A: frames (written), payload length (json)             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |        B: of them scaled (written), 0 (json)                  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * :  payload: json: A bytes of UTF-8 JSON (any other EncoderEvent) :
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * kind 1 = written, 2 = json. Events: `file` when it opens a file (the recorder knows the names: it gives the
+ * encoder absolute paths, its callers see the path as they gave it), `probed` once per probe record, `written`
+ * for frames encoded (a count: at most `acknowledgeEvery` frames or `ACKNOWLEDGE_MS` after the first of them,
+ * and always before any other event), `failed` once (it then encodes nothing more), `closed` after the close
+ * record. (They went as JSON on Node's IPC channel: its reads and parsing were ~10% of the recorder's main
+ * thread at 25 fps, `perf`; the channel stays, unused, for the encoder to see its parent go.)
  */
 import { describeCause, VideoError } from "../errors.js";
 import { checkSlotLayout, MAX_SLOTS, type SlotLayout } from "./frame-slots-layout.js";
@@ -377,4 +393,137 @@ export function parseEncoderEvent(value: unknown): EncoderEvent {
       return { event: "closed" };
   }
   throw new Error(`not an encoder event: ${JSON.stringify(value)}`);
+}
+
+/** The encoder's events' socket: its stdio entry after the slots' (`SLOTS_FD`). */
+export const EVENTS_FD = 5;
+export const EVENT_MAGIC = 0x5545;
+export const EVENT_HEADER_BYTES = 12;
+export const EVENT_KIND_WRITTEN = 1;
+export const EVENT_KIND_JSON = 2;
+/** A json event's payload at most (a failure's message is cut to `MAX_FAILURE_MESSAGE_CHARS`). */
+export const MAX_EVENT_JSON_BYTES = 1 << 16;
+/** A failure's message at most, in characters: its JSON then fits `MAX_EVENT_JSON_BYTES`. */
+export const MAX_FAILURE_MESSAGE_CHARS = 8192;
+
+function eventHeader(kind: number, a: number, b: number, payloadBytes = 0): Buffer {
+  const bytes = Buffer.allocUnsafe(EVENT_HEADER_BYTES + payloadBytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, EVENT_HEADER_BYTES);
+  view.setUint16(OFFSET_MAGIC, EVENT_MAGIC);
+  view.setUint8(OFFSET_KIND, kind);
+  view.setUint8(OFFSET_SLOT, 0);
+  view.setUint32(OFFSET_A, a);
+  view.setUint32(OFFSET_B, b);
+  return bytes;
+}
+
+/** One event as the encoder writes it. Throws RangeError for a written count out of range or JSON too long. */
+export function eventRecord(event: EncoderEvent): Buffer {
+  if (event.event === "written") {
+    const { frames, scaled } = event;
+    if (!Number.isInteger(frames) || frames < 1 || frames > 0xffffffff)
+      throw new RangeError(`written frames ${frames}`);
+    if (!Number.isInteger(scaled) || scaled < 0 || scaled > frames) throw new RangeError(`written scaled ${scaled}`);
+    return eventHeader(EVENT_KIND_WRITTEN, frames, scaled);
+  }
+  const json = Buffer.from(JSON.stringify(event), "utf8");
+  if (json.byteLength > MAX_EVENT_JSON_BYTES)
+    throw new RangeError(`${event.event} event of ${json.byteLength} bytes, at most ${MAX_EVENT_JSON_BYTES}`);
+  const bytes = eventHeader(EVENT_KIND_JSON, json.byteLength, 0, json.byteLength);
+  json.copy(bytes, EVENT_HEADER_BYTES);
+  return bytes;
+}
+
+/**
+ * The recorder's side of the events' socket: takes its bytes as they arrive, in chunks of any size, and hands out
+ * each event once it is whole. Throws `VideoError` `WRITE_FAILED` at a bad header or payload (after the events
+ * before it, naming its offset): the socket has then lost its framing, and nothing more can be read from it.
+ */
+export class EventReader {
+  readonly #head = new Uint8Array(EVENT_HEADER_BYTES);
+  #headFilled = 0;
+  /** A json event's payload, while it is read. */
+  #payload: Uint8Array | undefined;
+  #payloadFilled = 0;
+  /** Where the event being read starts in the input. */
+  #offset = 0;
+
+  push(chunk: Uint8Array, onEvent: (event: EncoderEvent) => void): void {
+    let at = 0;
+    while (at < chunk.byteLength) {
+      if (this.#payload === undefined) {
+        const n = Math.min(EVENT_HEADER_BYTES - this.#headFilled, chunk.byteLength - at);
+        this.#head.set(chunk.subarray(at, at + n), this.#headFilled);
+        this.#headFilled += n;
+        at += n;
+        if (this.#headFilled < EVENT_HEADER_BYTES) return;
+        const written = this.#parseHeader();
+        if (written !== undefined) {
+          this.#finish(EVENT_HEADER_BYTES);
+          onEvent(written);
+        }
+        continue;
+      }
+      const payload = this.#payload;
+      const n = Math.min(payload.byteLength - this.#payloadFilled, chunk.byteLength - at);
+      payload.set(chunk.subarray(at, at + n), this.#payloadFilled);
+      this.#payloadFilled += n;
+      at += n;
+      if (this.#payloadFilled < payload.byteLength) return;
+      const offset = this.#offset;
+      this.#finish(EVENT_HEADER_BYTES + payload.byteLength);
+      onEvent(parsedJsonEvent(payload, offset));
+    }
+  }
+
+  /** Bytes of an unfinished last event: 0 when the input so far ends between events. */
+  get unfinished(): number {
+    return this.#payload === undefined ? this.#headFilled : EVENT_HEADER_BYTES + this.#payloadFilled;
+  }
+
+  /** A written event, or undefined when a json payload follows (then `#payload` is set). */
+  #parseHeader(): EncoderEvent | undefined {
+    const fail = (message: string): never => {
+      throw new VideoError("WRITE_FAILED", `encoder events: event at byte ${this.#offset}: ${message}`);
+    };
+    const view = new DataView(this.#head.buffer);
+    const magic = view.getUint16(OFFSET_MAGIC);
+    const kind = view.getUint8(OFFSET_KIND);
+    const reserved = view.getUint8(OFFSET_SLOT);
+    const a = view.getUint32(OFFSET_A);
+    const b = view.getUint32(OFFSET_B);
+    if (magic !== EVENT_MAGIC)
+      fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${EVENT_MAGIC.toString(16)}`);
+    if (reserved !== 0) fail(`reserved byte ${reserved}, expected 0`);
+    switch (kind) {
+      case EVENT_KIND_WRITTEN:
+        if (a < 1 || b > a) fail(`written ${a} frames, ${b} scaled: expected at least 1, and at most that scaled`);
+        return { event: "written", frames: a, scaled: b };
+      case EVENT_KIND_JSON:
+        if (a < 2 || a > MAX_EVENT_JSON_BYTES || b !== 0)
+          fail(`json event of ${a} bytes (field B ${b}), expected 2..${MAX_EVENT_JSON_BYTES} bytes and 0`);
+        this.#payload = new Uint8Array(a);
+        this.#payloadFilled = 0;
+        return undefined;
+      default:
+        return fail(`unknown kind ${kind}`);
+    }
+  }
+
+  #finish(eventBytes: number): void {
+    this.#offset += eventBytes;
+    this.#headFilled = 0;
+    this.#payload = undefined;
+  }
+}
+
+function parsedJsonEvent(payload: Uint8Array, offset: number): EncoderEvent {
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
+  try {
+    return parseEncoderEvent(JSON.parse(text));
+  } catch (cause) {
+    throw new VideoError("WRITE_FAILED", `encoder events: json event at byte ${offset}: ${describeCause(cause)}`, {
+      cause,
+    });
+  }
 }

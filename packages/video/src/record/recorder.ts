@@ -26,7 +26,15 @@ import type { Socket } from "node:net";
 import { resolve } from "node:path";
 import { describeCause, VideoError } from "../errors.js";
 import { assertFrame, type Frame } from "../frame.js";
-import { prepareEncoding, retireEncoder, slotMemoryOf, takeEncoder } from "./encoder-spawn.js";
+import {
+  encoderHandles,
+  onEncoderEvents,
+  prepareEncoding,
+  retireEncoder,
+  slotMemoryOf,
+  takeEncoder,
+  type EncoderMessage,
+} from "./encoder-spawn.js";
 import { FrameSlots } from "./frame-slots.js";
 import { segmentPath } from "./file-names.js";
 import { DEFAULT_FOURCC } from "./formats.js";
@@ -35,10 +43,8 @@ import {
   closeRecord,
   frameRecordHeader,
   MAX_RECORDED_SIDE,
-  parseEncoderEvent,
   slotRecord,
   startRecord,
-  type EncoderEvent,
   type EncoderOptions,
 } from "./encoder-wire.js";
 
@@ -254,7 +260,7 @@ class VideoRecorder implements Recorder {
     encoder.stderr?.on("data", (text: string) => {
       this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
     });
-    encoder.on("message", (message) => this.onEvent(message));
+    onEncoderEvents(encoder, (message) => this.onEvent(message));
     this.encoderGone = new Promise((resolve) => {
       const gone = (how: string, cleanly: boolean): void => {
         this.onEncoderGone(how, cleanly);
@@ -275,14 +281,11 @@ class VideoRecorder implements Recorder {
     return encoder;
   }
 
-  private onEvent(message: unknown): void {
-    let event: EncoderEvent;
-    try {
-      event = parseEncoderEvent(message);
-    } catch (cause) {
+  private onEvent(event: EncoderMessage): void {
+    if (event instanceof Error) {
       this.fail(
-        new VideoError("WRITE_FAILED", `the encoder for ${this.path} answered nonsense: ${describeCause(cause)}`, {
-          cause,
+        new VideoError("WRITE_FAILED", `the encoder for ${this.path} answered nonsense: ${event.message}`, {
+          cause: event,
         }),
       );
       this.encoder?.kill("SIGKILL");
@@ -380,7 +383,7 @@ class VideoRecorder implements Recorder {
     const encoder = this.encoder;
     if (encoder === undefined || this.encoderExited) return;
     const busy = !this.idle() || this.closeRequested;
-    for (const handle of [encoder, encoder.channel, encoder.stdin as Socket | null, encoder.stderr as Socket | null]) {
+    for (const handle of encoderHandles(encoder)) {
       if (busy) handle?.ref();
       else handle?.unref();
     }
