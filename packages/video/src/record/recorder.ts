@@ -24,7 +24,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { resolve } from "node:path";
-import { describeCause, VideoError } from "../errors.js";
+import { VideoError } from "../errors.js";
 import { assertFrame, type Frame } from "../frame.js";
 import {
   encoderHandles,
