@@ -4,10 +4,8 @@
  * (a DIVX frame blocks a thread for milliseconds, long enough for a fast sender
  * to overflow the socket buffer).
  */
-import type { Socket } from "node:dgram";
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError, isMulticastIpv4, requestBufferSizes } from "@udpcam/appkit/net";
-import { readDgramSocketNatively, type DatagramReader } from "@udpcam/video/datagram-reader";
 import { LEGACY_DATAGRAM_BYTES, type FrameEvent } from "@udpcam/protocol";
 import {
   createLegacyAssembler,
@@ -19,6 +17,7 @@ import {
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
 import { joinGroup, type GroupMembership } from "./multicast.js";
 import { FramePool } from "./frame-pool.js";
+import { SourceCache, startReading } from "./reading.js";
 import { bindSocket } from "./socket.js";
 import { kernelDrops } from "./socket-drops.js";
 
@@ -45,15 +44,6 @@ const EXPIRY_LAG_MS = 1;
  * unfinished, which for raw frames is nearly always.
  */
 const NACK_MIN_INTERVAL_MS = 2;
-/**
- * The native reader's ring: datagrams read per recvmmsg, each slot one whole UDP/IPv4 datagram (2 MiB in all),
- * and batches read per wake-up before the thread's timers and messages get their turn (128 datagrams).
- */
-const RING_SLOTS = 32;
-const SLOT_BYTES = 65_536;
-const ROUNDS_PER_WAKE = 4;
-/** Source endpoints whose address strings the native path keeps (a flood of spoofed sources only refills it). */
-const MAX_CACHED_SOURCES = 256;
 
 const port = parentPort;
 if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
@@ -153,56 +143,6 @@ function createAssembler(boundPort: number, receiveBufferBytes: number, retainDa
   });
 }
 
-/** Who reads the socket: the native reader (batches into its ring), or Node's dgram where it cannot run. */
-interface Reading {
-  readonly reader: DatagramReader | undefined;
-  /** For the start-up log: "native (recvmmsg, 32 x 64 KiB)", or "dgram (...why)". */
-  readonly description: string;
-}
-
-function startReading(socket: Socket, onBatch: (count: number) => void): Reading {
-  if (settings.reader === "dgram") return { reader: undefined, description: "dgram (asked for)" };
-  try {
-    const reader = readDgramSocketNatively(socket, onBatch, {
-      slots: RING_SLOTS,
-      slotBytes: SLOT_BYTES,
-      roundsPerWake: ROUNDS_PER_WAKE,
-    });
-    return { reader, description: `native (recvmmsg, ${RING_SLOTS} x ${SLOT_BYTES / 1024} KiB)` };
-  } catch (error) {
-    return { reader: undefined, description: `dgram (the native reader cannot run: ${(error as Error).message})` };
-  }
-}
-
-/** An IPv4 address in host order as text. */
-function ipv4(address: number): string {
-  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
-}
-
-/**
- * The address string and `{address, port}` the reassembler takes per datagram, made once per source endpoint
- * (key: address * 65536 + port), not per datagram.
- */
-class SourceCache {
-  readonly #sources = new Map<number, Endpoint>();
-  #lastKey = -1;
-  #last: Endpoint = { address: "", port: 0 };
-
-  get(address: number, port: number): Endpoint {
-    const key = address * 65_536 + port;
-    if (key === this.#lastKey) return this.#last;
-    let source = this.#sources.get(key);
-    if (source === undefined) {
-      if (this.#sources.size >= MAX_CACHED_SOURCES) this.#sources.clear();
-      source = { address: ipv4(address), port };
-      this.#sources.set(key, source);
-    }
-    this.#lastKey = key;
-    this.#last = source;
-    return source;
-  }
-}
-
 async function main(): Promise<void> {
   let socket;
   let membership: GroupMembership | undefined;
@@ -226,7 +166,7 @@ async function main(): Promise<void> {
   const buffers = requestBufferSizes(socket, { receive: settings.receiveBufferBytes });
   // The batch handler is set below, before the loop's next turn (the first batch).
   let onBatch: (count: number) => void = () => undefined;
-  const reading = startReading(socket, (count) => onBatch(count));
+  const reading = startReading(socket, (count) => onBatch(count), settings.reader ?? "native");
   const assembler = createAssembler(socket.address().port, socket.getRecvBufferSize(), reading.reader === undefined);
   let datagramsReceived = 0;
   let bytesReceived = 0;
