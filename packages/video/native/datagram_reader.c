@@ -34,7 +34,7 @@
 #include "datagram_reader.h"
 
 enum { C_DATAGRAMS, C_TRUNCATED, C_ERRORS, C_BATCHES, C_WAKEUPS, COUNTERS };
-enum { MAX_SLOTS = 1024, MAX_SLOT_BYTES = 65536 };
+enum { MAX_SLOTS = 1024, MAX_SLOT_BYTES = 65536, MAX_ERRORS_IN_A_ROW = 1000 };
 
 typedef struct reader {
   uv_poll_t poll; /* first: the handle's pointer is the reader's */
@@ -42,6 +42,7 @@ typedef struct reader {
   int fd;
   int slots;
   int rounds;
+  int errors_in_a_row; /* poll errors since the last datagram */
   size_t slot_bytes;
   int open;          /* watching; close() not yet called */
   int handle_closed; /* uv_close's callback ran */
@@ -165,8 +166,14 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   if (!r->open) return;
   if (status < 0) {
+    /* libuv stops a poll handle on POLLERR (a pending socket error: an ICMP error with IP_RECVERR, say) and says
+     * UV_EBADF. Counted; watched again, and read below, which reports the error and clears it. A descriptor that
+     * only errs is given up after a run of them (it would wake the loop for nothing). */
     r->counters[C_ERRORS]++;
-    return;
+    if (++r->errors_in_a_row > MAX_ERRORS_IN_A_ROW || uv_poll_start(&r->poll, UV_READABLE, on_readable) != 0) {
+      stop(r, 1);
+      return;
+    }
   }
 #ifdef __linux__
   napi_env env = r->env;
@@ -190,6 +197,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     int n = read_batch(r);
     if (n == -2) continue;
     if (n <= 0) break;
+    r->errors_in_a_row = 0;
     r->counters[C_BATCHES]++;
     napi_create_int32(env, n, &count);
     if (napi_call_function(env, global, callback, 1, &count, &ignored) == napi_pending_exception) {

@@ -124,6 +124,27 @@ describe("readDgramSocketNatively", () => {
     expect(c.reader.counters()).toMatchObject({ datagrams: 2, truncated: 1 });
   });
 
+  it("reads on after a socket error (POLLERR: an ICMP port unreachable on a connected socket), counted", async () => {
+    const gone = await bound();
+    const port = gone.address().port;
+    gone.close();
+    sockets.splice(sockets.indexOf(gone), 1);
+    const socket = await bound();
+    await new Promise<void>((resolve) => socket.connect(port, "127.0.0.1", () => resolve()));
+    const c = collector();
+    c.reader = readDgramSocketNatively(socket, c.onBatch);
+    readers.push(c.reader);
+    // Nobody listens there: the kernel's ICMP reply leaves ECONNREFUSED pending on the socket.
+    await new Promise<void>((resolve) => socket.send(payload(0, 10), () => resolve()));
+    await until(() => c.reader!.counters().errors > 0, "the error counted");
+    const peer = createSocket("udp4");
+    sockets.push(peer);
+    await new Promise<void>((resolve) => peer.bind(port, "127.0.0.1", () => resolve()));
+    await sendAll(peer, socket.address().port, [payload(1, 100)]);
+    await until(() => c.got.length === 1, "the datagram after the error");
+    expect(c.got[0]!.bytes).toEqual(payload(1, 100));
+  });
+
   it("closes while datagrams arrive: no crash, no descriptor left open", async () => {
     const before = await settledFds();
     for (let round = 0; round < 10; round++) {
