@@ -120,7 +120,19 @@ describe("the sender's datagrams on the wire", () => {
       options: () => ({ maxDatagramBytes: 65_507, fecOverhead: 0 }),
     },
     {
-      name: "JPEG, 1,000-byte datagrams, FEC 25% per frame in groups",
+      name: "raw, 8,972-byte datagrams, FEC 10% per frame (header + payload view, parity)",
+      codec: "raw",
+      args: ["--datagram-size", "8972", "--fec", "0.1", "--fec-scheme", "frame"],
+      options: () => ({ maxDatagramBytes: 8972, fecOverhead: 0.1 }),
+    },
+    {
+      name: "JPEG, 4,096-byte datagrams, FEC 25% per frame (header + payload view, parity)",
+      codec: "jpeg",
+      args: ["--datagram-size", "4096", "--fec", "0.25", "--fec-scheme", "frame"],
+      options: () => ({ maxDatagramBytes: 4096, fecOverhead: 0.25 }),
+    },
+    {
+      name: "JPEG, 1,000-byte datagrams, FEC 25% per frame",
       codec: "jpeg",
       args: ["--datagram-size", "1000", "--fec", "0.25", "--fec-scheme", "frame"],
       options: () => ({ maxDatagramBytes: 1000, fecOverhead: 0.25 }),
