@@ -277,7 +277,15 @@ class VideoRecorder implements Recorder {
     });
     const memory = slotMemoryOf(encoder);
     this.slots = memory === undefined ? undefined : FrameSlots.open(memory, firstFrameBytes, this.queueLimit);
-    (encoder.stdin as Socket).write(startRecord({ ...this.encoderOptions, slots: this.slots?.layout ?? null }));
+    const slots = this.slots?.layout ?? null;
+    // A quarter of the slots at most are encoded and not yet told: a frame sent while every slot is taken goes on
+    // stdin, dearer. A recording at 320 fps has a queue of 640 frames (acknowledgeEvery 160) and 34 slots of
+    // 640x480: without this bound it was the `ACKNOWLEDGE_MS` timer that freed them (docs/benchmarks/receiver.md).
+    const acknowledgeEvery =
+      slots === null
+        ? this.encoderOptions.acknowledgeEvery
+        : Math.max(1, Math.min(this.encoderOptions.acknowledgeEvery, Math.floor(slots.count / 4)));
+    (encoder.stdin as Socket).write(startRecord({ ...this.encoderOptions, acknowledgeEvery, slots }));
     return encoder;
   }
 
