@@ -58,3 +58,41 @@ describe("packetizeFrameParts", () => {
     expect(() => packetizeFrameParts(frame(100), { maxDatagramBytes: 10 })).toThrow(/maxDatagramBytes/);
   });
 });
+
+describe("packetizeFrame with allocate", () => {
+  it("builds the datagrams in the buffer given, reused dirty: the same bytes as fresh memory", () => {
+    let memory: Uint8Array | undefined;
+    const allocate = (bytes: number): Uint8Array => (memory ??= new Uint8Array(bytes).fill(0xa5)).subarray(0, bytes);
+    for (const options of [
+      { maxDatagramBytes: 1472, fecOverhead: 0.1 },
+      { maxDatagramBytes: 1472, fecOverhead: 0.1, authenticator: sign16() },
+    ]) {
+      memory = undefined;
+      const first = frame(921_600);
+      const second = { ...frame(921_600), frameNumber: 8, payload: first.payload.map((b) => b ^ 0x3c) };
+      packetizeFrame(first, { ...options, allocate });
+      const reused = packetizeFrame(second, { ...options, allocate });
+      expect(reused[0]!.buffer).toBe(memory!.buffer);
+      const fresh = packetizeFrame(second, options);
+      expect(reused.length).toBe(fresh.length);
+      reused.forEach((datagram, i) => expect(Buffer.compare(datagram, fresh[i]!), `datagram ${i}`).toBe(0));
+    }
+  });
+
+  it("refuses a buffer of another size", () => {
+    expect(() => packetizeFrame(frame(100), { allocate: (bytes) => new Uint8Array(bytes - 1) })).toThrow(/allocate/);
+  });
+});
+
+/** A keyed tag of 16 bytes (a sum over the bytes: enough to see every byte signed). */
+function sign16(): { tagBytes: number; sign: (bytes: Uint8Array) => Uint8Array; verify: () => boolean } {
+  return {
+    tagBytes: 16,
+    sign: (bytes) => {
+      const tag = new Uint8Array(16);
+      bytes.forEach((b, i) => (tag[i % 16] = (tag[i % 16]! * 31 + b) & 0xff));
+      return tag;
+    },
+    verify: () => true,
+  };
+}

@@ -50,6 +50,11 @@ export interface PacketizeOptions {
    * in `maxDatagramBytes` (with a cipher, a repair also carries the salt: 16 bytes more room).
    */
   readonly windowSequence?: number;
+  /**
+   * Where the frame's datagrams are built: given the bytes needed, a buffer of exactly that many (one the caller
+   * reuses once every send from it has completed). Default: a fresh one a frame. Every byte sent is written.
+   */
+  readonly allocate?: (bytes: number) => Uint8Array;
 }
 
 export const DEFAULT_FEC_OVERHEAD = 0.1;
@@ -58,7 +63,7 @@ export const MIN_DATAGRAM_BYTES = 64;
 
 function checkOptions(
   options: PacketizeOptions,
-): Required<Omit<PacketizeOptions, "windowSequence" | "authenticator" | "cipher">> {
+): Required<Omit<PacketizeOptions, "windowSequence" | "authenticator" | "cipher" | "allocate">> {
   const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
   const fecOverhead = options.fecOverhead ?? DEFAULT_FEC_OVERHEAD;
   const fecGroupSize = options.fecGroupSize ?? DEFAULT_FEC_GROUP_SIZE;
@@ -216,7 +221,9 @@ export function packetizeFrame(frame: FrameToSend, options: PacketizeOptions = {
   // datagram cost more than copying the bytes. Views start at multiples of 4 when the
   // datagram size allows, for the word-wide FEC loop.
   const stride = (start + chunkBytes + tagBytes + 3) & ~3;
-  const memory = new Uint8Array(stride * total);
+  const memory = options.allocate?.(stride * total) ?? new Uint8Array(stride * total);
+  if (memory.length !== stride * total)
+    throw new RangeError(`allocate returned ${memory.length} bytes, not the ${stride * total} asked for`);
   for (let i = 0; i < total; i++) {
     const length = i < dataChunks ? chunkLength(i, frameBytes, chunkBytes) : chunkBytes;
     const datagram = memory.subarray(i * stride, i * stride + start + length + tagBytes);
@@ -276,7 +283,7 @@ export interface DatagramParts {
 }
 
 /** What `packetizeFrameParts` takes: neither tags nor encryption nor window FEC, which need the datagram whole. */
-export type PartsOptions = Omit<PacketizeOptions, "authenticator" | "cipher" | "windowSequence">;
+export type PartsOptions = Omit<PacketizeOptions, "authenticator" | "cipher" | "windowSequence" | "allocate">;
 
 /**
  * `packetizeFrame` without copying the payload: each data datagram is its header and a view of the payload's
