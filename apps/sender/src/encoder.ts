@@ -97,6 +97,16 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
     window === undefined &&
     !context.keepsDatagrams &&
     context.datagramSize >= GATHER_MIN_DATAGRAM_BYTES;
+  // Whole datagrams are built in one buffer, reused from frame to frame where nothing keeps them (window FEC keeps
+  // its sources for repairs, --nack its store): the pump encodes a frame only once the previous frame's sends
+  // have all completed (`sendsDrained`).
+  const reusable = window === undefined && !context.keepsDatagrams;
+  let memory: Uint8Array | undefined;
+  const allocate = (bytes: number): Uint8Array => {
+    // A JPEG frame's size varies: grow with a quarter of headroom.
+    if (memory === undefined || memory.length < bytes) memory = new Uint8Array(Math.ceil(bytes * 1.25));
+    return memory.subarray(0, bytes);
+  };
   return {
     ...(keys === undefined ? {} : { rekey: (key: Uint8Array) => keys.setKeys([key]) }),
     async encode(input) {
@@ -147,6 +157,7 @@ function v1Encoder(config: SenderConfig, context: EncoderContext): FrameEncoder 
         fecOverhead: window === undefined ? overhead : 0,
         ...protection,
         ...(window === undefined ? {} : { windowSequence: window.nextSequence }),
+        ...(reusable ? { allocate } : {}),
       });
       frameNumber = (frameNumber + 1) >>> 0;
       // No await between packetizing and protecting: the sequence numbers stay in order.

@@ -73,11 +73,14 @@ socket.bind(${PORT}, () => { socket.setRecvBufferSize(4 << 20); console.log("rea
 `;
 
 describe("payload buffers and pending sends", () => {
-  it.skipIf(refused !== undefined)(
-    "a raw frame's bytes arrive as they were, while its sends wait behind a slow link",
-    async () => {
+  it.skipIf(refused !== undefined).each([
+    { size: 65_507, how: "header + a view of the frame" },
+    { size: 1472, how: "whole, in the encoder's reused buffer" },
+  ])(
+    "$size-byte datagrams ($how): a raw frame's bytes arrive as they were, while its sends wait behind a slow link",
+    async ({ size }) => {
       const script = join(dir, "capture.mjs");
-      const out = join(dir, "wire.bin");
+      const out = join(dir, `wire-${size}.bin`);
       writeFileSync(script, CAPTURE);
       const capture = spawn("ip", ["netns", "exec", namespace, process.execPath, script, out], {
         stdio: ["ignore", "pipe", "inherit"],
@@ -90,7 +93,7 @@ describe("payload buffers and pending sends", () => {
       const app = await startSender(
         config([
           ...["--source", "test", "--codec", "raw", "--frames", String(FRAMES), "--fps", String(FPS)],
-          ...["--host", `${subnet}.2`, "--port", String(PORT), "--datagram-size", "65507", "--fec", "0"],
+          ...["--host", `${subnet}.2`, "--port", String(PORT), "--datagram-size", String(size), "--fec", "0"],
         ]),
         {
           logger: createLogger({ name: "sender", level: "silent", format: "json", colors: false }),
@@ -133,7 +136,7 @@ describe("payload buffers and pending sends", () => {
             timestampMs: first.timestampMs,
             payload: renderPatternFrame(n, 640, 480).bytes,
           },
-          { maxDatagramBytes: 65_507, fecOverhead: 0 },
+          { maxDatagramBytes: size, fecOverhead: 0 },
         );
         const sorted = [...datagrams].sort((a, b) => decodeDatagram(a).chunkIndex - decodeDatagram(b).chunkIndex);
         expect(sorted.length, `frame ${n}`).toBe(want.length);
