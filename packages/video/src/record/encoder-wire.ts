@@ -108,16 +108,23 @@ export type EncoderRecord =
   | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
   | { readonly kind: "close" };
 
-function header(kind: number, a: number, b: number, slot = 0): Buffer {
-  // From Node's small-buffer pool: no ArrayBuffer of its own for 12 bytes a frame.
-  const bytes = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  view.setUint16(OFFSET_MAGIC, RECORD_MAGIC);
+/**
+ * A 12-byte header (records and events alike: magic, kind, slot or reserved byte, fields A and B), with room for
+ * `payloadBytes` after it. From Node's small-buffer pool when that is small: no ArrayBuffer of its own a frame.
+ */
+function writeHeader(magic: number, kind: number, a: number, b: number, slot = 0, payloadBytes = 0): Buffer {
+  const bytes = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payloadBytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, RECORD_HEADER_BYTES);
+  view.setUint16(OFFSET_MAGIC, magic);
   view.setUint8(OFFSET_KIND, kind);
   view.setUint8(OFFSET_SLOT, slot);
   view.setUint32(OFFSET_A, a);
   view.setUint32(OFFSET_B, b);
   return bytes;
+}
+
+function header(kind: number, a: number, b: number, slot = 0): Buffer {
+  return writeHeader(RECORD_MAGIC, kind, a, b, slot);
 }
 
 function jsonRecord(kind: number, options: EncoderOptions | ProbeOptions): Buffer {
@@ -212,71 +219,99 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
   }
 }
 
+/** What a header says: an item with no payload, or a payload to gather (into `payload`) and what it makes. */
+type Framing<T> =
+  | { readonly item: T }
+  | { readonly payload: Uint8Array; readonly complete: (payload: Uint8Array, offset: number) => T };
+
 /**
- * Reads the records of an input that arrives in pieces of any size (stdin's `data` events). A frame's pixels
- * are gathered into a buffer from `allocate` (by default a new one); slot and close records have no payload.
+ * Reads an input of 12-byte headers, each with a payload or none, that arrives in pieces of any size: the
+ * framing the encoder's input (records) and its events share. `frame` reads a whole header at `offset` in the
+ * input and says what follows it; it throws at a bad one.
  */
-export class RecordReader {
+class FramedReader<T> {
   readonly #head = new Uint8Array(RECORD_HEADER_BYTES);
   #headFilled = 0;
-  /** The header of a record with a payload, while its payload is read. */
-  #header: Exclude<RecordHeader, { readonly kind: "close" | "slot" }> | undefined;
-  #payload: Uint8Array | undefined;
+  /** A payload being gathered, and what it makes once whole. */
+  #pending: Exclude<Framing<T>, { readonly item: T }> | undefined;
   #payloadFilled = 0;
-  /** Where the record being read starts in the input. */
+  /** Where the header being read, or the one before the payload being read, starts in the input. */
   #offset = 0;
 
-  constructor(private readonly allocate: (byteLength: number) => Uint8Array = (n) => new Uint8Array(n)) {}
+  constructor(private readonly frame: (head: Uint8Array, offset: number) => Framing<T>) {}
 
   /**
-   * Reads `chunk`, calling `onRecord` for each record it completes, in order. Throws `VideoError`
-   * `WRITE_FAILED` at a bad header or start record (after the records before it): the input has then lost its
-   * framing, and nothing more can be read from it.
+   * Reads `chunk`, calling `onItem` for each item it completes, in order. Throws where `frame` or `complete`
+   * throws (after the items before it): the input has then lost its framing, and nothing more can be read from it.
    */
-  push(chunk: Uint8Array, onRecord: (record: EncoderRecord) => void): void {
+  push(chunk: Uint8Array, onItem: (item: T) => void): void {
     let at = 0;
     while (at < chunk.byteLength) {
-      if (this.#header === undefined) {
+      if (this.#pending === undefined) {
         const n = Math.min(RECORD_HEADER_BYTES - this.#headFilled, chunk.byteLength - at);
         this.#head.set(chunk.subarray(at, at + n), this.#headFilled);
         this.#headFilled += n;
         at += n;
         if (this.#headFilled < RECORD_HEADER_BYTES) return;
-        const header = parseRecordHeader(this.#head, this.#offset);
-        if (header.kind === "close" || header.kind === "slot") {
+        const framing = this.frame(this.#head, this.#offset);
+        if ("item" in framing) {
           this.#finish(RECORD_HEADER_BYTES);
-          onRecord(header);
+          onItem(framing.item);
           continue;
         }
-        this.#header = header;
-        // Limits were checked by parseRecordHeader: at most MAX_RECORDED_SIDE² * 3 bytes.
-        this.#payload =
-          header.kind === "frame" ? this.allocate(header.width * header.height * 3) : new Uint8Array(header.length);
+        this.#pending = framing;
         this.#payloadFilled = 0;
       }
-      const payload = this.#payload!;
+      const { payload, complete } = this.#pending;
       const n = Math.min(payload.byteLength - this.#payloadFilled, chunk.byteLength - at);
       payload.set(chunk.subarray(at, at + n), this.#payloadFilled);
       this.#payloadFilled += n;
       at += n;
       if (this.#payloadFilled < payload.byteLength) return;
-      const header = this.#header;
       const offset = this.#offset;
       this.#finish(RECORD_HEADER_BYTES + payload.byteLength);
-      onRecord(header.kind === "frame" ? { ...header, bytes: payload } : parsedJsonRecord(header, payload, offset));
+      onItem(complete(payload, offset));
     }
   }
 
-  /** Bytes of an unfinished last record: 0 when the input so far ends between records. */
+  /** Bytes of an unfinished last item: 0 when the input so far ends between items. */
   get unfinished(): number {
-    return this.#header === undefined ? this.#headFilled : RECORD_HEADER_BYTES + this.#payloadFilled;
+    return this.#pending === undefined ? this.#headFilled : RECORD_HEADER_BYTES + this.#payloadFilled;
   }
 
-  #finish(recordBytes: number): void {
-    this.#offset += recordBytes;
+  #finish(itemBytes: number): void {
+    this.#offset += itemBytes;
     this.#headFilled = 0;
-    this.#header = undefined;
-    this.#payload = undefined;
+    this.#pending = undefined;
+  }
+}
+
+/**
+ * Reads the records of an input that arrives in pieces of any size (stdin's `data` events). A frame's pixels
+ * are gathered into a buffer from `allocate` (by default a new one); slot and close records have no payload.
+ * `push` throws `VideoError` `WRITE_FAILED` at a bad header or start record.
+ */
+export class RecordReader extends FramedReader<EncoderRecord> {
+  constructor(allocate: (byteLength: number) => Uint8Array = (n) => new Uint8Array(n)) {
+    super((head, offset) => {
+      const header = parseRecordHeader(head, offset);
+      switch (header.kind) {
+        case "close":
+        case "slot":
+          return { item: header };
+        case "frame":
+          // Limits were checked by parseRecordHeader: at most MAX_RECORDED_SIDE² * 3 bytes.
+          return {
+            payload: allocate(header.width * header.height * 3),
+            complete: (bytes) => ({ ...header, bytes }),
+          };
+        default:
+          return {
+            payload: new Uint8Array(header.length),
+            complete: (payload, at) => parsedJsonRecord(header, payload, at),
+          };
+      }
+    });
   }
 }
 
@@ -407,14 +442,7 @@ export const MAX_EVENT_JSON_BYTES = 1 << 16;
 export const MAX_FAILURE_MESSAGE_CHARS = 8192;
 
 function eventHeader(kind: number, a: number, b: number, payloadBytes = 0): Buffer {
-  const bytes = Buffer.allocUnsafe(EVENT_HEADER_BYTES + payloadBytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, EVENT_HEADER_BYTES);
-  view.setUint16(OFFSET_MAGIC, EVENT_MAGIC);
-  view.setUint8(OFFSET_KIND, kind);
-  view.setUint8(OFFSET_SLOT, 0);
-  view.setUint32(OFFSET_A, a);
-  view.setUint32(OFFSET_B, b);
-  return bytes;
+  return writeHeader(EVENT_MAGIC, kind, a, b, 0, payloadBytes);
 }
 
 /** One event as the encoder writes it. Throws RangeError for a written count out of range or JSON too long. */
@@ -436,84 +464,38 @@ export function eventRecord(event: EncoderEvent): Buffer {
 
 /**
  * The recorder's side of the events' socket: takes its bytes as they arrive, in chunks of any size, and hands out
- * each event once it is whole. Throws `VideoError` `WRITE_FAILED` at a bad header or payload (after the events
- * before it, naming its offset): the socket has then lost its framing, and nothing more can be read from it.
+ * each event once it is whole. `push` throws `VideoError` `WRITE_FAILED` at a bad header or payload (after the
+ * events before it, naming its offset): the socket has then lost its framing, and nothing more can be read from it.
  */
-export class EventReader {
-  readonly #head = new Uint8Array(EVENT_HEADER_BYTES);
-  #headFilled = 0;
-  /** A json event's payload, while it is read. */
-  #payload: Uint8Array | undefined;
-  #payloadFilled = 0;
-  /** Where the event being read starts in the input. */
-  #offset = 0;
-
-  push(chunk: Uint8Array, onEvent: (event: EncoderEvent) => void): void {
-    let at = 0;
-    while (at < chunk.byteLength) {
-      if (this.#payload === undefined) {
-        const n = Math.min(EVENT_HEADER_BYTES - this.#headFilled, chunk.byteLength - at);
-        this.#head.set(chunk.subarray(at, at + n), this.#headFilled);
-        this.#headFilled += n;
-        at += n;
-        if (this.#headFilled < EVENT_HEADER_BYTES) return;
-        const written = this.#parseHeader();
-        if (written !== undefined) {
-          this.#finish(EVENT_HEADER_BYTES);
-          onEvent(written);
-        }
-        continue;
-      }
-      const payload = this.#payload;
-      const n = Math.min(payload.byteLength - this.#payloadFilled, chunk.byteLength - at);
-      payload.set(chunk.subarray(at, at + n), this.#payloadFilled);
-      this.#payloadFilled += n;
-      at += n;
-      if (this.#payloadFilled < payload.byteLength) return;
-      const offset = this.#offset;
-      this.#finish(EVENT_HEADER_BYTES + payload.byteLength);
-      onEvent(parsedJsonEvent(payload, offset));
-    }
+export class EventReader extends FramedReader<EncoderEvent> {
+  constructor() {
+    super(parseEventHeader);
   }
+}
 
-  /** Bytes of an unfinished last event: 0 when the input so far ends between events. */
-  get unfinished(): number {
-    return this.#payload === undefined ? this.#headFilled : EVENT_HEADER_BYTES + this.#payloadFilled;
-  }
-
-  /** A written event, or undefined when a json payload follows (then `#payload` is set). */
-  #parseHeader(): EncoderEvent | undefined {
-    const fail = (message: string): never => {
-      throw new VideoError("WRITE_FAILED", `encoder events: event at byte ${this.#offset}: ${message}`);
-    };
-    const view = new DataView(this.#head.buffer);
-    const magic = view.getUint16(OFFSET_MAGIC);
-    const kind = view.getUint8(OFFSET_KIND);
-    const reserved = view.getUint8(OFFSET_SLOT);
-    const a = view.getUint32(OFFSET_A);
-    const b = view.getUint32(OFFSET_B);
-    if (magic !== EVENT_MAGIC)
-      fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${EVENT_MAGIC.toString(16)}`);
-    if (reserved !== 0) fail(`reserved byte ${reserved}, expected 0`);
-    switch (kind) {
-      case EVENT_KIND_WRITTEN:
-        if (a < 1 || b > a) fail(`written ${a} frames, ${b} scaled: expected at least 1, and at most that scaled`);
-        return { event: "written", frames: a, scaled: b };
-      case EVENT_KIND_JSON:
-        if (a < 2 || a > MAX_EVENT_JSON_BYTES || b !== 0)
-          fail(`json event of ${a} bytes (field B ${b}), expected 2..${MAX_EVENT_JSON_BYTES} bytes and 0`);
-        this.#payload = new Uint8Array(a);
-        this.#payloadFilled = 0;
-        return undefined;
-      default:
-        return fail(`unknown kind ${kind}`);
-    }
-  }
-
-  #finish(eventBytes: number): void {
-    this.#offset += eventBytes;
-    this.#headFilled = 0;
-    this.#payload = undefined;
+function parseEventHeader(head: Uint8Array, offset: number): Framing<EncoderEvent> {
+  const fail = (message: string): never => {
+    throw new VideoError("WRITE_FAILED", `encoder events: event at byte ${offset}: ${message}`);
+  };
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const magic = view.getUint16(OFFSET_MAGIC);
+  const kind = view.getUint8(OFFSET_KIND);
+  const reserved = view.getUint8(OFFSET_SLOT);
+  const a = view.getUint32(OFFSET_A);
+  const b = view.getUint32(OFFSET_B);
+  if (magic !== EVENT_MAGIC)
+    fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${EVENT_MAGIC.toString(16)}`);
+  if (reserved !== 0) fail(`reserved byte ${reserved}, expected 0`);
+  switch (kind) {
+    case EVENT_KIND_WRITTEN:
+      if (a < 1 || b > a) fail(`written ${a} frames, ${b} scaled: expected at least 1, and at most that scaled`);
+      return { item: { event: "written", frames: a, scaled: b } };
+    case EVENT_KIND_JSON:
+      if (a < 2 || a > MAX_EVENT_JSON_BYTES || b !== 0)
+        fail(`json event of ${a} bytes (field B ${b}), expected 2..${MAX_EVENT_JSON_BYTES} bytes and 0`);
+      return { payload: new Uint8Array(a), complete: parsedJsonEvent };
+    default:
+      return fail(`unknown kind ${kind}`);
   }
 }
 
