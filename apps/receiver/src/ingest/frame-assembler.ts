@@ -93,11 +93,6 @@ export interface V1AssemblerSettings extends StreamCaps {
   readonly allocatePayload?: (byteLength: number) => Uint8Array;
   /** Where the payloads of frames dropped before delivery go back (see the protocol's `releasePayload`). */
   readonly releasePayload?: (payload: Uint8Array) => void;
-  /**
-   * Datagrams are handed over (see the protocol's `retainDatagrams`): large parity chunks are kept where they
-   * arrived. Only for datagrams nothing changes after `push` (each of `dgram`'s is a fresh buffer).
-   */
-  readonly retainDatagrams?: boolean;
 }
 
 /** A reply endpoint as the tracker keeps it: one string, the port after the last colon (IPv6 addresses have colons). */
@@ -128,7 +123,6 @@ export function createV1Assembler(settings: V1AssemblerSettings): FrameAssembler
     latencyMs: settings.latency,
     ...(settings.allocatePayload === undefined ? {} : { allocatePayload: settings.allocatePayload }),
     ...(settings.releasePayload === undefined ? {} : { releasePayload: settings.releasePayload }),
-    retainDatagrams: settings.retainDatagrams === true,
     ...(keys === undefined
       ? {}
       : settings.encrypt

@@ -122,7 +122,7 @@ function ownBuffer(payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return copy;
 }
 
-function createAssembler(boundPort: number, receiveBufferBytes: number, retainDatagrams: boolean): FrameAssembler {
+function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAssembler {
   if (settings.protocol === "legacy")
     return createLegacyAssembler({
       mode: settings.legacyMode,
@@ -130,8 +130,8 @@ function createAssembler(boundPort: number, receiveBufferBytes: number, retainDa
       bufferDatagrams: Math.ceil(receiveBufferBytes / LEGACY_DATAGRAM_BYTES),
     });
   if (settings.protocol === "rtp") return createRtpAssembler(settings);
-  // Each datagram `dgram` hands out is a fresh buffer of its own size that nothing else keeps: the reassembler may
-  // keep it. The native reader's are views of its ring, overwritten by the next batch: the reassembler copies them.
+  // The reassembler copies what it keeps (the native reader's datagrams are views of its ring, overwritten by the
+  // next batch); a large data chunk goes straight into its frame's payload, its one copy.
   return createV1Assembler({
     ...settings,
     allocatePayload: (byteLength) => pool.take(byteLength),
@@ -139,7 +139,6 @@ function createAssembler(boundPort: number, receiveBufferBytes: number, retainDa
     releasePayload: (payload) => {
       if (payload.buffer instanceof ArrayBuffer) pool.give(payload.buffer);
     },
-    retainDatagrams,
   });
 }
 
@@ -167,19 +166,22 @@ async function main(): Promise<void> {
   // The batch handler is set below, before the loop's next turn (the first batch).
   let onBatch: (count: number) => void = () => undefined;
   const reading = startReading(socket, (count) => onBatch(count), settings.reader ?? "native");
-  const assembler = createAssembler(socket.address().port, socket.getRecvBufferSize(), reading.reader === undefined);
+  const assembler = createAssembler(socket.address().port, socket.getRecvBufferSize());
   let datagramsReceived = 0;
   let bytesReceived = 0;
   let lastDatagramAt: number | undefined;
-  const counters = (): IngestCounters => ({
-    datagramsReceived,
-    bytesReceived,
-    datagramsTruncated: reading.reader?.counters().truncated ?? 0,
-    receiveErrors: reading.reader?.counters().errors ?? 0,
-    msSinceLastDatagram: lastDatagramAt === undefined ? undefined : performance.now() - lastDatagramAt,
-    protocol: assembler.counters(),
-    streams: assembler.streamCounters(),
-  });
+  const counters = (): IngestCounters => {
+    const native = reading.reader?.counters();
+    return {
+      datagramsReceived,
+      bytesReceived,
+      datagramsTruncated: native?.truncated ?? 0,
+      receiveErrors: native?.errors ?? 0,
+      msSinceLastDatagram: lastDatagramAt === undefined ? undefined : performance.now() - lastDatagramAt,
+      protocol: assembler.counters(),
+      streams: assembler.streamCounters(),
+    };
+  };
   const sendFrame = (event: FrameEvent): void => {
     const payload = ownBuffer(event.payload);
     post(
