@@ -1,14 +1,14 @@
 /** An OpenCV capture (camera or video file) as a frame source. */
-import { VideoError } from "../errors.js";
 import type { Frame } from "../frame.js";
 import { matToFrame } from "../mat.js";
 import type { cv, Mat } from "../opencv.js";
+import { BuffersInTurn } from "./buffers-in-turn.js";
 import { PacedCaptureSource } from "./paced-capture.js";
 import type { Pace } from "./source.js";
 
 export class CaptureSource extends PacedCaptureSource<Frame> {
-  /** Where frame n's pixels go once they are asked for: buffer n % length, or a fresh one when empty. */
-  private readonly buffers: Uint8Array[];
+  /** Where frame n's pixels go once they are asked for (none: a fresh buffer). */
+  private readonly buffers: BuffersInTurn;
 
   constructor(
     readonly kind: "camera" | "file",
@@ -24,9 +24,7 @@ export class CaptureSource extends PacedCaptureSource<Frame> {
     reuseBuffers?: number,
   ) {
     super(capture, width, height, fps, description, pace);
-    if (reuseBuffers !== undefined && !(Number.isInteger(reuseBuffers) && reuseBuffers >= 2))
-      throw new VideoError("INVALID_OPTION", `reuseBuffers must be an integer >= 2, got ${reuseBuffers}`);
-    this.buffers = Array.from({ length: reuseBuffers ?? 0 }, () => Buffer.allocUnsafe(width * height * 3));
+    this.buffers = new BuffersInTurn(reuseBuffers, width * height * 3);
   }
 
   protected async produce(): Promise<Frame | undefined> {
@@ -43,7 +41,7 @@ export class CaptureSource extends PacedCaptureSource<Frame> {
     }
     const captureTime = Date.now();
     if (mat.empty) return undefined;
-    const into = this.buffers.length === 0 ? undefined : this.buffers[this.sequence % this.buffers.length];
+    const into = this.buffers.for(this.sequence);
     return matToFrame(mat, { captureTime, sequence: this.sequence++ }, into);
   }
 }

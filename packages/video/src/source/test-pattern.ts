@@ -1,6 +1,7 @@
 /** The synthetic test pattern as a frame source (`--source test`). */
 import { VideoError } from "../errors.js";
 import type { Frame } from "../frame.js";
+import { BuffersInTurn } from "./buffers-in-turn.js";
 import { renderPatternFrame } from "./pattern.js";
 import { BaseSource, checkFps, DEFAULT_FPS, Pacer, type FrameSource, type Pace } from "./source.js";
 
@@ -34,7 +35,7 @@ class TestPatternSource extends BaseSource {
   private readonly pacer: Pacer | undefined;
   private readonly end: number;
   private n: number;
-  private readonly buffers: Uint8Array[];
+  private readonly buffers: BuffersInTurn;
 
   constructor(options: TestPatternOptions) {
     super();
@@ -46,21 +47,15 @@ class TestPatternSource extends BaseSource {
     if (!(frames >= 0)) throw new VideoError("INVALID_OPTION", `frames must be >= 0, got ${frames}`);
     this.end = this.n + frames;
     this.pacer = (options.pace ?? "realtime") === "realtime" ? new Pacer(1000 / this.fps) : undefined;
-    const reuse = options.reuseBuffers;
-    if (reuse !== undefined && !(Number.isInteger(reuse) && reuse >= 2))
-      throw new VideoError("INVALID_OPTION", `reuseBuffers must be an integer >= 2, got ${reuse}`);
     const first = renderPatternFrame(this.n, this.width, this.height); // validates size and first frame now
-    const length = first.bytes.byteLength;
-    this.buffers =
-      reuse === undefined ? [] : [first.bytes, ...Array.from({ length: reuse - 1 }, () => Buffer.allocUnsafe(length))];
+    this.buffers = new BuffersInTurn(options.reuseBuffers, first.bytes.byteLength, first.bytes);
     this.description = `test pattern (${this.width}x${this.height} @ ${this.fps} fps)`;
   }
 
   protected async produce(): Promise<Frame | undefined> {
     if (this.n >= this.end) return undefined;
     await this.pacer?.wait();
-    const into = this.buffers.length === 0 ? undefined : this.buffers[this.n % this.buffers.length];
-    return renderPatternFrame(this.n++, this.width, this.height, Date.now(), into);
+    return renderPatternFrame(this.n, this.width, this.height, Date.now(), this.buffers.for(this.n++));
   }
 
   protected release(): void {}
