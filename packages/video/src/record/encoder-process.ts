@@ -225,6 +225,10 @@ function handle(record: EncoderRecord): void {
       if (!failed) encode(record.width, record.height, record.bytes);
       spareFrame = record.bytes;
       return;
+    case "acknowledge":
+      // Records are handled in order: every frame before this one is encoded.
+      acknowledge();
+      return;
     case "close":
       ended = true;
       release();

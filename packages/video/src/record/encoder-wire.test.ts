@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { VideoError } from "../errors.js";
 import { MAX_SLOTS } from "./frame-slots-layout.js";
 import {
+  acknowledgeRecord,
   closeRecord,
   eventRecord,
   EventReader,
@@ -55,6 +56,7 @@ describe("record headers", () => {
       { kind: "slot", width: 2, height: 3, slot: 255 },
     ],
     ["close", closeRecord(), "555202000000000000000000", { kind: "close" }],
+    ["acknowledge", acknowledgeRecord(), "555206000000000000000000", { kind: "acknowledge" }],
   ] as [string, Uint8Array, string, RecordHeader][])(
     "%s: encodes to the bytes, which decode back",
     (_name, bytes, expected, header) => {
@@ -66,7 +68,9 @@ describe("record headers", () => {
           ? frameRecordHeader(decoded.width, decoded.height)
           : decoded.kind === "slot"
             ? slotRecord(decoded.width, decoded.height, decoded.slot)
-            : closeRecord();
+            : decoded.kind === "acknowledge"
+              ? acknowledgeRecord()
+              : closeRecord();
       expect(hex(again)).toBe(expected);
     },
   );
@@ -131,10 +135,15 @@ describe("record headers", () => {
   it.each([
     ["bad magic", "555301000000028000000" + "1e0", /record at byte 4096: magic 0x5553, expected 0x5552/],
     ["a reserved byte set", "555201070000028000000" + "1e0", /record at byte 4096: reserved byte 7, expected 0/],
-    ["an unknown kind", "555206000000028000000" + "1e0", /record at byte 4096: unknown kind 6/],
+    ["an unknown kind", "555207000000028000000" + "1e0", /record at byte 4096: unknown kind 7/],
     ["a slot frame of height 0", "555205010000000100000000", /slot frame size 1x0 is outside 1\.\.16384/],
     ["an empty probe record", "555204000000000000000000", /probe record of 0 bytes \(field B 0\)/],
     ["a close record with a size", "555202000000000100000001", /close record with fields 1, 1, expected 0, 0/],
+    [
+      "an acknowledge record with a size",
+      "555206000000000100000000",
+      /acknowledge record with fields 1, 0, expected 0/,
+    ],
     [
       "an empty start record",
       "555203000000000000000000",

@@ -15,11 +15,12 @@
  * |     B: height in pixels (frame, slot), 0                      |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * :  payload: frame: A * B * 3 bytes of bgr24; start and probe: A  :
- * :  bytes of UTF-8 JSON (EncoderOptions, ProbeOptions); slot and  :
- * :  close: -                                                      :
+ * :  bytes of UTF-8 JSON (EncoderOptions, ProbeOptions); slot,     :
+ * :  acknowledge and close: -                                      :
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * kind 5 = slot (a frame of A * B * 3 bytes of bgr24 in shared slot number `slot`, laid out as the start
+ * kind 6 = acknowledge (say `written` for every frame before it now, not after `ACKNOWLEDGE_MS`: the
+ * recorder's `flush`), 5 = slot (a frame of A * B * 3 bytes of bgr24 in shared slot number `slot`, laid out as the start
  * record's `slots` says: `frame-slots.ts`; the encoder is done with it when it says `written` for it), 4 = probe (write a one-frame file with the codec, remove it, answer
  * `probed`: any number of them, before the start record), 3 = start (what to record:
  * once), 1 = frame, 2 = close (encode what came before, finalize the file, exit). The
@@ -66,6 +67,7 @@ export const RECORD_KIND_CLOSE = 2;
 export const RECORD_KIND_START = 3;
 export const RECORD_KIND_PROBE = 4;
 export const RECORD_KIND_SLOT = 5;
+export const RECORD_KIND_ACKNOWLEDGE = 6;
 
 /** Frames wider or taller than this are not recorded: bounds what the encoder allocates for one record. */
 export const MAX_RECORDED_SIDE = 16384;
@@ -90,7 +92,8 @@ export interface EncoderOptions {
  * its handling (the recorder's reads of them were ~10% of its main thread at 25 fps with 100 ms here, `perf`);
  * held back up to this long, one event covers 10 frames at 25 fps (a recorder's queue of 50 frames hears at 12
  * by `acknowledgeEvery`), and the recorder's queue counts them as queued meanwhile (its bound holds: the encoder
- * no longer needs their bytes; 10 of the slots stay taken).
+ * no longer needs their bytes; 10 of the slots stay taken). A recorder's `flush` does not wait it out: it sends
+ * an acknowledge record.
  */
 export const ACKNOWLEDGE_MS = 400;
 
@@ -106,6 +109,7 @@ export type EncoderRecord =
   | { readonly kind: "start"; readonly options: EncoderOptions }
   | { readonly kind: "frame"; readonly width: number; readonly height: number; readonly bytes: Uint8Array }
   | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
+  | { readonly kind: "acknowledge" }
   | { readonly kind: "close" };
 
 /**
@@ -164,6 +168,11 @@ export function closeRecord(): Buffer {
   return header(RECORD_KIND_CLOSE, 0, 0);
 }
 
+/** Asks the encoder to say `written` for every frame before it at once (what `flush` waits for). */
+export function acknowledgeRecord(): Buffer {
+  return header(RECORD_KIND_ACKNOWLEDGE, 0, 0);
+}
+
 function checkSide(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > MAX_RECORDED_SIDE) {
     throw new RangeError(`frame ${name} must be an integer from 1 to ${MAX_RECORDED_SIDE}, got ${value}`);
@@ -174,7 +183,7 @@ export type RecordHeader =
   | { readonly kind: "start" | "probe"; readonly length: number }
   | { readonly kind: "frame"; readonly width: number; readonly height: number }
   | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
-  | { readonly kind: "close" };
+  | { readonly kind: "acknowledge" | "close" };
 
 /**
  * Checks and reads a record header (`RECORD_HEADER_BYTES` bytes). `offset` is where
@@ -197,8 +206,11 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
   if (slot !== 0 && kind !== RECORD_KIND_SLOT) fail(`reserved byte ${slot}, expected 0`);
   switch (kind) {
     case RECORD_KIND_CLOSE:
-      if (a !== 0 || b !== 0) fail(`close record with fields ${a}, ${b}, expected 0, 0`);
-      return { kind: "close" };
+    case RECORD_KIND_ACKNOWLEDGE: {
+      const name = kind === RECORD_KIND_CLOSE ? "close" : "acknowledge";
+      if (a !== 0 || b !== 0) fail(`${name} record with fields ${a}, ${b}, expected 0, 0`);
+      return { kind: name };
+    }
     case RECORD_KIND_START:
     case RECORD_KIND_PROBE: {
       const name = kind === RECORD_KIND_START ? "start" : "probe";
@@ -288,7 +300,8 @@ class FramedReader<T> {
 
 /**
  * Reads the records of an input that arrives in pieces of any size (stdin's `data` events). A frame's pixels
- * are gathered into a buffer from `allocate` (by default a new one); slot and close records have no payload.
+ * are gathered into a buffer from `allocate` (by default a new one); slot, acknowledge and close records have no
+ * payload.
  * `push` throws `VideoError` `WRITE_FAILED` at a bad header or start record.
  */
 export class RecordReader extends FramedReader<EncoderRecord> {
@@ -297,6 +310,7 @@ export class RecordReader extends FramedReader<EncoderRecord> {
       const header = parseRecordHeader(head, offset);
       switch (header.kind) {
         case "close":
+        case "acknowledge":
         case "slot":
           return { item: header };
         case "frame":

@@ -19,6 +19,7 @@ import type { Frame } from "../frame.js";
 import { psnr } from "../testing/psnr.js";
 import { renderPatternFrame } from "../source/pattern.js";
 import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
+import { ACKNOWLEDGE_MS } from "./encoder-wire.js";
 import { openRecorder } from "./recorder.js";
 import { makeReadOnly } from "../testing/read-only-path.js";
 import { openVideoFile } from "../source/video-file.js";
@@ -358,6 +359,24 @@ describe("openRecorder's encoder process", () => {
     console.log(`DIVX 1280x720 from the encoder process: worst PSNR ${worst.toFixed(1)} dB over ${count} frames`);
     expect(psnr(frames[11] as Frame, back[10] as Frame)).toBeLessThan(DIVX_PSNR_AT_LEAST);
   }, 60_000);
+
+  it("flush() asks the encoder for its acknowledgement: it does not wait out the encoder's hold", async () => {
+    const path = join(dir, "flush.avi");
+    const recorder = await openRecorder(path, { fps: 25 });
+    // The encoder process starts at the first frame: not what this measures.
+    await recorder.write(renderPatternFrame(0, 640, 480));
+    await recorder.flush();
+    const count = 10;
+    const started = performance.now();
+    for (let n = 1; n <= count; n++) {
+      await recorder.write(renderPatternFrame(n, 640, 480));
+      await recorder.flush();
+      expect(recorder.framesQueued, `after frame ${n}`).toBe(0);
+    }
+    // Waiting out the hold, each flush would take at least ACKNOWLEDGE_MS; asked, it takes one frame's encode.
+    expect(performance.now() - started).toBeLessThan((count * ACKNOWLEDGE_MS) / 2);
+    expect(await recorder.close()).toMatchObject({ framesWritten: count + 1, framesDropped: 0 });
+  });
 
   it("close() right after un-awaited writes encodes every one of them", async () => {
     const path = join(dir, "close-now.avi");

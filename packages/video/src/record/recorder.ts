@@ -40,6 +40,7 @@ import { segmentPath } from "./file-names.js";
 import { DEFAULT_FOURCC } from "./formats.js";
 import { framesPerSegment } from "./segments.js";
 import {
+  acknowledgeRecord,
   closeRecord,
   frameRecordHeader,
   MAX_RECORDED_SIDE,
@@ -220,7 +221,15 @@ class VideoRecorder implements Recorder {
 
   flush(): Promise<void> {
     if (this.idle()) return Promise.resolve();
+    // The encoder holds `written` back (ACKNOWLEDGE_MS): asked, it says it as soon as the frames before are encoded.
+    this.askAcknowledge();
     return new Promise((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  /** While someone waits in `flush`: an acknowledge record after the frames sent so far. */
+  private askAcknowledge(): void {
+    if (this.encoder === undefined || this.encoderExited || this.closeSent || this.inFlight.length === 0) return;
+    (this.encoder.stdin as Socket).write(acknowledgeRecord());
   }
 
   private idle(): boolean {
@@ -244,6 +253,8 @@ class VideoRecorder implements Recorder {
       stdin.write(frame.bytes, release === undefined ? undefined : () => release());
       stdin.uncork();
     }
+    // A frame sent while a flush waits (one that was waiting for room) is acknowledged at once too.
+    if (this.flushWaiters.length > 0) this.askAcknowledge();
     this.keepProcessAlive();
   }
 
