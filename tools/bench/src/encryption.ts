@@ -12,7 +12,7 @@ import { REPO_ROOT, writePatternClip } from "@udpcam/testkit";
 import { readQuick } from "./options.js";
 import { IMPLS, type Impl } from "./peers.js";
 import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
-import { highestRate, type BenchSetup, type RateResult } from "./runs.js";
+import { RATE_SEARCH_METHOD, highestRate, type BenchSetup, type RateResult } from "./runs.js";
 
 const quick = readQuick(
   "bench encryption",
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     "",
     `- Date (UTC): ${started}; machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores; Node ${process.version}`,
     `- Load at the start: \`${load}\` (the machine is shared with other work: compare rows of this run, not runs)`,
-    `- \`pnpm bench\` (\`tools/bench/src/encryption.ts\`): sender and receiver as processes on loopback, the ${FRAMES}-frame test-pattern clip, ${RUNS} runs per attempt; flat out first, then paced at 75%, 50%, 30% of what flat out reached until at least 2 of 3 runs deliver every frame intact.`,
+    `- \`pnpm bench\` (\`tools/bench/src/encryption.ts\`): sender and receiver as processes on loopback, the ${FRAMES}-frame test-pattern clip, ${RUNS} runs per attempt; clean means at least 2 of 3 runs deliver every frame intact: ${RATE_SEARCH_METHOD}.`,
     "- CPU ms per frame: user + system time of each process over the frames sent (process start included), median of the runs of the sustained attempt; datagrams per frame from the bytes the receiver got.",
     "",
     "| frames | mode | sustained intact fps (aimed) | flat out: intact / sent | sender CPU ms/frame | receiver CPU ms/frame | ≈ datagrams/frame | receiver CPU µs/datagram |",

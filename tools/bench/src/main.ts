@@ -20,6 +20,7 @@ import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { GST_PACKET_BYTES, GST_PAYLOAD_BYTES, IMPLS, NETSIM_SEED, type Impl, type ImplId } from "./peers.js";
 import { ANALYSIS_MARKER, benchSession, runBench, writeReport } from "./report.js";
 import {
+  RATE_SEARCH_METHOD,
   ceiling,
   clean,
   highestRate,
@@ -363,7 +364,7 @@ async function main(): Promise<void> {
   push(
     "## Highest sustained rate, plain loopback, recording on",
     "",
-    `Each implementation first runs flat out (${RATE_FRAMES_640} frames at 640x480, ${RATE_FRAMES_720} at 1280x720); if fewer than 2 of ${RUNS} runs deliver every frame intact, the ones that can pace (udpcam, the seed's client) are paced at 75%, 50% and 30% of the rate reached. GStreamer paces only at the clip's own 25 fps (\`sync=true\`), so it gets the flat-out attempt only. "Share of ceiling" is the wire rate (UDP payload) of the sustained rate over the dgram ceiling for the datagram size it uses (the seed's 46,081 B datagrams against the 65,507 B ceiling, GStreamer's 1,400 B packets against the 1,472 B one).`,
+    `Each implementation first runs flat out (${RATE_FRAMES_640} frames at 640x480, ${RATE_FRAMES_720} at 1280x720); the ones that can pace (udpcam, the seed's client) are searched (clean: at least 2 of ${RUNS} runs deliver every frame intact): ${RATE_SEARCH_METHOD}. GStreamer paces only at the clip's own 25 fps (\`sync=true\`), so it gets the flat-out attempt only. "Share of ceiling" is the wire rate (UDP payload) of the sustained rate over the dgram ceiling for the datagram size it uses (the seed's 46,081 B datagrams against the 65,507 B ceiling, GStreamer's 1,400 B packets against the 1,472 B one).`,
     "",
     "| frames | implementation | flat out: intact / sent, fps sent | sustained fps (every frame intact) | share of ceiling | sender CPU ms/frame | receiver CPU ms/frame | receiver peak MiB |",
     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",

@@ -22,7 +22,7 @@ import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { IMPLS, type Impl, type RunResult, type RunSpec } from "./peers.js";
 import { finish, start } from "./proc.js";
 import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
-import { highestRate, measure, type BenchSetup, type RateResult } from "./runs.js";
+import { RATE_SEARCH_METHOD, highestRate, measure, type BenchSetup, type RateResult } from "./runs.js";
 import { slope } from "./slope.js";
 import { summarize, type Summary } from "./summary.js";
 
@@ -242,7 +242,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(" ")} (2 cores: above 2 the machine was shared; compare rows of this run)`,
     `- Versions: udpcam ${version("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"])}; Node ${process.version}; ${version("gst-launch-1.0", ["--version"])}`,
-    `- The 640x480 test-pattern clip at 25 fps, plain loopback. ${RUNS === 1 ? "One run" : `Median of ${RUNS} runs`} per figure (the rate search: ${RUNS === 1 ? "one run" : `${RUNS} runs`} a step, the same rule as end-to-end.md). CPU is user + system of the whole receiver process from GNU time, its encoder processes included (the seed's server and GStreamer are one process each).`,
+    `- The 640x480 test-pattern clip at 25 fps, plain loopback. ${RUNS === 1 ? "One run" : `Median of ${RUNS} runs`} per figure (the rate search: ${RUNS === 1 ? "one run" : `${RUNS} runs`} a step, ${RATE_SEARCH_METHOD}; the same rule as end-to-end.md). CPU is user + system of the whole receiver process from GNU time, its encoder processes included (the seed's server and GStreamer are one process each).`,
     `- Each CPU row is run for ${FRAMES} and for ${LONG} frames, the two lengths interleaved. *ms/frame* is (median CPU of the ${LONG}-frame runs - median of the ${FRAMES}-frame runs) / ${LONG - FRAMES}: what one more frame costs, process start taken out. *start s* is what that line leaves at 0 frames: the process's start (Node and its ingest thread, the encoder process with OpenCV, GStreamer's plugins, Python), shut-down, and the idle time before the first frame and after the last (ours and GStreamer get SIGINT 1.5 s after the sender ends, the seed's server exits after 1 s of silence): paid once a process, which for a receiver that runs for hours is per start, not per frame. *whole ${FRAMES}-frame run* is the CPU of the ${FRAMES}-frame run, start included, divided by the frames sent (what issue 16's table measured). The CPU targets are judged on *ms/frame*.`,
     `- Memory, intact and torn are from the ${FRAMES}-frame runs (intact and torn of the ${LONG}-frame runs in their own column); the recording server runs ${FRAMES} frames a stream, its CPU is whole-run. "Own peak": the receiver process's maxrss from its --stats (\`resources.peakRssBytes\`), its encoder processes not included; GNU time's figure is the largest of the process and its children.`,
     "",

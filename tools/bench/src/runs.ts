@@ -101,6 +101,14 @@ export interface RateResult {
 
 export const clean = (s: Summary): boolean => s.cleanRuns * 2 > s.runs.length;
 
+/** Shares of the flat-out send rate tried first, from the top, when flat out is not clean. */
+const STEPS_DOWN = [0.75, 0.5, 0.3];
+/** Halvings of the gap (at most a quarter of flat out's rate) between the first clean rate and the failed one above it. */
+const REFINEMENTS = 3;
+
+/** How `highestRate` searches, for the method lines of the docs. */
+export const RATE_SEARCH_METHOD = `flat out first; if it is not clean, paced at ${STEPS_DOWN.map((s) => `${s * 100}%`).join(", ")} of the rate flat out reached until one is clean, then ${REFINEMENTS} halvings of the gap between that rate and the failed one above it (to within 1/${4 * 2 ** REFINEMENTS} of flat out's rate)`;
+
 export async function highestRate(
   setup: BenchSetup,
   impl: Impl,
@@ -124,24 +132,32 @@ export async function highestRate(
       tried,
     };
   if (!impl.anyRate) return { impl, width, height, record, flatOut, sustained: undefined, tried };
-  // Paced below what flat out reached, in steps down.
-  const reached = Math.max(flatOut.sendFps, 10);
-  for (const share of [0.75, 0.5, 0.3]) {
-    const fps = Math.max(5, Math.round(reached * share));
+  const attempt = async (fps: number): Promise<Summary> => {
     tried.push(fps);
-    const summary = await measure(setup, { ...base, fps, frames: Math.min(frames, Math.max(50, Math.round(fps * 2))) });
-    if (clean(summary))
-      return {
-        impl,
-        width,
-        height,
-        record,
-        flatOut,
-        sustained: { fps: summary.intactFps, aimed: fps, summary },
-        tried,
-      };
+    return measure(setup, { ...base, fps, frames: Math.min(frames, Math.max(50, Math.round(fps * 2))) });
+  };
+  // Paced below what flat out reached, in steps down to the first clean rate...
+  const reached = Math.max(flatOut.sendFps, 10);
+  let failed = reached;
+  let best: { fps: number; aimed: number; summary: Summary } | undefined;
+  for (const share of STEPS_DOWN) {
+    const fps = Math.max(5, Math.round(reached * share));
+    const summary = await attempt(fps);
+    if (clean(summary)) {
+      best = { fps: summary.intactFps, aimed: fps, summary };
+      break;
+    }
+    failed = fps;
   }
-  return { impl, width, height, record, flatOut, sustained: undefined, tried };
+  // ...then halving the gap between it and the failed rate above it: where the steps fall no longer decides the figure.
+  for (let i = 0; best !== undefined && i < REFINEMENTS; i++) {
+    const fps = Math.round((best.aimed + failed) / 2);
+    if (fps <= best.aimed || fps >= failed) break;
+    const summary = await attempt(fps);
+    if (clean(summary)) best = { fps: summary.intactFps, aimed: fps, summary };
+    else failed = fps;
+  }
+  return { impl, width, height, record, flatOut, sustained: best, tried };
 }
 
 // ---------------------------------------------------------------- profiles
