@@ -6,6 +6,9 @@ import { EMPTY_INGEST_COUNTERS, frameTotals, type IngestCounters, type ProtocolC
 export interface ReceiverStats {
   datagramsReceived: number;
   bytesReceived: number;
+  /** Datagrams longer than the native reader's ring slot (dropped), and failed reads of the socket; 0 with dgram. */
+  datagramsTruncated: number;
+  receiveErrors: number;
   framesComplete: number;
   framesRecovered: number;
   framesDropped: number;
@@ -57,6 +60,8 @@ export function emptyReceiverStats(now: number): ReceiverStats {
   return {
     datagramsReceived: 0,
     bytesReceived: 0,
+    datagramsTruncated: 0,
+    receiveErrors: 0,
     framesComplete: 0,
     framesRecovered: 0,
     framesDropped: 0,
@@ -83,6 +88,8 @@ export function emptyReceiverStats(now: number): ReceiverStats {
 export function applyIngestCounters(stats: ReceiverStats, counters: IngestCounters): void {
   stats.datagramsReceived = counters.datagramsReceived;
   stats.bytesReceived = counters.bytesReceived;
+  stats.datagramsTruncated = counters.datagramsTruncated;
+  stats.receiveErrors = counters.receiveErrors;
   stats.protocol = counters.protocol;
   Object.assign(stats, frameTotals(counters.protocol));
 }
@@ -127,7 +134,7 @@ export function formatReceiverSummary(stats: ReceiverStats): string[] {
   const refused = streamRefusals(stats);
   const capped = refused.datagramsOverSourceCap + refused.datagramsOverStreamCap;
   return [
-    `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}`,
+    `received ${stats.datagramsReceived} datagrams (${(stats.bytesReceived / 1e6).toFixed(1)} MB) in ${stats.elapsedSeconds.toFixed(1)} s${malformed > 0 ? `, ${malformed} malformed and dropped` : ""}${stats.datagramsTruncated > 0 ? `, ${stats.datagramsTruncated} longer than 64 KiB and dropped` : ""}${stats.receiveErrors > 0 ? `, ${stats.receiveErrors} failed reads of the socket` : ""}`,
     `frames: ${stats.framesComplete} complete (${stats.framesRecovered} rebuilt by FEC), ${stats.framesDropped} dropped incomplete, ${stats.framesLate} late, ${stats.framesDelivered} delivered, ${stats.framesRecorded} recorded${stats.framesNotRecorded > 0 ? ` (${stats.framesNotRecorded} not: encoding could not keep up)` : ""}`,
     `latency: p50 ${ms(stats.latencyMs.p50)} ms, p99 ${ms(stats.latencyMs.p99)} ms`,
     ...nackSummary(stats),

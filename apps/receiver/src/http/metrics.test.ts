@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRtpAssembler } from "../ingest/frame-assembler.js";
 import { EMPTY_INGEST_COUNTERS } from "../ingest/messages.js";
-import { emptyReceiverStats, type ReceiverStats } from "../stats.js";
+import { applyIngestCounters, emptyReceiverStats, formatReceiverSummary, type ReceiverStats } from "../stats.js";
 import { ReceiverMetrics, refusedByReason } from "./metrics.js";
 import { ViewerRegistry } from "./viewers.js";
 
@@ -46,6 +46,25 @@ describe("receiver metrics", () => {
     expect(body).toMatch(/^udpcam_receiver_last_datagram_age_seconds 1\.5$/m);
     stats.datagramsReceived = 25;
     expect((await m.scrape()).body).toMatch(/^udpcam_receiver_datagrams_received_total 25$/m);
+  });
+
+  it("shows the native reader's truncated datagrams and failed reads, in the scrape and the summary", async () => {
+    const stats = emptyReceiverStats(0);
+    const m = metrics(stats);
+    expect((await m.scrape()).body).toMatch(/^udpcam_receiver_receive_errors_total 0$/m);
+    expect(formatReceiverSummary(stats)[0]).not.toMatch(/truncated|longer|failed/);
+    applyIngestCounters(stats, {
+      ...EMPTY_INGEST_COUNTERS,
+      datagramsReceived: 9,
+      datagramsTruncated: 2,
+      receiveErrors: 3,
+    });
+    const { body } = await m.scrape();
+    expect(body).toMatch(/^udpcam_receiver_datagrams_truncated_total 2$/m);
+    expect(body).toMatch(/^udpcam_receiver_receive_errors_total 3$/m);
+    expect(formatReceiverSummary(stats)[0]).toMatch(
+      /^received 9 datagrams .*, 2 longer than 64 KiB and dropped, 3 failed reads of the socket$/,
+    );
   });
 
   it("feeds the latency histogram in seconds", async () => {

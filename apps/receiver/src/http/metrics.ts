@@ -56,6 +56,16 @@ const STAT_COUNTERS: readonly StatSeries[] = [
   { name: "datagrams_received_total", help: "UDP datagrams read from the socket", read: (s) => s.datagramsReceived },
   { name: "received_bytes_total", help: "UDP payload bytes read from the socket", read: (s) => s.bytesReceived },
   {
+    name: "datagrams_truncated_total",
+    help: "Datagrams longer than the native reader's 64 KiB slot, dropped (none can be on IPv4 or IPv6 without jumbograms)",
+    read: (s) => s.datagramsTruncated,
+  },
+  {
+    name: "receive_errors_total",
+    help: "Failed reads of the socket by the native reader (a pending ICMP error, for one)",
+    read: (s) => s.receiveErrors,
+  },
+  {
     name: "datagrams_refused_total",
     help: "Datagrams not used for a frame, by reason (authentication failures: unauthenticated, untagged, auth_required; captured before the receiver started less --max-clock-skew: stale; new streams past --max-streams-per-source or --max-streams: over_source_cap, over_stream_cap)",
     label: "reason",
