@@ -22,6 +22,8 @@ type Fields<T> = { readonly [K in keyof T]-?: Kind };
 const RECEIVER_FIELDS = {
   datagramsReceived: "number",
   bytesReceived: "number",
+  datagramsTruncated: "number",
+  receiveErrors: "number",
   framesComplete: "number",
   framesRecovered: "number",
   framesDropped: "number",
