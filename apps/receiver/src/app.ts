@@ -139,6 +139,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       maxStreamsPerSource: config.maxStreamsPerSource,
       notBeforeMs: config.maxClockSkew === undefined ? undefined : startedAt - config.maxClockSkew * 1000,
       idleMs: config.idleExit === undefined ? undefined : config.idleExit * 1000,
+      reader: config.socketReader === "dgram" ? "dgram" : "native",
     },
     {
       onFrame: (ingested) => delivery.accept(ingested),

@@ -53,6 +53,15 @@ describe("receiver config", () => {
     });
   });
 
+  it("--socket-reader: auto by default (the native reader where it runs), or dgram; anything else is refused", () => {
+    expect(config([]).socketReader).toBe("auto");
+    expect(config(["--socket-reader", "dgram"]).socketReader).toBe("dgram");
+    expect(parse(["--socket-reader", "native"])).toEqual({
+      kind: "errors",
+      errors: ['--socket-reader: got "native", use one of: auto, dgram'],
+    });
+  });
+
   it("resolves relative paths against the user's directory and keeps absolute ones", () => {
     expect(config(["--output", "rec/a.avi", "--stats", "/tmp/s.json"])).toMatchObject({
       output: `${cwd}/rec/a.avi`,

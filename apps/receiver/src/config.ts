@@ -107,6 +107,12 @@ export const receiverOptions = {
     value: "MODE",
     help: "show frames in a window: auto = when a display exists",
   },
+  socketReader: {
+    schema: oneOf(["auto", "dgram"] as const),
+    default: "auto",
+    value: "READER",
+    help: "who reads the UDP socket: auto = the native batch reader (recvmmsg) where it can run, else Node's dgram; dgram = Node's dgram always (more CPU a datagram; to rule the native reader out)",
+  },
   frames: {
     schema: optional(integer(1, Number.MAX_SAFE_INTEGER)),
     default: undefined,

@@ -82,6 +82,23 @@ describe("sender -> receiver over UDP on 127.0.0.1", () => {
     expectIntact(frames, INTACT_MIN_PSNR);
   });
 
+  it.each([
+    { readerArgs: [], says: /"msg":"listening on [^"]*, read by native \(recvmmsg, 32 x 64 KiB\)"/ },
+    { readerArgs: ["--socket-reader", "dgram"], says: /"msg":"listening on [^"]*, read by dgram \(asked for\)"/ },
+  ])(
+    "the receiver says who reads its socket, and records every frame intact: $readerArgs",
+    async ({ readerArgs, says }) => {
+      const { stats, frames, receiver } = await stream(
+        ["--source", "test", "--fps", "50", "--frames", "30", "--codec", "raw"],
+        readerArgs,
+      );
+      expect(receiver.stdout() + receiver.stderr()).toMatch(says);
+      expect(stats.framesRecorded).toBe(30);
+      expect(frames.map((f) => f.number)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expectIntact(frames, INTACT_MIN_PSNR);
+    },
+  );
+
   it("--fourcc MJPG stores a JPEG stream as it arrived: the file's frames are the sender's JPEG bytes", async () => {
     const { stats, frames, output } = await stream(
       ["--source", "test", "--fps", "50", "--frames", "40", "--codec", "jpeg", "--quality", "85"],

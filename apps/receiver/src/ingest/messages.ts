@@ -43,7 +43,7 @@ export interface IngestSettings {
   readonly idleMs: number | undefined;
   /**
    * Who reads the socket: the native batch reader where it can run, else Node's dgram ("native", the default), or
-   * dgram whatever (tests of that path).
+   * dgram whatever (--socket-reader dgram).
    */
   readonly reader?: "native" | "dgram";
 }
