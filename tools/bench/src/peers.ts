@@ -23,6 +23,7 @@ import {
 } from "@udpcam/testkit";
 import { classifyRecording } from "./recording.js";
 import { finish, start, type TimedChild } from "./proc.js";
+import { treeCpuSeconds } from "./tree-cpu.js";
 
 const GST = "gst-launch-1.0";
 /** GStreamer's RTP payloaders' default packet size (UDP payload), and the video it carries (rtpvrawpay). */
@@ -156,6 +157,11 @@ export interface RunSpec {
   /** Record (and classify by pixels), or not (ours only: counters only). */
   readonly record: boolean;
   readonly dir: string;
+  /**
+   * Paced runs only: also read the receiver's CPU (its whole process tree) over the stretch from this many seconds
+   * after the sender starts to a second before its last frame is due (`RunResult.steadyMsPerFrame`).
+   */
+  readonly steadyAfterSeconds?: number;
   /** Extra node flags for our sender and receiver (profiling). */
   readonly senderNodeFlags?: readonly string[];
   readonly receiverNodeFlags?: readonly string[];
@@ -176,6 +182,8 @@ export interface RunResult {
   readonly sendFps: number;
   readonly senderCpuSeconds: number | undefined;
   readonly receiverCpuSeconds: number | undefined;
+  /** With `steadyAfterSeconds`: the receiver tree's CPU per frame over the steady stretch, ms (frames at the paced rate). */
+  readonly steadyMsPerFrame?: number | undefined;
   readonly receiverPeakKiB: number | undefined;
   /** Ours: the receiver process's own maxrss from its --stats (its encoder processes not included), bytes. */
   readonly receiverOwnPeakBytes?: number | undefined;
@@ -218,6 +226,24 @@ export async function runOnce(spec: RunSpec): Promise<RunResult> {
       failure: error instanceof Error ? error.message : String(error),
     };
   }
+}
+
+/**
+ * The receiver tree's CPU per frame between `steadyAfterSeconds` after the sender starts and a second before its last
+ * frame is due, or undefined (not asked, flat out, or too short a run). `receiver` is GNU time's pid: its own CPU
+ * while it waits is nil.
+ */
+async function steadyWindow(spec: RunSpec, receiver: TimedChild): Promise<number | undefined> {
+  const after = spec.steadyAfterSeconds;
+  const pid = receiver.child.pid;
+  if (after === undefined || spec.fps <= 0 || pid === undefined) return undefined;
+  const seconds = spec.frames / spec.fps - 1 - after;
+  if (seconds < 2) return undefined;
+  await sleep(after * 1000);
+  const [cpu0, t0] = [treeCpuSeconds(pid), performance.now()];
+  await sleep(seconds * 1000);
+  const [cpu1, t1] = [treeCpuSeconds(pid), performance.now()];
+  return ((cpu1 - cpu0) / (((t1 - t0) / 1000) * spec.fps)) * 1000;
 }
 
 async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult> {
@@ -410,7 +436,9 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
     sender = start("gst sender", GST, args, { timeoutMs, usageFile: usage("tx") });
   }
   started.push(sender);
+  const steady = steadyWindow(spec, receiver);
   const senderExit = await sender.exited;
+  const steadyMsPerFrame = await steady;
   if (senderExit !== 0) throw new Error(`${sender.name} exited with ${senderExit}: ${sender.stderr().slice(-400)}`);
 
   // The seed's server stops by itself after 1 s of silence; ours and GStreamer's get SIGINT
@@ -453,6 +481,7 @@ async function runInner(spec: RunSpec, started: TimedChild[]): Promise<RunResult
     sendFps: sendSeconds > 0 ? sent / sendSeconds : 0,
     senderCpuSeconds: tx?.cpuSeconds,
     receiverCpuSeconds: rx?.cpuSeconds,
+    steadyMsPerFrame,
     receiverPeakKiB: rx?.peakKiB,
     receiverOwnPeakBytes: rxStats?.resources.peakRssBytes,
     latencyP50: rxStats?.latencyMs.p50,
