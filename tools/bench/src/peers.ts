@@ -23,7 +23,7 @@ import {
 } from "@udpcam/testkit";
 import { classifyRecording } from "./recording.js";
 import { finish, start, type TimedChild } from "./proc.js";
-import { treeCpuSeconds } from "./tree-cpu.js";
+import { treeCpuSeconds } from "./process-tree.js";
 
 const GST = "gst-launch-1.0";
 /** GStreamer's RTP payloaders' default packet size (UDP payload), and the video it carries (rtpvrawpay). */

@@ -5,7 +5,7 @@
 // Writes docs/benchmarks/receiver.md.
 // Usage: node dist/receiver.js [--quick]. A benchmark, not a test: a missed target is written down, the exit code stays 0.
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +21,7 @@ import {
 import { BENCH_HELP, BENCH_OPTIONS, readCommandLine } from "./options.js";
 import { IMPLS, type Impl, type RunResult, type RunSpec } from "./peers.js";
 import { finish, start } from "./proc.js";
+import { ownRssKiB, treeRssKiB } from "./process-tree.js";
 import { benchSession, ANALYSIS_MARKER, runBench, writeReport } from "./report.js";
 import { RATE_SEARCH_METHOD, highestRate, measure, type BenchSetup, type RateResult } from "./runs.js";
 import { slope } from "./slope.js";
@@ -56,27 +57,6 @@ const oursJpegAuto: Impl = {
   label: "udpcam JPEG q80 (default --fourcc auto: stored as MJPG as it arrives)",
   receiverArgs: [],
 };
-
-function ownRssKiB(pid: number): number {
-  try {
-    return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** Resident memory of a process and every process under it, KiB (0 once gone). */
-function treeRssKiB(pid: number): number {
-  let total = 0;
-  try {
-    total += ownRssKiB(pid);
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/))
-      if (child !== "") total += treeRssKiB(Number(child));
-  } catch {
-    // gone meanwhile
-  }
-  return total;
-}
 
 interface ServerRun {
   readonly streams: number;
