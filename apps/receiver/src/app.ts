@@ -7,7 +7,15 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { RateMeter, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
 import { LEGACY_FRAME_BYTES } from "@udpcam/protocol";
-import { AUTO_FOURCC, checkRecording, loadOpencv, opencvLoaded, openDisplay, recordingStoresJpeg } from "@udpcam/video";
+import {
+  AUTO_FOURCC,
+  checkRecording,
+  FrameMemory,
+  loadOpencv,
+  opencvLoaded,
+  openDisplay,
+  recordingStoresJpeg,
+} from "@udpcam/video";
 import type { ReceiverConfig } from "./config.js";
 import { Delivery } from "./delivery/delivery.js";
 import { startIngest, type Ingest } from "./ingest/ingest.js";
@@ -37,9 +45,13 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
   /** With a key, datagrams captured earlier than this (less --max-clock-skew) are an earlier session's. */
   const startedAt = Date.now();
   const output = config.output;
+  // Raw frames are completed where the recording's encoder reads them, when every sink hands frames back: the
+  // live view and the relay may keep one (Sink.releasesFrames).
+  const frameMemory =
+    output !== undefined && config.http === undefined && config.relay === undefined ? FrameMemory.create() : undefined;
   if (output !== undefined) {
     await asUserError(
-      () => checkRecording({ path: output, fourcc: config.fourcc }),
+      () => checkRecording({ path: output, fourcc: config.fourcc, frameMemory }),
       (code) => (code === "CODEC_UNSUPPORTED" || code === "CODEC_UNAVAILABLE" ? "--fourcc" : "--output"),
     );
     // A codec named to encode with decodes every JPEG stream here first: load OpenCV now rather than
@@ -78,6 +90,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
             fourcc: config.fourcc,
             segmentSeconds: config.segmentSeconds,
             perStream: config.streams === "separate",
+            frameMemory,
           },
           logger.child({ component: "recorder" }),
         );
@@ -146,6 +159,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       onCounters: (counters) => onCounters(counters),
       onFailure: (error) => fail(error),
     },
+    frameMemory,
   );
   started.ingest = ingest;
   if (ingest.receiveBuffer < LEGACY_FRAME_BYTES) {
@@ -245,6 +259,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       rotation?.close();
       onCounters(await ingest.close());
       await delivery.close();
+      frameMemory?.close();
       deps.status.clear();
       stats.framesShown = displaySink.framesShown;
       stats.sinks = delivery.sinkCounters();

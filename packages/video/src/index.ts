@@ -45,6 +45,7 @@ export { AUTO_FOURCC, DEFAULT_FOURCC, SUPPORTED_FOURCCS, chooseFourcc, recording
 export { streamRecordingPath } from "./record/file-names.js";
 // The OpenCV recorder on its own (frames only, no pass-through): tests in packages/testkit record clips with it.
 export { openRecorder, type Recorder, type RecorderOptions, type RecorderStats } from "./record/recorder.js";
+export { FrameMemory, FrameMemorySlots, FRAME_MEMORY_BYTES } from "./record/frame-memory.js";
 export { openDisplay, type Display, type DisplayMode, type DisplayOptions } from "./display/display.js";
 export {
   parseDisplay,

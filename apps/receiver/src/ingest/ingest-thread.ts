@@ -17,6 +17,7 @@ import {
 import type { IngestCommand, IngestCounters, IngestMessage, IngestSettings } from "./messages.js";
 import { joinGroup, type GroupMembership } from "./multicast.js";
 import { FramePool } from "./frame-pool.js";
+import { FrameMemorySlots } from "@udpcam/video/frame-memory";
 import { SourceCache, startReading } from "./reading.js";
 import { bindSocket } from "./socket.js";
 import { kernelDrops } from "./socket-drops.js";
@@ -50,6 +51,10 @@ if (port === null) throw new Error("ingest-thread.js runs as a worker thread");
 const settings = workerData as IngestSettings;
 /** Buffers of frames the main thread is done with, for the next ones. */
 const pool = new FramePool();
+/** The frame memory's slots, once the main thread reserved it: raw frames are completed there. */
+let frameMemory: FrameMemorySlots | undefined;
+/** The payload of a frame message whose bytes are in the frame memory. */
+const NO_BYTES = new Uint8Array(0);
 const post = (message: IngestMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 /**
@@ -134,10 +139,12 @@ function createAssembler(boundPort: number, receiveBufferBytes: number): FrameAs
   // next batch); a large data chunk goes straight into its frame's payload, its one copy.
   return createV1Assembler({
     ...settings,
-    allocatePayload: (byteLength) => pool.take(byteLength),
+    allocatePayload: (byteLength) => frameMemory?.take(byteLength) ?? pool.take(byteLength),
     // A frame dropped before delivery gives its payload (taken at its first datagram) back for the next frames.
     releasePayload: (payload) => {
-      if (payload.buffer instanceof ArrayBuffer) pool.give(payload.buffer);
+      const slot = frameMemory?.slotOf(payload);
+      if (slot !== undefined) frameMemory!.free(slot);
+      else if (payload.buffer instanceof ArrayBuffer) pool.give(payload.buffer);
     },
   });
 }
@@ -183,11 +190,18 @@ async function main(): Promise<void> {
     };
   };
   const sendFrame = (event: FrameEvent): void => {
+    const ingested = { senderClock: assembler.senderClock, completedAt: Date.now() };
+    const slot = frameMemory?.slotOf(event.payload);
+    if (slot !== undefined) {
+      const inFrameMemory = { slot, byteLength: event.payload.byteLength };
+      post({ type: "frame", ingested: { frame: { ...event, payload: NO_BYTES }, ...ingested }, inFrameMemory });
+      return;
+    }
     const payload = ownBuffer(event.payload);
     post(
       {
         type: "frame",
-        ingested: { frame: { ...event, payload }, senderClock: assembler.senderClock, completedAt: Date.now() },
+        ingested: { frame: { ...event, payload }, ...ingested },
       },
       [payload.buffer],
     );
@@ -279,6 +293,12 @@ async function main(): Promise<void> {
   port?.on("message", (command: IngestCommand) => {
     if (command.type === "recycle") {
       for (const buffer of command.buffers) pool.give(buffer);
+      for (const slot of command.slots) frameMemory?.free(slot);
+      return;
+    }
+    if (command.type === "frame-memory") {
+      if (settings.frameMemoryFd !== undefined && frameMemory === undefined)
+        frameMemory = FrameMemorySlots.map(settings.frameMemoryFd, command.layout);
       return;
     }
     if (command.type === "keys") {

@@ -7,6 +7,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { Codec, packetizeFrame, type FrameToSend, type PacketizeOptions } from "@udpcam/protocol";
 import { createKeyring } from "@udpcam/protocol/node";
 import { afterEach, describe, expect, it } from "vitest";
+import { FrameMemory } from "@udpcam/video";
 import type { IngestedFrame, IngestSettings } from "./messages.js";
 import type * as IngestModule from "./ingest.js";
 
@@ -66,11 +67,12 @@ async function send(socket: Socket, port: number, datagrams: readonly Uint8Array
   }
 }
 
-async function started(overrides: Partial<IngestSettings> = {}) {
+async function started(overrides: Partial<IngestSettings> = {}, frameMemory?: FrameMemory) {
   const frames: IngestedFrame[] = [];
   const ingest = await startIngest(
     { ...SETTINGS, ...overrides },
     { onFrame: (f) => frames.push(f), onCounters: () => undefined, onFailure: (e) => failures.push(e) },
+    frameMemory,
   );
   let closed = false;
   cleanups.push(async () => {
@@ -232,5 +234,35 @@ describe("the ingest with the native reader", () => {
     const counters = await close();
     await flood;
     expect(counters.datagramsReceived).toBeLessThanOrEqual(datagrams.length);
+  });
+});
+
+describe("the ingest with a frame memory", () => {
+  it("completes raw frames in the memory's slots, byte for byte, and reuses each slot once handed back", async () => {
+    const memory = FrameMemory.create();
+    if (memory === undefined) throw new Error("no memfd on this machine: the frame memory cannot be tested");
+    cleanups.push(() => memory.close());
+    // Reserved first, as the recorder does at its first raw frame: the ingest hears of it before any datagram.
+    const layout = memory.reserve(640 * 480 * 3)!;
+    const { ingest, frames } = await started({}, memory);
+    const socket = await sender();
+    // More frames than slots: they only fit because each slot comes back.
+    const count = layout.count + 10;
+    for (let n = 0; n < count; n++) {
+      const sent = frame(n, Codec.RawBgr24);
+      await send(socket, ingest.port, packetizeFrame(sent, { maxDatagramBytes: 65_507, fecOverhead: 0 }));
+      await until(() => frames.length === n + 1, `raw frame ${n}`);
+      const { payload } = frames[n]!.frame;
+      expect(memory.slotOf(payload), `raw frame ${n} in the frame memory`).toBeDefined();
+      expect(Buffer.compare(payload, sent.payload), `raw frame ${n}'s bytes`).toBe(0);
+      ingest.recycle(payload);
+    }
+    // A JPEG frame is far smaller than a slot: ordinary memory, its bytes intact all the same.
+    const jpeg = frame(count, Codec.Jpeg);
+    await send(socket, ingest.port, packetizeFrame(jpeg, { maxDatagramBytes: 65_507, fecOverhead: 0 }));
+    await until(() => frames.length === count + 1, "the JPEG frame");
+    const { payload } = frames[count]!.frame;
+    expect(memory.slotOf(payload)).toBeUndefined();
+    expect(Buffer.compare(payload, jpeg.payload)).toBe(0);
   });
 });

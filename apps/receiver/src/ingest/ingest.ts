@@ -1,6 +1,7 @@
 /** The main thread's handle on the ingest thread. */
 import { Worker } from "node:worker_threads";
 import { UserError } from "@udpcam/appkit";
+import type { FrameMemory } from "@udpcam/video";
 import {
   EMPTY_INGEST_COUNTERS,
   type IngestCommand,
@@ -50,9 +51,19 @@ export interface IngestHandlers {
   readonly onFailure: (error: Error) => void;
 }
 
-/** Starts the ingest thread; resolves once its socket listens. */
-export function startIngest(settings: IngestSettings, handlers: IngestHandlers): Promise<Ingest> {
-  const worker = new Worker(new URL("./ingest-thread.js", import.meta.url), { workerData: settings });
+/**
+ * Starts the ingest thread; resolves once its socket listens. With `frameMemory`, raw frames are completed in it once
+ * it is reserved (by the first recorder that lends it to its encoder): every sink must release their frames (see
+ * `Sink.releasesFrames`), or its slots are never handed back.
+ */
+export function startIngest(
+  settings: Omit<IngestSettings, "frameMemoryFd">,
+  handlers: IngestHandlers,
+  frameMemory?: FrameMemory,
+): Promise<Ingest> {
+  const workerData: IngestSettings = { ...settings, frameMemoryFd: frameMemory?.fd };
+  const worker = new Worker(new URL("./ingest-thread.js", import.meta.url), { workerData });
+  frameMemory?.onReserved((layout) => worker.postMessage({ type: "frame-memory", layout } satisfies IngestCommand));
   let latest = EMPTY_INGEST_COUNTERS;
   /** When `latest` arrived (this thread's clock: the ingest thread's `performance.now()` has another origin). */
   let latestAt = performance.now();
@@ -62,6 +73,7 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
 
   let listening = false;
   let recycled: ArrayBuffer[] = [];
+  let recycledSlots: number[] = [];
   return new Promise((resolve, reject) => {
     // Before it listens a failure rejects the start; after, it is the running app's to handle.
     const failed = (error: Error): void => (listening ? handlers.onFailure(error) : reject(error));
@@ -90,24 +102,40 @@ export function startIngest(settings: IngestSettings, handlers: IngestHandlers):
             },
             setKeys: (keys) => worker.postMessage({ type: "keys", keys } satisfies IngestCommand),
             recycle: (payload) => {
-              const buffer = payload.buffer;
-              // A frame's payload starts its buffer (headroom may follow: the pool's).
-              if (!alive || !(buffer instanceof ArrayBuffer) || payload.byteOffset !== 0) return;
-              if (buffer.byteLength === 0 || recycled.includes(buffer)) return;
-              recycled.push(buffer);
-              if (recycled.length < RECYCLE_BATCH) return;
+              if (!alive) return;
+              const slot = frameMemory?.slotOf(payload);
+              if (slot !== undefined) {
+                if (recycledSlots.includes(slot)) return;
+                recycledSlots.push(slot);
+              } else {
+                const buffer = payload.buffer;
+                // A frame's payload starts its buffer (headroom may follow: the pool's).
+                if (!(buffer instanceof ArrayBuffer) || payload.byteOffset !== 0) return;
+                if (buffer.byteLength === 0 || recycled.includes(buffer)) return;
+                recycled.push(buffer);
+              }
+              if (recycled.length + recycledSlots.length < RECYCLE_BATCH) return;
               const buffers = recycled;
+              const slots = recycledSlots;
               recycled = [];
-              worker.postMessage({ type: "recycle", buffers } satisfies IngestCommand, buffers);
+              recycledSlots = [];
+              worker.postMessage({ type: "recycle", buffers, slots } satisfies IngestCommand, buffers);
             },
           });
           break;
         case "bind-failed":
           reject(message.code === "USER" ? new UserError(message.message) : new Error(message.message));
           break;
-        case "frame":
-          handlers.onFrame(message.ingested);
+        case "frame": {
+          const lent = message.inFrameMemory;
+          if (lent === undefined || frameMemory === undefined) handlers.onFrame(message.ingested);
+          else {
+            const { ingested } = message;
+            const payload = frameMemory.view(lent.slot, lent.byteLength);
+            handlers.onFrame({ ...ingested, frame: { ...ingested.frame, payload } });
+          }
           break;
+        }
         case "counters":
           latest = message.counters;
           latestAt = performance.now();

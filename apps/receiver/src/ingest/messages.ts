@@ -46,6 +46,11 @@ export interface IngestSettings {
    * dgram whatever (--socket-reader dgram).
    */
   readonly reader?: "native" | "dgram";
+  /**
+   * The main thread's frame memory (a memfd, `@udpcam/video`'s `FrameMemory`): once the main thread reserves it
+   * (command `frame-memory`), raw frames are completed in its slots, for the recorder's encoder to read there.
+   */
+  readonly frameMemoryFd?: number;
 }
 
 /** The reassembler's counters, plus what the ingest counts around it. Field names are --stats's. */
@@ -125,7 +130,12 @@ export type IngestMessage =
       readonly reader: string;
     }
   | { readonly type: "bind-failed"; readonly code: string | undefined; readonly message: string }
-  | { readonly type: "frame"; readonly ingested: IngestedFrame }
+  | {
+      readonly type: "frame";
+      readonly ingested: IngestedFrame;
+      /** Set when the payload is in the frame memory: in slot `slot`, `byteLength` bytes (the frame's payload is empty). */
+      readonly inFrameMemory?: { readonly slot: number; readonly byteLength: number };
+    }
   | { readonly type: "counters"; readonly counters: IngestCounters }
   | { readonly type: "closed"; readonly counters: IngestCounters }
   | { readonly type: "failed"; readonly message: string; readonly stack: string | undefined };
@@ -135,8 +145,16 @@ export type IngestCommand =
   | { readonly type: "close" }
   /** A rotation: the keys datagrams may be made with from now on, the newest first. */
   | { readonly type: "keys"; readonly keys: readonly Uint8Array[] }
-  /** Frames' buffers (transferred) that nothing on the main thread references any more: for the next frames. */
-  | { readonly type: "recycle"; readonly buffers: readonly ArrayBuffer[] };
+  /**
+   * Frames' buffers (transferred), and frame memory slots, that nothing on the main thread references any more: for
+   * the next frames.
+   */
+  | { readonly type: "recycle"; readonly buffers: readonly ArrayBuffer[]; readonly slots: readonly number[] }
+  /** The frame memory is reserved with this layout (`SlotLayout`): complete raw frames that fit its slots there. */
+  | {
+      readonly type: "frame-memory";
+      readonly layout: { readonly count: number; readonly stride: number; readonly offset: number };
+    };
 
 /** Counters before the ingest thread reported any: the v1 reassembler's own zeros. */
 export const EMPTY_INGEST_COUNTERS: IngestCounters = {

@@ -18,6 +18,7 @@ import {
   recordingStoresJpeg,
   streamRecordingPath,
   VideoError,
+  type FrameMemory,
   type Recording,
   type RecordInput,
 } from "@udpcam/video";
@@ -34,6 +35,8 @@ export interface RecordingSinkOptions {
   readonly segmentSeconds: number;
   /** One file per stream (output-<stream id>.avi) instead of one file for all. */
   readonly perStream: boolean;
+  /** Lent to the recordings' encoders: raw frames the ingest completed in it are recorded with no copy. */
+  readonly frameMemory?: FrameMemory;
 }
 
 export interface RecordingTotals {
@@ -279,7 +282,8 @@ export class RecordingSink implements Sink {
       const how = recordingStoresJpeg({ path, fourcc }) ? `${fourcc}, JPEG frames stored as they arrive` : fourcc;
       const chosen = this.options.fourcc === AUTO_FOURCC ? ", chosen by --fourcc auto" : "";
       // The app ran checkRecording at startup: no second probe, and no wait for the encoder process.
-      recording = openRecording({ path, fourcc, fps, segmentSeconds, checked: true }).then((opened) => {
+      const { frameMemory } = this.options;
+      recording = openRecording({ path, fourcc, fps, segmentSeconds, checked: true, frameMemory }).then((opened) => {
         this.#opened.set(path, opened);
         return opened;
       });

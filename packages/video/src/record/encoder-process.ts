@@ -29,7 +29,14 @@ import { writeSync } from "node:fs";
 import { describeCause, VideoError } from "../errors.js";
 import { cv, useNativeOpencvOnly, type Mat } from "../opencv.js";
 import { jpegAddon } from "../codec/jpeg-addon.js";
-import { midPageOffset, slotBytes, slotCapacity, SLOTS_FD, type SlotLayout } from "./frame-slots-layout.js";
+import {
+  FRAME_MEMORY_FD,
+  midPageOffset,
+  slotBytes,
+  slotCapacity,
+  SLOTS_FD,
+  type SlotLayout,
+} from "./frame-slots-layout.js";
 import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
 import {
   ACKNOWLEDGE_MS,
@@ -111,16 +118,25 @@ function sendAndExit(event: EncoderEvent): void {
 
 /** Made by the start record; the recorder sends it before any frame. */
 let writer: SegmentedWriter | undefined;
-/** The recorder's frame slots (fd `SLOTS_FD`), mapped at the start record when it has any. */
-let slots: { readonly layout: SlotLayout; readonly memory: ArrayBuffer } | undefined;
+interface MappedSlots {
+  readonly layout: SlotLayout;
+  readonly memory: ArrayBuffer;
+  /**
+   * A Mat over each slot, made at the slot's first frame of a size and kept: OpenCV reads the slot's bytes at
+   * each write, so a frame from a slot costs no Mat, Buffer or view of its own.
+   */
+  readonly mats: ({ readonly width: number; readonly height: number; readonly mat: Mat } | undefined)[];
+}
+/** The recorder's frame slots (fd `SLOTS_FD`) and its caller's frame memory (fd `FRAME_MEMORY_FD`), mapped at the start record when it names them. */
+let slots: MappedSlots | undefined;
+let frames: MappedSlots | undefined;
 
-function mapSlots(layout: SlotLayout): void {
+function mapSlots(fd: number, layout: SlotLayout, what: string): MappedSlots | undefined {
   try {
-    slots = { layout, memory: jpegAddon().mapSharedMemory(SLOTS_FD, layout.count * layout.stride) };
+    return { layout, memory: jpegAddon().mapSharedMemory(fd, layout.count * layout.stride), mats: [] };
   } catch (cause) {
-    fail(
-      new VideoError("WRITE_FAILED", `the encoder could not map its frame slots: ${describeCause(cause)}`, { cause }),
-    );
+    fail(new VideoError("WRITE_FAILED", `the encoder could not map ${what}: ${describeCause(cause)}`, { cause }));
+    return undefined;
   }
 }
 /** After a failure nothing more is encoded; the close record still finalizes the file. */
@@ -165,20 +181,14 @@ function encode(width: number, height: number, bytes: Uint8Array): void {
   }
 }
 
-/**
- * A Mat over each slot, made at the slot's first frame of a size and kept: OpenCV reads the slot's bytes at
- * each write, so a frame from a slot costs no Mat, Buffer or view of its own.
- */
-const slotMats: ({ readonly width: number; readonly height: number; readonly mat: Mat } | undefined)[] = [];
-
-function encodeSlot(layout: SlotLayout, memory: ArrayBuffer, slot: number, width: number, height: number): void {
+function encodeSlot({ layout, memory, mats }: MappedSlots, slot: number, width: number, height: number): void {
   try {
-    let cached = slotMats[slot];
+    let cached = mats[slot];
     if (cached?.width !== width || cached.height !== height) {
       const bytes = slotBytes(memory, layout, slot, width * height * 3);
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       cached = { width, height, mat: new cv.Mat(height, width, cv.CV_8UC3, buffer) };
-      slotMats[slot] = cached;
+      mats[slot] = cached;
     }
     written(writer!.writeMat(width, height, cached.mat).scaled);
   } catch (cause) {
@@ -206,18 +216,24 @@ function handle(record: EncoderRecord): void {
       if (writer !== undefined) return stop(new VideoError("WRITE_FAILED", "encoder input: a second start record"));
       acknowledgeEvery = record.options.acknowledgeEvery;
       writer = new SegmentedWriter(record.options, (segment) => send({ event: "file", segment }));
-      if (record.options.slots !== null) mapSlots(record.options.slots);
+      if (record.options.slots !== null) slots = mapSlots(SLOTS_FD, record.options.slots, "its frame slots");
+      if (record.options.frames != null)
+        frames = mapSlots(FRAME_MEMORY_FD, record.options.frames, "the recorder's frame memory");
       return;
-    case "slot": {
-      if (writer === undefined || slots === undefined)
-        return stop(new VideoError("WRITE_FAILED", "encoder input: a slot record with no slots"));
+    case "slot":
+    case "lent": {
+      const mapped = record.kind === "slot" ? slots : frames;
+      if (writer === undefined || mapped === undefined)
+        return stop(new VideoError("WRITE_FAILED", `encoder input: a ${record.kind} record with no memory for it`));
       if (failed) return;
-      const { layout, memory } = slots;
+      const { layout } = mapped;
       const byteLength = record.width * record.height * 3;
       if (record.slot >= layout.count || byteLength > slotCapacity(layout))
-        return stop(new VideoError("WRITE_FAILED", `encoder input: slot ${record.slot} cannot hold that frame`));
-      // The recorder reuses the slot once told `written`, which OpenCV is done with when write returns.
-      return encodeSlot(layout, memory, record.slot, record.width, record.height);
+        return stop(
+          new VideoError("WRITE_FAILED", `encoder input: ${record.kind} slot ${record.slot} cannot hold that frame`),
+        );
+      // The slot is reused once told `written`, which OpenCV is done with when write returns.
+      return encodeSlot(mapped, record.slot, record.width, record.height);
     }
     case "frame":
       if (writer === undefined)

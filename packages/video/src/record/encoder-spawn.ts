@@ -141,6 +141,7 @@ export async function prepareEncoding(
   fourcc: string,
   fps: number,
   probe = true,
+  frameMemoryFd?: number,
 ): Promise<{ readonly script: string; readonly encoder: ChildProcess }> {
   checkContainer(path, fourcc);
   await checkOutputPath(path);
@@ -152,7 +153,7 @@ export async function prepareEncoding(
       { cause },
     );
   });
-  const encoder = takeEncoder(script);
+  const encoder = takeEncoder(script, frameMemoryFd);
   if (!probe) return { script, encoder };
   let error: string | null;
   try {
@@ -212,13 +213,22 @@ export function slotMemoryOf(encoder: ChildProcess): number | undefined {
   return slotMemories.get(encoder);
 }
 
-function spawnEncoder(script: string): ChildProcess {
+/** The frame memory (`frame-memory.ts`) each encoder was given as `FRAME_MEMORY_FD`, by its number here. */
+const frameMemories = new WeakMap<ChildProcess, number>();
+
+/** The number here of the frame memory `encoder` has as `FRAME_MEMORY_FD`, or undefined (it was given none). */
+export function frameMemoryOf(encoder: ChildProcess): number | undefined {
+  return frameMemories.get(encoder);
+}
+
+function spawnEncoder(script: string, frameMemoryFd: number | undefined): ChildProcess {
   const memory = createSlotMemory();
   const encoder = spawn(process.execPath, [script, String(process.pid)], {
     // The IPC channel carries nothing: it closes when this process goes, which the encoder watches for.
-    stdio: ["pipe", "ignore", "pipe", "ipc", memory ?? "ignore", "pipe"],
+    stdio: ["pipe", "ignore", "pipe", "ipc", memory ?? "ignore", "pipe", frameMemoryFd ?? "ignore"],
     serialization: "json",
   });
+  if (frameMemoryFd !== undefined) frameMemories.set(encoder, frameMemoryFd);
   readEvents(encoder);
   if (memory !== undefined) {
     slotMemories.set(encoder, memory);
@@ -260,11 +270,15 @@ export function retireEncoder(encoder: ChildProcess): void {
   encoder.stdin?.end();
 }
 
-/** The spare if it is still alive, else a new encoder process. */
-export function takeEncoder(script: string): ChildProcess {
+/**
+ * The spare if it is still alive and has frame memory `frameMemoryFd` (or none, for none), else a new encoder
+ * process with it.
+ */
+export function takeEncoder(script: string, frameMemoryFd?: number): ChildProcess {
   const taken = spare;
+  if (taken !== undefined && frameMemoryOf(taken) !== frameMemoryFd) return spawnEncoder(script, frameMemoryFd);
   spare = undefined;
   if (taken !== undefined && taken.exitCode === null && taken.signalCode === null && taken.connected) return taken;
   taken?.kill("SIGKILL");
-  return spawnEncoder(script);
+  return spawnEncoder(script, frameMemoryFd);
 }

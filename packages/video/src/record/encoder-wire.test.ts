@@ -18,6 +18,7 @@ import {
   RecordReader,
   RECORD_HEADER_BYTES,
   slotRecord,
+  lentRecord,
   startRecord,
   type EncoderEvent,
   type EncoderOptions,
@@ -55,6 +56,12 @@ describe("record headers", () => {
       "555205ff0000000200000003",
       { kind: "slot", width: 2, height: 3, slot: 255 },
     ],
+    [
+      "a 640x480 frame in slot 33 of the frame memory",
+      lentRecord(640, 480, 33),
+      "555207210000028000000" + "1e0",
+      { kind: "lent", width: 640, height: 480, slot: 33 },
+    ],
     ["close", closeRecord(), "555202000000000000000000", { kind: "close" }],
     ["acknowledge", acknowledgeRecord(), "555206000000000000000000", { kind: "acknowledge" }],
   ] as [string, Uint8Array, string, RecordHeader][])(
@@ -66,8 +73,8 @@ describe("record headers", () => {
       const again =
         decoded.kind === "frame"
           ? frameRecordHeader(decoded.width, decoded.height)
-          : decoded.kind === "slot"
-            ? slotRecord(decoded.width, decoded.height, decoded.slot)
+          : decoded.kind === "slot" || decoded.kind === "lent"
+            ? (decoded.kind === "slot" ? slotRecord : lentRecord)(decoded.width, decoded.height, decoded.slot)
             : decoded.kind === "acknowledge"
               ? acknowledgeRecord()
               : closeRecord();
@@ -135,7 +142,7 @@ describe("record headers", () => {
   it.each([
     ["bad magic", "555301000000028000000" + "1e0", /record at byte 4096: magic 0x5553, expected 0x5552/],
     ["a reserved byte set", "555201070000028000000" + "1e0", /record at byte 4096: reserved byte 7, expected 0/],
-    ["an unknown kind", "555207000000028000000" + "1e0", /record at byte 4096: unknown kind 7/],
+    ["an unknown kind", "555208000000028000000" + "1e0", /record at byte 4096: unknown kind 8/],
     ["a slot frame of height 0", "555205010000000100000000", /slot frame size 1x0 is outside 1\.\.16384/],
     ["an empty probe record", "555204000000000000000000", /probe record of 0 bytes \(field B 0\)/],
     ["a close record with a size", "555202000000000100000001", /close record with fields 1, 1, expected 0, 0/],
@@ -205,6 +212,7 @@ const options: EncoderOptions = {
   framesPerSegment: 30,
   acknowledgeEvery: 1,
   slots: { count: 2, stride: 8192, offset: 64 },
+  frames: { count: 3, stride: 4096, offset: 0 },
 };
 const start = startRecord(options);
 const stream = Buffer.concat([
@@ -212,6 +220,7 @@ const stream = Buffer.concat([
   frameRecordHeader(2, 1),
   first,
   slotRecord(4, 4, 1),
+  lentRecord(4, 4, 2),
   closeRecord(),
   frameRecordHeader(3, 2),
   second,
@@ -220,6 +229,7 @@ const expected: EncoderRecord[] = [
   { kind: "start", options },
   { kind: "frame", width: 2, height: 1, bytes: first },
   { kind: "slot", width: 4, height: 4, slot: 1 },
+  { kind: "lent", width: 4, height: 4, slot: 2 },
   { kind: "close" },
   { kind: "frame", width: 3, height: 2, bytes: second },
 ];
@@ -229,6 +239,7 @@ const ends = [
   start.byteLength + RECORD_HEADER_BYTES + first.byteLength,
   start.byteLength + 2 * RECORD_HEADER_BYTES + first.byteLength,
   start.byteLength + 3 * RECORD_HEADER_BYTES + first.byteLength,
+  start.byteLength + 4 * RECORD_HEADER_BYTES + first.byteLength,
   stream.byteLength,
 ];
 
@@ -303,6 +314,9 @@ describe("encoder options and events", () => {
     expect(parseEncoderOptions(JSON.stringify({ ...options, slots }))).toEqual({ ...options, slots });
     // From a recorder before slots: every frame on stdin.
     expect(parseEncoderOptions(JSON.stringify({ ...options, slots: undefined }))).toEqual(options);
+    // The frame memory, when the recorder lends it; none when absent or null.
+    expect(parseEncoderOptions(JSON.stringify({ ...options, frames: slots }))).toEqual({ ...options, frames: slots });
+    expect(parseEncoderOptions(JSON.stringify({ ...options, frames: null }))).toEqual(options);
   });
 
   it.each([
@@ -319,6 +333,11 @@ describe("encoder options and events", () => {
     ["no slots", JSON.stringify({ ...options, slots: { count: 0, stride: 4096, offset: 0 } }), /slots must be/],
     ["257 slots", JSON.stringify({ ...options, slots: { count: 257, stride: 4096, offset: 0 } }), /slots must be/],
     ["a stride off a page", JSON.stringify({ ...options, slots: { count: 1, stride: 5000, offset: 0 } }), /slots/],
+    [
+      "a frame memory of 0 slots",
+      JSON.stringify({ ...options, frames: { count: 0, stride: 4096, offset: 0 } }),
+      /frames must be/,
+    ],
     [
       "an offset past the stride",
       JSON.stringify({ ...options, slots: { count: 1, stride: 4096, offset: 4096 } }),

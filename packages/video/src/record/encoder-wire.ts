@@ -8,18 +8,19 @@
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |      magic 0x55 0x52 ("UR")   |     kind      | slot (slot), 0|
+ * |      magic 0x55 0x52 ("UR")   |     kind      |slot (slot,lent)|
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |  A: width in pixels (frame, slot), payload length (start), 0  |
+ * | A: width in pixels (frame, slot, lent), payload length (start)|
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |     B: height in pixels (frame, slot), 0                      |
+ * |     B: height in pixels (frame, slot, lent), 0                |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * :  payload: frame: A * B * 3 bytes of bgr24; start and probe: A  :
  * :  bytes of UTF-8 JSON (EncoderOptions, ProbeOptions); slot,     :
- * :  acknowledge and close: -                                      :
+ * :  lent, acknowledge and close: -                                :
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * kind 6 = acknowledge (say `written` for every frame before it now, not after `ACKNOWLEDGE_MS`: the
+ * kind 7 = lent (as slot, but in slot `slot` of the recorder's caller's frame memory, the encoder's fd
+ * `FRAME_MEMORY_FD`, laid out as the start record's `frames` says: `frame-memory.ts`), 6 = acknowledge (say `written` for every frame before it now, not after `ACKNOWLEDGE_MS`: the
  * recorder's `flush`), 5 = slot (a frame of A * B * 3 bytes of bgr24 in shared slot number `slot`, laid out as the start
  * record's `slots` says: `frame-slots.ts`; the encoder is done with it when it says `written` for it), 4 = probe (write a one-frame file with the codec, remove it, answer
  * `probed`: any number of them, before the start record), 3 = start (what to record:
@@ -68,6 +69,7 @@ export const RECORD_KIND_START = 3;
 export const RECORD_KIND_PROBE = 4;
 export const RECORD_KIND_SLOT = 5;
 export const RECORD_KIND_ACKNOWLEDGE = 6;
+export const RECORD_KIND_LENT = 7;
 
 /** Frames wider or taller than this are not recorded: bounds what the encoder allocates for one record. */
 export const MAX_RECORDED_SIDE = 16384;
@@ -85,6 +87,11 @@ export interface EncoderOptions {
   readonly acknowledgeEvery: number;
   /** Where the slot records' frames are (the memory is the encoder's fd `SLOTS_FD`); null: every frame on stdin. */
   readonly slots: SlotLayout | null;
+  /**
+   * Where the lent records' frames are (the recorder's caller's frame memory, the encoder's fd `FRAME_MEMORY_FD`);
+   * absent or null: no lent records.
+   */
+  readonly frames?: SlotLayout | null;
 }
 
 /**
@@ -108,7 +115,7 @@ export type EncoderRecord =
   | { readonly kind: "probe"; readonly options: ProbeOptions }
   | { readonly kind: "start"; readonly options: EncoderOptions }
   | { readonly kind: "frame"; readonly width: number; readonly height: number; readonly bytes: Uint8Array }
-  | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
+  | { readonly kind: "slot" | "lent"; readonly width: number; readonly height: number; readonly slot: number }
   | { readonly kind: "acknowledge" }
   | { readonly kind: "close" };
 
@@ -155,13 +162,22 @@ export function frameRecordHeader(width: number, height: number): Buffer {
   return header(RECORD_KIND_FRAME, width, height);
 }
 
-/** A whole slot record: a frame of `width` x `height` in slot `slot` (0..MAX_SLOTS - 1). */
+/** A whole slot record: a frame of `width` x `height` in slot `slot` (0..MAX_SLOTS - 1) of the encoder's slots. */
 export function slotRecord(width: number, height: number, slot: number): Buffer {
+  return slotHeader(RECORD_KIND_SLOT, width, height, slot);
+}
+
+/** A whole lent record: a frame of `width` x `height` in slot `slot` (0..MAX_SLOTS - 1) of the frame memory. */
+export function lentRecord(width: number, height: number, slot: number): Buffer {
+  return slotHeader(RECORD_KIND_LENT, width, height, slot);
+}
+
+function slotHeader(kind: number, width: number, height: number, slot: number): Buffer {
   checkSide("width", width);
   checkSide("height", height);
   if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS)
     throw new RangeError(`slot must be an integer from 0 to ${MAX_SLOTS - 1}, got ${slot}`);
-  return header(RECORD_KIND_SLOT, width, height, slot);
+  return header(kind, width, height, slot);
 }
 
 export function closeRecord(): Buffer {
@@ -182,7 +198,7 @@ function checkSide(name: string, value: number): void {
 export type RecordHeader =
   | { readonly kind: "start" | "probe"; readonly length: number }
   | { readonly kind: "frame"; readonly width: number; readonly height: number }
-  | { readonly kind: "slot"; readonly width: number; readonly height: number; readonly slot: number }
+  | { readonly kind: "slot" | "lent"; readonly width: number; readonly height: number; readonly slot: number }
   | { readonly kind: "acknowledge" | "close" };
 
 /**
@@ -203,7 +219,7 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
   const b = view.getUint32(OFFSET_B);
   if (magic !== RECORD_MAGIC)
     fail(`magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x${RECORD_MAGIC.toString(16)}`);
-  if (slot !== 0 && kind !== RECORD_KIND_SLOT) fail(`reserved byte ${slot}, expected 0`);
+  if (slot !== 0 && kind !== RECORD_KIND_SLOT && kind !== RECORD_KIND_LENT) fail(`reserved byte ${slot}, expected 0`);
   switch (kind) {
     case RECORD_KIND_CLOSE:
     case RECORD_KIND_ACKNOWLEDGE: {
@@ -223,9 +239,12 @@ export function parseRecordHeader(bytes: Uint8Array, offset: number): RecordHead
         fail(`frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
       return { kind: "frame", width: a, height: b };
     case RECORD_KIND_SLOT:
+    case RECORD_KIND_LENT: {
+      const name = kind === RECORD_KIND_SLOT ? "slot" : "lent";
       if (a < 1 || a > MAX_RECORDED_SIDE || b < 1 || b > MAX_RECORDED_SIDE)
-        fail(`slot frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
-      return { kind: "slot", width: a, height: b, slot };
+        fail(`${name} frame size ${a}x${b} is outside 1..${MAX_RECORDED_SIDE}`);
+      return { kind: name, width: a, height: b, slot };
+    }
     default:
       return fail(`unknown kind ${kind}`);
   }
@@ -300,7 +319,7 @@ class FramedReader<T> {
 
 /**
  * Reads the records of an input that arrives in pieces of any size (stdin's `data` events). A frame's pixels
- * are gathered into a buffer from `allocate` (by default a new one); slot, acknowledge and close records have no
+ * are gathered into a buffer from `allocate` (by default a new one); slot, lent, acknowledge and close records have no
  * payload.
  * `push` throws `VideoError` `WRITE_FAILED` at a bad header or start record.
  */
@@ -312,6 +331,7 @@ export class RecordReader extends FramedReader<EncoderRecord> {
         case "close":
         case "acknowledge":
         case "slot":
+        case "lent":
           return { item: header };
         case "frame":
           // Limits were checked by parseRecordHeader: at most MAX_RECORDED_SIDE² * 3 bytes.
@@ -394,6 +414,7 @@ export function parseEncoderOptions(text: string | undefined): EncoderOptions {
     framesPerSegment: o.framesPerSegment,
     acknowledgeEvery: o.acknowledgeEvery,
     slots: o.slots === null || o.slots === undefined ? null : checkSlotLayout(o.slots),
+    ...(o.frames === null || o.frames === undefined ? {} : { frames: checkSlotLayout(o.frames, "frames") }),
   };
 }
 

@@ -4,6 +4,8 @@
  */
 /** The slots' file descriptor in the encoder process: its stdio entry after stdin, stdout, stderr and IPC. */
 export const SLOTS_FD = 4;
+/** The frame memory's (`frame-memory.ts`) in the encoder process: its stdio entry after the events' socket. */
+export const FRAME_MEMORY_FD = 6;
 /** The slot record numbers its slot in one byte. */
 export const MAX_SLOTS = 256;
 
@@ -49,7 +51,7 @@ export function slotBytes(memory: ArrayBuffer, layout: SlotLayout, slot: number,
 }
 
 /** Checks a layout from the start record against the mapping's limits. Throws an Error saying what is wrong. */
-export function checkSlotLayout(value: unknown): SlotLayout {
+export function checkSlotLayout(value: unknown, name = "slots"): SlotLayout {
   const o = value as Partial<Record<keyof SlotLayout, unknown>> | null;
   const integer = (v: unknown, min: number, max: number): v is number =>
     typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
@@ -62,7 +64,7 @@ export function checkSlotLayout(value: unknown): SlotLayout {
     !integer(o.offset, 0, o.stride - 1)
   )
     throw new Error(
-      `slots must be {count: 1..${MAX_SLOTS}, stride: pages, offset: < stride}, got ${JSON.stringify(value)}`,
+      `${name} must be {count: 1..${MAX_SLOTS}, stride: pages, offset: < stride}, got ${JSON.stringify(value)}`,
     );
   return { count: o.count, stride: o.stride, offset: o.offset };
 }

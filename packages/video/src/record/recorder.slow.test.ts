@@ -21,6 +21,7 @@ import { renderPatternFrame } from "../source/pattern.js";
 import { inspectPatternFrame, readPatternFrameNumber } from "../testing/pattern-inspection.js";
 import { ACKNOWLEDGE_MS } from "./encoder-wire.js";
 import { openRecorder } from "./recorder.js";
+import { FrameMemory, FrameMemorySlots } from "./frame-memory.js";
 import { makeReadOnly } from "../testing/read-only-path.js";
 import { openVideoFile } from "../source/video-file.js";
 
@@ -118,6 +119,66 @@ describe("openRecorder", () => {
     frames.forEach((frame, n) =>
       expect(psnr(renderPatternFrame(n, 640, 480), frame)).toBeGreaterThan(DIVX_PSNR_AT_LEAST),
     );
+  });
+
+  it("records frames in the caller's frame memory without a copy: each is released once encoded, its slot reused after", async () => {
+    const path = join(dir, "lent.avi");
+    const memory = FrameMemory.create();
+    if (memory === undefined) throw new Error("no memfd on this machine: the frame memory cannot be tested");
+    try {
+      const recorder = await openRecorder(path, { fps: 25, queueLimit: 4, frameMemory: memory });
+      const layout = memory.reserve(640 * 480 * 3)!;
+      // The ingest's side: it completes frames in the slots, which come back once released.
+      const slots = FrameMemorySlots.map(memory.fd, layout)!;
+      const count = layout.count + 6;
+      const releases: (() => void)[] = [];
+      for (let n = 0; n < count; n++) {
+        const taken = slots.take(640 * 480 * 3);
+        if (taken === undefined) throw new Error(`no free slot for frame ${n}`);
+        taken.set(renderPatternFrame(n, 640, 480).bytes);
+        const slot = slots.slotOf(taken)!;
+        let released = false;
+        await recorder.write({ ...renderPatternFrame(n, 640, 480), bytes: memory.view(slot, taken.byteLength) }, () => {
+          released = true;
+          slots.free(slot);
+        });
+        // Lent, not copied: the encoder reads the slot itself, so it stays taken until encoded.
+        expect(released, `frame ${n} released at write`).toBe(false);
+        releases.push(() => expect(released, `frame ${n} released once encoded`).toBe(true));
+        if (n % 4 === 3) {
+          await recorder.flush();
+          releases.splice(0).forEach((check) => check());
+        }
+      }
+      expect(await recorder.close()).toMatchObject({ framesWritten: count, framesDropped: 0 });
+      releases.forEach((check) => check());
+      expect(slots.freeSlots).toBe(layout.count);
+      const frames = await readAll(path);
+      expect(frames.map((frame) => inspectPatternFrame(frame))).toEqual(
+        Array.from({ length: count }, (_, n) => ({ top: n, bottom: n, torn: false })),
+      );
+      frames.forEach((frame, n) =>
+        expect(psnr(renderPatternFrame(n, 640, 480), frame), `frame ${n}`).toBeGreaterThan(DIVX_PSNR_AT_LEAST),
+      );
+    } finally {
+      memory.close();
+    }
+  });
+
+  it("with a frame memory, frames outside it are copied into the encoder's slots as before", async () => {
+    const path = join(dir, "not-lent.avi");
+    const memory = FrameMemory.create()!;
+    try {
+      memory.reserve(320 * 240 * 3);
+      const recorder = await openRecorder(path, { fps: 25, frameMemory: memory });
+      let released = 0;
+      for (let n = 0; n < 5; n++) await recorder.write(renderPatternFrame(n, 640, 480), () => released++);
+      expect(released).toBe(5);
+      expect(await recorder.close()).toMatchObject({ framesWritten: 5 });
+      expect((await readAll(path)).map((frame) => inspectPatternFrame(frame).top)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      memory.close();
+    }
   });
 
   it("scales frames of another size to the first frame's size", async () => {

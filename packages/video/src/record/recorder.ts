@@ -28,6 +28,7 @@ import { VideoError } from "../errors.js";
 import { assertFrame, type Frame } from "../frame.js";
 import {
   encoderHandles,
+  frameMemoryOf,
   onEncoderEvents,
   prepareEncoding,
   retireEncoder,
@@ -36,6 +37,7 @@ import {
   type EncoderMessage,
 } from "./encoder-spawn.js";
 import { FrameSlots } from "./frame-slots.js";
+import type { FrameMemory } from "./frame-memory.js";
 import { segmentPath } from "./file-names.js";
 import { DEFAULT_FOURCC } from "./formats.js";
 import { framesPerSegment } from "./segments.js";
@@ -43,6 +45,7 @@ import {
   acknowledgeRecord,
   closeRecord,
   frameRecordHeader,
+  lentRecord,
   MAX_RECORDED_SIDE,
   slotRecord,
   startRecord,
@@ -77,6 +80,12 @@ export interface RecorderOptions {
    * codec that fails after all fails the writes (`WRITE_FAILED`).
    */
   readonly probe?: boolean;
+  /**
+   * The caller's frame memory (`frame-memory.ts`), which the encoder process then maps: a frame whose bytes are
+   * one of its slots is sent as a 12-byte record naming the slot, with no copy, and `write`'s `release` is called
+   * once the encoder has encoded it. The recorder reserves it for its first frame's size if nobody has.
+   */
+  readonly frameMemory?: FrameMemory;
 }
 
 export interface RecorderStats {
@@ -106,8 +115,9 @@ export interface Recorder extends RecorderStats {
    * process stopped. The frame's bytes must not
    * change until it is written (frames are immutable); they are not taken over.
    * `release`, when given, is called once they are no longer referenced here: once
-   * they are copied to the encoder's memory or its input has them, or when the frame
-   * is dropped; not when `write` rejects (the caller knows then).
+   * they are copied to the encoder's memory or its input has them, once encoded when
+   * they are in the frame memory (`RecorderOptions.frameMemory`), or when the frame is
+   * dropped or can no longer be written; not when `write` rejects (the caller knows then).
    */
   write(frame: Frame, release?: () => void): Promise<void>;
   /** Resolves when every queued frame is written (or can no longer be: see `write`'s errors). */
@@ -137,14 +147,20 @@ class VideoRecorder implements Recorder {
   framesDropped = 0;
   framesScaled = 0;
   readonly files: string[] = [];
-  /** The frames sent to the encoder and not yet encoded, oldest first (with the slot each is in): the queue. */
+  /**
+   * The frames sent to the encoder and not yet encoded, oldest first (with the slot each is in, and for a frame
+   * in the frame memory its release): the queue.
+   */
   private readonly inFlight: {
     readonly sequence: number;
     readonly byteLength: number;
     readonly slot: number | undefined;
+    readonly release: (() => void) | undefined;
   }[] = [];
   /** Shared with the encoder, sized at the first frame; undefined: every frame goes on stdin. */
   private slots: FrameSlots | undefined;
+  /** Set when the encoder maps the caller's frame memory: frames in it go as lent records. */
+  private lending: FrameMemory | undefined;
   private inFlightBytes = 0;
   /** Writes waiting for room in the queue (`whenFull: 'wait'`), in call order. */
   private readonly waiting: WaitingWrite[] = [];
@@ -171,6 +187,7 @@ class VideoRecorder implements Recorder {
     private readonly queueLimit: number,
     private readonly whenFull: "wait" | "drop",
     reserved: ChildProcess,
+    private readonly frameMemory: FrameMemory | undefined,
   ) {
     this.reserved = reserved;
   }
@@ -238,11 +255,21 @@ class VideoRecorder implements Recorder {
 
   private send(frame: Frame, release: (() => void) | undefined): void {
     const stdin = (this.encoder ?? this.startEncoder(frame.bytes.byteLength)).stdin as Socket;
-    this.inFlightBytes += frame.bytes.byteLength;
+    const { byteLength } = frame.bytes;
+    this.inFlightBytes += byteLength;
+    // In the frame memory, the frame's bytes are the encoder's to read until it says `written`: released then.
+    const lent = this.lending?.slotOf(frame.bytes);
     // Copied into a slot, the frame's bytes are free at once; the slot is free again once the encoder says `written`.
-    const slot = this.slots?.put(frame.bytes);
-    this.inFlight.push({ sequence: frame.sequence, byteLength: frame.bytes.byteLength, slot });
-    if (slot !== undefined) {
+    const slot = lent === undefined ? this.slots?.put(frame.bytes) : undefined;
+    this.inFlight.push({
+      sequence: frame.sequence,
+      byteLength,
+      slot,
+      release: lent === undefined ? undefined : release,
+    });
+    if (lent !== undefined) {
+      stdin.write(lentRecord(frame.width, frame.height, lent));
+    } else if (slot !== undefined) {
       stdin.write(slotRecord(frame.width, frame.height, slot));
       release?.();
     } else {
@@ -263,7 +290,7 @@ class VideoRecorder implements Recorder {
     this.reserved = undefined;
     const alive = reserved !== undefined && reserved.exitCode === null && reserved.signalCode === null;
     if (!alive) reserved?.kill("SIGKILL");
-    const encoder = alive && reserved.connected ? reserved : takeEncoder(this.script);
+    const encoder = alive && reserved.connected ? reserved : takeEncoder(this.script, this.frameMemory?.fd);
     this.encoder = encoder;
     // EPIPE once the encoder is gone: reported by "close" below, with how it ended.
     encoder.stdin?.on("error", () => undefined);
@@ -289,6 +316,12 @@ class VideoRecorder implements Recorder {
     const memory = slotMemoryOf(encoder);
     this.slots = memory === undefined ? undefined : FrameSlots.open(memory, firstFrameBytes, this.queueLimit);
     const slots = this.slots?.layout ?? null;
+    // The frame memory is lent only to an encoder that has it: a spare started without it has not.
+    const frames =
+      this.frameMemory !== undefined && frameMemoryOf(encoder) === this.frameMemory.fd
+        ? this.frameMemory.reserve(firstFrameBytes)
+        : undefined;
+    if (frames !== undefined) this.lending = this.frameMemory;
     // A quarter of the slots at most are encoded and not yet told: a frame sent while every slot is taken goes on
     // stdin, dearer. A recording at 320 fps has a queue of 640 frames (acknowledgeEvery 160) and 34 slots of
     // 640x480: without this bound it was the `ACKNOWLEDGE_MS` timer that freed them (docs/benchmarks/receiver.md).
@@ -296,7 +329,9 @@ class VideoRecorder implements Recorder {
       slots === null
         ? this.encoderOptions.acknowledgeEvery
         : Math.max(1, Math.min(this.encoderOptions.acknowledgeEvery, Math.floor(slots.count / 4)));
-    (encoder.stdin as Socket).write(startRecord({ ...this.encoderOptions, acknowledgeEvery, slots }));
+    (encoder.stdin as Socket).write(
+      startRecord({ ...this.encoderOptions, acknowledgeEvery, slots, frames: frames ?? null }),
+    );
     return encoder;
   }
 
@@ -319,6 +354,7 @@ class VideoRecorder implements Recorder {
         for (const frame of this.inFlight.splice(0, event.frames)) {
           this.inFlightBytes -= frame.byteLength;
           if (frame.slot !== undefined) this.slots?.free(frame.slot);
+          frame.release?.();
         }
         this.framesWritten += event.frames;
         this.framesScaled += event.scaled;
@@ -361,7 +397,8 @@ class VideoRecorder implements Recorder {
   /** Records the first failure; what was queued will not be written. */
   private fail(error: VideoError): void {
     this.failure ??= error;
-    this.inFlight.length = 0;
+    // Lent frames are not read any more: nothing will be encoded after a failure.
+    for (const frame of this.inFlight.splice(0)) frame.release?.();
     this.slots?.freeAll();
     this.inFlightBytes = 0;
     for (const write of this.waiting.splice(0)) write.reject(this.failure);
@@ -450,7 +487,8 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   if (!Number.isInteger(queueLimit) || queueLimit < 1)
     throw new VideoError("INVALID_OPTION", `queueLimit must be an integer >= 1, got ${queueLimit}`);
   const perSegment = framesPerSegment(options.segmentSeconds, fps);
-  const { script, encoder } = await prepareEncoding(path, fourcc, fps, options.probe ?? true);
+  const frameMemory = options.frameMemory;
+  const { script, encoder } = await prepareEncoding(path, fourcc, fps, options.probe ?? true, frameMemory?.fd);
   // Absolute for the encoder, whose working folder is the one this process had when it started.
   return new VideoRecorder(
     path,
@@ -467,5 +505,6 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
     queueLimit,
     options.whenFull ?? "wait",
     encoder,
+    frameMemory,
   );
 }

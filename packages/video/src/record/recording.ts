@@ -26,6 +26,7 @@ import { openMjpegAviWriter } from "./mjpeg-avi.js";
 import { MjpegSegments } from "./mjpeg-segments.js";
 import { checkOutputPath } from "./output-path.js";
 import { openRecorder, type Recorder } from "./recorder.js";
+import type { FrameMemory } from "./frame-memory.js";
 import { framesPerSegment } from "./segments.js";
 
 /** A frame to record: the sender's JPEG bytes as received, or decoded pixels. */
@@ -64,6 +65,8 @@ export interface RecordingOptions {
    * recording opens without waiting for its encoder process (see `openRecorder`'s `probe`).
    */
   readonly checked?: boolean;
+  /** The caller's frame memory, lent to the encoder process: raw frames in it are recorded with no copy (see `RecorderOptions`). */
+  readonly frameMemory?: FrameMemory;
 }
 
 export interface RecordingTotals {
@@ -382,7 +385,12 @@ async function probePassThrough(path: string): Promise<void> {
  * whose recording then fails with the encoder's `CODEC_UNAVAILABLE` if the codec cannot
  * be written here. A receiver that only ever gets JPEG pays nothing for raw streams.
  */
-export async function checkRecording(options: { readonly path: string; readonly fourcc: string }): Promise<void> {
+export async function checkRecording(options: {
+  readonly path: string;
+  readonly fourcc: string;
+  /** The frame memory the recordings will lend their encoders: the spare kept here gets it too. */
+  readonly frameMemory?: FrameMemory;
+}): Promise<void> {
   const { path } = options;
   const auto = options.fourcc === AUTO_FOURCC;
   // With auto, either codec may arrive: both choices must be possible.
@@ -393,7 +401,7 @@ export async function checkRecording(options: { readonly path: string; readonly 
     checkContainer(path, fourcc);
     await checkOutputPath(path);
     if (recordingStoresJpeg({ path, fourcc })) await probePassThrough(path);
-    else if (!auto) keepSpare((await prepareEncoding(path, fourcc, 25)).encoder);
+    else if (!auto) keepSpare((await prepareEncoding(path, fourcc, 25, true, options.frameMemory?.fd)).encoder);
   }
 }
 
@@ -418,6 +426,7 @@ export async function openRecording(options: RecordingOptions): Promise<Recordin
     queueLimit: recordingQueueFrames(fps),
     whenFull: "drop",
     probe: options.checked !== true,
+    ...(options.frameMemory === undefined ? {} : { frameMemory: options.frameMemory }),
   });
   return new QueuedRecording(path, false, fps, new EncodingStore(recorder));
 }
