@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { RateMeter, formatBytes, type AppDeps, type RunningApp } from "@udpcam/appkit";
-import { LEGACY_FRAME_BYTES } from "@udpcam/protocol";
 import {
   AUTO_FOURCC,
   checkRecording,
@@ -17,6 +16,7 @@ import {
   recordingStoresJpeg,
 } from "@udpcam/video";
 import type { ReceiverConfig } from "./config.js";
+import { receiveBufferWarnings } from "./receive-buffer.js";
 import { Delivery } from "./delivery/delivery.js";
 import { startIngest, type Ingest } from "./ingest/ingest.js";
 import type { IngestCounters } from "./ingest/messages.js";
@@ -35,8 +35,6 @@ import { RefusalWatch } from "./refusal-warnings.js";
 import { KeyRotation, startingKey } from "./key-rotation.js";
 import { asUserError } from "./user-errors.js";
 import { WireWatch } from "./wire-warnings.js";
-
-const RECEIVE_BUFFER_BYTES = 8 << 20;
 
 export type ReceiverDeps = AppDeps;
 
@@ -147,7 +145,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       frameTimeout: config.frameTimeout,
       latency: config.latency,
       nack: config.nack === "on",
-      receiveBufferBytes: RECEIVE_BUFFER_BYTES,
+      receiveBufferBytes: config.receiveBuffer,
       maxStreams: config.maxStreams,
       maxStreamsPerSource: config.maxStreamsPerSource,
       notBeforeMs: config.maxClockSkew === undefined ? undefined : startedAt - config.maxClockSkew * 1000,
@@ -162,11 +160,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
     frameMemory,
   );
   started.ingest = ingest;
-  if (ingest.receiveBuffer < LEGACY_FRAME_BYTES) {
-    logger.warn(
-      `the system granted a receive buffer of only ${formatBytes(ingest.receiveBuffer)}; a sender that does not pace (like the original script) sends ${formatBytes(LEGACY_FRAME_BYTES)} at once and the rest is lost. Raise it with: sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,
-    );
-  }
+  for (const warning of receiveBufferWarnings(config.receiveBuffer, ingest.receiveBuffer)) logger.warn(warning);
   logger.info(
     {
       address: ingest.address,

@@ -43,6 +43,17 @@ describe("receiver config", () => {
     });
   });
 
+  it("--receive-buffer: 8 MiB by default, bytes from 64 KiB to 1 GiB; anything else is refused naming the range", () => {
+    expect(config([]).receiveBuffer).toBe(8 * 1024 * 1024);
+    expect(config(["--receive-buffer", "1048576"]).receiveBuffer).toBe(1048576);
+    expect(config([], { RECEIVER_RECEIVE_BUFFER: "2097152" }).receiveBuffer).toBe(2097152);
+    for (const bad of ["1000", "8M", String(2 ** 31)])
+      expect(parse(["--receive-buffer", bad])).toMatchObject({
+        kind: "errors",
+        errors: [expect.stringMatching(/^--receive-buffer: /)],
+      });
+  });
+
   it("--max-clock-skew: 5 s by default, seconds or off", () => {
     expect(config([]).maxClockSkew).toBe(5);
     expect(config(["--max-clock-skew", "0.5"]).maxClockSkew).toBe(0.5);

@@ -29,6 +29,12 @@ import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_LATENCY_MS, DEFAULT_MAX_FRAME_BYTES }
 export const DEFAULT_MAX_STREAMS = 8;
 
 /**
+ * --receive-buffer: room for what arrives while the receiver is busy, and for the original client's whole raw frame
+ * (921,600 bytes, sent at once) several times over. Linux grants at most net.core.rmem_max.
+ */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 8 << 20;
+
+/**
  * --max-clock-skew: how far a sender's clock may be behind the receiver's. NTP keeps hosts within
  * milliseconds; 5 s also covers a host synced by hand, and is how much of a session just before a
  * restart a replay may bring in again.
@@ -149,6 +155,12 @@ export const receiverOptions = {
     default: DEFAULT_MAX_FRAME_BYTES,
     value: "BYTES",
     help: "refuse frames larger than this (memory bound)",
+  },
+  receiveBuffer: {
+    schema: integer(64 * 1024, 1 << 30),
+    default: DEFAULT_RECEIVE_BUFFER_BYTES,
+    value: "BYTES",
+    help: "ask the kernel for a socket receive buffer this large (it grants at most net.core.rmem_max; the size granted is logged): what arrives while the receiver is busy waits there",
   },
   http: {
     schema: optional(text({ hint: "[HOST:]PORT, like 8080 or 0.0.0.0:8080" })),
