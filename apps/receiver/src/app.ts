@@ -15,7 +15,7 @@ import {
   openDisplay,
   recordingStoresJpeg,
 } from "@udpcam/video";
-import type { ReceiverConfig } from "./config.js";
+import { DEFAULT_RECEIVE_BUFFER_BYTES, type ReceiverConfig } from "./config.js";
 import { receiveBufferWarnings } from "./receive-buffer.js";
 import { Delivery } from "./delivery/delivery.js";
 import { startIngest, type Ingest } from "./ingest/ingest.js";
@@ -145,7 +145,7 @@ export async function startReceiver(config: ReceiverConfig, deps: ReceiverDeps):
       frameTimeout: config.frameTimeout,
       latency: config.latency,
       nack: config.nack === "on",
-      receiveBufferBytes: config.receiveBuffer,
+      receiveBufferBytes: config.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER_BYTES,
       maxStreams: config.maxStreams,
       maxStreamsPerSource: config.maxStreamsPerSource,
       notBeforeMs: config.maxClockSkew === undefined ? undefined : startedAt - config.maxClockSkew * 1000,

@@ -157,10 +157,10 @@ export const receiverOptions = {
     help: "refuse frames larger than this (memory bound)",
   },
   receiveBuffer: {
-    schema: integer(64 * 1024, 1 << 30),
-    default: DEFAULT_RECEIVE_BUFFER_BYTES,
+    schema: optional(integer(64 * 1024, 1 << 30)),
+    default: undefined,
     value: "BYTES",
-    help: "ask the kernel for a socket receive buffer this large (it grants at most net.core.rmem_max; the size granted is logged): what arrives while the receiver is busy waits there",
+    help: `ask the kernel for a socket receive buffer this large (unset: ${DEFAULT_RECEIVE_BUFFER_BYTES}, quietly capped; a size given here that net.core.rmem_max caps is warned about; the size granted is logged): what arrives while the receiver is busy waits there`,
   },
   http: {
     schema: optional(text({ hint: "[HOST:]PORT, like 8080 or 0.0.0.0:8080" })),
