@@ -12,6 +12,9 @@ APT_PACKAGES=(
   libopencv-dev
   # libjpeg's headers for packages/video's JPEG re-encoder (native/); libopencv-dev brings them too.
   libjpeg-dev
+  # packages/video's MPEG-4 writer (native/video_writer.c): FFmpeg's libraries (libopencv-dev brings them too),
+  # libyuv for its colour conversion, and pkg-config to find them.
+  libavcodec-dev libavformat-dev libavutil-dev libyuv-dev pkg-config
   xvfb xauth xdotool
   ffmpeg
   python3-opencv python3-numpy

@@ -1,4 +1,4 @@
-// Compiles native/jpeg_transcode.c (libjpeg's raw YCbCr path, see the file) with node-gyp, the copy that
+// Compiles native/ (binding.gyp: the libjpeg addon, and the MPEG-4 writer on FFmpeg's libraries and libyuv) with node-gyp, the copy that
 // @u4/opencv4nodejs brings. Debian's Node ships its headers under /usr: node-gyp then needs no download.
 // Part of the package's build; turbo caches build/Release with dist.
 import { spawnSync } from "node:child_process";
@@ -23,7 +23,7 @@ const args = [
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
 if (result.status !== 0) {
   process.stderr.write(
-    "build-native: node-gyp failed (the C compiler and libjpeg's headers come from scripts/setup.sh)\n",
+    "build-native: node-gyp failed (the C compiler and the headers of libjpeg, FFmpeg and libyuv come from scripts/setup.sh)\n",
   );
   process.exit(result.status ?? 1);
 }

@@ -4,8 +4,8 @@
  * ahead; a recorder takes it at its first frame and sends it a start record saying
  * what to record (`encoder-wire.ts`), then frames (on stdin, or in the slots of memory
  * both map: `frame-slots.ts`), then a close record. Its one thread reads the records
- * off stdin (`RecordReader`), encodes the frames with OpenCV's synchronous
- * VideoWriter and reports on its events' socket (`EVENTS_FD`). (A reader thread took whole frames off
+ * off stdin (`RecordReader`), encodes the frames synchronously (`segmented-writer.ts`: MPEG-4 Part 2
+ * natively, other codecs with OpenCV's VideoWriter) and reports on its events' socket (`EVENTS_FD`). (A reader thread took whole frames off
  * stdin before they came in shared slots: it cost 0.4 ms of CPU a 640x480 frame, and
  * the hop to this thread another message a frame.)
  *
@@ -21,13 +21,13 @@
  * terminal, a service manager stopping the group) are for the recorder's process,
  * which then closes this one, so they are ignored here. When the recorder's process
  * goes away without closing (SIGKILL), the IPC channel and stdin close and this
- * process exits at once without finalizing, leaving the file as FFmpeg last flushed
- * it, as when the encoder ran inside the recorder's process (README, "Recording
+ * process exits at once without finalizing: the file keeps every frame encoded for MPEG-4 Part 2 (the native
+ * writer flushes each one), and what FFmpeg last flushed for the codecs OpenCV writes (README, "Recording
  * and SIGKILL").
  */
 import { writeSync } from "node:fs";
 import { describeCause, VideoError } from "../errors.js";
-import { cv, useNativeOpencvOnly, type Mat } from "../opencv.js";
+import { useNativeOpencvOnly } from "../opencv.js";
 import { jpegAddon } from "../codec/jpeg-addon.js";
 import {
   FRAME_MEMORY_FD,
@@ -37,7 +37,7 @@ import {
   SLOTS_FD,
   type SlotLayout,
 } from "./frame-slots-layout.js";
-import { probeWriter, SegmentedWriter } from "./segmented-writer.js";
+import { probeWriter, SegmentedWriter, type BgrFrame } from "./segmented-writer.js";
 import {
   ACKNOWLEDGE_MS,
   EVENTS_FD,
@@ -48,7 +48,8 @@ import {
   type EncoderRecord,
 } from "./encoder-wire.js";
 
-// This process writes with VideoWriter and scales with Mat.resize only: the compiled addon is enough.
+// This process writes with VideoWriter and scales with Mat.resize only (and loads OpenCV only for them): the
+// compiled addon is enough.
 useNativeOpencvOnly();
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => undefined);
@@ -122,10 +123,10 @@ interface MappedSlots {
   readonly layout: SlotLayout;
   readonly memory: ArrayBuffer;
   /**
-   * A Mat over each slot, made at the slot's first frame of a size and kept: OpenCV reads the slot's bytes at
-   * each write, so a frame from a slot costs no Mat, Buffer or view of its own.
+   * Each slot's frame, made at the slot's first frame of a size and kept (with the Mat OpenCV's writer makes over
+   * it): the writer reads the slot's bytes at each write, so a frame from a slot costs no view or Mat of its own.
    */
-  readonly mats: ({ readonly width: number; readonly height: number; readonly mat: Mat } | undefined)[];
+  readonly slotFrames: (BgrFrame | undefined)[];
 }
 /** The recorder's frame slots (fd `SLOTS_FD`) and its caller's frame memory (fd `FRAME_MEMORY_FD`), mapped at the start record when it names them. */
 let slots: MappedSlots | undefined;
@@ -133,7 +134,7 @@ let frames: MappedSlots | undefined;
 
 function mapSlots(fd: number, layout: SlotLayout, what: string): MappedSlots | undefined {
   try {
-    return { layout, memory: jpegAddon().mapSharedMemory(fd, layout.count * layout.stride), mats: [] };
+    return { layout, memory: jpegAddon().mapSharedMemory(fd, layout.count * layout.stride), slotFrames: [] };
   } catch (cause) {
     fail(new VideoError("WRITE_FAILED", `the encoder could not map ${what}: ${describeCause(cause)}`, { cause }));
     return undefined;
@@ -175,22 +176,20 @@ let ended = false;
 
 function encode(width: number, height: number, bytes: Uint8Array): void {
   try {
-    written(writer!.write(width, height, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).scaled);
+    written(writer!.write({ width, height, bytes }).scaled);
   } catch (cause) {
     fail(cause);
   }
 }
 
-function encodeSlot({ layout, memory, mats }: MappedSlots, slot: number, width: number, height: number): void {
+function encodeSlot({ layout, memory, slotFrames }: MappedSlots, slot: number, width: number, height: number): void {
   try {
-    let cached = mats[slot];
-    if (cached?.width !== width || cached.height !== height) {
-      const bytes = slotBytes(memory, layout, slot, width * height * 3);
-      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      cached = { width, height, mat: new cv.Mat(height, width, cv.CV_8UC3, buffer) };
-      mats[slot] = cached;
+    let frame = slotFrames[slot];
+    if (frame?.width !== width || frame.height !== height) {
+      frame = { width, height, bytes: slotBytes(memory, layout, slot, width * height * 3) };
+      slotFrames[slot] = frame;
     }
-    written(writer!.writeMat(width, height, cached.mat).scaled);
+    written(writer!.write(frame).scaled);
   } catch (cause) {
     fail(cause);
   }
@@ -232,7 +231,7 @@ function handle(record: EncoderRecord): void {
         return stop(
           new VideoError("WRITE_FAILED", `encoder input: ${record.kind} slot ${record.slot} cannot hold that frame`),
         );
-      // The slot is reused once told `written`, which OpenCV is done with when write returns.
+      // The slot is reused once told `written`: the writer is done with its bytes when write returns.
       return encodeSlot(mapped, record.slot, record.width, record.height);
     }
     case "frame":

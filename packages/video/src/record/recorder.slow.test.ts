@@ -395,9 +395,9 @@ describe("openRecorder's encoder process", () => {
       `1280x720 DIVX, ${count - 1} frames written and closed in ${elapsed.toFixed(0)} ms; event loop: ${gaps.length} ticks, ` +
         `gaps median ${at(0.5).toFixed(1)} ms, p90 ${at(0.9).toFixed(1)}, p99 ${at(0.99).toFixed(1)}, longest ${at(1).toFixed(1)}`,
     );
-    // Encoding on this thread (7-10 ms a frame) gave one tick a frame, 7-11 ms apart (median).
+    // Encoding on this thread (7-10 ms a frame with OpenCV's writer) gave one tick a frame, 7-11 ms apart (median).
     // Generous bounds: a shared 2-core machine may deschedule this thread now and then.
-    expect(gaps.length).toBeGreaterThan(3 * count);
+    expect(gaps.length).toBeGreaterThan(elapsed / 5);
     expect(at(0.5)).toBeLessThan(5);
     expect(stats).toEqual({ framesWritten: count, framesDropped: 0, framesScaled: 0, files: [path] });
     expect(encoderPids(path)).toEqual([]);

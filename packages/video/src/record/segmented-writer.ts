@@ -1,19 +1,47 @@
 /**
- * The synchronous OpenCV side of recording: opening a VideoWriter that really opened,
- * and `SegmentedWriter`, which writes frames to one file or to numbered segments,
- * scaling frames of another size, and the probe a recording makes at open time. It runs in
- * the encoder process (`encoder-process.ts`) only: the recorder's process never loads OpenCV.
+ * The synchronous side of recording: opening a writer that really opened (native/video_writer.c for
+ * MPEG-4 Part 2, OpenCV's VideoWriter for the rest), and `SegmentedWriter`, which writes frames to one file or
+ * to numbered segments, scaling frames of another size, and the probe a recording makes at open time. It runs
+ * in the encoder process (`encoder-process.ts`) only: the recorder's process never loads OpenCV, and this one
+ * only when a frame is scaled or the codec is not MPEG-4 Part 2.
  */
 import { statSync, unlinkSync } from "node:fs";
 import { describeCause, VideoError } from "../errors.js";
 import { resizeInterpolation } from "../codec/resize.js";
 import { CAP_PROP_BACKEND, cv, type Mat } from "../opencv.js";
+import { openNativeWriter } from "./native-writer.js";
 import { segmentFile } from "./segments.js";
 
-type Writer = InstanceType<typeof cv.VideoWriter>;
+/**
+ * A bgr24 frame to write, `width * 3` bytes a row. `mat`, a Mat over the same bytes, is made by a writer that
+ * needs one; a caller that writes the same memory again (a frame slot) keeps the frame, and so the Mat.
+ */
+export interface BgrFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: Uint8Array;
+  mat?: Mat;
+}
 
-export function openWriter(path: string, fourcc: string, fps: number, width: number, height: number): Writer {
-  let writer: Writer;
+export interface FileWriter {
+  /** Throws on failure. */
+  write(frame: BgrFrame): void;
+  /** Finalizes the file. Safe to call twice. */
+  release(): void;
+}
+
+function matOf(frame: BgrFrame): Mat {
+  const { width, height, bytes } = frame;
+  return (frame.mat ??= new cv.Mat(
+    height,
+    width,
+    cv.CV_8UC3,
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  ));
+}
+
+function openOpenCvWriter(path: string, fourcc: string, fps: number, width: number, height: number): FileWriter {
+  let writer: InstanceType<typeof cv.VideoWriter>;
   try {
     writer = new cv.VideoWriter(path, cv.VideoWriter.fourcc(fourcc), fps, new cv.Size(width, height), true);
   } catch (cause) {
@@ -24,7 +52,27 @@ export function openWriter(path: string, fourcc: string, fps: number, width: num
     writer.release();
     throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg cannot write ${fourcc} to ${path}`);
   }
-  return writer;
+  return { write: (frame) => writer.write(matOf(frame)), release: () => writer.release() };
+}
+
+/** A writer of width x height frames to `path`. Throws `VideoError` `CODEC_UNAVAILABLE` when it cannot open. */
+export function openWriter(path: string, fourcc: string, fps: number, width: number, height: number): FileWriter {
+  let native;
+  try {
+    native = openNativeWriter(path, fourcc, fps, width, height);
+  } catch (cause) {
+    throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, { cause });
+  }
+  if (native === undefined) return openOpenCvWriter(path, fourcc, fps, width, height);
+  let released = false;
+  return {
+    write: (frame) => native.write(frame.bytes),
+    release: () => {
+      if (released) return;
+      released = true;
+      native.release();
+    },
+  };
 }
 
 /**
@@ -35,12 +83,11 @@ export function probeWriter(path: string, fourcc: string, fps: number): void {
   try {
     const writer = openWriter(path, fourcc, fps, 16, 16);
     try {
-      writer.write(new cv.Mat(16, 16, cv.CV_8UC3, Buffer.alloc(16 * 16 * 3, 128)));
+      writer.write({ width: 16, height: 16, bytes: Buffer.alloc(16 * 16 * 3, 128) });
     } finally {
       writer.release();
     }
-    if (!(statSync(path).size > 0))
-      throw new VideoError("CODEC_UNAVAILABLE", `OpenCV's FFmpeg wrote nothing for ${fourcc}`);
+    if (!(statSync(path).size > 0)) throw new VideoError("CODEC_UNAVAILABLE", `nothing was written for ${fourcc}`);
   } catch (cause) {
     if (VideoError.isInstance(cause)) throw cause;
     throw new VideoError("CODEC_UNAVAILABLE", describeCause(cause), { cause });
@@ -62,12 +109,11 @@ export interface SegmentedWriterOptions {
 }
 
 /**
- * Writes bgr24 frames with OpenCV's synchronous `VideoWriter.write`. The size is the
- * first frame's; other sizes are scaled to it. A new file starts every
+ * Writes bgr24 frames. The size is the first frame's; other sizes are scaled to it. A new file starts every
  * `framesPerSegment` frames, after the previous one is released (finalized).
  */
 export class SegmentedWriter {
-  #writer: Writer | undefined;
+  #writer: FileWriter | undefined;
   #segment: number | null = null;
   #framesWritten = 0;
   /** The frame that starts the next file: the open one's are computed once, not per frame. */
@@ -81,26 +127,18 @@ export class SegmentedWriter {
     private readonly onFile: (segment: number | null) => void,
   ) {}
 
-  /** Writes one frame (`bytes`: width * height * 3, not kept). Tells whether it was scaled. Throws on failure. */
-  write(width: number, height: number, bytes: Buffer): { scaled: boolean } {
-    return this.writeMat(width, height, new cv.Mat(height, width, cv.CV_8UC3, bytes));
-  }
-
   /**
-   * Writes `mat`, a width x height bgr24 frame: one the caller may keep over memory it reuses (a frame slot),
-   * so that a frame costs no Mat or Buffer of its own. Tells whether it was scaled. Throws on failure.
+   * Writes `frame` (its bytes are not kept once this returns; a caller that writes the same memory again keeps
+   * the frame object: see `BgrFrame`). Tells whether it was scaled. Throws on failure.
    */
-  writeMat(width: number, height: number, mat: Mat): { scaled: boolean } {
+  write(frame: BgrFrame): { scaled: boolean } {
+    const { width, height } = frame;
     const targetWidth = (this.#width ??= width);
     const targetHeight = (this.#height ??= height);
     if (this.#writer === undefined || this.#framesWritten === this.#nextFileAt)
       this.#openFile(targetWidth, targetHeight);
     const scaled = width !== targetWidth || height !== targetHeight;
-    this.#writer!.write(
-      scaled
-        ? mat.resize(targetHeight, targetWidth, 0, 0, resizeInterpolation({ width, height }, targetWidth, targetHeight))
-        : mat,
-    );
+    this.#writer!.write(scaled ? scale(frame, targetWidth, targetHeight) : frame);
     this.#framesWritten++;
     return { scaled };
   }
@@ -126,4 +164,9 @@ export class SegmentedWriter {
     this.#writer = undefined;
     writer?.release();
   }
+}
+
+function scale(frame: BgrFrame, width: number, height: number): BgrFrame {
+  const mat = matOf(frame).resize(height, width, 0, 0, resizeInterpolation(frame, width, height));
+  return { width, height, bytes: mat.getData(), mat };
 }
