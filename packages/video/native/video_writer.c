@@ -11,8 +11,8 @@
  *
  * openVideoWriter(path, fourcc, fps, width, height): an external handle, or null when the container guessed
  * from `path` does not take `fourcc` as MPEG-4 Part 2 (OpenCV writes those). Odd sizes lose their last
- * column or row, as OpenCV's do. Throws Error("CODEC_UNAVAILABLE: ...") when the encoder or the file cannot
- * be opened.
+ * column or row, as OpenCV's do. Throws Error("CODEC_UNAVAILABLE: <what failed>: <FFmpeg's reason>") when the
+ * encoder or the file cannot be opened.
  *
  * writeVideoFrame(handle, bgr: Uint8Array, stride): encodes one frame (at least height rows of `stride` bytes,
  * width * 3 of them pixels) and flushes what the muxer has to the file, so that a frame written is in the file
@@ -62,7 +62,7 @@ static void free_writer(struct writer *w) {
 
 static void throw_av(napi_env env, const char *code, const char *what, int error) {
   char reason[AV_ERROR_MAX_STRING_SIZE] = "";
-  char message[8192];
+  char message[512];
   if (error < 0) av_strerror(error, reason, sizeof reason);
   snprintf(message, sizeof message, "%s: %s%s%s", code, what, error < 0 ? ": " : "", reason);
   napi_throw_error(env, NULL, message);
@@ -212,9 +212,7 @@ static napi_value open_video_writer(napi_env env, napi_callback_info info) {
       napi_get_null(env, &result);
       return result;
     }
-    char what[4200];
-    snprintf(what, sizeof what, "%s (%s)", failed, path);
-    throw_av(env, "CODEC_UNAVAILABLE", what, status);
+    throw_av(env, "CODEC_UNAVAILABLE", failed, status);
     return NULL;
   }
   if (napi_create_external(env, w, finalize, NULL, &result) != napi_ok) {

@@ -4,6 +4,7 @@
  * a frame it can keep. Loaded at its first use, in the encoder process only.
  */
 import { createRequire } from "node:module";
+import { VideoError, type VideoErrorCode } from "../errors.js";
 
 interface VideoWriterAddon {
   openVideoWriter(path: string, fourcc: string, fps: number, width: number, height: number): object | null;
@@ -20,8 +21,15 @@ function videoWriterAddon(): VideoWriterAddon {
   return addon;
 }
 
+/** The addon's Error("CODE: message") as a VideoError of that code. */
+function rethrow(cause: unknown, code: VideoErrorCode): never {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const prefix = `${code}: `;
+  throw new VideoError(code, message.startsWith(prefix) ? message.slice(prefix.length) : message, { cause });
+}
+
 export interface NativeVideoWriter {
-  /** One width x height bgr24 frame, `width * 3` bytes a row. Throws Error("WRITE_FAILED: ..."). */
+  /** One width x height bgr24 frame, `width * 3` bytes a row. Throws `VideoError` `WRITE_FAILED`. */
   write(bgr: Uint8Array): void;
   /** Drains the encoder and finalizes the file. Safe to call twice. */
   release(): void;
@@ -29,7 +37,8 @@ export interface NativeVideoWriter {
 
 /**
  * A writer for `path`, or undefined when its container does not take `fourcc` as MPEG-4 Part 2 (OpenCV then
- * writes it). Throws Error("CODEC_UNAVAILABLE: ...") when the encoder or the file cannot be opened.
+ * writes it). Throws `VideoError` `CODEC_UNAVAILABLE` saying what failed when the encoder or the file cannot be
+ * opened.
  */
 export function openNativeWriter(
   path: string,
@@ -39,11 +48,28 @@ export function openNativeWriter(
   height: number,
 ): NativeVideoWriter | undefined {
   const native = videoWriterAddon();
-  const handle = native.openVideoWriter(path, fourcc, fps, width, height);
+  let handle: object | null;
+  try {
+    handle = native.openVideoWriter(path, fourcc, fps, width, height);
+  } catch (cause) {
+    rethrow(cause, "CODEC_UNAVAILABLE");
+  }
   if (handle === null) return undefined;
   const stride = width * 3;
   return {
-    write: (bgr) => native.writeVideoFrame(handle, bgr, stride),
-    release: () => native.closeVideoWriter(handle),
+    write: (bgr) => {
+      try {
+        native.writeVideoFrame(handle, bgr, stride);
+      } catch (cause) {
+        rethrow(cause, "WRITE_FAILED");
+      }
+    },
+    release: () => {
+      try {
+        native.closeVideoWriter(handle);
+      } catch (cause) {
+        rethrow(cause, "WRITE_FAILED");
+      }
+    },
   };
 }
