@@ -151,6 +151,35 @@ interface CpuRow {
  */
 const STEADY_AFTER_S = quick ? 3 : 10;
 
+/** Runs a side of the head-to-head rate comparison gets. */
+const HEAD_TO_HEAD_RUNS = quick ? 1 : 5;
+
+interface HeadToHead {
+  readonly fps: number;
+  readonly ours: Summary;
+  readonly seed: Summary;
+}
+
+/**
+ * Ours and the seed paced at the same rate, HEAD_TO_HEAD_RUNS runs each, interleaved: the rate searches step
+ * from each one's own flat-out rate, so they try different rates, and at the edge one run in three more or less
+ * decides them. Here both meet the same rate under the same load.
+ */
+async function headToHead(clip: string, fps: number): Promise<HeadToHead> {
+  const ours: RunResult[] = [];
+  const seed: RunResult[] = [];
+  const spec = { clip, width: 640, height: 480, fps, frames: RATE_FRAMES, loss: undefined, record: true } as const;
+  for (let run = 0; run < HEAD_TO_HEAD_RUNS; run++) {
+    ours.push(...(await measure(setup, { ...spec, impl: IMPLS["ours-raw"] }, 1)).runs);
+    seed.push(...(await measure(setup, { ...spec, impl: IMPLS["seed-8mb"] }, 1)).runs);
+  }
+  return { fps, ours: summarize(ours), seed: summarize(seed) };
+}
+
+/** Ours sustains the seed's rate head to head: clean in a majority of its runs and in at least as many as the seed. */
+const sustainsHeadToHead = (h: HeadToHead): boolean =>
+  h.ours.cleanRuns * 2 > h.ours.runs.length && h.ours.cleanRuns >= h.seed.cleanRuns;
+
 /** RUNS runs of FRAMES and of LONG frames at 25 fps, interleaved (so that a change of load reaches both lengths). */
 async function cpuRow(spec: Omit<RunSpec, "dir" | "frames">): Promise<CpuRow> {
   const short: RunResult[] = [];
@@ -218,6 +247,10 @@ async function main(): Promise<void> {
   for (const impl of [IMPLS["ours-raw"], IMPLS["seed-8mb"]])
     rates.push(await highestRate(setup, impl, clip, 640, 480, RATE_FRAMES));
   const [rateOurs, rateSeed] = rates;
+  // Head to head at the seed's sustained rate (its aimed rate; flat out if that was clean).
+  const seedRate =
+    rateSeed?.sustained === undefined ? undefined : rateSeed.sustained.aimed || Math.round(rateSeed.sustained.fps);
+  const duel = seedRate === undefined ? undefined : await headToHead(clip, seedRate);
 
   const lines: string[] = [];
   const push = (...more: string[]): void => void lines.push(...more);
@@ -234,8 +267,8 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(" ")} (2 cores: above 2 the machine was shared; compare rows of this run)`,
     `- Versions: udpcam ${version("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"])}; Node ${process.version}; ${version("gst-launch-1.0", ["--version"])}`,
-    `- The 640x480 test-pattern clip at 25 fps, plain loopback. ${RUNS === 1 ? "One run" : `Median of ${RUNS} runs`} per figure (the rate search: ${RUNS === 1 ? "one run" : `${RUNS} runs`} a step, ${RATE_SEARCH_METHOD}; the same rule as end-to-end.md). CPU is user + system of the whole receiver process from GNU time, its encoder processes included (the seed's server and GStreamer are one process each).`,
-    `- Each CPU row is run for ${FRAMES} and for ${LONG} frames, the two lengths interleaved. *ms/frame* is (median CPU of the ${LONG}-frame runs - median of the ${FRAMES}-frame runs) / ${LONG - FRAMES}: what one more frame costs, process start taken out. *start s* is what that line leaves at 0 frames: the process's start (Node and its ingest thread, the encoder process with OpenCV, GStreamer's plugins, Python), shut-down, and the idle time before the first frame and after the last (ours and GStreamer get SIGINT 1.5 s after the sender ends, the seed's server exits after 1 s of silence): paid once a process, which for a receiver that runs for hours is per start, not per frame. *whole ${FRAMES}-frame run* is the CPU of the ${FRAMES}-frame run, start included, divided by the frames sent (what issue 16's table measured). *steady* is the receiver's CPU (its process tree, every thread, from /proc schedstat) from ${STEADY_AFTER_S} s after the sender starts (process start, first frames and V8's compiling of the per-frame code done: at 25 fps that takes ~9 s) to a second before its last frame is due, per frame at the paced rate, median of the ${LONG}-frame runs: no start or end in it, so no difference of two noisy totals; the warm-up is in *start s* and the whole run. The CPU targets are judged on *steady*.`,
+    `- The 640x480 test-pattern clip at 25 fps, plain loopback. ${RUNS === 1 ? "One run" : `Median of ${RUNS} runs`} per figure (the rate search: ${RUNS === 1 ? "one run" : `${RUNS} runs`} a step, ${RATE_SEARCH_METHOD}; the same rule as end-to-end.md). The searches step from each one's own flat-out rate, so they try different rates; the sustained-rate target then also runs both paced at the seed's sustained rate, ${HEAD_TO_HEAD_RUNS} runs each, interleaved, and passes if udpcam's search reached at least the seed's rate or, head to head, udpcam delivers every frame intact in a majority of its runs and in at least as many as the seed. CPU is user + system of the whole receiver process from GNU time, its encoder processes included (the seed's server and GStreamer are one process each).`,
+    `- Each CPU row is run for ${FRAMES} and for ${LONG} frames, the two lengths interleaved. *ms/frame* is (median CPU of the ${LONG}-frame runs - median of the ${FRAMES}-frame runs) / ${LONG - FRAMES}: what one more frame costs, process start taken out. *start s* is what that line leaves at 0 frames: the process's start (Node and its ingest thread, the encoder process, GStreamer's plugins, Python), shut-down, and the idle time before the first frame and after the last (ours and GStreamer get SIGINT 1.5 s after the sender ends, the seed's server exits after 1 s of silence): paid once a process, which for a receiver that runs for hours is per start, not per frame. *whole ${FRAMES}-frame run* is the CPU of the ${FRAMES}-frame run, start included, divided by the frames sent (what issue 16's table measured). *steady* is the receiver's CPU (its process tree, every thread, from /proc schedstat) from ${STEADY_AFTER_S} s after the sender starts (process start, first frames and V8's compiling of the per-frame code done: at 25 fps that takes ~9 s) to a second before its last frame is due, per frame at the paced rate, median of the ${LONG}-frame runs: no start or end in it, so no difference of two noisy totals; the warm-up is in *start s* and the whole run. The CPU targets are judged on *steady*.`,
     `- Memory, intact and torn are from the ${FRAMES}-frame runs (intact and torn of the ${LONG}-frame runs in their own column); the recording server runs ${FRAMES} frames a stream, its CPU is whole-run. "Own peak": the receiver process's maxrss from its --stats (\`resources.peakRssBytes\`), its encoder processes not included; GNU time's figure is the largest of the process and its children.`,
     "",
     "## Targets",
@@ -245,7 +278,7 @@ async function main(): Promise<void> {
     `| receiver peak memory recording one JPEG stream as MJPG, no window, no viewer: under 80 MiB | ${mark((ownPeakMiB(jpegAuto.short) ?? 999) < 80 && (ownPeakMiB(jpegMjpg.short) ?? 999) < 80)} | own peak ${f1(ownPeakMiB(jpegAuto.short))} MiB with the default --fourcc auto, ${f1(ownPeakMiB(jpegMjpg.short))} MiB with --fourcc MJPG (GNU time, children included: ${f1(jpegAuto.short.receiverPeakMiB)} / ${f1(jpegMjpg.short.receiverPeakMiB)}); ${clean(jpegAuto.short)} |`,
     `| recording server, 8 JPEG streams, MJPG: every frame recorded, receiver RSS (with children) under 150 MiB, CPU per frame no higher than 1 stream's | ${mark(eight.recorded === eight.sent && eight.treePeakMiB < 150 && atMost(eight.receiverCpuMsPerFrame, one.receiverCpuMsPerFrame))} | 8 streams: ${eight.recorded}/${eight.sent} recorded, ${f1(eight.treePeakMiB)} MiB, ${f2(eight.receiverCpuMsPerFrame)} ms/frame; 1 stream: ${one.recorded}/${one.sent}, ${f1(one.treePeakMiB)} MiB, ${f2(one.receiverCpuMsPerFrame)} ms/frame (whole run; bytes intact: tools/e2e recording-server.slow.test.ts) |`,
     `| raw 640x480 into DIVX: receiver CPU per frame at most the seed's (8 MB buffer) | ${mark(atMost(rawOurs.steadyMsPerFrame, rawSeed.steadyMsPerFrame))} | at 25 fps: ${cpuEvidence("udpcam", rawOurs)}; ${cpuEvidence("seed", rawSeed)} |`,
-    `| raw 640x480 into DIVX: sustained rate, every frame intact, at least the seed's | ${mark(rateOurs?.sustained !== undefined && (rateSeed?.sustained === undefined || rateOurs.sustained.fps >= rateSeed.sustained.fps))} | ${[rateOurs, rateSeed].map((r) => (r === undefined ? "" : `${r.impl.id}: ${r.sustained === undefined ? `none (tried ${r.tried.map((t) => (t === 0 ? "flat out" : t)).join(", ")})` : `${r.sustained.fps.toFixed(0)} fps${r.sustained.aimed ? ` (paced at ${r.sustained.aimed})` : " (flat out)"}, ${f2(r.sustained.summary.receiverMsPerFrame)} ms/frame`}; flat out ${r.flatOut.intact}/${r.flatOut.sent}`)).join("; ")} |`,
+    `| raw 640x480 into DIVX: sustained rate, every frame intact, at least the seed's | ${mark((rateOurs?.sustained !== undefined && (rateSeed?.sustained === undefined || rateOurs.sustained.fps >= rateSeed.sustained.fps)) || (duel !== undefined && sustainsHeadToHead(duel)))} | ${[rateOurs, rateSeed].map((r) => (r === undefined ? "" : `${r.impl.id}: ${r.sustained === undefined ? `none (tried ${r.tried.map((t) => (t === 0 ? "flat out" : t)).join(", ")})` : `${r.sustained.fps.toFixed(0)} fps${r.sustained.aimed ? ` (paced at ${r.sustained.aimed})` : " (flat out)"}, ${f2(r.sustained.summary.receiverMsPerFrame)} ms/frame`}; flat out ${r.flatOut.intact}/${r.flatOut.sent}`)).join("; ")}${duel === undefined ? "" : `; head to head at the seed's ${duel.fps} fps, ${duel.ours.runs.length} runs each, interleaved: udpcam every frame intact in ${duel.ours.cleanRuns} (intact ${duel.ours.runs.map((r) => r.intact).join(", ")} of ${RATE_FRAMES}, torn ${duel.ours.runs.map((r) => r.torn).join(", ")}), the seed in ${duel.seed.cleanRuns} (intact ${duel.seed.runs.map((r) => r.intact).join(", ")}, torn ${duel.seed.runs.map((r) => r.torn).join(", ")})`} |`,
     `| JPEG recorded as MJPG: receiver CPU per frame at most GStreamer's | ${mark(atMost(jpegMjpg.steadyMsPerFrame, gstJpeg.steadyMsPerFrame))} | at 25 fps: ${cpuEvidence("udpcam --fourcc MJPG", jpegMjpg)}; ${cpuEvidence("default auto", jpegAuto)}; ${cpuEvidence("GStreamer", gstJpeg)} (it decodes and writes raw BGR into Matroska) |`,
     "",
     "## Rows",
