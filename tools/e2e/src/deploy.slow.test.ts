@@ -126,8 +126,8 @@ describe("each app deployed on its own folder (scripts/deploy.sh)", () => {
 
   it("raw: encoded to DIVX by the deployed receiver's encoder process, every frame intact, none torn", async () => {
     const { output, addons } = await stream("raw");
-    // The encoder process's OpenCV binding.
-    expect(addons.map((a) => a.path)).toContainEqual(expect.stringMatching(/opencv4nodejs\.node$/));
+    // The encoder process's MPEG-4 writer.
+    expect(addons.map((a) => a.path)).toContainEqual(expect.stringMatching(/video_writer\.node$/));
     expect(addons.filter((a) => !a.inFolder)).toEqual([]);
     const verdict = judgeRecording(await inspectRecording(output));
     expect(verdict).toMatchObject({ recorded: FRAMES, intact: FRAMES, torn: 0, repeated: 0, outOfOrder: 0 });

@@ -93,8 +93,8 @@ describe("receiver: what a JPEG recording loads", () => {
 });
 
 /**
- * OpenCV without its FFmpeg backend (OpenCV's own switch): DIVX cannot be written, MJPG
- * into .avi (our own writer) still can. A receiver that checked DIVX at start would refuse
+ * OpenCV without its FFmpeg backend (OpenCV's own switch, which the native MPEG-4 writer obeys too): DIVX cannot be
+ * written, MJPG into .avi (our own writer) still can. A receiver that checked DIVX at start would refuse
  * to start here.
  */
 const NO_FFMPEG = { OPENCV_VIDEOIO_PRIORITY_FFMPEG: "0" };

@@ -55,11 +55,20 @@ function openOpenCvWriter(path: string, fourcc: string, fps: number, width: numb
   return { write: (frame) => writer.write(matOf(frame)), release: () => writer.release() };
 }
 
+/**
+ * Whether OpenCV's FFmpeg backend is switched off (`OPENCV_VIDEOIO_PRIORITY_FFMPEG=0`): the native writer stands in
+ * for that backend's writer, so it steps aside too, and OpenCV then says it cannot write the codec.
+ */
+function ffmpegBackendDisabled(): boolean {
+  // eslint-disable-next-line no-restricted-syntax -- OpenCV's own switch, read where OpenCV reads it
+  return process.env.OPENCV_VIDEOIO_PRIORITY_FFMPEG === "0";
+}
+
 /** A writer of width x height frames to `path`. Throws `VideoError` `CODEC_UNAVAILABLE` when it cannot open. */
 export function openWriter(path: string, fourcc: string, fps: number, width: number, height: number): FileWriter {
   let native;
   try {
-    native = openNativeWriter(path, fourcc, fps, width, height);
+    native = ffmpegBackendDisabled() ? undefined : openNativeWriter(path, fourcc, fps, width, height);
   } catch (cause) {
     throw new VideoError("CODEC_UNAVAILABLE", `cannot record ${fourcc} to ${path}: ${describeCause(cause)}`, { cause });
   }
